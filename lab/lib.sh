@@ -1,0 +1,197 @@
+# shellcheck shell=bash
+# lab/lib.sh - helpers shared by lab/up.sh, lab/seed.sh and lab/down.sh.
+# Sourced, not executed. Everything here only looks at pids read from the
+# pidfiles the lab itself wrote, and double-checks each pid's command line
+# before anyone signals it (pids get reused).
+
+# Constants below are used by the scripts that source this file.
+# shellcheck disable=SC2034
+
+# The lab's ssh user and the group that owns each lab dockerd's socket.
+LAB_USER=fplab
+LAB_GROUP=fplab
+LAB_HOME=/var/lib/fleetprune-lab
+# Marker file that says "this directory was created by lab/up.sh".
+LAB_MARKER=.fleetprune-lab
+LAB_DEFAULT_DIR=${FLEETPRUNE_LAB_DIR:-/tmp/fleetprune-lab}
+# Always the Debian 20.10 client that matches the lab daemons.
+DOCKER_BIN=/usr/bin/docker
+# A clean PATH for everything the lab starts (no /usr/local/bin first).
+LAB_PATH=/usr/sbin:/usr/bin:/sbin:/bin
+
+lab_log() { printf '%s\n' "$*" >&2; }
+lab_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Seconds since the epoch with microseconds (bash 5).
+lab_now() { printf '%s' "$EPOCHREALTIME"; }
+# lab_elapsed START -> "12.3"
+lab_elapsed() { awk -v s="$1" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.1f", e - s }'; }
+
+# Normalise a lab directory path and refuse anything we could not safely
+# write into sshd_config / YAML / a unix socket path.
+lab_check_dir() {
+    local dir=$1
+    [[ $dir == /* ]] || lab_die "lab dir must be an absolute path: $dir"
+    [[ $dir =~ ^/[A-Za-z0-9._/-]+$ ]] || lab_die "lab dir may only contain [A-Za-z0-9._/-]: $dir"
+    case $dir in
+        / | /bin | /boot | /dev | /etc | /home | /lib | /proc | /root | /run | /sbin | /sys | /tmp | /usr | /var | /var/run | /var/lib)
+            lab_die "refusing to use $dir as a lab dir" ;;
+    esac
+}
+
+# lab_proc_alive PID -> 0 if PID exists and is not a zombie.
+lab_proc_alive() {
+    local pid=$1 stat
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [[ ${stat%% *} != Z ]]
+}
+
+# lab_pid_matches PID NEEDLE -> 0 if PID is alive and its command line
+# (NUL separators turned into spaces, plus a trailing space) contains NEEDLE.
+lab_pid_matches() {
+    local pid=$1 needle=$2 cmd
+    lab_proc_alive "$pid" || return 1
+    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    [[ "$cmd " == *"$needle"* ]]
+}
+
+# lab_pid_from PIDFILE NEEDLE -> prints the pid stored in PIDFILE if that
+# process is alive and its command line contains NEEDLE.
+lab_pid_from() {
+    local pidfile=$1 needle=$2 pid
+    [[ -r $pidfile ]] || return 1
+    pid=$(head -n1 "$pidfile" 2>/dev/null) || return 1
+    pid=${pid//[^0-9]/}
+    [[ -n $pid ]] || return 1
+    lab_pid_matches "$pid" "$needle" || return 1
+    printf '%s\n' "$pid"
+}
+
+# What each lab process looks like on its command line. Used both to find
+# "is a lab running here" and to make sure a pidfile still names our process.
+lab_needle_holder() { printf 'fleetprune-lab-holder:%s infinity ' "$1"; }
+lab_needle_dockerd() { printf -- '--pidfile %s/dockerd.pid ' "$1"; }
+lab_needle_sshd() { printf -- '-f %s/sshd_config ' "$1"; }
+
+# lab_wait_gone PID TIMEOUT_SECONDS -> 0 once PID is gone (or a zombie).
+lab_wait_gone() {
+    local pid=$1 timeout=$2 i
+    for ((i = 0; i < timeout * 10; i++)); do
+        lab_proc_alive "$pid" || return 0
+        sleep 0.1
+    done
+    ! lab_proc_alive "$pid"
+}
+
+# lab_stop_pid PID NEEDLE TIMEOUT LABEL: SIGTERM, wait, then SIGKILL. The
+# command line is re-checked right before each signal.
+lab_stop_pid() {
+    local pid=$1 needle=$2 timeout=$3 label=$4
+    lab_pid_matches "$pid" "$needle" || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! lab_wait_gone "$pid" "$timeout"; then
+        if lab_pid_matches "$pid" "$needle"; then
+            lab_log "$label (pid $pid) still running after ${timeout}s, sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            lab_wait_gone "$pid" 5 || lab_log "warning: $label (pid $pid) did not exit after SIGKILL"
+        fi
+    fi
+}
+
+# lab_proc_start PID -> the process start time (clock ticks since boot);
+# together with the pid it identifies one process even if pids get reused.
+lab_proc_start() {
+    local stat f
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    # fields after "comm": 3=state ... 22=starttime -> index 19 here
+    read -r -a f <<<"$stat"
+    printf '%s\n' "${f[19]}"
+}
+
+# lab_descendants PID -> prints "PID STARTTIME" for every descendant of PID
+# (children first seen, then theirs), from /proc/PID/task/*/children.
+lab_descendants() {
+    local queue=("$1") pid task child kids
+    while ((${#queue[@]} > 0)); do
+        pid=${queue[0]}
+        queue=("${queue[@]:1}")
+        for task in /proc/"$pid"/task/*/children; do
+            [[ -r $task ]] || continue
+            read -r -a kids <"$task" 2>/dev/null || true
+            for child in "${kids[@]}"; do
+                printf '%s %s\n' "$child" "$(lab_proc_start "$child" || echo 0)"
+                queue+=("$child")
+            done
+        done
+    done
+}
+
+# lab_stop_snapshot TIMEOUT < "PID STARTTIME" lines: SIGTERM each process
+# that still has that start time, wait, then SIGKILL the survivors.
+lab_stop_snapshot() {
+    local timeout=$1 pid start live=() i
+    while read -r pid start; do
+        [[ -n $pid && $(lab_proc_start "$pid" 2>/dev/null) == "$start" ]] || continue
+        kill -TERM "$pid" 2>/dev/null || true
+        live+=("$pid:$start")
+    done
+    for ((i = 0; i < timeout * 10; i++)); do
+        local survivors=()
+        for pid in "${live[@]}"; do
+            if lab_proc_alive "${pid%%:*}" && [[ $(lab_proc_start "${pid%%:*}") == "${pid##*:}" ]]; then
+                survivors+=("$pid")
+            fi
+        done
+        live=("${survivors[@]}")
+        ((${#live[@]} > 0)) || return 0
+        sleep 0.1
+    done
+    for pid in "${live[@]}"; do
+        if [[ $(lab_proc_start "${pid%%:*}" 2>/dev/null) == "${pid##*:}" ]]; then
+            kill -KILL "${pid%%:*}" 2>/dev/null || true
+        fi
+    done
+}
+
+# lab_running_pids DIR -> prints "NAME ROLE PID" for every live lab process
+# recorded under DIR/hosts/*/.
+lab_running_pids() {
+    local dir=$1 hostdir name pid
+    [[ -d $dir/hosts ]] || return 0
+    for hostdir in "$dir"/hosts/*/; do
+        [[ -d $hostdir ]] || continue
+        hostdir=${hostdir%/}
+        name=${hostdir##*/}
+        if pid=$(lab_pid_from "$hostdir/holder.pid" "$(lab_needle_holder "$hostdir")"); then
+            printf '%s holder %s\n' "$name" "$pid"
+        fi
+        if pid=$(lab_pid_from "$hostdir/dockerd.pid" "$(lab_needle_dockerd "$hostdir")"); then
+            printf '%s dockerd %s\n' "$name" "$pid"
+        fi
+        if pid=$(lab_pid_from "$hostdir/sshd.pid" "$(lab_needle_sshd "$hostdir")"); then
+            printf '%s sshd %s\n' "$name" "$pid"
+        fi
+    done
+}
+
+# lab_docker HOSTDIR ARGS... -> the 20.10 client against that host's socket,
+# with a private client config so root's ~/.docker never matters.
+lab_docker() {
+    local hostdir=$1
+    shift
+    env -u DOCKER_CONTEXT -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH -u DOCKER_HOST \
+        DOCKER_CONFIG="$hostdir/client-config" \
+        "$DOCKER_BIN" -H "unix://$hostdir/run/docker.sock" "$@"
+}
+
+# lab_docker_t SECONDS HOSTDIR ARGS... -> lab_docker with a time limit.
+lab_docker_t() {
+    local secs=$1 hostdir=$2
+    shift 2
+    timeout --kill-after=5 "$secs" env -u DOCKER_CONTEXT -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH \
+        -u DOCKER_HOST DOCKER_CONFIG="$hostdir/client-config" \
+        "$DOCKER_BIN" -H "unix://$hostdir/run/docker.sock" "$@"
+}

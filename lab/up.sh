@@ -1,0 +1,399 @@
+#!/usr/bin/env bash
+# lab/up.sh - bring up N fake "Docker hosts" on this machine for fleetprune.
+#
+# Each lab host is a real dockerd (with its own managed containerd) plus a
+# real OpenSSH sshd, sharing a private mount namespace in which
+# DIR/hosts/NAME/run is bind-mounted over /run, so the host's socket is at
+# /var/run/docker.sock exactly as on a real machine. dockerd also gets its
+# own network and UTS namespaces; sshd stays in the machine's network
+# namespace and listens on 127.0.0.1:PORT only. See lab/README.md.
+#
+# Usage: lab/up.sh [-n N] [-d DIR] [-p PORT_BASE] [--no-streamlocal NAME[,NAME...]]
+#                  [--prefix PREFIX] [--keep-on-failure]
+set -euo pipefail
+
+LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$LAB_SRC/lib.sh"
+
+usage() {
+    cat <<EOF
+Usage: lab/up.sh [-n N] [-d DIR] [-p PORT_BASE] [--no-streamlocal NAME[,NAME...]]
+                 [--prefix PREFIX] [--keep-on-failure]
+
+  -n N                 number of hosts, 1..99 (default 4)
+  -d DIR               lab directory (default \${FLEETPRUNE_LAB_DIR:-/tmp/fleetprune-lab})
+  -p PORT_BASE         host i listens on 127.0.0.1:PORT_BASE+i (default 22200)
+  --no-streamlocal L   comma-separated host names whose sshd has
+                       AllowStreamLocalForwarding no (may be repeated)
+  --prefix PREFIX      host names are PREFIX01..PREFIXNN (default host)
+  --keep-on-failure    do not tear the lab down when a host fails to start
+
+Environment: FLEETPRUNE_LAB_STORAGE_DRIVER forces a storage driver
+(default: try overlay2, fall back to vfs).
+EOF
+}
+
+N=4
+DIR=$LAB_DEFAULT_DIR
+PORT_BASE=22200
+PREFIX=host
+KEEP_ON_FAILURE=0
+NO_STREAMLOCAL=()
+DOCKERD_READY_TIMEOUT=60
+SSHD_READY_TIMEOUT=20
+
+while (($# > 0)); do
+    case $1 in
+        -n) N=${2:?-n needs a value}; shift 2 ;;
+        -d) DIR=${2:?-d needs a value}; shift 2 ;;
+        -p) PORT_BASE=${2:?-p needs a value}; shift 2 ;;
+        --no-streamlocal)
+            IFS=, read -r -a more <<<"${2:?--no-streamlocal needs a value}"
+            NO_STREAMLOCAL+=("${more[@]}")
+            shift 2 ;;
+        --no-streamlocal=*)
+            IFS=, read -r -a more <<<"${1#*=}"
+            NO_STREAMLOCAL+=("${more[@]}")
+            shift ;;
+        --prefix) PREFIX=${2:?--prefix needs a value}; shift 2 ;;
+        --prefix=*) PREFIX=${1#*=}; shift ;;
+        --keep-on-failure) KEEP_ON_FAILURE=1; shift ;;
+        -h | --help) usage; exit 0 ;;
+        *) usage >&2; lab_die "unknown argument: $1" ;;
+    esac
+done
+
+# ---------------------------------------------------------------- checks
+[[ $EUID -eq 0 ]] || lab_die "lab/up.sh must run as root (it creates namespaces and a user)"
+if ! [[ $N =~ ^[0-9]+$ ]] || ((N < 1 || N > 99)); then
+    lab_die "-n must be 1..99, got '$N'"
+fi
+if ! [[ $PORT_BASE =~ ^[0-9]+$ ]] || ((PORT_BASE < 1024 || PORT_BASE + N > 65535)); then
+    lab_die "-p must leave PORT_BASE+1..PORT_BASE+N inside 1025..65535, got '$PORT_BASE'"
+fi
+[[ $PREFIX =~ ^[a-z][a-z0-9-]{0,20}$ ]] || lab_die "--prefix must match [a-z][a-z0-9-]{0,20}, got '$PREFIX'"
+DIR=$(realpath -m -- "$DIR")
+lab_check_dir "$DIR"
+
+for cmd in unshare nsenter setsid ip ss ssh ssh-keygen useradd groupadd usermod runuser \
+    /usr/sbin/sshd /usr/sbin/dockerd "$DOCKER_BIN" containerd runc; do
+    command -v "$cmd" >/dev/null || lab_die "missing required command: $cmd"
+done
+
+NAMES=()
+PORTS=()
+for ((i = 1; i <= N; i++)); do
+    NAMES+=("$(printf '%s%02d' "$PREFIX" "$i")")
+    PORTS+=("$((PORT_BASE + i))")
+done
+
+declare -A STREAMLOCAL=()
+for name in "${NAMES[@]}"; do STREAMLOCAL[$name]=yes; done
+for name in "${NO_STREAMLOCAL[@]}"; do
+    [[ -n $name ]] || continue
+    [[ -n ${STREAMLOCAL[$name]:-} ]] || lab_die "--no-streamlocal: no host named '$name' (hosts: ${NAMES[*]})"
+    STREAMLOCAL[$name]=no
+done
+
+# The longest unix socket path we create must fit in sun_path (108 bytes).
+sock="$DIR/hosts/${NAMES[-1]}/run/docker.sock"
+((${#sock} <= 100)) || lab_die "lab dir path too long for a unix socket path: $sock"
+
+# --------------------------------------------------------- the lab directory
+if [[ -e $DIR ]]; then
+    [[ -d $DIR ]] || lab_die "$DIR exists and is not a directory"
+    running=$(lab_running_pids "$DIR")
+    if [[ -n $running ]]; then
+        lab_log "error: $DIR already holds a running lab:"
+        printf '  %s\n' "${running//$'\n'/$'\n'  }" >&2
+        lab_die "run 'lab/down.sh $DIR' first (or pick another -d DIR)"
+    fi
+    if [[ -e $DIR/$LAB_MARKER ]]; then
+        lab_log "removing stale (not running) lab in $DIR"
+        "$LAB_SRC/down.sh" "$DIR" >&2
+    elif [[ -n $(ls -A "$DIR") ]]; then
+        lab_die "$DIR exists, is not empty and is not a lab directory; refusing to touch it"
+    fi
+fi
+
+for port in "${PORTS[@]}"; do
+    if ss -Hltn "sport = :$port" | grep -q .; then
+        lab_die "port $port is already in use (choose another -p PORT_BASE)"
+    fi
+done
+
+# ------------------------------------------------------------- the ssh user
+if ! getent group "$LAB_GROUP" >/dev/null; then
+    groupadd --system "$LAB_GROUP"
+fi
+if ! getent passwd "$LAB_USER" >/dev/null; then
+    useradd --system --gid "$LAB_GROUP" --home-dir "$LAB_HOME" --no-create-home \
+        --shell /bin/sh --comment 'fleetprune lab ssh user' "$LAB_USER"
+fi
+# '*' = no password but not locked: with UsePAM no, sshd refuses locked ('!')
+# accounts even for public-key logins.
+usermod --password '*' --shell /bin/sh "$LAB_USER"
+lab_home=$(getent passwd "$LAB_USER" | cut -d: -f6)
+# An empty home: no .profile/.bashrc, so ssh sessions do no extra work.
+install -d -o "$LAB_USER" -g "$LAB_GROUP" -m 0755 "$lab_home"
+
+# --------------------------------------------------------------- fresh DIR
+T_START=$(lab_now)
+install -d -m 0755 "$DIR" "$DIR/hosts" "$DIR/client"
+printf 'created by lab/up.sh on %s\n' "$(date -u +%FT%TZ)" >"$DIR/$LAB_MARKER"
+ssh-keygen -q -t ed25519 -N '' -C "fleetprune-lab-client" -f "$DIR/client/id_ed25519"
+install -m 0644 "$DIR/client/id_ed25519.pub" "$DIR/client/authorized_keys"
+if ! runuser -u "$LAB_USER" -- test -r "$DIR/client/authorized_keys"; then
+    lab_die "user $LAB_USER cannot read $DIR/client/authorized_keys (is a parent of $DIR not world-searchable?)"
+fi
+
+# ssh options used for our own readiness checks (never reads ~/.ssh/config).
+ssh_check_opts() {
+    local port=$1 known=$2
+    printf '%s\n' -F /dev/null -i "$DIR/client/id_ed25519" -o IdentitiesOnly=yes \
+        -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$known" \
+        -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=5 -o LogLevel=ERROR -p "$port"
+}
+
+# start_dockerd HOSTDIR HOLDER DRIVER -> prints dockerd's pid
+start_dockerd() {
+    local hostdir=$1 holder=$2 driver=$3
+    local args=(
+        --pidfile "$hostdir/dockerd.pid"
+        --config-file "$hostdir/daemon.json"
+        --data-root "$hostdir/data"
+        --exec-root /var/run/docker
+        -H unix:///var/run/docker.sock
+        --group "$LAB_GROUP"
+        --storage-driver "$driver"
+        --bridge=none --iptables=false --ip6tables=false
+        --ip-forward=false --ip-masq=false --userland-proxy=false
+    )
+    printf '=== %s: starting dockerd with storage driver %s\n' "$(date -u +%T)" "$driver" >>"$hostdir/dockerd.log"
+    # setsid does not fork here (we are not a group leader), and nsenter/env
+    # exec, so $! is dockerd itself.
+    (cd / && exec setsid nsenter --mount="/proc/$holder/ns/mnt" --net="/proc/$holder/ns/net" \
+        --uts="/proc/$holder/ns/uts" -- env -i PATH="$LAB_PATH" HOME=/root LANG=C.UTF-8 \
+        TMPDIR="$hostdir/tmp" \
+        /usr/sbin/dockerd "${args[@]}") </dev/null >>"$hostdir/dockerd.log" 2>&1 &
+    printf '%s\n' "$!"
+}
+
+# wait_dockerd HOSTDIR PID -> 0 ready, 1 dockerd exited, 2 timed out
+wait_dockerd() {
+    local hostdir=$1 pid=$2 deadline=$((SECONDS + DOCKERD_READY_TIMEOUT))
+    while ((SECONDS < deadline)); do
+        if lab_docker_t 10 "$hostdir" version >/dev/null 2>&1; then
+            return 0
+        fi
+        lab_proc_alive "$pid" || return 1
+        sleep 0.5
+    done
+    return 2
+}
+
+# host_up INDEX: everything for one host. Runs in the background with its
+# output in DIR/hosts/NAME/up.log.
+host_up() {
+    local idx=$1
+    local name=${NAMES[idx]} port=${PORTS[idx]} streamlocal=${STREAMLOCAL[${NAMES[idx]}]}
+    local hostdir=$DIR/hosts/$name
+    local t0 holder pid driver rc i
+    t0=$(lab_now)
+    install -d -m 0755 "$hostdir" "$hostdir/run" "$hostdir/data" "$hostdir/run/sshd"
+    install -d -m 1777 "$hostdir/tmp"
+    install -d -m 0700 "$hostdir/client-config"
+    printf 'NAME=%s\nPORT=%s\nSTREAMLOCAL=%s\n' "$name" "$port" "$streamlocal" >"$hostdir/host.env"
+
+    # 1. The namespace holder: private mount ns with /run replaced, plus the
+    #    network and UTS namespaces dockerd will join. It writes its own pid.
+    # shellcheck disable=SC2016 # $1.. are expanded by the inner bash
+    (cd / && exec setsid unshare --mount --propagation private --net --uts -- /bin/bash -c '
+        set -e
+        mount --bind "$1" /run
+        ip link set lo up
+        # only inside this private netns; keeps "docker info" free of the
+        # "IPv4 forwarding is disabled" warning a real host would not show
+        echo 1 >/proc/sys/net/ipv4/ip_forward
+        hostname "$2"
+        echo "$$" >"$3.tmp" && mv "$3.tmp" "$3"
+        exec -a "fleetprune-lab-holder:$4" sleep infinity' \
+        holder "$hostdir/run" "$name" "$hostdir/holder.pid" "$hostdir") \
+        </dev/null >>"$hostdir/holder.log" 2>&1 &
+    for ((i = 0; i < 100; i++)); do
+        holder=$(lab_pid_from "$hostdir/holder.pid" "$(lab_needle_holder "$hostdir")") && break
+        sleep 0.1
+    done
+    if [[ -z ${holder:-} ]]; then
+        echo "$name: namespace holder did not start; holder.log:"
+        cat "$hostdir/holder.log" || true
+        return 1
+    fi
+    readlink "/proc/$holder/ns/mnt" >"$hostdir/holder.mntns"
+    echo "$name: holder pid $holder ($(cat "$hostdir/holder.mntns"))"
+
+    # 2. dockerd. key.json is per host so every daemon has its own ID.
+    printf '{\n  "deprecated-key-path": "%s/key.json"\n}\n' "$hostdir" >"$hostdir/daemon.json"
+    driver=${FLEETPRUNE_LAB_STORAGE_DRIVER:-overlay2}
+    pid=$(start_dockerd "$hostdir" "$holder" "$driver")
+    rc=0
+    wait_dockerd "$hostdir" "$pid" || rc=$?
+    if ((rc == 1)) && [[ $driver == overlay2 && -z ${FLEETPRUNE_LAB_STORAGE_DRIVER:-} ]] &&
+        grep -Eqi 'graphdriver|storage.driver|overlay' "$hostdir/dockerd.log"; then
+        echo "$name: dockerd failed with overlay2, falling back to vfs:"
+        grep -iE 'graphdriver|storage.driver|overlay' "$hostdir/dockerd.log" | tail -n 5
+        driver=vfs
+        pid=$(start_dockerd "$hostdir" "$holder" "$driver")
+        rc=0
+        wait_dockerd "$hostdir" "$pid" || rc=$?
+    fi
+    if ((rc != 0)); then
+        if ((rc == 1)); then
+            echo "$name: dockerd (pid $pid) exited before answering; last 30 lines of $hostdir/dockerd.log:"
+        else
+            echo "$name: dockerd (pid $pid) did not answer within ${DOCKERD_READY_TIMEOUT}s; last 30 lines of $hostdir/dockerd.log:"
+        fi
+        tail -n 30 "$hostdir/dockerd.log" || true
+        return 1
+    fi
+    driver=$(lab_docker "$hostdir" info --format '{{.Driver}}')
+    printf 'DRIVER=%s\n' "$driver" >>"$hostdir/host.env"
+    echo "$name: dockerd pid $pid ready after $(lab_elapsed "$t0")s, storage driver $driver"
+
+    # 3. sshd, in the same mount (and UTS) namespace but the machine's network.
+    ssh-keygen -q -t ed25519 -N '' -C "$name.fleetprune-lab" -f "$hostdir/ssh_host_ed25519_key"
+    printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$hostdir/ssh_host_ed25519_key.pub")" \
+        >"$hostdir/known_hosts"
+    cat >"$hostdir/sshd_config" <<EOF
+# sshd_config for lab host $name, generated by lab/up.sh
+Port $port
+ListenAddress 127.0.0.1
+HostKey $hostdir/ssh_host_ed25519_key
+PidFile $hostdir/sshd.pid
+AuthorizedKeysFile $DIR/client/authorized_keys
+AllowUsers $LAB_USER
+PermitRootLogin no
+UsePAM no
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+StrictModes no
+# -L to a remote unix socket needs local forwarding permitted in general
+# (AllowTcpForwarding) and then unix-socket forwarding specifically.
+AllowTcpForwarding local
+AllowStreamLocalForwarding $streamlocal
+AllowAgentForwarding no
+X11Forwarding no
+PermitTunnel no
+PermitUserEnvironment no
+PrintMotd no
+PrintLastLog no
+UseDNS no
+# Stock environment: the matching 20.10 client (/usr/bin/docker) comes first.
+SetEnv PATH=/usr/bin:/bin:/usr/sbin:/sbin
+MaxStartups 64:30:256
+MaxSessions 64
+LogLevel INFO
+Subsystem sftp internal-sftp
+EOF
+    nsenter --mount="/proc/$holder/ns/mnt" -- /usr/sbin/sshd -t -f "$hostdir/sshd_config"
+    (cd / && exec setsid nsenter --mount="/proc/$holder/ns/mnt" --uts="/proc/$holder/ns/uts" -- \
+        env -i PATH="$LAB_PATH" LANG=C.UTF-8 \
+        /usr/sbin/sshd -D -f "$hostdir/sshd_config" -E "$hostdir/sshd.log") \
+        </dev/null >>"$hostdir/sshd.out" 2>&1 &
+    pid=$!
+    local deadline=$((SECONDS + SSHD_READY_TIMEOUT)) out="" ok=0
+    local -a opts
+    mapfile -t opts < <(ssh_check_opts "$port" "$hostdir/known_hosts")
+    while ((SECONDS < deadline)); do
+        # A real login as the lab user that also proves it can use the socket.
+        if out=$(ssh "${opts[@]}" "$LAB_USER@127.0.0.1" \
+            'docker version --format "{{.Server.Version}}"' 2>&1); then
+            ok=1
+            break
+        fi
+        lab_proc_alive "$pid" || break
+        sleep 0.3
+    done
+    if ((!ok)); then
+        echo "$name: sshd (pid $pid) on 127.0.0.1:$port not usable: $out"
+        echo "last 30 lines of $hostdir/sshd.log:"
+        tail -n 30 "$hostdir/sshd.log" || true
+        return 1
+    fi
+    lab_pid_from "$hostdir/sshd.pid" "$(lab_needle_sshd "$hostdir")" >/dev/null ||
+        { echo "$name: sshd pidfile $hostdir/sshd.pid does not name a live sshd"; return 1; }
+    echo "$name: sshd pid $pid on 127.0.0.1:$port ok (docker $out over ssh), total $(lab_elapsed "$t0")s"
+}
+
+# ---------------------------------------------------------- start in parallel
+lab_log "starting ${N} lab hosts in $DIR (ports $((PORT_BASE + 1))..$((PORT_BASE + N)))"
+pids=()
+for ((i = 0; i < N; i++)); do
+    install -d -m 0755 "$DIR/hosts/${NAMES[i]}"
+    host_up "$i" >"$DIR/hosts/${NAMES[i]}/up.log" 2>&1 &
+    pids+=("$!")
+done
+failed=()
+for ((i = 0; i < N; i++)); do
+    wait "${pids[i]}" || failed+=("${NAMES[i]}")
+done
+
+if ((${#failed[@]} > 0)); then
+    for name in "${failed[@]}"; do
+        lab_log "---- $name failed to come up ($DIR/hosts/$name/up.log):"
+        sed 's/^/  /' "$DIR/hosts/$name/up.log" >&2 || true
+    done
+    if ((KEEP_ON_FAILURE)); then
+        lab_die "${#failed[@]} host(s) failed: ${failed[*]}; lab left in $DIR (lab/down.sh $DIR removes it)"
+    fi
+    lab_log "tearing the partial lab down (use --keep-on-failure to inspect it instead)"
+    "$LAB_SRC/down.sh" "$DIR" >&2 || true
+    lab_die "${#failed[@]} host(s) failed: ${failed[*]}"
+fi
+
+# ------------------------------------------------------ generated client files
+: >"$DIR/known_hosts"
+for name in "${NAMES[@]}"; do cat "$DIR/hosts/$name/known_hosts" >>"$DIR/known_hosts"; done
+chmod 0644 "$DIR/known_hosts"
+
+{
+    echo "# generated by lab/up.sh"
+    echo "all:"
+    echo "  vars:"
+    echo "    ansible_user: $LAB_USER"
+    echo "    ansible_ssh_private_key_file: $DIR/client/id_ed25519"
+    echo "  children:"
+    echo "    lab:"
+    echo "      hosts:"
+    for ((i = 0; i < N; i++)); do
+        echo "        ${NAMES[i]}:"
+        echo "          ansible_host: 127.0.0.1"
+        echo "          ansible_port: ${PORTS[i]}"
+    done
+} >"$DIR/inventory.yaml"
+
+{
+    echo "# generated by lab/up.sh; source it: . $DIR/env"
+    printf 'export FLEETPRUNE_LAB_DIR=%q\n' "$DIR"
+    printf 'export FLEETPRUNE_INVENTORY=%q\n' "$DIR/inventory.yaml"
+    printf 'export FLEETPRUNE_KNOWN_HOSTS=%q\n' "$DIR/known_hosts"
+} >"$DIR/env"
+
+# ------------------------------------------------------------------ summary
+echo "lab up: $N host(s) in $(lab_elapsed "$T_START")s, dir $DIR"
+printf '  %-10s %-16s %-8s %-11s %-8s %-8s %s\n' NAME SSH DRIVER STREAMLOCAL HOLDER DOCKERD SSHD
+for ((i = 0; i < N; i++)); do
+    name=${NAMES[i]}
+    hostdir=$DIR/hosts/$name
+    driver=$(sed -n 's/^DRIVER=//p' "$hostdir/host.env")
+    printf '  %-10s %-16s %-8s %-11s %-8s %-8s %s\n' "$name" "127.0.0.1:${PORTS[i]}" "$driver" \
+        "${STREAMLOCAL[$name]}" "$(head -n1 "$hostdir/holder.pid")" \
+        "$(head -n1 "$hostdir/dockerd.pid")" "$(head -n1 "$hostdir/sshd.pid")"
+done
+echo "ssh user:    $LAB_USER (key $DIR/client/id_ed25519)"
+echo "inventory:   $DIR/inventory.yaml"
+echo "known_hosts: $DIR/known_hosts"
+echo "env:         . $DIR/env"
+echo "stop with:   lab/down.sh $DIR"

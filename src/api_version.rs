@@ -1,0 +1,74 @@
+//! Docker Engine API versions (`1.41`, `1.44`, ...), as negotiated per host.
+//!
+//! Only comparison and formatting live here; what each version changes is decided in
+//! [`crate::plan`] (requests) and [`crate::engine`] (negotiation).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+/// An Engine API version such as `1.41`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ApiVersion {
+    pub major: u16,
+    pub minor: u16,
+}
+
+impl ApiVersion {
+    pub const fn new(major: u16, minor: u16) -> ApiVersion {
+        ApiVersion { major, minor }
+    }
+
+    /// The first version with the volume prune `all` filter (Docker 23.0).
+    pub const VOLUME_PRUNE_ALL: ApiVersion = ApiVersion::new(1, 42);
+    /// The first version whose build-cache prune accepts a timestamp as `until` (Docker 24.0).
+    pub const BUILD_CACHE_UNTIL_TIMESTAMP: ApiVersion = ApiVersion::new(1, 43);
+    /// The newest version this build of fleetprune speaks (bollard's models).
+    pub const NEWEST_SUPPORTED: ApiVersion = ApiVersion::new(1, 53);
+    /// The oldest version fleetprune will talk to (Docker 20.10).
+    pub const OLDEST_SUPPORTED: ApiVersion = ApiVersion::new(1, 41);
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid API version {0:?}: expected MAJOR.MINOR such as 1.41")]
+pub struct ApiVersionError(String);
+
+impl FromStr for ApiVersion {
+    type Err = ApiVersionError;
+
+    fn from_str(text: &str) -> Result<ApiVersion, ApiVersionError> {
+        let error = || ApiVersionError(text.to_string());
+        let (major, minor) = text.trim().split_once('.').ok_or_else(error)?;
+        Ok(ApiVersion {
+            major: major.parse().map_err(|_| error())?,
+            minor: minor.parse().map_err(|_| error())?,
+        })
+    }
+}
+
+impl fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+impl Serialize for ApiVersion {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_versions_compare_numerically() {
+        let old: ApiVersion = "1.9".parse().unwrap();
+        let new: ApiVersion = "1.41".parse().unwrap();
+        assert!(old < new);
+        assert_eq!(new.to_string(), "1.41");
+        assert!("1".parse::<ApiVersion>().is_err());
+    }
+}

@@ -1,0 +1,327 @@
+//! The command line: clap's raw flags, then a validated [`Settings`] where every value is already
+//! a domain type (filters parsed, `--limit` parsed, timeouts as durations).
+//!
+//! Flag names follow docker (`--filter`, `-a`, `-f/--force`), Ansible (`-i`, `--limit`, `--forks`,
+//! `-u`) and OpenSSH (`--known-hosts`, `--host-key-checking`, `--identity`).
+
+use std::collections::BTreeSet;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::filter::{FilterError, FilterSet};
+use crate::host::Overrides;
+use crate::inventory::{Limit, LimitError};
+use crate::plan::PruneKind;
+use crate::transport::ssh::HostKeyChecking;
+
+/// Prune Docker hosts across a fleet over SSH, with one merged report of reclaimed space.
+#[derive(Debug, Parser)]
+#[command(name = "fleetprune", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a prune plan on every selected host (like `docker system prune`, fleet-wide).
+    Prune(PruneArgs),
+    /// Show each host's disk usage (like `docker system df`) and a total.
+    Df,
+    /// Check each host: SSH, host key, authentication, tunnel, Engine and API version.
+    Ping,
+    /// Print the resolved hosts, connection settings and effective plans; contacts nothing.
+    Inventory,
+}
+
+/// What to prune; with no kind flag the inventory's plan is used.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Remove stopped containers.
+    #[arg(long)]
+    pub containers: bool,
+    /// Remove dangling images (all unused images with -a).
+    #[arg(long)]
+    pub images: bool,
+    /// Remove unused anonymous volumes (named ones too with -a).
+    #[arg(long)]
+    pub volumes: bool,
+    /// Remove networks not used by any container.
+    #[arg(long)]
+    pub networks: bool,
+    /// Remove unused build cache (all build cache with -a).
+    #[arg(long)]
+    pub build_cache: bool,
+    /// Containers, networks and images, like `docker system prune` (add --volumes for volumes).
+    #[arg(long)]
+    pub system: bool,
+    /// Remove all unused images, not only dangling ones; all build cache; named volumes too.
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Docker filter, repeatable: until=<timestamp|duration>, label=<k>[=<v>], label!=<k>[=<v>],
+    /// dangling=<bool>.
+    #[arg(long = "filter", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Ansible YAML inventory.
+    #[arg(
+        short = 'i',
+        long,
+        global = true,
+        env = "FLEETPRUNE_INVENTORY",
+        default_value = "inventory.yaml"
+    )]
+    pub inventory: PathBuf,
+    /// Hosts to act on: host and group names, globs, comma-separated; `!` excludes, `&`
+    /// intersects (Ansible's --limit).
+    #[arg(short = 'l', long, global = true, value_name = "PATTERN")]
+    pub limit: Option<String>,
+    /// Hosts handled at the same time.
+    #[arg(long, global = true, default_value = "32")]
+    pub forks: NonZeroUsize,
+    /// Seconds allowed per host, from connecting to the end of its work.
+    #[arg(long, global = true, value_name = "SECS", default_value = "600",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    /// known_hosts file [default: ~/.ssh/known_hosts].
+    #[arg(
+        long,
+        global = true,
+        env = "FLEETPRUNE_KNOWN_HOSTS",
+        value_name = "FILE"
+    )]
+    pub known_hosts: Option<PathBuf>,
+    /// Host key policy, as OpenSSH's StrictHostKeyChecking.
+    #[arg(long, global = true, value_enum, default_value = "strict")]
+    pub host_key_checking: HostKeyChecking,
+    /// Login user for every host (overrides ansible_user).
+    #[arg(short = 'u', long, global = true)]
+    pub user: Option<String>,
+    /// Private key file for every host (overrides ansible_ssh_private_key_file).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    /// Report format on stdout.
+    #[arg(short = 'o', long, global = true, value_enum, default_value = "table")]
+    pub output: OutputFormat,
+    /// Do not prompt for confirmation.
+    #[arg(
+        short = 'y',
+        long,
+        global = true,
+        visible_alias = "force",
+        short_alias = 'f'
+    )]
+    pub yes: bool,
+    /// More detail: deleted object lists; -vv and more also raise log levels (or use RUST_LOG).
+    #[arg(short = 'v', long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The command, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Prune,
+    Df,
+    Ping,
+    Inventory,
+}
+
+/// Everything a run needs, validated before any host is contacted.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub action: Action,
+    pub inventory: PathBuf,
+    pub limit: Option<Limit>,
+    pub forks: NonZeroUsize,
+    pub timeout: Duration,
+    pub known_hosts: PathBuf,
+    pub host_key_checking: HostKeyChecking,
+    pub overrides: Overrides,
+    pub output: OutputFormat,
+    pub yes: bool,
+    pub verbose: u8,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("--filter {text}: {error}")]
+    Filter { text: String, error: FilterError },
+    #[error("--limit: {0}")]
+    Limit(#[from] LimitError),
+    #[error("cannot find the home directory for ~/.ssh/known_hosts: give --known-hosts")]
+    NoHome,
+}
+
+impl Cli {
+    /// Validates the flags into [`Settings`].
+    pub fn settings(self) -> Result<Settings, SettingsError> {
+        let common = self.common;
+        let mut overrides = Overrides {
+            user: common.user,
+            identity: common.identity,
+            ..Overrides::default()
+        };
+        let action = match self.command {
+            Command::Prune(prune) => {
+                overrides.kinds = prune.kinds();
+                overrides.all = prune.all;
+                if !prune.filters.is_empty() {
+                    for text in &prune.filters {
+                        // Validate one by one so the message names the offending flag.
+                        FilterSet::parse(std::slice::from_ref(text)).map_err(|error| {
+                            SettingsError::Filter {
+                                text: text.clone(),
+                                error,
+                            }
+                        })?;
+                    }
+                    let set = FilterSet::parse(&prune.filters).map_err(|error| {
+                        SettingsError::Filter {
+                            text: prune.filters.join(" "),
+                            error,
+                        }
+                    })?;
+                    overrides.filters = Some(set);
+                }
+                Action::Prune
+            }
+            Command::Df => Action::Df,
+            Command::Ping => Action::Ping,
+            Command::Inventory => Action::Inventory,
+        };
+        let known_hosts = match common.known_hosts {
+            Some(path) => path,
+            None => home_dir()
+                .map(|home| home.join(".ssh").join("known_hosts"))
+                .ok_or(SettingsError::NoHome)?,
+        };
+        Ok(Settings {
+            action,
+            inventory: common.inventory,
+            limit: common.limit.as_deref().map(Limit::parse).transpose()?,
+            forks: common.forks,
+            timeout: Duration::from_secs(common.timeout),
+            known_hosts,
+            host_key_checking: common.host_key_checking,
+            overrides,
+            output: common.output,
+            yes: common.yes,
+            verbose: common.verbose,
+        })
+    }
+}
+
+impl PruneArgs {
+    fn kinds(&self) -> BTreeSet<PruneKind> {
+        let mut kinds = BTreeSet::new();
+        let mut add = |on: bool, kind| {
+            if on {
+                kinds.insert(kind);
+            }
+        };
+        add(self.containers || self.system, PruneKind::Containers);
+        add(self.networks || self.system, PruneKind::Networks);
+        add(self.images || self.system, PruneKind::Images);
+        add(self.volumes, PruneKind::Volumes);
+        add(self.build_cache, PruneKind::BuildCache);
+        kinds
+    }
+}
+
+/// `$HOME`, as OpenSSH finds `~/.ssh`.
+pub fn home_dir() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(args: &[&str]) -> Result<Settings, SettingsError> {
+        let mut argv = vec!["fleetprune"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).unwrap().settings()
+    }
+
+    #[test]
+    fn system_means_containers_networks_images() {
+        let s = settings(&["prune", "--system", "--known-hosts", "kh"]).unwrap();
+        assert_eq!(
+            s.overrides.kinds,
+            [
+                PruneKind::Containers,
+                PruneKind::Networks,
+                PruneKind::Images
+            ]
+            .into()
+        );
+        let s = settings(&["prune", "--system", "--volumes", "--known-hosts", "kh"]).unwrap();
+        assert!(s.overrides.kinds.contains(&PruneKind::Volumes));
+    }
+
+    #[test]
+    fn force_is_yes_like_docker() {
+        let s = settings(&["prune", "-f", "--images", "--known-hosts", "kh"]).unwrap();
+        assert!(s.yes);
+        let s = settings(&["prune", "--force", "--images", "--known-hosts", "kh"]).unwrap();
+        assert!(s.yes);
+    }
+
+    #[test]
+    fn common_options_go_before_or_after_the_command() {
+        let s = settings(&[
+            "-i",
+            "farm.yaml",
+            "df",
+            "--limit",
+            "builders",
+            "--known-hosts",
+            "kh",
+        ])
+        .unwrap();
+        assert_eq!(s.inventory, PathBuf::from("farm.yaml"));
+        assert_eq!(s.limit.unwrap().as_str(), "builders");
+    }
+
+    #[test]
+    fn bad_filter_names_the_flag() {
+        let error = settings(&[
+            "prune",
+            "--images",
+            "--filter",
+            "until=banana",
+            "--known-hosts",
+            "kh",
+        ])
+        .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("--filter until=banana: invalid until value"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn zero_forks_and_zero_timeout_are_refused_by_clap() {
+        assert!(Cli::try_parse_from(["fleetprune", "ping", "--forks", "0"]).is_err());
+        assert!(Cli::try_parse_from(["fleetprune", "ping", "--timeout", "0"]).is_err());
+    }
+}

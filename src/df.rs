@@ -1,0 +1,287 @@
+//! Fleet-wide `docker system df`: per host the count, size and reclaimable space of images,
+//! containers, local volumes and build cache, computed the way the docker CLI does.
+//!
+//! `/system/df` is read with fleetprune's own types because bollard models only the newest
+//! response shape; the legacy arrays read here are returned by every daemon from API 1.41 on
+//! (without `verbose`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Engine, EngineError};
+use crate::executor::HostJob;
+use crate::host::Host;
+use crate::outcome::{HostFailure, Stage};
+
+/// One line of `docker system df`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct UsageLine {
+    pub total: u64,
+    pub active: u64,
+    pub size_bytes: u64,
+    pub reclaimable_bytes: u64,
+}
+
+impl UsageLine {
+    pub fn add(&mut self, other: &UsageLine) {
+        self.total += other.total;
+        self.active += other.active;
+        self.size_bytes += other.size_bytes;
+        self.reclaimable_bytes += other.reclaimable_bytes;
+    }
+}
+
+/// A host's disk usage by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DiskUsage {
+    pub images: UsageLine,
+    pub containers: UsageLine,
+    pub volumes: UsageLine,
+    pub build_cache: UsageLine,
+}
+
+impl DiskUsage {
+    pub fn reclaimable_bytes(&self) -> u64 {
+        self.images.reclaimable_bytes
+            + self.containers.reclaimable_bytes
+            + self.volumes.reclaimable_bytes
+            + self.build_cache.reclaimable_bytes
+    }
+
+    pub fn size_bytes(&self) -> u64 {
+        self.images.size_bytes
+            + self.containers.size_bytes
+            + self.volumes.size_bytes
+            + self.build_cache.size_bytes
+    }
+
+    pub fn add(&mut self, other: &DiskUsage) {
+        self.images.add(&other.images);
+        self.containers.add(&other.containers);
+        self.volumes.add(&other.volumes);
+        self.build_cache.add(&other.build_cache);
+    }
+}
+
+/// The parts of the `/system/df` answer the CLI uses.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct SystemDf {
+    layers_size: i64,
+    images: Option<Vec<DfImage>>,
+    containers: Option<Vec<DfContainer>>,
+    volumes: Option<Vec<DfVolume>>,
+    build_cache: Option<Vec<DfBuildCache>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DfImage {
+    size: i64,
+    shared_size: i64,
+    containers: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DfContainer {
+    size_rw: i64,
+    state: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DfVolume {
+    usage_data: Option<DfVolumeUsage>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DfVolumeUsage {
+    size: i64,
+    ref_count: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct DfBuildCache {
+    size: i64,
+    in_use: bool,
+    shared: bool,
+}
+
+fn positive(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+impl SystemDf {
+    /// The CLI's arithmetic (`cli/command/formatter/disk_usage.go`).
+    pub fn usage(&self) -> DiskUsage {
+        let images = self.images.as_deref().unwrap_or_default();
+        let used_unique: i64 = images
+            .iter()
+            .filter(|i| i.containers > 0)
+            .map(|i| i.size - i.shared_size.max(0))
+            .sum();
+        let containers = self.containers.as_deref().unwrap_or_default();
+        let is_active =
+            |c: &DfContainer| matches!(c.state.as_str(), "running" | "paused" | "restarting");
+        let volumes: Vec<&DfVolumeUsage> = self
+            .volumes
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| v.usage_data.as_ref())
+            .collect();
+        let cache = self.build_cache.as_deref().unwrap_or_default();
+        DiskUsage {
+            images: UsageLine {
+                total: images.len() as u64,
+                active: images.iter().filter(|i| i.containers > 0).count() as u64,
+                size_bytes: positive(self.layers_size),
+                reclaimable_bytes: positive(self.layers_size - used_unique),
+            },
+            containers: UsageLine {
+                total: containers.len() as u64,
+                active: containers.iter().filter(|c| is_active(c)).count() as u64,
+                size_bytes: containers.iter().map(|c| positive(c.size_rw)).sum(),
+                reclaimable_bytes: containers
+                    .iter()
+                    .filter(|c| !is_active(c))
+                    .map(|c| positive(c.size_rw))
+                    .sum(),
+            },
+            volumes: UsageLine {
+                total: volumes.len() as u64,
+                active: volumes.iter().filter(|v| v.ref_count > 0).count() as u64,
+                size_bytes: volumes.iter().map(|v| positive(v.size)).sum(),
+                reclaimable_bytes: volumes
+                    .iter()
+                    .filter(|v| v.ref_count == 0)
+                    .map(|v| positive(v.size))
+                    .sum(),
+            },
+            build_cache: UsageLine {
+                total: cache.len() as u64,
+                active: cache.iter().filter(|c| c.in_use).count() as u64,
+                size_bytes: cache
+                    .iter()
+                    .filter(|c| !c.shared)
+                    .map(|c| positive(c.size))
+                    .sum(),
+                reclaimable_bytes: cache
+                    .iter()
+                    .filter(|c| !c.shared && !c.in_use)
+                    .map(|c| positive(c.size))
+                    .sum(),
+            },
+        }
+    }
+}
+
+/// `fleetprune df`.
+pub struct DiskUsageJob;
+
+impl HostJob for DiskUsageJob {
+    type Output = DiskUsage;
+    const STAGE: Stage = Stage::DiskUsage;
+
+    async fn run(
+        &self,
+        _: &Host,
+        engine: &Engine,
+        usage: &mut DiskUsage,
+    ) -> Result<(), HostFailure> {
+        *usage = disk_usage(engine)
+            .await
+            .map_err(|e| HostFailure::new(Stage::DiskUsage, e))?;
+        Ok(())
+    }
+}
+
+/// Asks the engine for its disk usage.
+pub async fn disk_usage(engine: &Engine) -> Result<DiskUsage, EngineError> {
+    let df: SystemDf = engine.get_json("/system/df").await?;
+    Ok(df.usage())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Shape returned by dockerd 20.10 (API 1.41), trimmed.
+    const DF_1_41: &str = r#"{
+        "LayersSize": 30000000,
+        "Images": [
+            {"Id": "a", "Size": 10000000, "SharedSize": 4000000, "Containers": 1},
+            {"Id": "b", "Size": 8000000, "SharedSize": 4000000, "Containers": 0},
+            {"Id": "c", "Size": 16000000, "SharedSize": 0, "Containers": 0}
+        ],
+        "Containers": [
+            {"Id": "x", "SizeRw": 100, "State": "running"},
+            {"Id": "y", "SizeRw": 250, "State": "exited"},
+            {"Id": "z", "SizeRw": 0, "State": "created"}
+        ],
+        "Volumes": [
+            {"Name": "v1", "UsageData": {"Size": 1000, "RefCount": 0}},
+            {"Name": "v2", "UsageData": {"Size": 500, "RefCount": 1}},
+            {"Name": "v3", "UsageData": {"Size": -1, "RefCount": 0}}
+        ],
+        "BuildCache": [
+            {"ID": "r1", "Size": 300, "InUse": false, "Shared": false, "Parent": ""},
+            {"ID": "r2", "Size": 700, "InUse": true, "Shared": false, "Parent": "r1"},
+            {"ID": "r3", "Size": 900, "InUse": false, "Shared": true, "Parent": ""}
+        ],
+        "BuilderSize": 1900
+    }"#;
+
+    #[test]
+    fn usage_follows_docker_cli_arithmetic() {
+        let df: SystemDf = serde_json::from_str(DF_1_41).unwrap();
+        let usage = df.usage();
+        assert_eq!(
+            usage.images,
+            UsageLine {
+                total: 3,
+                active: 1,
+                size_bytes: 30_000_000,
+                reclaimable_bytes: 24_000_000
+            }
+        );
+        assert_eq!(
+            usage.containers,
+            UsageLine {
+                total: 3,
+                active: 1,
+                size_bytes: 350,
+                reclaimable_bytes: 250
+            }
+        );
+        assert_eq!(
+            usage.volumes,
+            UsageLine {
+                total: 3,
+                active: 1,
+                size_bytes: 1500,
+                reclaimable_bytes: 1000
+            }
+        );
+        assert_eq!(
+            usage.build_cache,
+            UsageLine {
+                total: 3,
+                active: 1,
+                size_bytes: 1000,
+                reclaimable_bytes: 300
+            }
+        );
+    }
+
+    #[test]
+    fn null_arrays_are_empty() {
+        let df: SystemDf = serde_json::from_str(
+            r#"{"LayersSize":0,"Images":null,"Containers":null,"Volumes":null,"BuildCache":null}"#,
+        )
+        .unwrap();
+        assert_eq!(df.usage(), DiskUsage::default());
+    }
+}

@@ -1,0 +1,520 @@
+//! Ansible's `--limit` pattern language over inventory hosts and groups.
+//!
+//! `builders,!build-02`, `all:!gpu-box`, `builders:&gpu`, `web*`: plain terms are unioned, then
+//! every `&` term intersects and every `!` term excludes (Ansible applies them in that order, so
+//! the order of terms does not matter). A term selects a host when it matches the host's name or
+//! the name of any group the host belongs to.
+
+use std::net::Ipv6Addr;
+
+use globset::{GlobBuilder, GlobMatcher};
+
+/// A parsed --limit pattern list.
+#[derive(Debug, Clone)]
+pub struct Limit {
+    spec: String,
+    /// Plain terms, unioned; empty means "all hosts".
+    include: Vec<Term>,
+    /// `&` terms: a host must match every one.
+    intersect: Vec<Term>,
+    /// `!` terms: a host matching any one is dropped.
+    exclude: Vec<Term>,
+}
+
+/// Why a --limit value was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    /// Nothing but whitespace.
+    #[error("empty --limit: give host names, group names or patterns, e.g. builders,!build-02")]
+    Empty,
+    /// `a,,b`, `a,`, `!`.
+    #[error("--limit {spec:?} has an empty term (check for doubled or trailing separators)")]
+    EmptyTerm { spec: String },
+    /// `~regex`.
+    #[error("--limit term {term:?}: regex patterns (~) are not supported; use a glob such as web*")]
+    Regex { term: String },
+    /// `group[0]`, `group[0:2]`, `group[1-3]`.
+    #[error(
+        "--limit term {term:?}: subscripts such as group[0] or group[0:2] are not supported \
+         (Ansible reads a trailing [n], [n:m] or [n-m] as positions in a group, not as a \
+         character class)"
+    )]
+    Subscript { term: String },
+    /// `@retry-file`.
+    #[error("--limit term {term:?}: limit files (@file) are not supported; list the hosts instead")]
+    LimitFile { term: String },
+    /// `!&x`, `&!x`.
+    #[error("--limit term {term:?}: put only one of ! or & in front of a term")]
+    DoublePrefix { term: String },
+    /// `web 01`.
+    #[error("--limit term {term:?}: terms cannot contain spaces; separate terms with ','")]
+    Whitespace { term: String },
+    /// `a:&b,c`: with a comma present Ansible splits on commas only.
+    #[error(
+        "--limit {spec:?} mixes ',' and ':' separators; Ansible splits only on ',' when \
+         there is one, so write {suggestion}"
+    )]
+    MixedSeparators { spec: String, suggestion: String },
+    /// The term is not a valid glob.
+    #[error("--limit term {term:?}: invalid pattern: {source}")]
+    Glob {
+        term: String,
+        #[source]
+        source: globset::Error,
+    },
+}
+
+/// How a term combines with the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Include,
+    Intersect,
+    Exclude,
+}
+
+/// One host/group name or glob.
+#[derive(Debug, Clone)]
+enum Term {
+    /// `all` or `*`.
+    Everything,
+    /// A name or fnmatch-style glob, matched case-sensitively against the whole name.
+    Glob(GlobMatcher),
+}
+
+impl Term {
+    fn matches(&self, host: &str, groups: &[&str]) -> bool {
+        match self {
+            Term::Everything => true,
+            Term::Glob(glob) => {
+                glob.is_match(host) || groups.iter().any(|group| glob.is_match(group))
+            }
+        }
+    }
+}
+
+impl Limit {
+    /// Parses a `--limit` value.
+    ///
+    /// Terms are separated by `,`; without any comma, `:` separates them too (`all:!gpu-box`),
+    /// except inside `[...]` and when the whole value is an IPv6 address. Surrounding spaces are
+    /// trimmed. A term is a host name, a group name or a glob (`web*`, `build-0?`, `db-[ab]`),
+    /// optionally prefixed with `!` (exclude) or `&` (intersect); `all` and `*` match every host.
+    /// Regexes (`~`), subscripts (`group[0]`) and `@file` are rejected.
+    pub fn parse(spec: &str) -> Result<Limit, LimitError> {
+        if spec.trim().is_empty() {
+            return Err(LimitError::Empty);
+        }
+        let mut limit = Limit {
+            spec: spec.to_string(),
+            include: Vec::new(),
+            intersect: Vec::new(),
+            exclude: Vec::new(),
+        };
+        for raw in split_terms(spec)? {
+            let (role, term) = parse_term(spec, raw)?;
+            match role {
+                Role::Include => limit.include.push(term),
+                Role::Intersect => limit.intersect.push(term),
+                Role::Exclude => limit.exclude.push(term),
+            }
+        }
+        Ok(limit)
+    }
+
+    /// Whether the limit selects `host`. `groups` are all groups the host belongs to, including
+    /// `all` and ancestors.
+    ///
+    /// Selected = (any plain term matches, or there are no plain terms) and every `&` term
+    /// matches and no `!` term matches.
+    ///
+    /// One difference from Ansible, which sees the whole inventory: Ansible matches a plain word
+    /// against host names only when no group has that name; here a word matches a host by name
+    /// or by group, so a host and a group sharing one name are both selected.
+    pub fn matches(&self, host: &str, groups: &[&str]) -> bool {
+        let included =
+            self.include.is_empty() || self.include.iter().any(|t| t.matches(host, groups));
+        included
+            && self.intersect.iter().all(|t| t.matches(host, groups))
+            && !self.exclude.iter().any(|t| t.matches(host, groups))
+    }
+
+    /// The value as given.
+    pub fn as_str(&self) -> &str {
+        &self.spec
+    }
+}
+
+/// Ansible's `split_host_pattern`: commas if there are any, otherwise colons outside brackets
+/// (unless the value is one IPv6 address).
+fn split_terms(spec: &str) -> Result<Vec<&str>, LimitError> {
+    if spec.contains(',') {
+        let terms: Vec<&str> = spec.split(',').collect();
+        let mixed = terms.iter().any(|t| {
+            let name = t.trim().trim_start_matches(['!', '&']);
+            has_colon_outside_brackets(name) && !is_ipv6(name)
+        });
+        if mixed {
+            return Err(LimitError::MixedSeparators {
+                spec: spec.to_string(),
+                suggestion: split_outside_brackets(spec, ':').join(","),
+            });
+        }
+        return Ok(terms);
+    }
+    if is_ipv6(spec.trim().trim_start_matches(['!', '&'])) {
+        return Ok(vec![spec]);
+    }
+    Ok(split_outside_brackets(spec, ':'))
+}
+
+fn is_ipv6(text: &str) -> bool {
+    text.parse::<Ipv6Addr>().is_ok()
+}
+
+fn has_colon_outside_brackets(text: &str) -> bool {
+    split_outside_brackets(text, ':').len() > 1
+}
+
+/// Splits at `sep`, except between `[` and `]`.
+fn split_outside_brackets(text: &str, sep: char) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut in_brackets) = (0, false);
+    for (i, c) in text.char_indices() {
+        match c {
+            '[' => in_brackets = true,
+            ']' => in_brackets = false,
+            c if c == sep && !in_brackets => {
+                parts.push(&text[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+/// Parses one term with its optional `!` / `&` prefix.
+fn parse_term(spec: &str, raw: &str) -> Result<(Role, Term), LimitError> {
+    let text = raw.trim();
+    let empty = || LimitError::EmptyTerm {
+        spec: spec.to_string(),
+    };
+    let term_s = || text.to_string();
+    let (role, name) = if let Some(name) = text.strip_prefix('!') {
+        (Role::Exclude, name)
+    } else if let Some(name) = text.strip_prefix('&') {
+        (Role::Intersect, name)
+    } else {
+        (Role::Include, text)
+    };
+    if name.is_empty() {
+        return Err(empty());
+    }
+    if text.chars().any(char::is_whitespace) {
+        return Err(LimitError::Whitespace { term: term_s() });
+    }
+    if name.starts_with(['!', '&']) {
+        return Err(LimitError::DoublePrefix { term: term_s() });
+    }
+    if name.starts_with('~') {
+        return Err(LimitError::Regex { term: term_s() });
+    }
+    if name.starts_with('@') {
+        return Err(LimitError::LimitFile { term: term_s() });
+    }
+    if is_subscript(name) {
+        return Err(LimitError::Subscript { term: term_s() });
+    }
+    if name == "all" || name == "*" {
+        return Ok((role, Term::Everything));
+    }
+    let glob = GlobBuilder::new(&fnmatch_to_globset(name))
+        .literal_separator(false)
+        .backslash_escape(false)
+        .build()
+        .map_err(|source| LimitError::Glob {
+            term: term_s(),
+            source,
+        })?;
+    Ok((role, Term::Glob(glob.compile_matcher())))
+}
+
+/// Ansible's `PATTERN_WITH_SUBSCRIPT`: `(.+)\[(-?[0-9]+|[0-9]+[:-][0-9]*)\]`.
+fn is_subscript(name: &str) -> bool {
+    let Some(inner_end) = name.strip_suffix(']') else {
+        return false;
+    };
+    let Some(open) = inner_end.rfind('[') else {
+        return false;
+    };
+    if open == 0 {
+        return false;
+    }
+    let inner = &inner_end[open + 1..];
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    let index = digits(inner.strip_prefix('-').unwrap_or(inner));
+    let range = inner.find([':', '-']).is_some_and(|at| {
+        digits(&inner[..at]) && inner[at + 1..].bytes().all(|c| c.is_ascii_digit())
+    });
+    index || range
+}
+
+/// Rewrites an fnmatch pattern (what Ansible uses) for globset: braces are literal in fnmatch, and
+/// a `[` without a closing `]` is a literal bracket.
+fn fnmatch_to_globset(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        match c {
+            '[' => {
+                // fnmatch: an optional '!', then a ']' right away is part of the class.
+                let mut j = i + 1;
+                if chars.get(j) == Some(&'!') {
+                    j += 1;
+                }
+                if chars.get(j) == Some(&']') {
+                    j += 1;
+                }
+                while chars.get(j).is_some_and(|&c| c != ']') {
+                    j += 1;
+                }
+                if j < chars.len() {
+                    out.extend(&chars[i..=j]);
+                    i = j + 1;
+                    continue;
+                }
+                out.push_str("[[]");
+            }
+            '{' => out.push_str("[{]"),
+            '}' => out.push_str("[}]"),
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limit(spec: &str) -> Limit {
+        match Limit::parse(spec) {
+            Ok(limit) => limit,
+            Err(err) => panic!("{spec:?} should parse: {err}"),
+        }
+    }
+
+    fn err(spec: &str) -> LimitError {
+        match Limit::parse(spec) {
+            Ok(limit) => panic!("{spec:?} should be rejected, got {limit:?}"),
+            Err(err) => err,
+        }
+    }
+
+    /// A small fleet: (host, groups including `all` and ancestors).
+    const FLEET: [(&str, &[&str]); 5] = [
+        ("build-01", &["all", "builders", "linux"]),
+        ("build-02", &["all", "builders", "linux", "gpu"]),
+        ("gpu-box", &["all", "gpu", "linux"]),
+        ("web-01", &["all", "web", "linux"]),
+        ("db-01", &["all", "ungrouped"]),
+    ];
+
+    /// The hosts of FLEET the limit selects, in FLEET order.
+    fn selected(spec: &str) -> Vec<&'static str> {
+        let limit = limit(spec);
+        FLEET
+            .iter()
+            .filter(|(host, groups)| limit.matches(host, groups))
+            .map(|(host, _)| *host)
+            .collect()
+    }
+
+    #[test]
+    fn limit_selects_plain_host() {
+        assert_eq!(selected("build-01"), ["build-01"]);
+    }
+
+    #[test]
+    fn limit_selects_group_members() {
+        assert_eq!(selected("builders"), ["build-01", "build-02"]);
+        assert_eq!(selected("gpu"), ["build-02", "gpu-box"]);
+    }
+
+    #[test]
+    fn limit_unions_plain_terms() {
+        assert_eq!(selected("web-01,db-01"), ["web-01", "db-01"]);
+        assert_eq!(selected("web:gpu-box"), ["gpu-box", "web-01"]);
+    }
+
+    #[test]
+    fn limit_matches_globs_on_hosts_and_groups() {
+        assert_eq!(selected("build-0?"), ["build-01", "build-02"]);
+        assert_eq!(selected("*-01"), ["build-01", "web-01", "db-01"]);
+        assert_eq!(selected("build-0[!1]"), ["build-02"]);
+        assert_eq!(selected("[gw]*"), ["build-02", "gpu-box", "web-01"]);
+        // The glob matches the group name "builders".
+        assert_eq!(selected("build*s"), ["build-01", "build-02"]);
+    }
+
+    #[test]
+    fn limit_all_and_star_select_everything() {
+        assert_eq!(selected("all").len(), FLEET.len());
+        assert_eq!(selected("*").len(), FLEET.len());
+        // Even for a host whose group list was left empty.
+        assert!(limit("all").matches("lonely", &[]));
+        assert!(limit("*").matches("lonely", &[]));
+    }
+
+    #[test]
+    fn limit_excludes_with_bang() {
+        assert_eq!(selected("builders,!build-02"), ["build-01"]);
+        assert_eq!(
+            selected("all:!gpu-box"),
+            ["build-01", "build-02", "web-01", "db-01"]
+        );
+        assert_eq!(selected("linux,!gpu"), ["build-01", "web-01"]);
+    }
+
+    #[test]
+    fn limit_intersects_with_ampersand() {
+        assert_eq!(selected("builders:&gpu"), ["build-02"]);
+        assert_eq!(selected("builders,&gpu"), ["build-02"]);
+        assert_eq!(selected("linux,&builders,&gpu"), ["build-02"]);
+    }
+
+    #[test]
+    fn limit_only_exclusions_select_everyone_else() {
+        assert_eq!(
+            selected("!build-01"),
+            ["build-02", "gpu-box", "web-01", "db-01"]
+        );
+        assert_eq!(selected("!gpu:!db-01"), ["build-01", "web-01"]);
+    }
+
+    #[test]
+    fn limit_only_intersection_selects_within_all() {
+        assert_eq!(selected("&gpu"), ["build-02", "gpu-box"]);
+    }
+
+    #[test]
+    fn limit_term_order_does_not_matter() {
+        assert_eq!(
+            selected("!build-02,builders"),
+            selected("builders,!build-02")
+        );
+        assert_eq!(selected("&gpu:builders"), ["build-02"]);
+    }
+
+    #[test]
+    fn limit_trims_spaces_around_terms() {
+        assert_eq!(selected(" builders , !build-02 "), ["build-01"]);
+    }
+
+    #[test]
+    fn limit_is_case_sensitive() {
+        assert!(selected("Build-01").is_empty());
+    }
+
+    #[test]
+    fn limit_unknown_name_selects_nothing() {
+        assert!(selected("nosuchhost").is_empty());
+    }
+
+    #[test]
+    fn limit_treats_braces_and_unclosed_brackets_literally() {
+        assert!(limit("web{1}").matches("web{1}", &[]));
+        assert!(!limit("web{1}").matches("web1", &[]));
+        assert!(limit("web[").matches("web[", &[]));
+        assert!(!limit("web[").matches("web1", &[]));
+    }
+
+    #[test]
+    fn limit_accepts_ipv6_host() {
+        assert!(limit("fe80::1").matches("fe80::1", &[]));
+        assert!(limit("!fe80::1").matches("build-01", &["all"]));
+        assert!(!limit("!fe80::1").matches("fe80::1", &["all"]));
+        assert!(limit("fe80::1,build-01").matches("build-01", &["all"]));
+    }
+
+    #[test]
+    fn limit_rejects_empty_spec() {
+        assert_eq!(err(""), LimitError::Empty);
+        assert_eq!(err("   "), LimitError::Empty);
+    }
+
+    #[test]
+    fn limit_rejects_empty_term() {
+        for spec in ["a,,b", "a,", ",a", "a:", "!", "&", "a, ,b"] {
+            assert!(
+                matches!(err(spec), LimitError::EmptyTerm { .. }),
+                "{spec:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn limit_rejects_regex() {
+        let e = err("~web.*");
+        assert!(matches!(e, LimitError::Regex { .. }));
+        assert!(
+            e.to_string()
+                .contains("regex patterns (~) are not supported")
+        );
+        assert!(matches!(err("all:!~gpu.*"), LimitError::Regex { .. }));
+    }
+
+    #[test]
+    fn limit_rejects_subscripts() {
+        for spec in [
+            "builders[0]",
+            "builders[-1]",
+            "builders[0:2]",
+            "builders[1:]",
+            "web-0[1-3]",
+        ] {
+            assert!(
+                matches!(err(spec), LimitError::Subscript { .. }),
+                "{spec:?}"
+            );
+        }
+        // Character classes that are not subscripts stay globs.
+        assert_eq!(selected("build-0[12]x").len(), 0);
+        assert_eq!(selected("[b]uild-01"), ["build-01"]);
+    }
+
+    #[test]
+    fn limit_rejects_mixed_separators() {
+        assert_eq!(
+            err("builders:&gpu,web-01"),
+            LimitError::MixedSeparators {
+                spec: "builders:&gpu,web-01".into(),
+                suggestion: "builders,&gpu,web-01".into()
+            }
+        );
+    }
+
+    #[test]
+    fn limit_rejects_double_prefix() {
+        assert!(matches!(err("!&gpu"), LimitError::DoublePrefix { .. }));
+        assert!(matches!(err("&!gpu"), LimitError::DoublePrefix { .. }));
+    }
+
+    #[test]
+    fn limit_rejects_limit_file() {
+        assert!(matches!(err("@retry.txt"), LimitError::LimitFile { .. }));
+    }
+
+    #[test]
+    fn limit_rejects_spaces_inside_term() {
+        assert!(matches!(err("web 01"), LimitError::Whitespace { .. }));
+    }
+
+    #[test]
+    fn limit_keeps_spec_text() {
+        assert_eq!(limit("builders,!build-02").as_str(), "builders,!build-02");
+    }
+}

@@ -1,0 +1,304 @@
+//! The variables fleetprune reads from an inventory level (`vars:` of a group, or a host's own
+//! mapping): Ansible's connection variables and the `fleetprune:` mapping, validated with their
+//! positions. Every other variable belongs to another tool and is ignored.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::WalkError;
+use super::yaml::{Node, Value};
+use crate::filter::{Filter, FilterSet, Suggestion};
+use crate::plan::PruneKind;
+
+/// Variables of one inventory level, or of a host once all levels are merged.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HostVars {
+    /// `ansible_host`: the address to connect to.
+    pub address: Option<String>,
+    /// `ansible_port`.
+    pub port: Option<u16>,
+    /// `ansible_user`.
+    pub user: Option<String>,
+    /// `ansible_ssh_private_key_file`.
+    pub identity: Option<PathBuf>,
+    /// `fleetprune.docker_socket`.
+    pub docker_socket: Option<String>,
+    /// `fleetprune.prune`.
+    pub prune: PruneVars,
+}
+
+/// The `fleetprune.prune` mapping, merged key by key.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PruneVars {
+    pub kinds: BTreeMap<PruneKind, KindVar>,
+    pub filters: Option<FilterSet>,
+}
+
+/// One kind's setting: `images: true` or `images: { all: true }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindVar {
+    pub enabled: bool,
+    /// `None` when this level did not say; the default is docker's (not all).
+    pub all: Option<bool>,
+}
+
+const FLEETPRUNE_KEYS: [&str; 2] = ["docker_socket", "prune"];
+const PRUNE_KEYS: [&str; 6] = [
+    "containers",
+    "networks",
+    "volumes",
+    "images",
+    "build_cache",
+    "filter",
+];
+
+impl HostVars {
+    /// Overlays a more specific level on this one.
+    pub fn apply(&mut self, layer: &HostVars) {
+        fn take<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
+            if value.is_some() {
+                slot.clone_from(value);
+            }
+        }
+        take(&mut self.address, &layer.address);
+        take(&mut self.port, &layer.port);
+        take(&mut self.user, &layer.user);
+        take(&mut self.identity, &layer.identity);
+        take(&mut self.docker_socket, &layer.docker_socket);
+        for (kind, setting) in &layer.prune.kinds {
+            let merged = match self.prune.kinds.get(kind) {
+                Some(previous) => KindVar {
+                    enabled: setting.enabled,
+                    all: setting.all.or(previous.all),
+                },
+                None => *setting,
+            };
+            self.prune.kinds.insert(*kind, merged);
+        }
+        take(&mut self.prune.filters, &layer.prune.filters);
+    }
+
+    /// Whether any level gave a prune plan.
+    pub fn has_prune_plan(&self) -> bool {
+        !self.prune.kinds.is_empty()
+    }
+}
+
+/// Reads a level's variables from a mapping.
+pub(super) fn parse_vars(node: &Node, path: &str) -> Result<HostVars, WalkError> {
+    let entries = expect_mapping(node, path, "variables")?;
+    let mut vars = HostVars::default();
+    for (key, value) in entries {
+        let name = key.key_text();
+        let key_path = format!("{path}.{name}");
+        match name.as_str() {
+            "ansible_host" | "ansible_ssh_host" => {
+                vars.address = Some(expect_plain_string(value, &key_path)?);
+            }
+            "ansible_port" | "ansible_ssh_port" => vars.port = Some(expect_port(value, &key_path)?),
+            "ansible_user" | "ansible_ssh_user" => {
+                vars.user = Some(expect_plain_string(value, &key_path)?);
+            }
+            "ansible_ssh_private_key_file" | "ansible_private_key_file" => {
+                vars.identity = Some(PathBuf::from(expect_plain_string(value, &key_path)?));
+            }
+            "fleetprune" => parse_fleetprune(value, &key_path, &mut vars)?,
+            _ => {}
+        }
+    }
+    Ok(vars)
+}
+
+fn parse_fleetprune(node: &Node, path: &str, vars: &mut HostVars) -> Result<(), WalkError> {
+    for (key, value) in expect_mapping(node, path, "fleetprune settings")? {
+        let name = key.key_text();
+        let key_path = format!("{path}.{name}");
+        match name.as_str() {
+            "docker_socket" => {
+                let socket = expect_plain_string(value, &key_path)?;
+                if !socket.starts_with('/') {
+                    return Err(WalkError::new(
+                        value,
+                        &key_path,
+                        format!("the Docker socket must be an absolute path, found {socket:?}"),
+                    ));
+                }
+                vars.docker_socket = Some(socket);
+            }
+            "prune" => vars.prune = parse_prune(value, &key_path)?,
+            _ => return Err(unknown_key(key, &key_path, &name, &FLEETPRUNE_KEYS)),
+        }
+    }
+    Ok(())
+}
+
+fn parse_prune(node: &Node, path: &str) -> Result<PruneVars, WalkError> {
+    let mut prune = PruneVars::default();
+    for (key, value) in expect_mapping(node, path, "a prune plan")? {
+        let name = key.key_text();
+        let key_path = format!("{path}.{name}");
+        let kind = match name.as_str() {
+            "containers" => PruneKind::Containers,
+            "networks" => PruneKind::Networks,
+            "volumes" => PruneKind::Volumes,
+            "images" => PruneKind::Images,
+            "build_cache" => PruneKind::BuildCache,
+            "filter" => {
+                prune.filters = Some(parse_filters(value, &key_path)?);
+                continue;
+            }
+            _ => return Err(unknown_key(key, &key_path, &name, &PRUNE_KEYS)),
+        };
+        let widens = matches!(
+            kind,
+            PruneKind::Images | PruneKind::Volumes | PruneKind::BuildCache
+        );
+        let setting = match &value.value {
+            Value::Bool(enabled) => KindVar {
+                enabled: *enabled,
+                all: None,
+            },
+            Value::Mapping(entries) if widens => {
+                let mut all = None;
+                for (option, option_value) in entries {
+                    let option_name = option.key_text();
+                    let option_path = format!("{key_path}.{option_name}");
+                    if option_name != "all" {
+                        return Err(unknown_key(option, &option_path, &option_name, &["all"]));
+                    }
+                    all = Some(expect_bool(option_value, &option_path)?);
+                }
+                KindVar { enabled: true, all }
+            }
+            other => {
+                let expected = if widens {
+                    "true, false or { all: true }"
+                } else {
+                    "true or false"
+                };
+                return Err(WalkError::new(
+                    value,
+                    &key_path,
+                    format!("expected {expected}, found {}", other.kind()),
+                ));
+            }
+        };
+        prune.kinds.insert(kind, setting);
+    }
+    Ok(prune)
+}
+
+fn parse_filters(node: &Node, path: &str) -> Result<FilterSet, WalkError> {
+    let items: Vec<(&Node, String)> = match &node.value {
+        Value::String(_) => vec![(node, path.to_string())],
+        Value::Sequence(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (item, format!("{path}[{i}]")))
+            .collect(),
+        other => {
+            return Err(WalkError::new(
+                node,
+                path,
+                format!(
+                    "expected a filter string or a list of them, found {}",
+                    other.kind()
+                ),
+            ));
+        }
+    };
+    let mut filters = Vec::with_capacity(items.len());
+    for (item, item_path) in items {
+        let text = expect_plain_string(item, &item_path)?;
+        let filter: Filter = text
+            .parse()
+            .map_err(|e| WalkError::new(item, &item_path, e))?;
+        filters.push(filter);
+    }
+    FilterSet::new(filters).map_err(|e| WalkError::new(node, path, e))
+}
+
+fn unknown_key(key: &Node, path: &str, name: &str, known: &[&str]) -> WalkError {
+    let suggestion = Suggestion::closest(name, known.iter().copied());
+    WalkError::new(key, path, format!("unknown key {name:?}{suggestion}"))
+}
+
+fn expect_mapping<'a>(
+    node: &'a Node,
+    path: &str,
+    what: &str,
+) -> Result<&'a [(Node, Node)], WalkError> {
+    match &node.value {
+        Value::Mapping(entries) => Ok(entries),
+        Value::Null => Ok(&[]),
+        other => Err(WalkError::new(
+            node,
+            path,
+            format!("expected a mapping of {what}, found {}", other.kind()),
+        )),
+    }
+}
+
+fn expect_bool(node: &Node, path: &str) -> Result<bool, WalkError> {
+    match &node.value {
+        Value::Bool(b) => Ok(*b),
+        other => Err(WalkError::new(
+            node,
+            path,
+            format!("expected true or false, found {}", other.kind()),
+        )),
+    }
+}
+
+/// A string value fleetprune uses; Jinja templates cannot be evaluated here.
+fn expect_plain_string(node: &Node, path: &str) -> Result<String, WalkError> {
+    let text = match &node.value {
+        Value::String(s) => s.clone(),
+        Value::Int(i) => i.to_string(),
+        other => {
+            return Err(WalkError::new(
+                node,
+                path,
+                format!("expected a string, found {}", other.kind()),
+            ));
+        }
+    };
+    if text.contains("{{") || text.contains("{%") {
+        return Err(WalkError::new(
+            node,
+            path,
+            "Jinja templating is not supported by fleetprune: write the value literally",
+        ));
+    }
+    if text.trim().is_empty() {
+        return Err(WalkError::new(node, path, "the value is empty"));
+    }
+    Ok(text)
+}
+
+fn expect_port(node: &Node, path: &str) -> Result<u16, WalkError> {
+    let number = match &node.value {
+        Value::Int(i) => *i,
+        Value::String(s) if !s.contains("{{") => s.trim().parse::<i128>().map_err(|_| {
+            WalkError::new(node, path, format!("port must be a number, found {s:?}"))
+        })?,
+        Value::String(_) => return expect_plain_string(node, path).map(|_| 0),
+        other => {
+            return Err(WalkError::new(
+                node,
+                path,
+                format!("port must be a number, found {}", other.kind()),
+            ));
+        }
+    };
+    u16::try_from(number)
+        .ok()
+        .filter(|port| *port != 0)
+        .ok_or_else(|| {
+            WalkError::new(
+                node,
+                path,
+                format!("port must be between 1 and 65535, found {number}"),
+            )
+        })
+}

@@ -1,0 +1,30 @@
+//! fleetprune: prune a fleet of Docker hosts over SSH and report reclaimed space in one table.
+//!
+//! Where things live, in pipeline order:
+//! - [`cli`]: command-line flags, turned into validated [`cli::Settings`];
+//! - [`inventory`]: Ansible YAML inventory -> hosts with merged variables, `--limit`;
+//! - [`filter`], [`plan`]: docker's filter grammar and what to prune per host (pure data);
+//! - [`host`]: a host's connection settings and effective plan (inventory + command line);
+//! - [`transport`]: SSH session (known_hosts, auth) and the tunnel to the Docker socket;
+//! - [`engine`]: HTTP to the Engine API over that tunnel, version negotiation;
+//! - [`prune`], [`df`]: the jobs run on each host;
+//! - [`executor`]: the fleet, with bounded concurrency, timeouts and cancellation;
+//! - [`outcome`], [`report`]: per-host results and their table / JSON rendering;
+//! - [`app`]: ties it together for `main` and decides the exit code.
+
+pub mod api_version;
+pub mod app;
+pub mod cli;
+pub mod df;
+pub mod engine;
+pub mod executor;
+pub mod filter;
+pub mod host;
+pub mod inventory;
+pub mod outcome;
+pub mod plan;
+pub mod progress;
+pub mod prompt;
+pub mod prune;
+pub mod report;
+pub mod transport;

@@ -1,0 +1,70 @@
+//! The `fleetprune` binary: parse flags, set up logging and Ctrl-C, run, print the error once,
+//! exit with its code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use fleetprune::app::{self, Exit};
+use fleetprune::cli::Cli;
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.common.verbose);
+    let settings = match cli.settings() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("fleetprune: {error}");
+            return Exit::Usage.into();
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("fleetprune: cannot start the async runtime: {error}");
+            return Exit::PartialFailure.into();
+        }
+    };
+    runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        tokio::spawn(handle_interrupts(cancel.clone()));
+        match app::run(settings, cancel).await {
+            Ok(exit) => exit.into(),
+            Err(error) => {
+                eprintln!("fleetprune: {error}");
+                error.exit().into()
+            }
+        }
+    })
+}
+
+/// First Ctrl-C: stop starting work and report what was done. Second: quit at once.
+async fn handle_interrupts(cancel: CancellationToken) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    eprintln!("fleetprune: interrupted; finishing the report (Ctrl-C again to quit now)");
+    cancel.cancel();
+    if tokio::signal::ctrl_c().await.is_ok() {
+        std::process::exit(Exit::Interrupted as i32);
+    }
+}
+
+/// Logs go to stderr: warnings by default, more with -vv/-vvv, or as `RUST_LOG` says.
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 | 1 => "warn",
+        2 => "info,russh=warn",
+        _ => "debug,russh=info,hyper=info",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

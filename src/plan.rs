@@ -1,0 +1,443 @@
+//! What to prune on one host, as pure data: the kinds, their `all` switches, the filters, and the
+//! exact Engine API requests they become for a given API version.
+//!
+//! Nothing here talks to a daemon; [`crate::prune`] makes the calls. Keeping the decision apart
+//! lets `inventory` print effective plans and lets every rule be unit-tested.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::api_version::ApiVersion;
+use crate::filter::{FilterSet, UntilKind};
+
+/// The prune kinds, declared in `docker system prune` order, which is also the order they run in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PruneKind {
+    Containers,
+    Networks,
+    Volumes,
+    Images,
+    BuildCache,
+}
+
+impl PruneKind {
+    pub const ALL: [PruneKind; 5] = [
+        PruneKind::Containers,
+        PruneKind::Networks,
+        PruneKind::Volumes,
+        PruneKind::Images,
+        PruneKind::BuildCache,
+    ];
+
+    /// The noun docker uses in its prune warnings.
+    pub fn noun(self) -> &'static str {
+        match self {
+            PruneKind::Containers => "containers",
+            PruneKind::Networks => "networks",
+            PruneKind::Volumes => "volumes",
+            PruneKind::Images => "images",
+            PruneKind::BuildCache => "build cache",
+        }
+    }
+}
+
+impl fmt::Display for PruneKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.noun())
+    }
+}
+
+/// Which kinds `-a/--all` (or an inventory `all: true`) widens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct AllScope {
+    /// All unused images, not only dangling ones.
+    pub images: bool,
+    /// Named volumes too, not only anonymous ones (API >= 1.42).
+    pub volumes: bool,
+    /// All build cache, including internal and shared records.
+    pub build_cache: bool,
+}
+
+/// A validated prune plan for one host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrunePlan {
+    kinds: BTreeSet<PruneKind>,
+    all: AllScope,
+    filters: FilterSet,
+}
+
+/// Why a plan cannot run, either anywhere (checked before any host is contacted) or on one host's
+/// API version (checked once connected, before the first delete).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error(
+        "nothing to prune: give at least one of --containers, --images, --volumes, --networks, --build-cache, --system, or a prune plan in the inventory"
+    )]
+    NoKinds,
+    #[error(
+        "the until filter does not apply to volumes (docker has none for volumes); prune volumes in a separate run"
+    )]
+    UntilWithVolumes,
+    #[error(
+        "label filters do not apply to build cache (the daemon ignores them and would prune everything); prune build cache in a separate run"
+    )]
+    LabelWithBuildCache,
+    #[error("the dangling filter applies only to images, and images are not selected")]
+    DanglingWithoutImages,
+    #[error("dangling=true contradicts -a/--all for images")]
+    DanglingContradictsAll,
+    #[error("build cache on API {api} accepts only a duration as until (e.g. 240h), not {value:?}")]
+    BuildCacheUntilNeedsDuration { api: ApiVersion, value: String },
+}
+
+/// Which volumes a volume prune removes on a host: this depends on its API version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VolumeScope {
+    /// API >= 1.42 without `all`: only anonymous volumes.
+    Anonymous,
+    /// API >= 1.42 with `all=true`: named and anonymous volumes.
+    NamedAndAnonymous,
+    /// API < 1.42: the daemon has no `all` filter and always removes named volumes too.
+    NamedAndAnonymousLegacy,
+}
+
+impl fmt::Display for VolumeScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            VolumeScope::Anonymous => "anonymous volumes only",
+            VolumeScope::NamedAndAnonymous => "named and anonymous volumes",
+            VolumeScope::NamedAndAnonymousLegacy => {
+                "named and anonymous volumes (API < 1.42 always prunes named volumes)"
+            }
+        })
+    }
+}
+
+/// One prune call, exactly as it goes on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PruneRequest {
+    pub kind: PruneKind,
+    /// The `filters` query parameter, `{"key": ["value", ...]}`.
+    pub filters: BTreeMap<String, Vec<String>>,
+    /// The build-cache `all` query parameter; `None` for other kinds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_cache_all: Option<bool>,
+}
+
+impl PrunePlan {
+    /// Validates the kind/filter combination, before any host is contacted.
+    pub fn new(
+        kinds: BTreeSet<PruneKind>,
+        mut all: AllScope,
+        filters: FilterSet,
+    ) -> Result<PrunePlan, PlanError> {
+        if kinds.is_empty() {
+            return Err(PlanError::NoKinds);
+        }
+        if filters.until().is_some() && kinds.contains(&PruneKind::Volumes) {
+            return Err(PlanError::UntilWithVolumes);
+        }
+        if filters.has_labels() && kinds.contains(&PruneKind::BuildCache) {
+            return Err(PlanError::LabelWithBuildCache);
+        }
+        match filters.dangling() {
+            Some(_) if !kinds.contains(&PruneKind::Images) => {
+                return Err(PlanError::DanglingWithoutImages);
+            }
+            Some(true) if all.images => return Err(PlanError::DanglingContradictsAll),
+            Some(false) => all.images = true,
+            _ => {}
+        }
+        Ok(PrunePlan {
+            kinds,
+            all,
+            filters,
+        })
+    }
+
+    pub fn kinds(&self) -> impl Iterator<Item = PruneKind> + '_ {
+        self.kinds.iter().copied()
+    }
+
+    pub fn includes(&self, kind: PruneKind) -> bool {
+        self.kinds.contains(&kind)
+    }
+
+    pub fn all(&self) -> AllScope {
+        self.all
+    }
+
+    pub fn filters(&self) -> &FilterSet {
+        &self.filters
+    }
+
+    /// What a volume prune removes on a host speaking `api`.
+    pub fn volume_scope(&self, api: ApiVersion) -> VolumeScope {
+        if api < ApiVersion::VOLUME_PRUNE_ALL {
+            VolumeScope::NamedAndAnonymousLegacy
+        } else if self.all.volumes {
+            VolumeScope::NamedAndAnonymous
+        } else {
+            VolumeScope::Anonymous
+        }
+    }
+
+    /// The calls to make on a host speaking `api`, in `docker system prune` order.
+    pub fn requests(&self, api: ApiVersion) -> Result<Vec<PruneRequest>, PlanError> {
+        self.kinds().map(|kind| self.request(kind, api)).collect()
+    }
+
+    fn request(&self, kind: PruneKind, api: ApiVersion) -> Result<PruneRequest, PlanError> {
+        let mut filters = self.filters.to_api_map();
+        let mut build_cache_all = None;
+        match kind {
+            PruneKind::Containers | PruneKind::Networks => {}
+            PruneKind::Images => {
+                // docker image prune always states the mode explicitly.
+                let dangling = if self.all.images { "false" } else { "true" };
+                filters.insert("dangling".into(), vec![dangling.into()]);
+            }
+            PruneKind::Volumes => {
+                if self.volume_scope(api) == VolumeScope::NamedAndAnonymous {
+                    filters.insert("all".into(), vec!["true".into()]);
+                }
+            }
+            PruneKind::BuildCache => {
+                if let Some(until) = self.filters.until()
+                    && api < ApiVersion::BUILD_CACHE_UNTIL_TIMESTAMP
+                    && !matches!(until.kind(), UntilKind::Duration(_))
+                {
+                    return Err(PlanError::BuildCacheUntilNeedsDuration {
+                        api,
+                        value: until.as_str().to_string(),
+                    });
+                }
+                build_cache_all = Some(self.all.build_cache);
+            }
+        }
+        Ok(PruneRequest {
+            kind,
+            filters,
+            build_cache_all,
+        })
+    }
+
+    /// A one-line description such as `containers, images (all unused) until=240h`.
+    pub fn describe(&self) -> String {
+        let kinds: Vec<String> = self
+            .kinds()
+            .map(|kind| {
+                let widened = match kind {
+                    PruneKind::Images => self.all.images,
+                    PruneKind::Volumes => self.all.volumes,
+                    PruneKind::BuildCache => self.all.build_cache,
+                    PruneKind::Containers | PruneKind::Networks => false,
+                };
+                if widened {
+                    format!("{kind} (all)")
+                } else {
+                    kind.to_string()
+                }
+            })
+            .collect();
+        if self.filters.is_empty() {
+            kinds.join(", ")
+        } else {
+            format!("{} [{}]", kinds.join(", "), self.filters)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const API_20_10: ApiVersion = ApiVersion::new(1, 41);
+    const API_25: ApiVersion = ApiVersion::new(1, 44);
+
+    fn plan(kinds: &[PruneKind], all: AllScope, filters: &[&str]) -> Result<PrunePlan, PlanError> {
+        PrunePlan::new(
+            kinds.iter().copied().collect(),
+            all,
+            FilterSet::parse(filters).unwrap(),
+        )
+    }
+
+    #[test]
+    fn plan_without_kinds_is_rejected() {
+        assert_eq!(plan(&[], AllScope::default(), &[]), Err(PlanError::NoKinds));
+    }
+
+    #[test]
+    fn requests_run_in_system_prune_order() {
+        let p = plan(
+            &[
+                PruneKind::BuildCache,
+                PruneKind::Images,
+                PruneKind::Containers,
+                PruneKind::Networks,
+            ],
+            AllScope::default(),
+            &[],
+        )
+        .unwrap();
+        let kinds: Vec<PruneKind> = p.requests(API_25).unwrap().iter().map(|r| r.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                PruneKind::Containers,
+                PruneKind::Networks,
+                PruneKind::Images,
+                PruneKind::BuildCache
+            ]
+        );
+    }
+
+    #[test]
+    fn images_always_send_dangling_like_docker_cli() {
+        let dangling_only = plan(&[PruneKind::Images], AllScope::default(), &[]).unwrap();
+        assert_eq!(
+            dangling_only.requests(API_25).unwrap()[0].filters["dangling"],
+            ["true"]
+        );
+        let all = AllScope {
+            images: true,
+            ..AllScope::default()
+        };
+        let every_unused = plan(&[PruneKind::Images], all, &[]).unwrap();
+        assert_eq!(
+            every_unused.requests(API_25).unwrap()[0].filters["dangling"],
+            ["false"]
+        );
+    }
+
+    #[test]
+    fn dangling_false_filter_means_all_images() {
+        let p = plan(
+            &[PruneKind::Images],
+            AllScope::default(),
+            &["dangling=false"],
+        )
+        .unwrap();
+        assert!(p.all().images);
+    }
+
+    #[test]
+    fn dangling_true_contradicts_all() {
+        let all = AllScope {
+            images: true,
+            ..AllScope::default()
+        };
+        assert_eq!(
+            plan(&[PruneKind::Images], all, &["dangling=true"]),
+            Err(PlanError::DanglingContradictsAll)
+        );
+    }
+
+    #[test]
+    fn dangling_without_images_is_rejected() {
+        assert_eq!(
+            plan(
+                &[PruneKind::Containers],
+                AllScope::default(),
+                &["dangling=true"]
+            ),
+            Err(PlanError::DanglingWithoutImages)
+        );
+    }
+
+    #[test]
+    fn until_with_volumes_is_rejected() {
+        assert_eq!(
+            plan(
+                &[PruneKind::Volumes, PruneKind::Images],
+                AllScope::default(),
+                &["until=24h"]
+            ),
+            Err(PlanError::UntilWithVolumes)
+        );
+    }
+
+    #[test]
+    fn labels_with_build_cache_are_rejected() {
+        assert_eq!(
+            plan(
+                &[PruneKind::BuildCache],
+                AllScope::default(),
+                &["label!=keep"]
+            ),
+            Err(PlanError::LabelWithBuildCache)
+        );
+    }
+
+    #[test]
+    fn volume_all_is_sent_only_from_api_1_42() {
+        let all = AllScope {
+            volumes: true,
+            ..AllScope::default()
+        };
+        let p = plan(&[PruneKind::Volumes], all, &[]).unwrap();
+        assert_eq!(p.requests(API_25).unwrap()[0].filters["all"], ["true"]);
+        assert!(
+            !p.requests(API_20_10).unwrap()[0]
+                .filters
+                .contains_key("all")
+        );
+        assert_eq!(
+            p.volume_scope(API_20_10),
+            VolumeScope::NamedAndAnonymousLegacy
+        );
+        assert_eq!(p.volume_scope(API_25), VolumeScope::NamedAndAnonymous);
+    }
+
+    #[test]
+    fn volume_prune_without_all_is_anonymous_only_on_new_daemons() {
+        let p = plan(&[PruneKind::Volumes], AllScope::default(), &["label!=keep"]).unwrap();
+        assert_eq!(p.volume_scope(API_25), VolumeScope::Anonymous);
+        assert_eq!(p.requests(API_25).unwrap()[0].filters["label!"], ["keep"]);
+    }
+
+    #[test]
+    fn build_cache_timestamp_until_needs_api_1_43() {
+        let p = plan(
+            &[PruneKind::BuildCache],
+            AllScope::default(),
+            &["until=2024-01-01"],
+        )
+        .unwrap();
+        assert!(matches!(
+            p.requests(API_20_10),
+            Err(PlanError::BuildCacheUntilNeedsDuration { .. })
+        ));
+        assert!(p.requests(API_25).is_ok());
+        let duration = plan(
+            &[PruneKind::BuildCache],
+            AllScope::default(),
+            &["until=24h"],
+        )
+        .unwrap();
+        assert_eq!(
+            duration.requests(API_20_10).unwrap()[0].filters["until"],
+            ["24h"]
+        );
+    }
+
+    #[test]
+    fn describe_names_kinds_scope_and_filters() {
+        let all = AllScope {
+            images: true,
+            ..AllScope::default()
+        };
+        let p = plan(
+            &[PruneKind::Images, PruneKind::Containers],
+            all,
+            &["until=240h"],
+        )
+        .unwrap();
+        assert_eq!(p.describe(), "containers, images (all) [until=240h]");
+    }
+}

@@ -1,0 +1,107 @@
+//! Private keys for public-key authentication, loaded once per run before any host is contacted.
+//!
+//! Key files named on the command line or in the inventory must exist; OpenSSH's default files
+//! (`~/.ssh/id_ed25519`, ...) are used when present. An encrypted key is unlocked with
+//! `FLEETPRUNE_KEY_PASSPHRASE` or, on a terminal, a prompt — once, not once per host.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use russh::keys::PrivateKey;
+
+/// The environment variable holding the passphrase of encrypted keys.
+pub const PASSPHRASE_VARIABLE: &str = "FLEETPRUNE_KEY_PASSPHRASE";
+
+/// OpenSSH's default identity files, in the order `ssh` tries them.
+const DEFAULT_IDENTITY_FILES: [&str; 4] = ["id_rsa", "id_ecdsa", "id_ed25519", "id_dsa"];
+
+/// Keys loaded from files, shared by every host's session.
+#[derive(Debug, Clone, Default)]
+pub struct IdentityStore {
+    keys: BTreeMap<PathBuf, Arc<PrivateKey>>,
+    defaults: Vec<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("identity file {path}: {message}")]
+    Unreadable { path: String, message: String },
+    #[error(
+        "identity file {path} is encrypted: set {PASSPHRASE_VARIABLE} or run on a terminal to be asked"
+    )]
+    NeedsPassphrase { path: String },
+    #[error("identity file {path}: wrong passphrase")]
+    WrongPassphrase { path: String },
+}
+
+impl IdentityStore {
+    /// Loads every explicitly named key (each must load) and the default keys that exist.
+    pub fn load(explicit: &[PathBuf], home: Option<&Path>) -> Result<IdentityStore, IdentityError> {
+        let mut store = IdentityStore::default();
+        let passphrase = std::env::var(PASSPHRASE_VARIABLE).ok();
+        for path in explicit {
+            if !store.keys.contains_key(path) {
+                let key = load_key(path, passphrase.as_deref())?;
+                store.keys.insert(path.clone(), Arc::new(key));
+            }
+        }
+        let ssh_dir = home.map(|home| home.join(".ssh"));
+        for name in DEFAULT_IDENTITY_FILES {
+            let Some(path) = ssh_dir.as_ref().map(|dir| dir.join(name)) else {
+                continue;
+            };
+            if !path.exists() {
+                continue;
+            }
+            // A default key that cannot be used is skipped, as ssh does, not fatal.
+            match load_key(&path, passphrase.as_deref()) {
+                Ok(key) => {
+                    store.keys.insert(path.clone(), Arc::new(key));
+                    store.defaults.push(path);
+                }
+                Err(error) => tracing::warn!("skipping default identity: {error}"),
+            }
+        }
+        Ok(store)
+    }
+
+    /// The keys to offer for a host: its own key file if it has one, else the defaults.
+    pub fn keys_for(&self, explicit: Option<&Path>) -> Vec<(PathBuf, Arc<PrivateKey>)> {
+        let paths: Vec<&PathBuf> = match explicit {
+            Some(path) => self.keys.keys().filter(|p| p.as_path() == path).collect(),
+            None => self.defaults.iter().collect(),
+        };
+        paths
+            .into_iter()
+            .filter_map(|p| self.keys.get(p).map(|k| (p.clone(), Arc::clone(k))))
+            .collect()
+    }
+}
+
+fn load_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKey, IdentityError> {
+    let shown = path.display().to_string();
+    match russh::keys::load_secret_key(path, passphrase) {
+        Ok(key) => Ok(key),
+        Err(russh::keys::Error::KeyIsEncrypted) if passphrase.is_none() => {
+            if !std::io::stdin().is_terminal() {
+                return Err(IdentityError::NeedsPassphrase { path: shown });
+            }
+            let typed = rpassword::prompt_password(format!("Enter passphrase for key '{shown}': "))
+                .map_err(|e| IdentityError::Unreadable {
+                    path: shown.clone(),
+                    message: e.to_string(),
+                })?;
+            russh::keys::load_secret_key(path, Some(&typed))
+                .map_err(|_| IdentityError::WrongPassphrase { path: shown })
+        }
+        Err(russh::keys::Error::KeyIsEncrypted) => {
+            Err(IdentityError::WrongPassphrase { path: shown })
+        }
+        Err(error) => Err(IdentityError::Unreadable {
+            path: shown,
+            message: error.to_string(),
+        }),
+    }
+}

@@ -1,0 +1,342 @@
+//! OpenSSH's known_hosts file: which host keys we trust, read once per run and shared by every
+//! host's connection.
+//!
+//! Entries are parsed with `ssh-key`; matching follows OpenSSH: `[host]:port` names for other ports
+//! than 22, hashed names (`|1|salt|hash`), `*`/`?` globs, `!` negations and `@revoked` markers.
+//! What to do with the verdict (strict, accept-new, off) is the SSH handler's decision.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use hmac::{Hmac, KeyInit, Mac};
+use russh::keys::ssh_key::known_hosts::{Entry, HostPatterns, Marker};
+use russh::keys::{Algorithm, HashAlg, PublicKey};
+use sha1::Sha1;
+
+/// The parsed known_hosts file.
+#[derive(Debug, Clone, Default)]
+pub struct KnownHosts {
+    path: PathBuf,
+    /// Entries with their 1-based line numbers.
+    entries: Vec<(usize, Entry)>,
+}
+
+/// What known_hosts says about a host's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostKeyStatus {
+    /// A matching entry lists exactly this key.
+    Trusted { line: usize },
+    /// The key is marked `@revoked`.
+    Revoked { line: usize },
+    /// The host has recorded keys, and this key is none of them.
+    Changed { lines: Vec<usize> },
+    /// The host has no recorded key.
+    Unknown,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KnownHostsError {
+    #[error("cannot read known_hosts file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot add the host key to {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl KnownHosts {
+    /// Reads `path`; a missing file is an empty one, as for OpenSSH. Lines that do not parse are
+    /// skipped (OpenSSH skips them too) and logged.
+    pub fn load(path: &Path) -> Result<KnownHosts, KnownHostsError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => {
+                return Err(KnownHostsError::Read {
+                    path: path.display().to_string(),
+                    source,
+                });
+            }
+        };
+        Ok(KnownHosts::parse(path, &text))
+    }
+
+    fn parse(path: &Path, text: &str) -> KnownHosts {
+        let mut entries = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            let content = line.split('#').next().unwrap_or_default().trim();
+            if content.is_empty() {
+                continue;
+            }
+            // ssh-key splits on single spaces; OpenSSH accepts any run of blanks.
+            let normalised = content.split_whitespace().collect::<Vec<_>>().join(" ");
+            match normalised.parse::<Entry>() {
+                Ok(entry) => entries.push((index + 1, entry)),
+                Err(error) => tracing::warn!(
+                    "{}:{}: skipping unreadable known_hosts line: {error}",
+                    path.display(),
+                    index + 1
+                ),
+            }
+        }
+        KnownHosts {
+            path: path.to_path_buf(),
+            entries,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Checks `key` presented by `host` on `port`.
+    pub fn check(&self, host: &str, port: u16, key: &PublicKey) -> HostKeyStatus {
+        let name = lookup_name(host, port);
+        let same_key = |entry: &Entry| entry.public_key().key_data() == key.key_data();
+        if let Some((line, _)) = self
+            .entries
+            .iter()
+            .find(|(_, entry)| entry.marker() == Some(&Marker::Revoked) && same_key(entry))
+        {
+            return HostKeyStatus::Revoked { line: *line };
+        }
+        let mut recorded = Vec::new();
+        for (line, entry) in &self.entries {
+            if entry.marker().is_some() || !patterns_match(entry.host_patterns(), &name) {
+                continue;
+            }
+            if same_key(entry) {
+                return HostKeyStatus::Trusted { line: *line };
+            }
+            recorded.push(*line);
+        }
+        if recorded.is_empty() {
+            HostKeyStatus::Unknown
+        } else {
+            HostKeyStatus::Changed { lines: recorded }
+        }
+    }
+
+    /// The key algorithms recorded for `host`:`port`, in file order.
+    pub fn algorithms_for(&self, host: &str, port: u16) -> Vec<Algorithm> {
+        let name = lookup_name(host, port);
+        let mut algorithms = Vec::new();
+        for (_, entry) in &self.entries {
+            if entry.marker().is_none() && patterns_match(entry.host_patterns(), &name) {
+                let algorithm = entry.public_key().algorithm();
+                if !algorithms.contains(&algorithm) {
+                    algorithms.push(algorithm);
+                }
+            }
+        }
+        algorithms
+    }
+
+    /// Appends `key` for `host`:`port`, as `accept-new` does on first contact.
+    pub fn append(&self, host: &str, port: u16, key: &PublicKey) -> Result<(), KnownHostsError> {
+        let write_error = |source| KnownHostsError::Write {
+            path: self.path.display().to_string(),
+            source,
+        };
+        let encoded = key
+            .to_openssh()
+            .map_err(|e| write_error(std::io::Error::other(e.to_string())))?;
+        if let Some(parent) = self.path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(write_error)?;
+        }
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(write_error)?;
+        let needs_newline = std::fs::read(&self.path)
+            .map(|bytes| bytes.last().is_some_and(|b| *b != b'\n'))
+            .unwrap_or(false);
+        let separator = if needs_newline { "\n" } else { "" };
+        writeln!(file, "{separator}{} {encoded}", lookup_name(host, port)).map_err(write_error)
+    }
+}
+
+/// The name OpenSSH looks up: `host` on port 22, `[host]:port` otherwise.
+fn lookup_name(host: &str, port: u16) -> String {
+    if port == 22 {
+        host.to_ascii_lowercase()
+    } else {
+        format!("[{}]:{port}", host.to_ascii_lowercase())
+    }
+}
+
+fn patterns_match(patterns: &HostPatterns, name: &str) -> bool {
+    match patterns {
+        HostPatterns::HashedName { salt, hash } => {
+            let Ok(mac) = Hmac::<Sha1>::new_from_slice(salt) else {
+                return false;
+            };
+            mac.chain_update(name.as_bytes()).verify_slice(hash).is_ok()
+        }
+        HostPatterns::Patterns(list) => {
+            let mut matched = false;
+            for pattern in list {
+                let pattern = pattern.to_ascii_lowercase();
+                if let Some(negated) = pattern.strip_prefix('!') {
+                    if glob_match(negated, name) {
+                        return false;
+                    }
+                } else if glob_match(&pattern, name) {
+                    matched = true;
+                }
+            }
+            matched
+        }
+    }
+}
+
+/// OpenSSH's `match_pattern`: `*` any run, `?` one character.
+fn glob_match(pattern: &str, text: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let text: Vec<char> = text.chars().collect();
+    let (mut p, mut t) = (0, 0);
+    let mut backtrack: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
+            p += 1;
+            t += 1;
+        } else if p < pattern.len() && pattern[p] == '*' {
+            backtrack = Some((p, t));
+            p += 1;
+        } else if let Some((star, matched)) = backtrack {
+            p = star + 1;
+            t = matched + 1;
+            backtrack = Some((star, matched + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|c| *c == '*')
+}
+
+/// The SHA256 fingerprint OpenSSH prints, e.g. `SHA256:abc...`.
+pub fn fingerprint(key: &PublicKey) -> String {
+    key.fingerprint(HashAlg::Sha256).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY_A: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ";
+    const KEY_B: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA6rWI3G1sz07DnfFlrouTcysQlj2P+jpNSOEWD9OJ3X";
+
+    fn key(text: &str) -> PublicKey {
+        PublicKey::from_openssh(text).unwrap()
+    }
+
+    fn hosts(text: &str) -> KnownHosts {
+        KnownHosts::parse(Path::new("known_hosts"), text)
+    }
+
+    #[test]
+    fn bracketed_port_entry_trusts_matching_key() {
+        let known = hosts(&format!("# comment\n[127.0.0.1]:2222 {KEY_A}\n"));
+        assert_eq!(
+            known.check("127.0.0.1", 2222, &key(KEY_A)),
+            HostKeyStatus::Trusted { line: 2 }
+        );
+        assert_eq!(
+            known.check("127.0.0.1", 22, &key(KEY_A)),
+            HostKeyStatus::Unknown
+        );
+    }
+
+    #[test]
+    fn different_key_for_known_host_is_changed() {
+        let known = hosts(&format!("build-01,10.0.0.1 {KEY_A}\n"));
+        assert_eq!(
+            known.check("10.0.0.1", 22, &key(KEY_B)),
+            HostKeyStatus::Changed { lines: vec![1] }
+        );
+    }
+
+    #[test]
+    fn hashed_hostname_matches() {
+        // What `ssh-keygen -H` writes for "[127.0.0.1]:2222", with a fixed salt.
+        let salt = [7u8; 20];
+        let mac = Hmac::<Sha1>::new_from_slice(&salt)
+            .unwrap()
+            .chain_update(b"[127.0.0.1]:2222")
+            .finalize()
+            .into_bytes();
+        let encode = |bytes: &[u8]| data_encoding::BASE64.encode(bytes);
+        let line = format!("|1|{}|{} {KEY_A}\n", encode(&salt), encode(&mac));
+        let known = hosts(&line);
+        assert_eq!(
+            known.check("127.0.0.1", 2222, &key(KEY_A)),
+            HostKeyStatus::Trusted { line: 1 }
+        );
+        assert_eq!(
+            known.check("127.0.0.2", 2222, &key(KEY_A)),
+            HostKeyStatus::Unknown
+        );
+    }
+
+    #[test]
+    fn globs_and_negations_follow_openssh() {
+        let known = hosts(&format!("*.farm.example,!bad.farm.example {KEY_A}\n"));
+        assert!(matches!(
+            known.check("b1.farm.example", 22, &key(KEY_A)),
+            HostKeyStatus::Trusted { .. }
+        ));
+        assert_eq!(
+            known.check("bad.farm.example", 22, &key(KEY_A)),
+            HostKeyStatus::Unknown
+        );
+    }
+
+    #[test]
+    fn revoked_key_is_refused_even_if_listed() {
+        let known = hosts(&format!("@revoked * {KEY_A}\nbuild-01 {KEY_A}\n"));
+        assert_eq!(
+            known.check("build-01", 22, &key(KEY_A)),
+            HostKeyStatus::Revoked { line: 1 }
+        );
+    }
+
+    #[test]
+    fn unreadable_lines_are_skipped_and_tabs_accepted() {
+        let known = hosts(&format!("garbage line\nbuild-01\t{KEY_A}\n"));
+        assert_eq!(
+            known.check("build-01", 22, &key(KEY_A)),
+            HostKeyStatus::Trusted { line: 2 }
+        );
+    }
+
+    #[test]
+    fn append_writes_a_line_that_is_then_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ssh/known_hosts");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, format!("other {KEY_B}")).unwrap();
+        let known = KnownHosts::load(&path).unwrap();
+        known.append("127.0.0.1", 2201, &key(KEY_A)).unwrap();
+        let reloaded = KnownHosts::load(&path).unwrap();
+        assert_eq!(
+            reloaded.check("127.0.0.1", 2201, &key(KEY_A)),
+            HostKeyStatus::Trusted { line: 2 }
+        );
+    }
+
+    #[test]
+    fn missing_file_is_empty() {
+        let known = KnownHosts::load(Path::new("/nonexistent/known_hosts")).unwrap();
+        assert_eq!(known.check("a", 22, &key(KEY_A)), HostKeyStatus::Unknown);
+    }
+}

@@ -1,0 +1,298 @@
+//! One SSH session per host: TCP connect, host key verification against known_hosts, and
+//! public-key authentication (ssh-agent first, then key files, as OpenSSH does).
+//!
+//! Failures are typed by the stage they happened in, so a host's row can say what went wrong.
+//! Carrying the Docker API over the session is [`super::tunnel`]'s job.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use russh::client::{self, AuthResult, Handle};
+use russh::keys::agent::AgentIdentity;
+use russh::keys::agent::client::AgentClient;
+use russh::keys::{Algorithm, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
+use serde::Serialize;
+
+use super::identity::IdentityStore;
+use super::known_hosts::{self, HostKeyStatus, KnownHosts};
+
+/// How strictly host keys are checked, as OpenSSH's `StrictHostKeyChecking`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostKeyChecking {
+    /// Only keys already in known_hosts are accepted.
+    Strict,
+    /// Unknown hosts are trusted on first use and their key appended; changed keys still fail.
+    AcceptNew,
+    /// No checking at all (warned about). Changed keys are still logged.
+    Off,
+}
+
+/// Settings shared by every host's session.
+#[derive(Debug, Clone)]
+pub struct SshSettings {
+    pub known_hosts: Arc<KnownHosts>,
+    pub checking: HostKeyChecking,
+    pub identities: Arc<IdentityStore>,
+    /// `SSH_AUTH_SOCK`, when an agent should be asked first.
+    pub agent_socket: Option<PathBuf>,
+    pub connect_timeout: Duration,
+}
+
+/// Where and as whom to log in.
+#[derive(Debug, Clone)]
+pub struct SshTarget {
+    pub address: String,
+    pub port: u16,
+    pub user: String,
+    pub identity: Option<PathBuf>,
+}
+
+/// What happened to the host key during the handshake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum HostKeyCheck {
+    /// Found in known_hosts.
+    Verified { fingerprint: String },
+    /// Unknown, trusted on first use (`accept-new`) and appended to known_hosts.
+    Added { fingerprint: String },
+    /// Not checked (`--host-key-checking off`).
+    Unchecked { fingerprint: String },
+}
+
+/// A failure to establish a session, by stage.
+#[derive(Debug, thiserror::Error)]
+pub enum SshError {
+    #[error("cannot connect to {address}: {message}")]
+    Connect { address: String, message: String },
+    #[error("{0}")]
+    HostKey(String),
+    #[error("{0}")]
+    Auth(String),
+    #[error("SSH protocol error: {0}")]
+    Protocol(#[from] russh::Error),
+}
+
+/// An authenticated session.
+pub struct SshSession {
+    pub handle: Handle<HostKeyVerifier>,
+    pub host_key: HostKeyCheck,
+}
+
+/// The russh handler: verifies the server's key and nothing else.
+pub struct HostKeyVerifier {
+    address: String,
+    port: u16,
+    settings: SshSettings,
+    verdict: Arc<Mutex<Option<HostKeyCheck>>>,
+}
+
+/// Serialises appends to known_hosts between hosts of one run.
+static KNOWN_HOSTS_APPEND: Mutex<()> = Mutex::new(());
+
+impl client::Handler for HostKeyVerifier {
+    type Error = SshError;
+
+    async fn check_server_key(
+        &mut self,
+        server_key: &PublicKeyOrCertificate,
+    ) -> Result<bool, SshError> {
+        let PublicKeyOrCertificate::PublicKey { key, .. } = server_key else {
+            return Err(SshError::HostKey(format!(
+                "{}:{} presented a host certificate; fleetprune verifies plain host keys only",
+                self.address, self.port
+            )));
+        };
+        let check = self.verify(key)?;
+        if let Ok(mut slot) = self.verdict.lock() {
+            *slot = Some(check);
+        }
+        Ok(true)
+    }
+}
+
+impl HostKeyVerifier {
+    fn verify(&self, key: &PublicKey) -> Result<HostKeyCheck, SshError> {
+        let fingerprint = known_hosts::fingerprint(key);
+        let known = &self.settings.known_hosts;
+        let path = known.path().display();
+        let name = if self.port == 22 {
+            self.address.clone()
+        } else {
+            format!("[{}]:{}", self.address, self.port)
+        };
+        match known.check(&self.address, self.port, key) {
+            HostKeyStatus::Trusted { .. } => Ok(HostKeyCheck::Verified { fingerprint }),
+            HostKeyStatus::Revoked { line } => Err(SshError::HostKey(format!(
+                "the host key of {name} ({fingerprint}) is marked as revoked in {path}:{line}"
+            ))),
+            HostKeyStatus::Changed { lines } if self.settings.checking != HostKeyChecking::Off => {
+                let lines: Vec<String> = lines.iter().map(usize::to_string).collect();
+                Err(SshError::HostKey(format!(
+                    "REMOTE HOST IDENTIFICATION HAS CHANGED for {name}! Someone could be eavesdropping on you right now (man-in-the-middle attack), or the host key has just been changed. The key sent is {fingerprint}; the known key is in {path} line {}. Refusing to connect.",
+                    lines.join(", ")
+                )))
+            }
+            HostKeyStatus::Changed { .. } => {
+                tracing::warn!(
+                    "host key of {name} differs from known_hosts ({fingerprint}); accepted because host key checking is off"
+                );
+                Ok(HostKeyCheck::Unchecked { fingerprint })
+            }
+            HostKeyStatus::Unknown => match self.settings.checking {
+                HostKeyChecking::Strict => Err(SshError::HostKey(format!(
+                    "no host key is known for {name} in {path} (server key {fingerprint}); add it (ssh-keyscan) or use --host-key-checking accept-new"
+                ))),
+                HostKeyChecking::AcceptNew => {
+                    let _guard = KNOWN_HOSTS_APPEND.lock();
+                    known
+                        .append(&self.address, self.port, key)
+                        .map_err(|e| SshError::HostKey(e.to_string()))?;
+                    tracing::warn!("permanently added {name} ({fingerprint}) to {path}");
+                    Ok(HostKeyCheck::Added { fingerprint })
+                }
+                HostKeyChecking::Off => Ok(HostKeyCheck::Unchecked { fingerprint }),
+            },
+        }
+    }
+}
+
+/// Connects, verifies the host key and authenticates.
+pub async fn connect(target: &SshTarget, settings: &SshSettings) -> Result<SshSession, SshError> {
+    let address = format!("{}:{}", target.address, target.port);
+    let stream = tokio::time::timeout(
+        settings.connect_timeout,
+        tokio::net::TcpStream::connect((target.address.as_str(), target.port)),
+    )
+    .await
+    .map_err(|_| SshError::Connect {
+        address: address.clone(),
+        message: format!(
+            "connection timed out after {}s",
+            settings.connect_timeout.as_secs()
+        ),
+    })?
+    .map_err(|e| SshError::Connect {
+        address: address.clone(),
+        message: e.to_string(),
+    })?;
+    // Small request/response exchanges: do not wait for Nagle or delayed ACKs.
+    let _ = stream.set_nodelay(true);
+    let _ = socket2::SockRef::from(&stream).set_tcp_quickack(true);
+
+    let verdict = Arc::new(Mutex::new(None));
+    let handler = HostKeyVerifier {
+        address: target.address.clone(),
+        port: target.port,
+        settings: settings.clone(),
+        verdict: Arc::clone(&verdict),
+    };
+    let config = client::Config {
+        preferred: russh::Preferred {
+            key: preferred_host_key_algorithms(settings, target).into(),
+            ..russh::Preferred::DEFAULT
+        },
+        keepalive_interval: Some(Duration::from_secs(15)),
+        nodelay: true,
+        ..client::Config::default()
+    };
+    let mut handle = client::connect_stream(Arc::new(config), stream, handler).await?;
+    let host_key = verdict
+        .lock()
+        .ok()
+        .and_then(|slot| slot.clone())
+        .ok_or_else(|| SshError::HostKey("the server's host key was never checked".into()))?;
+    authenticate(&mut handle, target, settings).await?;
+    Ok(SshSession { handle, host_key })
+}
+
+/// OpenSSH prefers the host key algorithms it already knows for a host, so that a host with
+/// several keys presents the one recorded in known_hosts.
+fn preferred_host_key_algorithms(settings: &SshSettings, target: &SshTarget) -> Vec<Algorithm> {
+    let known = settings
+        .known_hosts
+        .algorithms_for(&target.address, target.port);
+    let mut preferred: Vec<Algorithm> = Vec::new();
+    for algorithm in known.iter().chain(russh::Preferred::DEFAULT.key.iter()) {
+        let expanded: Vec<Algorithm> = match algorithm {
+            // An RSA key in known_hosts can be used with any RSA signature hash.
+            Algorithm::Rsa { .. } => russh::Preferred::DEFAULT
+                .key
+                .iter()
+                .filter(|a| matches!(a, Algorithm::Rsa { .. }))
+                .cloned()
+                .collect(),
+            other => vec![other.clone()],
+        };
+        for candidate in expanded {
+            if !preferred.contains(&candidate) && russh::Preferred::DEFAULT.key.contains(&candidate)
+            {
+                preferred.push(candidate);
+            }
+        }
+    }
+    preferred
+}
+
+async fn authenticate(
+    handle: &mut Handle<HostKeyVerifier>,
+    target: &SshTarget,
+    settings: &SshSettings,
+) -> Result<(), SshError> {
+    let mut tried = Vec::new();
+    if let Some(socket) = &settings.agent_socket {
+        match AgentClient::connect_uds(socket).await {
+            Ok(mut agent) => {
+                let identities = agent.request_identities().await.unwrap_or_default();
+                for identity in identities {
+                    let AgentIdentity::PublicKey { key, comment } = identity else {
+                        continue;
+                    };
+                    let hash = rsa_hash(handle, &key.algorithm()).await?;
+                    let result = handle
+                        .authenticate_publickey_with(&target.user, key, hash, &mut agent)
+                        .await;
+                    match result {
+                        Ok(AuthResult::Success) => return Ok(()),
+                        Ok(AuthResult::Failure { .. }) => {
+                            tried.push(format!("agent key {comment}"))
+                        }
+                        Err(error) => tracing::debug!("agent signing failed: {error}"),
+                    }
+                }
+            }
+            Err(error) => tracing::debug!("ssh-agent at {} unusable: {error}", socket.display()),
+        }
+    }
+    for (path, key) in settings.identities.keys_for(target.identity.as_deref()) {
+        let hash = rsa_hash(handle, &key.algorithm()).await?;
+        let result = handle
+            .authenticate_publickey(&target.user, PrivateKeyWithHashAlg::new(key, hash))
+            .await?;
+        if result.success() {
+            return Ok(());
+        }
+        tried.push(path.display().to_string());
+    }
+    let tried = if tried.is_empty() {
+        "no key to offer (no agent, no identity file)".to_string()
+    } else {
+        format!("tried {}", tried.join(", "))
+    };
+    Err(SshError::Auth(format!(
+        "permission denied (publickey) for {}@{}: {tried}",
+        target.user, target.address
+    )))
+}
+
+async fn rsa_hash(
+    handle: &Handle<HostKeyVerifier>,
+    algorithm: &Algorithm,
+) -> Result<Option<russh::keys::HashAlg>, SshError> {
+    if matches!(algorithm, Algorithm::Rsa { .. }) {
+        Ok(handle.best_supported_rsa_hash().await?.flatten())
+    } else {
+        Ok(None)
+    }
+}

@@ -1,0 +1,203 @@
+//! A byte stream to the host's Docker socket, carried by the SSH session: a `direct-streamlocal`
+//! channel (what `ssh -L local.sock:/var/run/docker.sock` uses) or, when the server refuses
+//! stream-local forwarding, `docker system dial-stdio` in an exec channel (what
+//! `docker -H ssh://` runs). Speaking HTTP over the stream is [`crate::engine`]'s job.
+
+use std::sync::{Arc, Mutex};
+
+use russh::ChannelMsg;
+use russh::client::Handle;
+use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use super::ssh::HostKeyVerifier;
+
+/// Which way the Docker API reached the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransportKind {
+    /// An SSH `direct-streamlocal@openssh.com` channel to the socket.
+    StreamLocal,
+    /// `docker system dial-stdio` in an SSH exec channel.
+    DialStdio,
+}
+
+impl std::fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TransportKind::StreamLocal => "stream-local",
+            TransportKind::DialStdio => "dial-stdio",
+        })
+    }
+}
+
+/// A bidirectional stream to the Docker socket.
+pub trait DockerStream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> DockerStream for T {}
+
+/// An open tunnel, with what the remote side said if it is a command.
+pub struct Tunnel {
+    pub stream: Box<dyn DockerStream>,
+    pub kind: TransportKind,
+    /// For `dial-stdio`: its stderr and exit status, to explain a closed stream.
+    pub remote_command: Option<Arc<Mutex<RemoteCommandStatus>>>,
+}
+
+/// What the remote `docker system dial-stdio` printed on stderr and how it exited.
+#[derive(Debug, Default, Clone)]
+pub struct RemoteCommandStatus {
+    pub stderr: String,
+    pub exit_status: Option<u32>,
+}
+
+impl RemoteCommandStatus {
+    /// A one-line explanation, when the command said anything.
+    pub fn explain(&self) -> Option<String> {
+        let stderr = self.stderr.trim();
+        match (stderr.is_empty(), self.exit_status) {
+            (true, None) => None,
+            (true, Some(code)) => Some(format!("docker system dial-stdio exited with {code}")),
+            (false, Some(code)) => Some(format!(
+                "docker system dial-stdio exited with {code}: {stderr}"
+            )),
+            (false, None) => Some(format!("docker system dial-stdio: {stderr}")),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TunnelError {
+    #[error(
+        "cannot open a channel to {socket} ({streamlocal}), and the exec fallback failed: {exec}"
+    )]
+    BothFailed {
+        socket: String,
+        streamlocal: String,
+        exec: String,
+    },
+}
+
+/// Keeps at most this much of the remote command's stderr.
+const STDERR_LIMIT: usize = 4096;
+/// Buffer between the exec channel pump and the HTTP client.
+const PUMP_BUFFER: usize = 16 * 1024;
+
+/// Opens a stream to `socket`, preferring stream-local forwarding.
+pub async fn open(handle: &Handle<HostKeyVerifier>, socket: &str) -> Result<Tunnel, TunnelError> {
+    let streamlocal = match handle.channel_open_direct_streamlocal(socket).await {
+        Ok(channel) => {
+            return Ok(Tunnel {
+                stream: Box::new(channel.into_stream()),
+                kind: TransportKind::StreamLocal,
+                remote_command: None,
+            });
+        }
+        Err(error) => error.to_string(),
+    };
+    tracing::debug!(
+        "stream-local forwarding to {socket} refused ({streamlocal}); trying dial-stdio"
+    );
+    open_dial_stdio(handle, socket)
+        .await
+        .map_err(|exec| TunnelError::BothFailed {
+            socket: socket.to_string(),
+            streamlocal,
+            exec,
+        })
+}
+
+async fn open_dial_stdio(handle: &Handle<HostKeyVerifier>, socket: &str) -> Result<Tunnel, String> {
+    let mut channel = handle
+        .channel_open_session()
+        .await
+        .map_err(|e| e.to_string())?;
+    let command = format!(
+        "docker -H {} system dial-stdio",
+        shell_quote(&format!("unix://{socket}"))
+    );
+    channel
+        .exec(true, command.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    loop {
+        match channel.wait().await {
+            Some(ChannelMsg::Success) => break,
+            Some(ChannelMsg::Failure) => return Err("the server refused to run commands".into()),
+            Some(ChannelMsg::WindowAdjusted { .. }) => {}
+            Some(other) => tracing::debug!("before exec reply: {other:?}"),
+            None => return Err("the channel closed before the command started".into()),
+        }
+    }
+    let status = Arc::new(Mutex::new(RemoteCommandStatus::default()));
+    let (local, remote) = tokio::io::duplex(PUMP_BUFFER);
+    let (mut from_client, mut to_client) = tokio::io::split(remote);
+    let (mut reader, writer) = channel.split();
+    let pump_status = Arc::clone(&status);
+    tokio::spawn(async move {
+        while let Some(message) = reader.wait().await {
+            match message {
+                ChannelMsg::Data { data } if to_client.write_all(&data).await.is_err() => break,
+                ChannelMsg::Data { .. } => {}
+                ChannelMsg::ExtendedData { data, .. } => {
+                    if let Ok(mut status) = pump_status.lock()
+                        && status.stderr.len() < STDERR_LIMIT
+                    {
+                        status.stderr.push_str(&String::from_utf8_lossy(&data));
+                    }
+                }
+                ChannelMsg::ExitStatus { exit_status } => {
+                    if let Ok(mut status) = pump_status.lock() {
+                        status.exit_status = Some(exit_status);
+                    }
+                }
+                ChannelMsg::Eof | ChannelMsg::Close => {
+                    let _ = to_client.shutdown().await;
+                }
+                _ => {}
+            }
+        }
+        let _ = to_client.shutdown().await;
+    });
+    tokio::spawn(async move {
+        let mut sink = writer.make_writer();
+        let _ = tokio::io::copy(&mut from_client, &mut sink).await;
+        let _ = writer.eof().await;
+    });
+    Ok(Tunnel {
+        stream: Box::new(local),
+        kind: TransportKind::DialStdio,
+        remote_command: Some(status),
+    })
+}
+
+/// Quotes a word for a POSIX shell.
+fn shell_quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_quote_protects_spaces_and_quotes() {
+        assert_eq!(
+            shell_quote("unix:///run/a b.sock"),
+            "'unix:///run/a b.sock'"
+        );
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn remote_status_explains_exit_and_stderr() {
+        let status = RemoteCommandStatus {
+            stderr: "sh: docker: not found\n".into(),
+            exit_status: Some(127),
+        };
+        assert_eq!(
+            status.explain().unwrap(),
+            "docker system dial-stdio exited with 127: sh: docker: not found"
+        );
+        assert_eq!(RemoteCommandStatus::default().explain(), None);
+    }
+}
