@@ -10,7 +10,7 @@ use super::{human_size, sanitize, seconds};
 use crate::df::{DiskUsage, UsageLine};
 use crate::host::Host;
 use crate::outcome::HostOutcome;
-use crate::plan::{PruneKind, VolumeScope};
+use crate::plan::PruneKind;
 use crate::prune::{KindReport, PruneReport};
 use crate::transport::ssh::HostKeyCheck;
 use crate::transport::tunnel::TransportKind;
@@ -166,12 +166,7 @@ fn write_prune_notes(out: &mut dyn Write, outcomes: &[HostOutcome<PruneReport>])
     let mut notes = Vec::new();
     for outcome in outcomes {
         if let Some(scope) = outcome.payload.volume_scope {
-            let marker = if scope == VolumeScope::NamedAndAnonymousLegacy {
-                "!"
-            } else {
-                ""
-            };
-            notes.push(format!("  {}: volumes: {scope}{marker}", outcome.name));
+            notes.push(format!("  {}: volumes: {scope}", outcome.name));
         }
         if let Some(connection) = &outcome.connection
             && connection.transport == TransportKind::DialStdio

@@ -1,0 +1,409 @@
+//! End-to-end tests on a real lab fleet: OpenSSH sshd and Docker Engine 20.10 hosts started by
+//! `lab/up.sh`. Each test owns its hosts and asserts what was removed and what was kept.
+
+mod common;
+
+use common::{Lab, json, json_host, lines, stderr, stdout, write_file};
+use fleetprune::report::human_size;
+
+fn bytes(value: &serde_json::Value) -> u64 {
+    value
+        .as_u64()
+        .unwrap_or_else(|| panic!("not a byte count: {value}"))
+}
+
+/// The value of docker's `Total reclaimed space: 16.43MB` line.
+fn docker_total(output: &str) -> String {
+    output
+        .lines()
+        .find_map(|l| l.strip_prefix("Total reclaimed space: "))
+        .unwrap_or_else(|| panic!("no total in docker output:\n{output}"))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn system_prune_reclaims_what_docker_system_prune_reclaims_on_twin_hosts() {
+    let lab = Lab::start("twins", 3, &[]);
+    let args = [
+        "prune",
+        "--system",
+        "--volumes",
+        "--build-cache",
+        "-a",
+        "--yes",
+    ];
+
+    let json_run =
+        lab.fleetprune(&[&args[..], &["--limit", "host01", "--output", "json"]].concat());
+    assert_eq!(json_run.status.code(), Some(0), "{}", stderr(&json_run));
+    let docker_run = lab.docker("host02", &["system", "prune", "-af", "--volumes"]);
+    let table_run = lab.fleetprune(&[&args[..], &["--limit", "host03"]].concat());
+    assert_eq!(table_run.status.code(), Some(0), "{}", stderr(&table_run));
+
+    // The bytes fleetprune reports are the daemon's, equal to what docker's own CLI reports.
+    let report = json(&json_run);
+    let host01 = json_host(&report, "host01");
+    assert_eq!(host01["status"], "ok");
+    assert_eq!(host01["transport"], "stream-local");
+    assert_eq!(host01["api_version"], "1.41");
+    let total = bytes(&report["totals"]["reclaimed_bytes"]);
+    assert!(total > 10_000_000, "reclaimed only {total} bytes");
+    assert_eq!(human_size(total), docker_total(&docker_run));
+
+    // The same objects are gone and kept on all three hosts.
+    for host in ["host01", "host03"] {
+        assert_eq!(lab.image_tags(host), lab.image_tags("host02"), "{host}");
+        assert_eq!(lab.container_names(host), lab.container_names("host02"));
+        assert_eq!(
+            lab.volume_names(host).len(),
+            lab.volume_names("host02").len()
+        );
+        assert_eq!(lab.network_names(host), lab.network_names("host02"));
+    }
+    assert_eq!(lab.image_tags("host01"), ["lab/inuse-running:1"]);
+    assert_eq!(lab.container_names("host01"), ["lab-running"]);
+    assert_eq!(lab.volume_names("host01"), ["lab-inuse"]);
+    assert_eq!(lab.network_names("host01"), ["host", "none"]);
+
+    // The table of the twin run says what the JSON said.
+    let table = stdout(&table_run);
+    let row = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("host03"))
+        .unwrap_or_else(|| panic!("no host03 row:\n{table}"));
+    let kinds = &host01["kinds"];
+    let containers = &kinds["containers"];
+    let expected_cells = [
+        format!(
+            "{} ({})",
+            containers["deleted"].as_array().unwrap().len(),
+            human_size(bytes(&containers["reclaimed_bytes"]))
+        ),
+        human_size(bytes(&kinds["images"]["reclaimed_bytes"])),
+        human_size(total),
+    ];
+    for cell in expected_cells {
+        assert!(row.contains(&cell), "row {row:?} lacks {cell:?}\n{table}");
+    }
+    assert!(
+        table.contains(&format!("Total reclaimed space: {}", human_size(total))),
+        "{table}"
+    );
+    assert!(
+        table.contains("host03: volumes: named and anonymous volumes (API < 1.42"),
+        "{table}"
+    );
+}
+
+#[test]
+fn label_and_until_filters_protect_what_they_name() {
+    let lab = Lab::start("filters", 1, &[]);
+    let tags_before = lab.image_tags("host01");
+
+    // until: nothing here is older than the year 2000, or older than an hour.
+    let run = lab.fleetprune(&[
+        "prune",
+        "--images",
+        "-a",
+        "--containers",
+        "--networks",
+        "--filter",
+        "until=2000-01-01T00:00:00Z",
+        "--yes",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert_eq!(json(&run)["totals"]["reclaimed_bytes"], 0);
+    let run = lab.fleetprune(&["prune", "--containers", "--filter", "until=1h", "--yes"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert_eq!(lab.image_tags("host01"), tags_before);
+    assert_eq!(lab.container_names("host01").len(), 5);
+
+    // label!=keep=true: everything unused goes except what carries the label.
+    let run = lab.fleetprune(&[
+        "prune",
+        "--containers",
+        "--networks",
+        "--volumes",
+        "--images",
+        "-a",
+        "--filter",
+        "label!=keep=true",
+        "--yes",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let report = json(&run);
+    let host = json_host(&report, "host01");
+    assert_eq!(host["volume_scope"], "named_and_anonymous_legacy");
+    let deleted_containers = host["kinds"]["containers"]["deleted"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(deleted_containers, 3);
+    assert_eq!(
+        host["kinds"]["networks"]["deleted"],
+        serde_json::json!(["lab-net-a"])
+    );
+
+    assert_eq!(
+        lab.container_names("host01"),
+        ["lab-keep-stopped", "lab-running"]
+    );
+    assert_eq!(lab.network_names("host01"), ["host", "lab-net-b", "none"]);
+    assert_eq!(lab.volume_names("host01"), ["lab-inuse", "lab-keep"]);
+    // lab/worker:1 stays because the kept stopped container uses it; in-use images stay.
+    assert_eq!(
+        lab.image_tags("host01"),
+        ["lab/inuse-running:1", "lab/keep:1", "lab/worker:1"]
+    );
+}
+
+#[test]
+fn exec_fallback_prunes_dangling_images_through_dial_stdio() {
+    let lab = Lab::start("exec", 1, &["host01"]);
+    let tags_before = lab.image_tags("host01");
+    assert!(
+        lab.dangling_count("host01") >= 2,
+        "the seed makes dangling images"
+    );
+
+    let run = lab.fleetprune(&["prune", "--images", "--yes", "--output", "json"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let report = json(&run);
+    let host = json_host(&report, "host01");
+    assert_eq!(host["transport"], "dial-stdio");
+    assert!(
+        host["kinds"]["images"]["untagged"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(bytes(&host["kinds"]["images"]["reclaimed_bytes"]) > 0);
+
+    assert_eq!(lab.dangling_count("host01"), 0);
+    assert_eq!(
+        lab.image_tags("host01"),
+        tags_before,
+        "tagged images are kept"
+    );
+}
+
+#[test]
+fn wrong_host_key_and_unreachable_host_fail_alone() {
+    let lab = Lab::start("faults", 2, &[]);
+    // host01's recorded key is some other host's key; host02's is right.
+    let other_key = lab.dir.join("other_key");
+    let keygen = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&other_key)
+        .output()
+        .expect("ssh-keygen");
+    assert!(keygen.status.success());
+    let other_public = std::fs::read_to_string(other_key.with_extension("pub")).unwrap();
+    let other_public: Vec<&str> = other_public.split_whitespace().take(2).collect();
+    let real = std::fs::read_to_string(lab.known_hosts()).unwrap();
+    let host02_line = real
+        .lines()
+        .find(|l| l.starts_with(&format!("[127.0.0.1]:{} ", lab.port("host02"))))
+        .unwrap();
+    let known_hosts = write_file(
+        &lab.dir,
+        "known_hosts.tampered",
+        &format!(
+            "[127.0.0.1]:{} {}\n{host02_line}\n",
+            lab.port("host01"),
+            other_public.join(" ")
+        ),
+    );
+    // A host on a port where nothing listens.
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let inventory_text = std::fs::read_to_string(lab.inventory()).unwrap();
+    let inventory = write_file(
+        &lab.dir,
+        "with-ghost.yaml",
+        &format!(
+            "{inventory_text}ghosts:\n  hosts:\n    ghost:\n      ansible_host: 127.0.0.1\n      ansible_port: {closed_port}\n"
+        ),
+    );
+    let images_before = lab.image_count("host01");
+
+    let run = common::fleetprune(&[
+        "-i",
+        inventory.to_str().unwrap(),
+        "--known-hosts",
+        known_hosts.to_str().unwrap(),
+        "prune",
+        "--images",
+        "-a",
+        "--yes",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let report = json(&run);
+    let host01 = json_host(&report, "host01");
+    assert_eq!(host01["status"], "failed");
+    assert_eq!(host01["error"]["stage"], "host_key");
+    let message = host01["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"),
+        "{message}"
+    );
+    assert_eq!(
+        lab.image_count("host01"),
+        images_before,
+        "nothing deleted on host01"
+    );
+
+    let ghost = json_host(&report, "ghost");
+    assert_eq!(ghost["error"]["stage"], "connect");
+    assert!(
+        ghost["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("refused"),
+        "{ghost}"
+    );
+
+    let host02 = json_host(&report, "host02");
+    assert_eq!(host02["status"], "ok");
+    assert!(bytes(&host02["reclaimed_bytes"]) > 0);
+    // Images used by any container, running or stopped, are kept.
+    assert_eq!(
+        lab.image_tags("host02"),
+        [
+            "lab/inuse-running:1",
+            "lab/inuse-stopped:1",
+            "lab/old:1",
+            "lab/web:1",
+            "lab/worker:1"
+        ]
+    );
+    assert_eq!(report["totals"]["failed"], 2);
+
+    // The table says the same, hosts in inventory order, failures below it.
+    let run = common::fleetprune(&[
+        "-i",
+        inventory.to_str().unwrap(),
+        "--known-hosts",
+        known_hosts.to_str().unwrap(),
+        "prune",
+        "--images",
+        "-a",
+        "--yes",
+    ]);
+    assert_eq!(run.status.code(), Some(1));
+    let table = stdout(&run);
+    let order: Vec<&str> = table
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| ["host01", "host02", "ghost"].contains(w))
+        .take(3)
+        .collect();
+    assert_eq!(order, ["host01", "host02", "ghost"], "{table}");
+    assert!(table.contains("host01 (127.0.0.1:"), "{table}");
+    assert!(
+        table.contains("failed at host key: REMOTE HOST IDENTIFICATION HAS CHANGED"),
+        "{table}"
+    );
+    assert!(
+        table.contains("ghost (127.0.0.1:") && table.contains("failed at connect"),
+        "{table}"
+    );
+}
+
+#[test]
+fn host_keys_are_checked_strictly_unless_accept_new_and_df_matches_docker() {
+    let lab = Lab::start("hostkeys", 1, &[]);
+    let empty = write_file(&lab.dir, "known_hosts.empty", "");
+    let inventory = lab.inventory();
+    let ping = |checking: &str| {
+        common::fleetprune(&[
+            "-i",
+            inventory.to_str().unwrap(),
+            "--known-hosts",
+            empty.to_str().unwrap(),
+            "--host-key-checking",
+            checking,
+            "ping",
+            "--output",
+            "json",
+        ])
+    };
+    let strict = ping("strict");
+    assert_eq!(strict.status.code(), Some(1));
+    let report = json(&strict);
+    assert_eq!(json_host(&report, "host01")["error"]["stage"], "host_key");
+
+    let accept_new = ping("accept-new");
+    assert_eq!(accept_new.status.code(), Some(0), "{}", stderr(&accept_new));
+    assert_eq!(
+        json_host(&json(&accept_new), "host01")["host_key"]["status"],
+        "added"
+    );
+    let learned = std::fs::read_to_string(&empty).unwrap();
+    assert!(
+        learned.starts_with(&format!("[127.0.0.1]:{} ssh-ed25519 ", lab.port("host01"))),
+        "{learned}"
+    );
+
+    let strict_again = ping("strict");
+    assert_eq!(strict_again.status.code(), Some(0));
+    let report = json(&strict_again);
+    let host = json_host(&report, "host01");
+    assert_eq!(host["host_key"]["status"], "verified");
+    assert!(
+        host["engine_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("20.10")
+    );
+
+    // df: the same numbers as `docker system df` on the host.
+    let df = lab.fleetprune(&["df", "--output", "json"]);
+    assert_eq!(df.status.code(), Some(0), "{}", stderr(&df));
+    let report = json(&df);
+    let usage = &json_host(&report, "host01")["disk_usage"];
+    let docker_lines = lines(&lab.docker("host01", &["system", "df", "--format", "{{json .}}"]));
+    for line in docker_lines {
+        let docker: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let key = match docker["Type"].as_str().unwrap() {
+            "Images" => "images",
+            "Containers" => "containers",
+            "Local Volumes" => "volumes",
+            "Build Cache" => "build_cache",
+            other => panic!("unexpected df type {other}"),
+        };
+        let ours = &usage[key];
+        assert_eq!(
+            human_size(bytes(&ours["size_bytes"])),
+            docker["Size"],
+            "{key} size"
+        );
+        let reclaimable = docker["Reclaimable"].as_str().unwrap();
+        let reclaimable = reclaimable.split(' ').next().unwrap();
+        assert_eq!(
+            human_size(bytes(&ours["reclaimable_bytes"])),
+            reclaimable,
+            "{key} reclaimable"
+        );
+        assert_eq!(
+            ours["total"].to_string(),
+            docker["TotalCount"].as_str().unwrap(),
+            "{key} count"
+        );
+        assert_eq!(
+            ours["active"].to_string(),
+            docker["Active"].as_str().unwrap(),
+            "{key} active"
+        );
+    }
+}
