@@ -58,9 +58,9 @@ impl Suggestion {
     pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Suggestion {
         let best = candidates
             .into_iter()
-            .map(|c| (strsim::damerau_levenshtein(input, c), c))
-            .filter(|(distance, c)| *distance <= 2.max(c.len() / 3))
-            .min_by_key(|(distance, _)| *distance);
+            .map(|c| (strsim::normalized_damerau_levenshtein(input, c), c))
+            .filter(|(similarity, _)| *similarity >= 0.6)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
         Suggestion(best.map(|(_, c)| c.to_string()))
     }
 }

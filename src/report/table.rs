@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use tabled::builder::Builder;
-use tabled::settings::Style;
+use tabled::settings::{Padding, Style};
 
 use super::{human_size, sanitize, seconds};
 use crate::df::{DiskUsage, UsageLine};
@@ -23,10 +23,14 @@ const PRUNE_COLUMNS: [PruneKind; 5] = [
     PruneKind::BuildCache,
 ];
 
+/// Plain columns three spaces apart, as docker prints its tables.
 fn write_table(out: &mut dyn Write, builder: Builder) -> io::Result<()> {
     let mut table = builder.build();
-    table.with(Style::blank());
-    writeln!(out, "{table}")
+    table.with(Style::empty()).with(Padding::new(0, 3, 0, 0));
+    for line in table.to_string().lines() {
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
 }
 
 fn status<T>(outcome: &HostOutcome<T>) -> &'static str {

@@ -1,0 +1,186 @@
+//! The command-line contract: exact output and exit codes for input errors (found before any
+//! host is contacted), `inventory`, and a host that cannot be reached. No lab needed.
+
+mod common;
+
+use common::{fleetprune, json, stderr, stdout, write_file};
+
+const FARM: &str = "tests/fixtures/farm.yaml";
+
+#[test]
+fn inventory_prints_resolved_hosts_and_plans() {
+    let run = fleetprune(&["inventory", "-i", FARM, "-u", "admin"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let expected = "\
+HOST       ADDRESS          USER    IDENTITY         SOCKET                 GROUPS         PRUNE PLAN
+build-01   127.0.0.1:22     admin   (default keys)   /var/run/docker.sock   all,builders   containers, images (all) [until=240h, label!=keep=true]
+build-02   127.0.0.1:22     admin   (default keys)   /var/run/docker.sock   all,builders   containers, images (all) [until=240h, label!=keep=true]
+gpu-box    127.0.0.2:2222   admin   (default keys)   /var/run/docker.sock   all,builders   containers, images [until=240h, label!=keep=true]
+";
+    assert_eq!(stdout(&run), expected);
+}
+
+#[test]
+fn inventory_json_has_schema_version_and_plans() {
+    let run = fleetprune(&[
+        "inventory",
+        "-i",
+        FARM,
+        "--limit",
+        "gpu-box",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(0));
+    let report = json(&run);
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["command"], "inventory");
+    let host = &report["hosts"][0];
+    assert_eq!(host["name"], "gpu-box");
+    assert_eq!(host["port"], 2222);
+    assert_eq!(
+        host["plan"]["kinds"],
+        serde_json::json!(["containers", "images"])
+    );
+    assert_eq!(host["plan"]["all"]["images"], false);
+    assert_eq!(
+        host["plan"]["filters"],
+        serde_json::json!(["until=240h", "label!=keep=true"])
+    );
+}
+
+#[test]
+fn example_inventory_is_valid() {
+    let run = fleetprune(&["inventory", "-i", "inventory/example.yaml"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert_eq!(stdout(&run).lines().count(), 7, "{}", stdout(&run));
+}
+
+#[test]
+fn broken_inventory_is_reported_with_place_and_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "all:\n  hosts:\n    a:\n      ansible_port: 99999\n",
+            "farm.yaml:4:21: all.hosts.a.ansible_port: port must be between 1 and 65535, found 99999",
+        ),
+        (
+            "all:\n  childs:\n    web:\n",
+            "farm.yaml:2:3: all.childs: unexpected key \"childs\" (did you mean \"children\"?); a group may only have hosts, children and vars",
+        ),
+        (
+            "all:\n  vars:\n    fleetprune:\n      prune:\n        images: true\n        filter: until=banana\n",
+            "farm.yaml:6:17: all.vars.fleetprune.prune.filter: invalid until value \"banana\"",
+        ),
+    ];
+    for (text, expected) in cases {
+        let path = write_file(dir.path(), "farm.yaml", text);
+        let run = fleetprune(&["ping", "-i", path.to_str().unwrap()]);
+        assert_eq!(run.status.code(), Some(2), "{text}");
+        let message = stderr(&run);
+        let expected = format!("fleetprune: {}/{expected}", dir.path().display());
+        assert!(
+            message.starts_with(&expected),
+            "got {message:?}\nwant {expected:?}"
+        );
+        assert!(stdout(&run).is_empty());
+    }
+}
+
+#[test]
+fn bad_filter_flag_is_an_input_error() {
+    let run = fleetprune(&[
+        "prune", "-i", FARM, "--images", "--filter", "until=7d", "--yes",
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        stderr(&run),
+        "fleetprune: --filter until=7d: invalid until value \"7d\": docker accepts no d/w units: use 168h\n"
+    );
+}
+
+#[test]
+fn filter_a_kind_does_not_accept_is_an_input_error() {
+    let run = fleetprune(&["prune", "-i", FARM, "--volumes", "--yes"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        stderr(&run).contains("host build-01: the until filter does not apply to volumes"),
+        "{}",
+        stderr(&run)
+    );
+}
+
+#[test]
+fn prune_without_kind_or_plan_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(
+        dir.path(),
+        "bare.yaml",
+        "all:\n  hosts:\n    a:\n      ansible_host: 127.0.0.1\n",
+    );
+    let run = fleetprune(&["prune", "-i", path.to_str().unwrap(), "--yes"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        stderr(&run).starts_with("fleetprune: nothing to prune on a: give a kind"),
+        "{}",
+        stderr(&run)
+    );
+}
+
+#[test]
+fn prune_without_terminal_and_without_yes_is_refused() {
+    let run = fleetprune(&["prune", "-i", FARM, "--images"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        stderr(&run),
+        "fleetprune: refusing to prune without confirmation: stdin is not a terminal; pass --yes (or -f/--force) to run unattended\n"
+    );
+}
+
+#[test]
+fn limit_matching_no_host_is_an_error() {
+    let run = fleetprune(&["ping", "-i", FARM, "--limit", "web*"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        stderr(&run),
+        format!("fleetprune: {FARM}: no host matches --limit \"web*\"\n")
+    );
+}
+
+#[test]
+fn unreachable_host_fails_with_exit_code_1_and_a_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let inventory = write_file(
+        dir.path(),
+        "down.yaml",
+        &format!(
+            "all:\n  hosts:\n    down-1:\n      ansible_host: 127.0.0.1\n      ansible_port: {closed_port}\n"
+        ),
+    );
+    let known_hosts = write_file(dir.path(), "known_hosts", "");
+    let run = fleetprune(&[
+        "prune",
+        "-i",
+        inventory.to_str().unwrap(),
+        "--known-hosts",
+        known_hosts.to_str().unwrap(),
+        "--images",
+        "--yes",
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let table = stdout(&run);
+    assert!(table.contains("\ndown-1   FAILED "), "{table}");
+    assert!(table.contains("\nTOTAL    0/1 ok "), "{table}");
+    assert!(
+        table.contains(&format!(
+            "  down-1 (127.0.0.1:{closed_port}): failed at connect: cannot connect to 127.0.0.1:{closed_port}: Connection refused"
+        )),
+        "{table}"
+    );
+    assert!(table.ends_with("Total reclaimed space: 0B\n"), "{table}");
+}
