@@ -63,8 +63,8 @@ pub struct PruneArgs {
     /// Remove all unused images, not only dangling ones; all build cache; named volumes too.
     #[arg(short = 'a', long)]
     pub all: bool,
-    /// Docker filter, repeatable: until=<timestamp|duration>, label=<k>[=<v>], label!=<k>[=<v>],
-    /// dangling=<bool>.
+    /// Docker filter, repeatable: until=TIMESTAMP|DURATION, label=KEY[=VALUE],
+    /// label!=KEY[=VALUE], dangling=true|false.
     #[arg(long = "filter", value_name = "KEY=VALUE")]
     pub filters: Vec<String>,
 }
