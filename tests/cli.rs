@@ -184,3 +184,88 @@ fn unreachable_host_fails_with_exit_code_1_and_a_row() {
     );
     assert!(table.ends_with("Total reclaimed space: 0B\n"), "{table}");
 }
+
+/// A TCP server on 127.0.0.1 that accepts connections and never says a word (a black hole for
+/// SSH: the client waits for the server's identification forever).
+fn black_hole() -> (u16, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        // Two connections at most per test; keep them open until the test process ends.
+        for stream in listener.incoming().take(2).flatten() {
+            held.push(stream);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(30));
+    });
+    (port, handle)
+}
+
+fn silent_host_inventory(
+    dir: &std::path::Path,
+    port: u16,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let inventory = write_file(
+        dir,
+        "silent.yaml",
+        &format!(
+            "all:\n  hosts:\n    silent-1:\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n"
+        ),
+    );
+    (inventory, write_file(dir, "known_hosts", ""))
+}
+
+#[test]
+fn silent_host_times_out_at_its_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, _server) = black_hole();
+    let (inventory, known_hosts) = silent_host_inventory(dir.path(), port);
+    let run = fleetprune(&[
+        "ping",
+        "-i",
+        inventory.to_str().unwrap(),
+        "--known-hosts",
+        known_hosts.to_str().unwrap(),
+        "--timeout",
+        "1",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let report = json(&run);
+    assert_eq!(report["hosts"][0]["error"]["stage"], "connect");
+    assert_eq!(report["hosts"][0]["error"]["message"], "timed out after 1s");
+}
+
+#[test]
+fn interrupt_prints_the_partial_report_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, _server) = black_hole();
+    let (inventory, known_hosts) = silent_host_inventory(dir.path(), port);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_fleetprune"))
+        .args(["prune", "--images", "--yes", "-i"])
+        .arg(&inventory)
+        .arg("--known-hosts")
+        .arg(&known_hosts)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let run = child.wait_with_output().unwrap();
+    assert_eq!(run.status.code(), Some(130), "{}", stderr(&run));
+    let table = stdout(&run);
+    assert!(table.contains("\nsilent-1   FAILED "), "{table}");
+    assert!(table.contains("failed at connect: interrupted"), "{table}");
+    assert!(
+        stderr(&run).contains("interrupted; finishing the report"),
+        "{}",
+        stderr(&run)
+    );
+}

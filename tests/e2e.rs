@@ -118,6 +118,26 @@ fn label_and_until_filters_protect_what_they_name() {
     assert_eq!(json(&run)["totals"]["reclaimed_bytes"], 0);
     let run = lab.fleetprune(&["prune", "--containers", "--filter", "until=1h", "--yes"]);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    // Build cache until= is about last use: all of it was used minutes ago.
+    let cache_before = lab.docker("host01", &["system", "df", "--format", "{{.TotalCount}}"]);
+    let run = lab.fleetprune(&[
+        "prune",
+        "--build-cache",
+        "-a",
+        "--filter",
+        "until=1h",
+        "--yes",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let report = json(&run);
+    let cache = &json_host(&report, "host01")["kinds"]["build_cache"];
+    assert_eq!(cache["deleted"], serde_json::json!([]), "{report}");
+    assert_eq!(
+        lab.docker("host01", &["system", "df", "--format", "{{.TotalCount}}"]),
+        cache_before
+    );
     assert_eq!(lab.image_tags("host01"), tags_before);
     assert_eq!(lab.container_names("host01").len(), 5);
 
