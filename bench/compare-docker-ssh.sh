@@ -93,9 +93,9 @@ while (($# > 0)); do
 done
 
 [[ $EUID -eq 0 ]] || die "must run as root (the lab needs it): sudo $0 $*"
-[[ $N =~ ^[0-9]+$ ]] && ((N >= 1 && N <= 99)) || die "-n must be 1..99"
-[[ $R =~ ^[0-9]+$ ]] && ((R >= 1)) || die "-r must be >= 1"
-[[ $PAR =~ ^[0-9]+$ ]] && ((PAR >= 1)) || die "-P must be >= 1"
+if ! [[ $N =~ ^[0-9]+$ ]] || ((N < 1 || N > 99)); then die "-n must be 1..99"; fi
+if ! [[ $R =~ ^[0-9]+$ ]] || ((R < 1)); then die "-r must be >= 1"; fi
+if ! [[ $PAR =~ ^[0-9]+$ ]] || ((PAR < 1)); then die "-P must be >= 1"; fi
 [[ $PORT_BASE =~ ^[0-9]+$ ]] || die "-p must be a number"
 [[ -x $DOCKER ]] || die "docker client $DOCKER not found"
 IFS=, read -r -a VARS <<<"$VARIANTS"
@@ -126,8 +126,13 @@ fi
 OUTDIR=$(realpath -- "$OUTDIR")
 case $OUTDIR/ in "$DIR"/*) die "-o must not be inside the lab dir $DIR (down.sh removes it)" ;; esac
 SSHTMP=$(mktemp -d /tmp/fp-bench-ssh.XXXXXX)
+# Others may rebuild target/release while we run: time one fixed copy.
+cp -- "$FP_BIN" "$OUTDIR/fleetprune"
+FP_SRC_BIN=$FP_BIN
+FP_BIN=$OUTDIR/fleetprune
 
 LAB_UP=0
+# shellcheck disable=SC2317 # called through trap
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -153,7 +158,7 @@ ROOT_SSH_BEFORE=$(ls -la /root/.ssh 2>&1 || true)
     echo "machine:     $(uname -srm), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM"
     echo "load avg:    $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "repo:        $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' (working tree modified)')"
-    echo "fleetprune:  $FP_BIN ($("$FP_BIN" --version), built $(date -u -r "$FP_BIN" +%FT%TZ))"
+    echo "fleetprune:  $FP_SRC_BIN ($("$FP_BIN" --version), built $(date -u -r "$FP_SRC_BIN" +%FT%TZ), sha256 $(sha256sum "$FP_BIN" | cut -c1-12)), timed as the copy $FP_BIN"
     echo "docker CLI:  $DOCKER ($("$DOCKER" --version))"
     echo "ssh:         $(/usr/bin/ssh -V 2>&1)"
     echo "hosts:       $N (ports $((PORT_BASE + 1))..$((PORT_BASE + N))), runs per variant: $R, docker-par -P $PAR"
@@ -227,6 +232,12 @@ chmod 0755 "$SSHTMP/bin/ssh"
 # caller, a private DOCKER_CONFIG and HOME, our ssh first in PATH.
 DOCKER_ENV=(env -i "PATH=$SSHTMP/bin:/usr/sbin:/usr/bin:/sbin:/bin" "HOME=$SSHTMP/home"
     "DOCKER_CONFIG=$SSHTMP/docker-config" "LANG=C.UTF-8")
+# The same, set up inside a subshell, so the timed loops pay no extra exec.
+docker_env() {
+    unset DOCKER_HOST DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH FPBENCH_SSH_CONFIG
+    export PATH=$SSHTMP/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=$SSHTMP/home \
+        DOCKER_CONFIG=$SSHTMP/docker-config LANG=C.UTF-8
+}
 
 say "preflight: docker CLI over ssh:// (wrapper $SSHTMP/bin/ssh)"
 port1=${PORTS[0]}
@@ -241,7 +252,6 @@ say "  ssh -G through the wrapper: $got"
 # another host's key, must both make docker fail with a host key error.
 : >"$SSHTMP/known_hosts.empty"
 write_ssh_config "$SSHTMP/ssh_config.empty" "$SSHTMP/known_hosts.empty"
-other_key=$(cut -d' ' -f2- "$DIR/hosts/${NAMES[0]}/ssh_host_ed25519_key.pub" | cut -d' ' -f1,2)
 if ((N >= 2)); then
     other_key=$(cut -d' ' -f1,2 "$DIR/hosts/${NAMES[1]}/ssh_host_ed25519_key.pub")
 else
@@ -250,16 +260,15 @@ else
 fi
 printf '[127.0.0.1]:%s %s\n' "$port1" "$other_key" >"$SSHTMP/known_hosts.wrong"
 write_ssh_config "$SSHTMP/ssh_config.wrong" "$SSHTMP/known_hosts.wrong"
-for bad in empty wrong; do
-    if out=$(FPBENCH_SSH_CONFIG=$SSHTMP/ssh_config.$bad "${DOCKER_ENV[@]}" \
-        FPBENCH_SSH_CONFIG="$SSHTMP/ssh_config.$bad" \
+for bad in empty wrong; do # "wrong": host01's port with host02's key
+    if out=$("${DOCKER_ENV[@]}" FPBENCH_SSH_CONFIG="$SSHTMP/ssh_config.$bad" \
         "$DOCKER" -H "ssh://fplab@127.0.0.1:$port1" version --format '{{.Server.Version}}' 2>&1); then
         die "docker over ssh succeeded with a $bad known_hosts: host keys are NOT verified"
     fi
     if ! grep -qiE 'host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known' <<<"$out"; then
         die "docker over ssh with a $bad known_hosts failed, but not with a host key error: $out"
     fi
-    say "  ok: with a $bad known_hosts docker refuses: $(grep -m1 -oiE 'host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED' <<<"$out")"
+    say "  ok: with the $bad known_hosts docker refuses: $(grep -m1 -oiE 'host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED' <<<"$out")"
 done
 hr
 
@@ -309,8 +318,8 @@ declare -A RESULT=() RECL=() RECLNOTE=() OK=() HOSTRECL=() AFTER=() BEFORE=()
 run_fleetprune() { # run_fleetprune RUNDIR -> sets T, RC
     local rundir=$1 t0 t1
     local args=(prune --images -a --yes -i "$DIR/inventory.yaml" --known-hosts "$DIR/known_hosts")
-    ((FP_JSON)) && args+=(-o json)
-    say "  \$ ${FP_BIN#"$REPO"/} ${args[*]}"
+    if ((FP_JSON)); then args+=(-o json); fi
+    say "  \$ fleetprune ${args[*]}"
     sync
     RC=0
     t0=$(now)
@@ -325,10 +334,13 @@ run_docker_seq() { # run_docker_seq RUNDIR -> sets T, RC
     sync
     RC=0
     t0=$(now)
-    for i in "${!NAMES[@]}"; do
-        "${DOCKER_ENV[@]}" "$DOCKER" -H "ssh://fplab@127.0.0.1:${PORTS[i]}" image prune -af \
-            >"$rundir/${NAMES[i]}.out" 2>&1 || echo "$?" >"$rundir/${NAMES[i]}.rc"
-    done
+    (
+        docker_env
+        for i in "${!NAMES[@]}"; do
+            "$DOCKER" -H "ssh://fplab@127.0.0.1:${PORTS[i]}" image prune -af \
+                >"$rundir/${NAMES[i]}.out" 2>&1 || echo "$?" >"$rundir/${NAMES[i]}.rc"
+        done
+    )
     t1=$(now)
     T=$(elapsed "$t0" "$t1")
     ! compgen -G "$rundir/*.rc" >/dev/null || RC=1
@@ -336,17 +348,21 @@ run_docker_seq() { # run_docker_seq RUNDIR -> sets T, RC
 
 run_docker_par() { # run_docker_par RUNDIR -> sets T, RC
     local rundir=$1 t0 t1 i
-    say "  \$ printf 'NAME PORT\\n'... | xargs -P $PAR -n 2 sh -c '$DOCKER -H ssh://fplab@127.0.0.1:\$1 image prune -af'"
+    say "  \$ printf 'NAME PORT\\n'... | xargs -P $PAR -n 2 sh -c '$DOCKER -H ssh://fplab@127.0.0.1:\$PORT image prune -af >\$NAME.out'"
     sync
     RC=0
     t0=$(now)
-    for i in "${!NAMES[@]}"; do printf '%s %s\n' "${NAMES[i]}" "${PORTS[i]}"; done |
-        xargs -P "$PAR" -n 2 "${DOCKER_ENV[@]}" sh -c \
-            '"$0" -H "ssh://fplab@127.0.0.1:$2" image prune -af >"$3/$1.out" 2>&1 || echo "$?" >"$3/$1.rc"' \
-            "$DOCKER" _ "$rundir" || RC=$?
+    # xargs appends NAME PORT: in sh, $0=docker $1=rundir $2=NAME $3=PORT
+    # shellcheck disable=SC2016 # expanded by sh, not here
+    (
+        docker_env
+        for i in "${!NAMES[@]}"; do printf '%s %s\n' "${NAMES[i]}" "${PORTS[i]}"; done |
+            xargs -P "$PAR" -n 2 sh -c \
+                '"$0" -H "ssh://fplab@127.0.0.1:$3" image prune -af >"$1/$2.out" 2>&1 || echo "$?" >"$1/$2.rc"' \
+                "$DOCKER" "$rundir"
+    ) || RC=$?
     t1=$(now)
     T=$(elapsed "$t0" "$t1")
-    # xargs appends NAME PORT after the fixed args: $0=docker $1=_ ... fixed below
     ! compgen -G "$rundir/*.rc" >/dev/null || RC=1
 }
 
@@ -392,7 +408,7 @@ for ((run = 1; run <= R; run++)); do
                 RECL[$v,$run]=$(to_bytes "${tot:-?}")
                 RECLNOTE[$v,$run]="table 'Total reclaimed space: ${tot:-?}'"
             fi
-            [[ -s $rundir/stderr ]] && { say "  stderr:"; sed 's/^/    /' "$rundir/stderr"; }
+            if [[ -s $rundir/stderr ]]; then say "  stderr:"; sed 's/^/    /' "$rundir/stderr"; fi
         else
             sum=0 bad=0
             for name in "${NAMES[@]}"; do
@@ -404,7 +420,7 @@ for ((run = 1; run <= R; run++)); do
                     say "  $name FAILED (exit $(cat "$rundir/$name.rc")): $(tail -n 3 "$rundir/$name.out" | tr '\n' ' ')"
                 fi
             done
-            ((bad)) && RECL[$v,$run]=NaN || RECL[$v,$run]=$sum
+            if ((bad)); then RECL[$v,$run]=NaN; else RECL[$v,$run]=$sum; fi
             RECLNOTE[$v,$run]="sum of $N rounded 'Total reclaimed space' lines"
             say "  per host: ${hostrecl% }"
         fi
@@ -420,8 +436,10 @@ CHECK_FAIL=0
 ref_v=${VARS[0]}
 ref_after=$OUTDIR/$ref_v-1/after.txt
 ref_before=$OUTDIR/$ref_v-1/before.txt
-say "  remaining images per host after $ref_v run 1 (count, tag-list digest):"
-awk '{ printf "    %s %s %s\n", $1, $2, $3 }' "$ref_after" | paste -sd' ' | fold -w 100 -s | sed 's/^ */    /'
+say "  images per host before / after $ref_v run 1 (docker images -a count):"
+say "    before: $(awk '{ printf "%s:%s ", $1, $2 }' "$ref_before")"
+say "    after:  $(awk '{ printf "%s:%s ", $1, $2 }' "$ref_after")"
+say "    tags left: $(ldocker "${NAMES[0]}" images --format '{{.Repository}}:{{.Tag}}' | sort | paste -sd' ') (${NAMES[0]}, now)"
 for v in "${VARS[@]}"; do
     for ((run = 1; run <= R; run++)); do
         d=$OUTDIR/$v-$run
@@ -462,7 +480,10 @@ for v in "${VARS[@]}"; do
         if [[ -n $fp_ref && $fp_ref != NaN && $b != NaN ]]; then
             dev=$(awk -v a="$b" -v r="$fp_ref" 'BEGIN { if (r == 0) { print (a == 0 ? 0 : 100) } else { d = (a - r) / r * 100; printf "%.3f", (d < 0 ? -d : d) } }')
             line+=", differs from fleetprune run 1 by ${dev} %"
-            awk -v d="$dev" 'BEGIN { exit !(d > 0.1) }' && { line+="  <-- MORE THAN 0.1 %"; CHECK_FAIL=1; }
+            if awk -v d="$dev" 'BEGIN { exit !(d > 0.1) }'; then
+                line+="  <-- MORE THAN 0.1 %"
+                CHECK_FAIL=1
+            fi
         fi
         say "$line"
     done

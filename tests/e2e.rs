@@ -427,3 +427,138 @@ fn host_keys_are_checked_strictly_unless_accept_new_and_df_matches_docker() {
         );
     }
 }
+
+/// Starts `ssh-agent` on a socket of our own; returns the socket and the agent's pid.
+fn start_agent(dir: &std::path::Path) -> (std::path::PathBuf, u32) {
+    let socket = dir.join("agent.sock");
+    let output = std::process::Command::new("ssh-agent")
+        .arg("-a")
+        .arg(&socket)
+        .arg("-s")
+        .output()
+        .expect("ssh-agent");
+    assert!(output.status.success(), "ssh-agent: {}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    let pid = text
+        .split(';')
+        .find_map(|part| part.trim().strip_prefix("SSH_AGENT_PID="))
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("no agent pid in {text}"));
+    (socket, pid)
+}
+
+#[test]
+fn authentication_by_agent_by_encrypted_key_and_refused_keys() {
+    let lab = Lab::start("auth", 1, &[]);
+    let port = lab.port("host01");
+    // An inventory that names no key file, so only the agent (or explicit --identity) is used.
+    let inventory = write_file(
+        &lab.dir,
+        "no-key.yaml",
+        &format!(
+            "all:\n  hosts:\n    host01:\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n      ansible_user: fplab\n"
+        ),
+    );
+    let known_hosts = lab.known_hosts();
+    let ping = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fleetprune"));
+        command
+            .args(["ping", "--output", "json", "-i"])
+            .arg(&inventory)
+            .arg("--known-hosts")
+            .arg(&known_hosts)
+            .args(extra)
+            .env_remove("SSH_AUTH_SOCK")
+            .env_remove("FLEETPRUNE_KEY_PASSPHRASE")
+            // No default keys from the real home directory.
+            .env("HOME", &lab.dir)
+            .stdin(std::process::Stdio::null());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        command.output().expect("run fleetprune")
+    };
+
+    // No agent, no key: refused at the auth stage.
+    let run = ping(&[], &[]);
+    assert_eq!(run.status.code(), Some(1));
+    let report = json(&run);
+    assert_eq!(report["hosts"][0]["error"]["stage"], "auth");
+
+    // ssh-agent holding the lab key.
+    let (socket, agent_pid) = start_agent(&lab.dir);
+    let add = std::process::Command::new("ssh-add")
+        .arg(lab.key())
+        .env("SSH_AUTH_SOCK", &socket)
+        .output()
+        .expect("ssh-add");
+    let run = ping(&[], &[("SSH_AUTH_SOCK", socket.to_str().unwrap())]);
+    let _ = std::process::Command::new("kill")
+        .arg(agent_pid.to_string())
+        .status();
+    assert!(add.status.success(), "ssh-add: {}", stderr(&add));
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+
+    // An encrypted key, unlocked from FLEETPRUNE_KEY_PASSPHRASE; authorised on the host.
+    let encrypted = lab.dir.join("client/id_encrypted");
+    let keygen = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ecdsa", "-N", "s3cret", "-f"])
+        .arg(&encrypted)
+        .output()
+        .expect("ssh-keygen");
+    assert!(keygen.status.success());
+    let public = std::fs::read_to_string(encrypted.with_extension("pub")).unwrap();
+    let authorized = lab.dir.join("client/authorized_keys");
+    let mut keys = std::fs::read_to_string(&authorized).unwrap();
+    keys.push_str(&public);
+    std::fs::write(&authorized, keys).unwrap();
+    let identity = encrypted.to_str().unwrap();
+
+    let run = ping(&["--identity", identity], &[]);
+    assert_eq!(
+        run.status.code(),
+        Some(2),
+        "no passphrase and no terminal is an input error"
+    );
+    assert!(
+        stderr(&run).contains("is encrypted: set FLEETPRUNE_KEY_PASSPHRASE"),
+        "{}",
+        stderr(&run)
+    );
+    let run = ping(
+        &["--identity", identity],
+        &[("FLEETPRUNE_KEY_PASSPHRASE", "wrong")],
+    );
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        stderr(&run).contains("wrong passphrase"),
+        "{}",
+        stderr(&run)
+    );
+    let run = ping(
+        &["--identity", identity],
+        &[("FLEETPRUNE_KEY_PASSPHRASE", "s3cret")],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+
+    // A key the host does not accept.
+    let stranger = lab.dir.join("client/id_stranger");
+    let keygen = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f"])
+        .arg(&stranger)
+        .output()
+        .expect("ssh-keygen");
+    assert!(keygen.status.success());
+    let run = ping(&["--identity", stranger.to_str().unwrap()], &[]);
+    assert_eq!(run.status.code(), Some(1));
+    let report = json(&run);
+    let error = &report["hosts"][0]["error"];
+    assert_eq!(error["stage"], "auth");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("permission denied (publickey) for fplab@127.0.0.1"),
+        "{error}"
+    );
+}

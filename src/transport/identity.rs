@@ -96,7 +96,9 @@ fn load_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKey, Identit
             russh::keys::load_secret_key(path, Some(&typed))
                 .map_err(|_| IdentityError::WrongPassphrase { path: shown })
         }
-        Err(russh::keys::Error::KeyIsEncrypted) => {
+        // A failed decryption says "cryptographic error"; on an encrypted key it means the
+        // passphrase is wrong.
+        Err(_) if passphrase.is_some() && is_encrypted(path) => {
             Err(IdentityError::WrongPassphrase { path: shown })
         }
         Err(error) => Err(IdentityError::Unreadable {
@@ -104,4 +106,11 @@ fn load_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKey, Identit
             message: error.to_string(),
         }),
     }
+}
+
+fn is_encrypted(path: &Path) -> bool {
+    matches!(
+        russh::keys::load_secret_key(path, None),
+        Err(russh::keys::Error::KeyIsEncrypted)
+    )
 }
