@@ -125,6 +125,8 @@ else
 fi
 OUTDIR=$(realpath -- "$OUTDIR")
 case $OUTDIR/ in "$DIR"/*) die "-o must not be inside the lab dir $DIR (down.sh removes it)" ;; esac
+# Everything printed from here on also goes to OUTDIR/console.log.
+exec > >(tee -a "$OUTDIR/console.log") 2>&1
 SSHTMP=$(mktemp -d /tmp/fp-bench-ssh.XXXXXX)
 # Others may rebuild target/release while we run: time one fixed copy.
 cp -- "$FP_BIN" "$OUTDIR/fleetprune"

@@ -98,10 +98,13 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
 
     match settings.action {
         Action::Inventory => {
-            match settings.output {
-                OutputFormat::Table => table::write_inventory(&mut stdout, &hosts)?,
-                OutputFormat::Json => json::write_inventory(&mut stdout, &hosts)?,
-            }
+            write(
+                &settings,
+                &mut stdout,
+                hosts.as_slice(),
+                table::write_inventory,
+                json::write_inventory,
+            )?;
             Ok(Exit::Success)
         }
         Action::Prune => {
@@ -117,33 +120,55 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             }
             let options = fleet_options(&settings, &hosts)?;
             confirm(&settings, &hosts)?;
+            let verbose = settings.verbose > 0;
             let outcomes = fleet(&settings, hosts, PruneJob, options, &cancel).await;
-            match settings.output {
-                OutputFormat::Table => {
-                    table::write_prune(&mut stdout, &outcomes, settings.verbose > 0)?
-                }
-                OutputFormat::Json => json::write_prune(&mut stdout, &outcomes)?,
-            }
+            write(
+                &settings,
+                &mut stdout,
+                outcomes.as_slice(),
+                |out, o| table::write_prune(out, o, verbose),
+                json::write_prune,
+            )?;
             Ok(exit_for(&outcomes, &cancel))
         }
         Action::Df => {
             let options = fleet_options(&settings, &hosts)?;
             let outcomes = fleet(&settings, hosts, DiskUsageJob, options, &cancel).await;
-            match settings.output {
-                OutputFormat::Table => table::write_df(&mut stdout, &outcomes)?,
-                OutputFormat::Json => json::write_df(&mut stdout, &outcomes)?,
-            }
+            write(
+                &settings,
+                &mut stdout,
+                outcomes.as_slice(),
+                table::write_df,
+                json::write_df,
+            )?;
             Ok(exit_for(&outcomes, &cancel))
         }
         Action::Ping => {
             let options = fleet_options(&settings, &hosts)?;
             let outcomes = fleet(&settings, hosts, ReachOnly, options, &cancel).await;
-            match settings.output {
-                OutputFormat::Table => table::write_ping(&mut stdout, &outcomes)?,
-                OutputFormat::Json => json::write_ping(&mut stdout, &outcomes)?,
-            }
+            write(
+                &settings,
+                &mut stdout,
+                outcomes.as_slice(),
+                table::write_ping,
+                json::write_ping,
+            )?;
             Ok(exit_for(&outcomes, &cancel))
         }
+    }
+}
+
+/// Writes a report in the chosen format.
+fn write<T: ?Sized>(
+    settings: &Settings,
+    out: &mut dyn Write,
+    report: &T,
+    as_table: impl FnOnce(&mut dyn Write, &T) -> io::Result<()>,
+    as_json: impl FnOnce(&mut dyn Write, &T) -> io::Result<()>,
+) -> io::Result<()> {
+    match settings.output {
+        OutputFormat::Table => as_table(out, report),
+        OutputFormat::Json => as_json(out, report),
     }
 }
 

@@ -201,20 +201,7 @@ impl Walker {
         {
             group.parents.push(parent.to_string());
         }
-        let entries = match &body.value {
-            Value::Null => return Ok(()),
-            Value::Mapping(entries) => entries,
-            other => {
-                return Err(WalkError::new(
-                    body,
-                    path,
-                    format!(
-                        "a group must be a mapping with hosts, children or vars, found {}",
-                        other.kind()
-                    ),
-                ));
-            }
-        };
+        let entries = vars::expect_mapping(body, path, "hosts, children and vars")?;
         for (key, value) in entries {
             let key_name = key.key_text();
             let key_path = format!("{path}.{key_name}");
@@ -245,18 +232,7 @@ impl Walker {
     }
 
     fn walk_hosts(&mut self, group: &str, node: &Node, path: &str) -> Result<(), WalkError> {
-        let entries = match &node.value {
-            Value::Null => return Ok(()),
-            Value::Mapping(entries) => entries,
-            other => {
-                return Err(WalkError::new(
-                    node,
-                    path,
-                    format!("expected a mapping of host names, found {}", other.kind()),
-                ));
-            }
-        };
-        for (key, value) in entries {
+        for (key, value) in vars::expect_mapping(node, path, "host names")? {
             let pattern = key.key_text();
             let key_path = format!("{path}.{pattern}");
             let names = host_range::expand_host_pattern(&pattern)
@@ -286,18 +262,7 @@ impl Walker {
     }
 
     fn walk_children(&mut self, parent: &str, node: &Node, path: &str) -> Result<(), WalkError> {
-        let entries = match &node.value {
-            Value::Null => return Ok(()),
-            Value::Mapping(entries) => entries,
-            other => {
-                return Err(WalkError::new(
-                    node,
-                    path,
-                    format!("expected a mapping of group names, found {}", other.kind()),
-                ));
-            }
-        };
-        for (key, body) in entries {
+        for (key, body) in vars::expect_mapping(node, path, "group names")? {
             let child = key.key_text();
             if child == "all" {
                 return Err(WalkError::new(

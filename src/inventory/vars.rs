@@ -223,7 +223,8 @@ fn unknown_key(key: &Node, path: &str, name: &str, known: &[&str]) -> WalkError 
     WalkError::new(key, path, format!("unknown key {name:?}{suggestion}"))
 }
 
-fn expect_mapping<'a>(
+/// The entries of a mapping; an empty value (`key:`) is an empty mapping.
+pub(super) fn expect_mapping<'a>(
     node: &'a Node,
     path: &str,
     what: &str,
