@@ -61,6 +61,8 @@ pub enum AppError {
     NeedsConfirmation,
     #[error("aborted: nothing was pruned")]
     NotConfirmed,
+    #[error("interrupted: nothing was pruned")]
+    Interrupted,
     #[error(transparent)]
     Identity(#[from] IdentityError),
     #[error(transparent)]
@@ -73,6 +75,7 @@ impl AppError {
     pub fn exit(&self) -> Exit {
         match self {
             AppError::Output(_) => Exit::PartialFailure,
+            AppError::Interrupted => Exit::Interrupted,
             _ => Exit::Usage,
         }
     }
@@ -119,7 +122,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
                 });
             }
             let options = fleet_options(&settings, &hosts)?;
-            confirm(&settings, &hosts)?;
+            confirm(&settings, &hosts, &cancel).await?;
             let verbose = settings.verbose > 0;
             let outcomes = fleet(&settings, hosts, PruneJob, options, &cancel).await;
             write(
@@ -194,12 +197,17 @@ fn fleet_options(settings: &Settings, hosts: &[Host]) -> Result<FleetOptions, Ap
             agent_socket: std::env::var_os("SSH_AUTH_SOCK")
                 .filter(|s| !s.is_empty())
                 .map(Into::into),
-            connect_timeout: settings.timeout.min(std::time::Duration::from_secs(15)),
+            connect_timeout: settings.connect_timeout,
         },
     })
 }
 
-fn confirm(settings: &Settings, hosts: &[Host]) -> Result<(), AppError> {
+/// Asks on the terminal unless `--yes`; Ctrl-C at the prompt ends the run with nothing done.
+async fn confirm(
+    settings: &Settings,
+    hosts: &[Host],
+    cancel: &CancellationToken,
+) -> Result<(), AppError> {
     if settings.yes {
         return Ok(());
     }
@@ -207,12 +215,18 @@ fn confirm(settings: &Settings, hosts: &[Host]) -> Result<(), AppError> {
         return Err(AppError::NeedsConfirmation);
     }
     let warning = prompt::warning(hosts);
-    let mut stderr = io::stderr().lock();
-    if prompt::confirm(&warning, &mut io::stdin().lock(), &mut stderr)? {
-        Ok(())
-    } else {
-        let _ = stderr.flush();
-        Err(AppError::NotConfirmed)
+    // Reading stdin blocks; it runs on a blocking thread so Ctrl-C can still be noticed.
+    let answer = tokio::task::spawn_blocking(move || {
+        prompt::confirm(&warning, &mut io::stdin().lock(), &mut io::stderr())
+    });
+    tokio::select! {
+        () = cancel.cancelled() => Err(AppError::Interrupted),
+        answer = answer => match answer {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Ok(false)) => Err(AppError::NotConfirmed),
+            Ok(Err(error)) => Err(AppError::Output(error)),
+            Err(_) => Err(AppError::NotConfirmed),
+        },
     }
 }
 

@@ -98,6 +98,11 @@ pub struct CommonArgs {
     #[arg(long, global = true, value_name = "SECS", default_value = "600",
           value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
+    /// Seconds allowed to reach an authenticated SSH session (like OpenSSH's ConnectTimeout,
+    /// but covering the handshake and authentication too).
+    #[arg(long, global = true, value_name = "SECS", default_value = "15",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub connect_timeout: u64,
     /// known_hosts file [default: ~/.ssh/known_hosts].
     #[arg(
         long,
@@ -149,6 +154,7 @@ pub struct Settings {
     pub limit: Option<Limit>,
     pub forks: NonZeroUsize,
     pub timeout: Duration,
+    pub connect_timeout: Duration,
     pub known_hosts: PathBuf,
     pub host_key_checking: HostKeyChecking,
     pub overrides: Overrides,
@@ -216,6 +222,7 @@ impl Cli {
             limit: common.limit.as_deref().map(Limit::parse).transpose()?,
             forks: common.forks,
             timeout: Duration::from_secs(common.timeout),
+            connect_timeout: Duration::from_secs(common.connect_timeout.min(common.timeout)),
             known_hosts,
             host_key_checking: common.host_key_checking,
             overrides,

@@ -87,9 +87,9 @@ impl Host {
         })
     }
 
-    /// `host:port` for messages.
+    /// `host:port` for messages, IPv6 addresses in brackets.
     pub fn endpoint(&self) -> String {
-        format!("{}:{}", self.address, self.port)
+        crate::transport::ssh::endpoint(&self.address, self.port)
     }
 }
 

@@ -29,7 +29,7 @@ fn main() -> ExitCode {
             return Exit::PartialFailure.into();
         }
     };
-    runtime.block_on(async {
+    let exit = runtime.block_on(async {
         let cancel = CancellationToken::new();
         tokio::spawn(handle_interrupts(cancel.clone()));
         match app::run(settings, cancel).await {
@@ -39,7 +39,10 @@ fn main() -> ExitCode {
                 error.exit().into()
             }
         }
-    })
+    });
+    // A prompt abandoned by Ctrl-C still blocks a thread reading stdin: do not wait for it.
+    runtime.shutdown_background();
+    exit
 }
 
 /// First Ctrl-C: stop starting work and report what was done. Second: quit at once.

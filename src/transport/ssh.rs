@@ -49,6 +49,22 @@ pub struct SshTarget {
     pub identity: Option<PathBuf>,
 }
 
+impl SshTarget {
+    /// `host:port`, with IPv6 addresses in brackets.
+    pub fn endpoint(&self) -> String {
+        endpoint(&self.address, self.port)
+    }
+}
+
+/// `host:port`, with IPv6 addresses in brackets (`[::1]:22`).
+pub fn endpoint(address: &str, port: u16) -> String {
+    if address.contains(':') {
+        format!("[{address}]:{port}")
+    } else {
+        format!("{address}:{port}")
+    }
+}
+
 /// What happened to the host key during the handshake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
@@ -158,25 +174,29 @@ impl HostKeyVerifier {
     }
 }
 
-/// Connects, verifies the host key and authenticates.
+/// Connects, verifies the host key and authenticates, all within the connect timeout: a host
+/// that accepts TCP but never speaks SSH must not hold the run for the whole per-host timeout.
 pub async fn connect(target: &SshTarget, settings: &SshSettings) -> Result<SshSession, SshError> {
-    let address = format!("{}:{}", target.address, target.port);
-    let stream = tokio::time::timeout(
-        settings.connect_timeout,
-        tokio::net::TcpStream::connect((target.address.as_str(), target.port)),
-    )
-    .await
-    .map_err(|_| SshError::Connect {
-        address: address.clone(),
-        message: format!(
-            "connection timed out after {}s",
-            settings.connect_timeout.as_secs()
-        ),
-    })?
-    .map_err(|e| SshError::Connect {
-        address: address.clone(),
-        message: e.to_string(),
-    })?;
+    tokio::time::timeout(settings.connect_timeout, establish(target, settings))
+        .await
+        .unwrap_or_else(|_| {
+            Err(SshError::Connect {
+                address: target.endpoint(),
+                message: format!(
+                    "no SSH session within {}s",
+                    settings.connect_timeout.as_secs()
+                ),
+            })
+        })
+}
+
+async fn establish(target: &SshTarget, settings: &SshSettings) -> Result<SshSession, SshError> {
+    let stream = tokio::net::TcpStream::connect((target.address.as_str(), target.port))
+        .await
+        .map_err(|e| SshError::Connect {
+            address: target.endpoint(),
+            message: e.to_string(),
+        })?;
     // Small request/response exchanges: do not wait for Nagle or delayed ACKs.
     let _ = stream.set_nodelay(true);
     let _ = socket2::SockRef::from(&stream).set_tcp_quickack(true);
