@@ -39,18 +39,11 @@ fn status<T>(outcome: &HostOutcome<T>) -> &'static str {
 
 /// A prune cell: objects removed and bytes; images show bytes only, because the daemon's list
 /// mixes image and layer IDs; networks have no size.
-fn prune_cell(report: Option<&KindReport>) -> String {
-    let Some(report) = report else {
-        return "-".to_string();
-    };
-    match report.kind {
-        PruneKind::Images => human_size(report.reclaimed_bytes),
-        PruneKind::Networks => report.deleted.len().to_string(),
-        _ => format!(
-            "{} ({})",
-            report.deleted.len(),
-            human_size(report.reclaimed_bytes)
-        ),
+fn prune_cell(kind: PruneKind, objects: usize, bytes: u64) -> String {
+    match kind {
+        PruneKind::Images => human_size(bytes),
+        PruneKind::Networks => objects.to_string(),
+        _ => format!("{objects} ({})", human_size(bytes)),
     }
 }
 
@@ -106,7 +99,10 @@ pub fn write_prune(
         for total in &mut totals {
             let report = outcome.payload.kind(total.kind);
             total.add(report);
-            row.push(prune_cell(report));
+            row.push(report.map_or_else(
+                || "-".to_string(),
+                |r| prune_cell(r.kind, r.deleted.len(), r.reclaimed_bytes),
+            ));
         }
         row.push(human_size(outcome.payload.reclaimed_bytes()));
         row.push(seconds(outcome.duration));
@@ -126,7 +122,7 @@ pub fn write_prune(
     writeln!(out, "Total reclaimed space: {}", human_size(reclaimed))
 }
 
-/// Column totals; `None` when no host ran the kind.
+/// A column total; shown as `-` when no host ran the kind.
 struct KindTotal {
     kind: PruneKind,
     ran: bool,
@@ -156,12 +152,7 @@ impl KindTotal {
         if !self.ran {
             return "-".to_string();
         }
-        prune_cell(Some(&KindReport {
-            kind: self.kind,
-            untagged: Vec::new(),
-            deleted: vec![String::new(); self.objects],
-            reclaimed_bytes: self.bytes,
-        }))
+        prune_cell(self.kind, self.objects, self.bytes)
     }
 }
 

@@ -8,6 +8,7 @@
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use hmac::{Hmac, KeyInit, Mac};
 use russh::keys::ssh_key::known_hosts::{Entry, HostPatterns, Marker};
@@ -15,11 +16,13 @@ use russh::keys::{Algorithm, HashAlg, PublicKey};
 use sha1::Sha1;
 
 /// The parsed known_hosts file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct KnownHosts {
     path: PathBuf,
     /// Entries with their 1-based line numbers.
     entries: Vec<(usize, Entry)>,
+    /// Serialises appends from hosts connecting at the same time.
+    append_lock: Mutex<()>,
 }
 
 /// What known_hosts says about a host's key.
@@ -87,6 +90,7 @@ impl KnownHosts {
         KnownHosts {
             path: path.to_path_buf(),
             entries,
+            append_lock: Mutex::new(()),
         }
     }
 
@@ -151,6 +155,7 @@ impl KnownHosts {
         {
             std::fs::create_dir_all(parent).map_err(write_error)?;
         }
+        let _guard = self.append_lock.lock();
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)

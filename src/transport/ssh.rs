@@ -104,9 +104,6 @@ pub struct HostKeyVerifier {
     verdict: Arc<Mutex<Option<HostKeyCheck>>>,
 }
 
-/// Serialises appends to known_hosts between hosts of one run.
-static KNOWN_HOSTS_APPEND: Mutex<()> = Mutex::new(());
-
 impl client::Handler for HostKeyVerifier {
     type Error = SshError;
 
@@ -161,7 +158,6 @@ impl HostKeyVerifier {
                     "no host key is known for {name} in {path} (server key {fingerprint}); add it (ssh-keyscan) or use --host-key-checking accept-new"
                 ))),
                 HostKeyChecking::AcceptNew => {
-                    let _guard = KNOWN_HOSTS_APPEND.lock();
                     known
                         .append(&self.address, self.port, key)
                         .map_err(|e| SshError::HostKey(e.to_string()))?;
