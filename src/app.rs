@@ -124,7 +124,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             let options = fleet_options(&settings, &hosts)?;
             confirm(&settings, &hosts, &cancel).await?;
             let verbose = settings.verbose > 0;
-            let outcomes = fleet(&settings, hosts, PruneJob, options, &cancel).await;
+            let outcomes = fleet(hosts, PruneJob, options, &cancel).await;
             write(
                 &settings,
                 &mut stdout,
@@ -136,7 +136,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
         }
         Action::Df => {
             let options = fleet_options(&settings, &hosts)?;
-            let outcomes = fleet(&settings, hosts, DiskUsageJob, options, &cancel).await;
+            let outcomes = fleet(hosts, DiskUsageJob, options, &cancel).await;
             write(
                 &settings,
                 &mut stdout,
@@ -148,7 +148,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
         }
         Action::Ping => {
             let options = fleet_options(&settings, &hosts)?;
-            let outcomes = fleet(&settings, hosts, ReachOnly, options, &cancel).await;
+            let outcomes = fleet(hosts, ReachOnly, options, &cancel).await;
             write(
                 &settings,
                 &mut stdout,
@@ -230,18 +230,14 @@ async fn confirm(
     }
 }
 
+/// Runs `job` on every host, with a progress line on stderr when it is a terminal.
 async fn fleet<J: HostJob>(
-    settings: &Settings,
     hosts: Vec<Host>,
     job: J,
     options: FleetOptions,
     cancel: &CancellationToken,
 ) -> Vec<HostOutcome<J::Output>> {
-    let progress = if settings.output == OutputFormat::Table {
-        Progress::new(hosts.len())
-    } else {
-        Progress::hidden()
-    };
+    let progress = Progress::new(hosts.len());
     run_fleet(
         hosts,
         Arc::new(job),

@@ -42,14 +42,6 @@ impl Progress {
         }
     }
 
-    /// A progress that never draws (tests, JSON to a terminal is still fine to show).
-    pub fn hidden() -> Progress {
-        Progress {
-            bar: ProgressBar::hidden(),
-            counts: Arc::default(),
-        }
-    }
-
     pub fn host_started(&self) {
         self.counts.started.fetch_add(1, Ordering::Relaxed);
         self.redraw();
