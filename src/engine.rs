@@ -41,6 +41,8 @@ pub enum EngineError {
     Handshake(String),
     #[error("the Docker socket did not answer: {0}")]
     Unreachable(String),
+    #[error("cannot reach the Docker socket: {0}")]
+    RemoteCommand(String),
     #[error("the Docker Engine answered {status} to {what}: {message}")]
     Status {
         what: String,
@@ -101,10 +103,10 @@ impl Connection {
             .remote_command
             .as_ref()
             .and_then(|status| status.lock().ok().and_then(|s| s.explain()));
-        EngineError::Unreachable(match remote {
-            Some(explanation) => explanation,
-            None => error.to_string(),
-        })
+        match remote {
+            Some(explanation) => EngineError::RemoteCommand(explanation),
+            None => EngineError::Unreachable(error.to_string()),
+        }
     }
 }
 

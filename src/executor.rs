@@ -12,7 +12,7 @@ use russh::Disconnect;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineError};
 use crate::host::Host;
 use crate::outcome::{ConnectionInfo, HostFailure, HostOutcome, Stage};
 use crate::progress::Progress;
@@ -149,7 +149,8 @@ async fn run_host<J: HostJob>(
     };
     outcome.duration = started.elapsed();
     if let Some(failure) = &outcome.failure {
-        tracing::warn!(stage = %failure.stage, "{}", failure.message);
+        // The report shows every failure; the log line is for -vv.
+        tracing::info!(stage = %failure.stage, "{}", failure.message);
     }
     outcome
 }
@@ -184,9 +185,11 @@ async fn reach_and_run<J: HostJob>(
         .map_err(|e| HostFailure::new(Stage::Tunnel, e))?;
 
     *stage = Stage::Engine;
-    let engine = Engine::connect(tunnel)
-        .await
-        .map_err(|e| HostFailure::new(Stage::Engine, e))?;
+    let engine = Engine::connect(tunnel).await.map_err(|error| match error {
+        // The exec fallback ran but could not reach the socket: a tunnel problem.
+        EngineError::RemoteCommand(_) => HostFailure::new(Stage::Tunnel, error),
+        _ => HostFailure::new(Stage::Engine, error),
+    })?;
     outcome.connection = Some(ConnectionInfo {
         transport: engine.transport,
         engine_version: engine.engine_version.clone(),

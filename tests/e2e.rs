@@ -210,6 +210,31 @@ fn exec_fallback_prunes_dangling_images_through_dial_stdio() {
         tags_before,
         "tagged images are kept"
     );
+
+    // A socket that does not exist: the tunnel stage fails and says why, in docker's words.
+    let inventory = std::fs::read_to_string(lab.inventory()).unwrap().replace(
+        "  vars:\n",
+        "  vars:\n    fleetprune: { docker_socket: /var/run/nope.sock }\n",
+    );
+    let inventory = write_file(&lab.dir, "nope.yaml", &inventory);
+    let run = common::fleetprune(&[
+        "-i",
+        inventory.to_str().unwrap(),
+        "--known-hosts",
+        lab.known_hosts().to_str().unwrap(),
+        "ping",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(1));
+    let report = json(&run);
+    let error = &json_host(&report, "host01")["error"];
+    assert_eq!(error["stage"], "tunnel", "{error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("dial unix /var/run/nope.sock"),
+        "{message}"
+    );
 }
 
 #[test]

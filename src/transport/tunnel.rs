@@ -43,24 +43,29 @@ pub struct Tunnel {
     pub remote_command: Option<Arc<Mutex<RemoteCommandStatus>>>,
 }
 
-/// What the remote `docker system dial-stdio` printed on stderr and how it exited.
+/// What the remote `docker system dial-stdio` printed on stderr and how it exited, and why it
+/// was used instead of stream-local forwarding.
 #[derive(Debug, Default, Clone)]
 pub struct RemoteCommandStatus {
     pub stderr: String,
     pub exit_status: Option<u32>,
+    pub fallback_reason: String,
 }
 
 impl RemoteCommandStatus {
     /// A one-line explanation, when the command said anything.
     pub fn explain(&self) -> Option<String> {
         let stderr = self.stderr.trim();
-        match (stderr.is_empty(), self.exit_status) {
-            (true, None) => None,
-            (true, Some(code)) => Some(format!("docker system dial-stdio exited with {code}")),
-            (false, Some(code)) => Some(format!(
-                "docker system dial-stdio exited with {code}: {stderr}"
-            )),
-            (false, None) => Some(format!("docker system dial-stdio: {stderr}")),
+        let what = match (stderr.is_empty(), self.exit_status) {
+            (true, None) => return None,
+            (true, Some(code)) => format!("docker system dial-stdio exited with {code}"),
+            (false, Some(code)) => format!("docker system dial-stdio exited with {code}: {stderr}"),
+            (false, None) => format!("docker system dial-stdio: {stderr}"),
+        };
+        if self.fallback_reason.is_empty() {
+            Some(what)
+        } else {
+            Some(format!("{what} (used because {})", self.fallback_reason))
         }
     }
 }
@@ -97,7 +102,8 @@ pub async fn open(handle: &Handle<HostKeyVerifier>, socket: &str) -> Result<Tunn
     tracing::debug!(
         "stream-local forwarding to {socket} refused ({streamlocal}); trying dial-stdio"
     );
-    open_dial_stdio(handle, socket)
+    let fallback_reason = format!("stream-local forwarding to {socket} failed: {streamlocal}");
+    open_dial_stdio(handle, socket, fallback_reason)
         .await
         .map_err(|exec| TunnelError::BothFailed {
             socket: socket.to_string(),
@@ -106,7 +112,11 @@ pub async fn open(handle: &Handle<HostKeyVerifier>, socket: &str) -> Result<Tunn
         })
 }
 
-async fn open_dial_stdio(handle: &Handle<HostKeyVerifier>, socket: &str) -> Result<Tunnel, String> {
+async fn open_dial_stdio(
+    handle: &Handle<HostKeyVerifier>,
+    socket: &str,
+    fallback_reason: String,
+) -> Result<Tunnel, String> {
     let mut channel = handle
         .channel_open_session()
         .await
@@ -128,7 +138,10 @@ async fn open_dial_stdio(handle: &Handle<HostKeyVerifier>, socket: &str) -> Resu
             None => return Err("the channel closed before the command started".into()),
         }
     }
-    let status = Arc::new(Mutex::new(RemoteCommandStatus::default()));
+    let status = Arc::new(Mutex::new(RemoteCommandStatus {
+        fallback_reason,
+        ..RemoteCommandStatus::default()
+    }));
     let (local, remote) = tokio::io::duplex(PUMP_BUFFER);
     let (mut from_client, mut to_client) = tokio::io::split(remote);
     let (mut reader, writer) = channel.split();
@@ -190,13 +203,19 @@ mod tests {
 
     #[test]
     fn remote_status_explains_exit_and_stderr() {
-        let status = RemoteCommandStatus {
+        let mut status = RemoteCommandStatus {
             stderr: "sh: docker: not found\n".into(),
             exit_status: Some(127),
+            fallback_reason: String::new(),
         };
         assert_eq!(
             status.explain().unwrap(),
             "docker system dial-stdio exited with 127: sh: docker: not found"
+        );
+        status.fallback_reason = "stream-local forwarding to /s failed: refused".into();
+        assert_eq!(
+            status.explain().unwrap(),
+            "docker system dial-stdio exited with 127: sh: docker: not found (used because stream-local forwarding to /s failed: refused)"
         );
         assert_eq!(RemoteCommandStatus::default().explain(), None);
     }
