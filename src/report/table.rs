@@ -156,20 +156,29 @@ impl KindTotal {
     }
 }
 
-/// Per-host facts that change what a number means: legacy volume behaviour, exec transport.
-fn write_prune_notes(out: &mut dyn Write, outcomes: &[HostOutcome<PruneReport>]) -> io::Result<()> {
-    let mut notes = Vec::new();
+/// Per-host facts that change what a number means (legacy volume behaviour, exec transport),
+/// one line per fact with the hosts it applies to, so a large fleet stays readable.
+fn write_prune_notes<'a>(
+    out: &mut dyn Write,
+    outcomes: &'a [HostOutcome<PruneReport>],
+) -> io::Result<()> {
+    let mut notes: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut note = |text: String, host: &'a str| match notes.iter_mut().find(|(t, _)| *t == text) {
+        Some((_, hosts)) => hosts.push(host),
+        None => notes.push((text, vec![host])),
+    };
     for outcome in outcomes {
         if let Some(scope) = outcome.payload.volume_scope {
-            notes.push(format!("  {}: volumes: {scope}", outcome.name));
+            note(format!("volumes: {scope}"), &outcome.name);
         }
         if let Some(connection) = &outcome.connection
             && connection.transport == TransportKind::DialStdio
         {
-            notes.push(format!(
-                "  {}: reached through `docker system dial-stdio` (the server refuses stream-local forwarding)",
-                outcome.name
-            ));
+            note(
+                "reached through `docker system dial-stdio` (the server refuses stream-local forwarding)"
+                    .to_string(),
+                &outcome.name,
+            );
         }
     }
     if notes.is_empty() {
@@ -177,10 +186,20 @@ fn write_prune_notes(out: &mut dyn Write, outcomes: &[HostOutcome<PruneReport>])
     }
     writeln!(out)?;
     writeln!(out, "Notes:")?;
-    for note in notes {
-        writeln!(out, "{note}")?;
+    for (text, hosts) in notes {
+        writeln!(out, "  {}: {text}", host_list(&hosts))?;
     }
     Ok(())
+}
+
+/// `a`, `a, b`, or `a, b, c, ... (12 hosts)` past a handful of names.
+fn host_list(hosts: &[&str]) -> String {
+    const SHOWN: usize = 4;
+    if hosts.len() <= SHOWN {
+        hosts.join(", ")
+    } else {
+        format!("{}, ... ({} hosts)", hosts[..SHOWN].join(", "), hosts.len())
+    }
 }
 
 /// docker's own per-kind lists, under a header naming the host.
@@ -351,4 +370,18 @@ pub fn write_inventory(out: &mut dyn Write, hosts: &[Host]) -> io::Result<()> {
         ]);
     }
     write_table(out, builder)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_lists_are_shortened_past_four_names() {
+        assert_eq!(host_list(&["a", "b"]), "a, b");
+        assert_eq!(
+            host_list(&["h1", "h2", "h3", "h4", "h5", "h6"]),
+            "h1, h2, h3, h4, ... (6 hosts)"
+        );
+    }
 }
