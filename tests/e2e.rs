@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Lab, json, json_host, lines, stderr, stdout, write_file};
+use common::{Lab, json, json_host, keygen, lines, stderr, stdout, write_file};
 use fleetprune::report::human_size;
 
 fn bytes(value: &serde_json::Value) -> u64 {
@@ -241,14 +241,7 @@ fn exec_fallback_prunes_dangling_images_through_dial_stdio() {
 fn wrong_host_key_and_unreachable_host_fail_alone() {
     let lab = Lab::start("faults", 2, &[]);
     // host01's recorded key is some other host's key; host02's is right.
-    let other_key = lab.dir.join("other_key");
-    let keygen = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-        .arg(&other_key)
-        .output()
-        .expect("ssh-keygen");
-    assert!(keygen.status.success());
-    let other_public = std::fs::read_to_string(other_key.with_extension("pub")).unwrap();
+    let other_public = keygen(&lab.dir.join("other_key"), &["-t", "ed25519"], "");
     let other_public: Vec<&str> = other_public.split_whitespace().take(2).collect();
     let real = std::fs::read_to_string(lab.known_hosts()).unwrap();
     let host02_line = real
@@ -526,13 +519,7 @@ fn authentication_by_agent_by_encrypted_key_and_refused_keys() {
 
     // An encrypted key, unlocked from FLEETPRUNE_KEY_PASSPHRASE; authorised on the host.
     let encrypted = lab.dir.join("client/id_encrypted");
-    let keygen = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ecdsa", "-N", "s3cret", "-f"])
-        .arg(&encrypted)
-        .output()
-        .expect("ssh-keygen");
-    assert!(keygen.status.success());
-    let public = std::fs::read_to_string(encrypted.with_extension("pub")).unwrap();
+    let public = keygen(&encrypted, &["-t", "ecdsa"], "s3cret");
     let authorized = lab.dir.join("client/authorized_keys");
     let mut keys = std::fs::read_to_string(&authorized).unwrap();
     keys.push_str(&public);
@@ -568,12 +555,7 @@ fn authentication_by_agent_by_encrypted_key_and_refused_keys() {
 
     // A key the host does not accept.
     let stranger = lab.dir.join("client/id_stranger");
-    let keygen = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f"])
-        .arg(&stranger)
-        .output()
-        .expect("ssh-keygen");
-    assert!(keygen.status.success());
+    keygen(&stranger, &["-t", "rsa", "-b", "2048"], "");
     let run = ping(&["--identity", stranger.to_str().unwrap()], &[]);
     assert_eq!(run.status.code(), Some(1));
     let report = json(&run);

@@ -247,3 +247,20 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&path, text).expect("write test file");
     path
 }
+
+/// Makes a key pair with `ssh-keygen` at `path` and returns the public key line.
+pub fn keygen(path: &Path, options: &[&str], passphrase: &str) -> String {
+    let output = Command::new("ssh-keygen")
+        .arg("-q")
+        .args(options)
+        .args(["-N", passphrase, "-f"])
+        .arg(path)
+        .output()
+        .expect("run ssh-keygen");
+    assert!(
+        output.status.success(),
+        "ssh-keygen: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::read_to_string(path.with_extension("pub")).expect("public key")
+}
