@@ -34,6 +34,8 @@ set -euo pipefail
 BENCH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_SRC/.." && pwd)
 LAB=$REPO/lab
+# shellcheck source-path=SCRIPTDIR source=../lab/lib.sh
+. "$LAB/lib.sh"
 
 usage() {
     cat <<EOF
@@ -55,7 +57,7 @@ Usage: bench/compare-docker-ssh.sh [-n N] [-r R] [options]
   --fp-json         run fleetprune with -o json instead of the table and use
                     its exact reclaimed_bytes (the table is then not printed)
   --fp-bin PATH     fleetprune binary (default REPO/target/release/fleetprune,
-                    built with 'cargo build --release' if missing)
+                    rebuilt with 'cargo build --release' when cargo is in PATH)
   -h, --help        this help
 EOF
 }
@@ -109,13 +111,14 @@ for cmd in jq awk sort xargs ssh /usr/bin/ssh; do
 done
 
 # ------------------------------------------------------------ fleetprune binary
-if [[ ! -x $FP_BIN ]]; then
-    [[ $FP_BIN == "$REPO/target/release/fleetprune" ]] || die "$FP_BIN is not executable"
-    command -v cargo >/dev/null ||
-        die "$FP_BIN missing and cargo not in PATH (under sudo: build first with 'cargo build --release')"
+# The default binary is rebuilt from the working tree (a no-op when it is up to date), so the
+# figures always belong to the code being looked at.
+if [[ $FP_BIN == "$REPO/target/release/fleetprune" ]] && command -v cargo >/dev/null; then
     say "building fleetprune: cargo build --release"
-    (cd "$REPO" && cargo build --release)
+    (cd "$REPO" && cargo build --release --locked)
 fi
+[[ -x $FP_BIN ]] ||
+    die "$FP_BIN is not executable (without cargo in PATH, build first with 'cargo build --release')"
 
 # ------------------------------------------------------------ results directory
 if [[ -z $OUTDIR ]]; then
@@ -191,9 +194,7 @@ done
 ldocker() {
     local name=$1
     shift
-    env -u DOCKER_HOST -u DOCKER_CONTEXT -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH \
-        DOCKER_CONFIG="$SSHTMP/docker-config" \
-        /usr/bin/docker -H "unix://$DIR/hosts/$name/run/docker.sock" "$@"
+    lab_docker "$DIR/hosts/$name" "$@"
 }
 
 # ------------------------------------------------------------ ssh for the docker CLI
