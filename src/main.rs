@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use fleetprune::app::{self, Exit};
 use fleetprune::cli::Cli;
+use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -45,16 +46,26 @@ fn main() -> ExitCode {
     exit
 }
 
-/// First Ctrl-C: stop starting work and report what was done. Second: quit at once.
+/// First Ctrl-C (or SIGTERM, as cron and CI runners send on timeout): stop the hosts still
+/// running and report what was done. A second one: quit at once.
 async fn handle_interrupts(cancel: CancellationToken) {
-    if tokio::signal::ctrl_c().await.is_err() {
+    let Ok(mut terminate) = signal(SignalKind::terminate()) else {
         return;
+    };
+    let Ok(mut interrupt) = signal(SignalKind::interrupt()) else {
+        return;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
     }
     eprintln!("fleetprune: interrupted; finishing the report (Ctrl-C again to quit now)");
     cancel.cancel();
-    if tokio::signal::ctrl_c().await.is_ok() {
-        std::process::exit(Exit::Interrupted as i32);
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
     }
+    std::process::exit(Exit::Interrupted as i32);
 }
 
 /// Logs go to stderr: warnings by default, more with -vv/-vvv, or as `RUST_LOG` says.

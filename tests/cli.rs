@@ -243,6 +243,12 @@ fn silent_host_times_out_at_its_stage() {
 
 #[test]
 fn interrupt_prints_the_partial_report_and_exits_130() {
+    for signal in ["-INT", "-TERM"] {
+        interrupted_run_reports_partially(signal);
+    }
+}
+
+fn interrupted_run_reports_partially(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let (port, _server) = black_hole();
     let (inventory, known_hosts) = silent_host_inventory(dir.path(), port);
@@ -258,12 +264,12 @@ fn interrupt_prints_the_partial_report_and_exits_130() {
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(700));
     let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
     let run = child.wait_with_output().unwrap();
-    assert_eq!(run.status.code(), Some(130), "{}", stderr(&run));
+    assert_eq!(run.status.code(), Some(130), "{signal}: {}", stderr(&run));
     let table = stdout(&run);
     assert!(table.contains("\nsilent-1   FAILED "), "{table}");
     assert!(table.contains("failed at connect: interrupted"), "{table}");
