@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
-use crate::filter::{FilterError, FilterSet};
+use crate::filter::{Filter, FilterError, FilterSet};
 use crate::host::Overrides;
 use crate::inventory::{Limit, LimitError};
 use crate::plan::PruneKind;
@@ -187,20 +187,21 @@ impl Cli {
                 overrides.kinds = prune.kinds();
                 overrides.all = prune.all;
                 if !prune.filters.is_empty() {
-                    for text in &prune.filters {
-                        // Validate one by one so the message names the offending flag.
-                        FilterSet::parse(std::slice::from_ref(text)).map_err(|error| {
-                            SettingsError::Filter {
-                                text: text.clone(),
-                                error,
-                            }
-                        })?;
-                    }
-                    let set = FilterSet::parse(&prune.filters).map_err(|error| {
-                        SettingsError::Filter {
-                            text: prune.filters.join(" "),
-                            error,
-                        }
+                    // Parsed one by one so the message names the offending flag.
+                    let filters = prune
+                        .filters
+                        .iter()
+                        .map(|text| {
+                            text.parse::<Filter>()
+                                .map_err(|error| SettingsError::Filter {
+                                    text: text.clone(),
+                                    error,
+                                })
+                        })
+                        .collect::<Result<Vec<Filter>, _>>()?;
+                    let set = FilterSet::new(filters).map_err(|error| SettingsError::Filter {
+                        text: prune.filters.join(" "),
+                        error,
                     })?;
                     overrides.filters = Some(set);
                 }

@@ -10,7 +10,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::api_version::ApiVersion;
-use crate::filter::{FilterSet, UntilKind};
+use crate::filter::FilterSet;
 
 /// The prune kinds, declared in `docker system prune` order, which is also the order they run in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -24,14 +24,6 @@ pub enum PruneKind {
 }
 
 impl PruneKind {
-    pub const ALL: [PruneKind; 5] = [
-        PruneKind::Containers,
-        PruneKind::Networks,
-        PruneKind::Volumes,
-        PruneKind::Images,
-        PruneKind::BuildCache,
-    ];
-
     /// The noun docker uses in its prune warnings.
     pub fn noun(self) -> &'static str {
         match self {
@@ -209,7 +201,7 @@ impl PrunePlan {
             PruneKind::BuildCache => {
                 if let Some(until) = self.filters.until()
                     && api < ApiVersion::BUILD_CACHE_UNTIL_TIMESTAMP
-                    && !matches!(until.kind(), UntilKind::Duration(_))
+                    && !until.is_duration()
                 {
                     return Err(PlanError::BuildCacheUntilNeedsDuration {
                         api,

@@ -77,11 +77,6 @@ impl HostVars {
         }
         take(&mut self.prune.filters, &layer.prune.filters);
     }
-
-    /// Whether any level gave a prune plan.
-    pub fn has_prune_plan(&self) -> bool {
-        !self.prune.kinds.is_empty()
-    }
 }
 
 /// Reads a level's variables from a mapping.
