@@ -8,19 +8,23 @@
 # DIR in this mount namespace and remove DIR. Only pids read from the lab's
 # own pidfiles are signalled, and each one's command line (or namespace /
 # cgroup) is checked first. Safe to run twice and on a half-created lab.
+# Prints one summary line; -v also prints each process it stops.
 #
-# Usage: lab/down.sh [DIR]     (default ${FLEETPRUNE_LAB_DIR:-/tmp/fleetprune-lab})
+# Usage: lab/down.sh [-v] [DIR]     (default ${FLEETPRUNE_LAB_DIR:-/tmp/fleetprune-lab})
 set -euo pipefail
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$LAB_SRC/lib.sh"
 
+ARGS=("$@")
+VERBOSE=0
 case ${1:-} in
-    -h | --help) echo "Usage: lab/down.sh [DIR]   (default $LAB_DEFAULT_DIR)"; exit 0 ;;
+    -h | --help) echo "Usage: lab/down.sh [-v] [DIR]   (default $LAB_DEFAULT_DIR)"; exit 0 ;;
+    -v | --verbose) VERBOSE=1; shift ;;
 esac
-(($# <= 1)) || lab_die "usage: lab/down.sh [DIR]"
-[[ $EUID -eq 0 ]] || lab_die "lab/down.sh must run as root"
+(($# <= 1)) || lab_die "usage: lab/down.sh [-v] [DIR]"
+lab_become_root "$0" "${ARGS[@]}"
 
 DIR=$(realpath -m -- "${1:-$LAB_DEFAULT_DIR}")
 lab_check_dir "$DIR"
@@ -117,7 +121,12 @@ if [[ -d $DIR/hosts ]]; then
     for hostdir in "$DIR"/hosts/*/; do
         [[ -d $hostdir ]] || continue
         hostdir=${hostdir%/}
-        host_down "$hostdir" 2>&1 | sed "s|^|  |" &
+        if ((VERBOSE)); then
+            host_down "$hostdir" 2>&1 | sed "s|^|  |" &
+        else
+            # Warnings (lab_log) still reach stderr.
+            host_down "$hostdir" >/dev/null &
+        fi
         pids+=("$!")
         names+=("${hostdir##*/}")
     done
@@ -138,7 +147,7 @@ fi
 # it, deepest first, and only under DIR.
 mapfile -t mounts < <(findmnt -rn -o TARGET | awk -v d="$DIR" '$0 == d || index($0, d "/") == 1' | sort -r)
 for m in "${mounts[@]}"; do
-    echo "  unmounting $m"
+    ((VERBOSE)) && echo "  unmounting $m"
     umount -R "$m" 2>/dev/null || umount -R -l "$m" || lab_log "warning: could not unmount $m"
 done
 if findmnt -rn -o TARGET | awk -v d="$DIR" '$0 == d || index($0, d "/") == 1' | grep -q .; then

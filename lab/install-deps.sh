@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# lab/install-deps.sh - install what the lab fleet and the tests need on Debian:
-# real Docker Engine (docker.io: dockerd, containerd, runc), OpenSSH server and client,
-# busybox-static (the lab's offline base image), iproute2 and util-linux (namespaces).
-# Run as root. Safe to run again.
+# lab/install-deps.sh - install what the lab fleet and the tests need on Debian 12:
+# - Debian's Docker Engine 20.10 (docker.io: dockerd, containerd, runc), OpenSSH server and client,
+#   busybox-static (the lab's offline base image), iproute2 and util-linux (namespaces);
+# - the Docker 26 engine: a Debian 13 root filesystem holding docker.io 26.1 (API 1.45), its
+#   containerd, runc, CLI and buildx, built once with mmdebstrap from the Debian mirror this
+#   machine's apt sources already use, and cached under $LAB_ENGINE_ROOT with a version stamp.
+# Root or a user with sudo; safe to run again (a cached engine is reused).
 set -euo pipefail
 
-packages=(docker.io openssh-server openssh-client busybox-static iproute2 util-linux procps)
+LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$LAB_SRC/lib.sh"
+lab_become_root "$0" "$@"
+
+packages=(docker.io openssh-server openssh-client busybox-static iproute2 util-linux procps mmdebstrap)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
@@ -16,8 +24,67 @@ if ((${#missing[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-for command in dockerd containerd runc sshd ssh-keygen busybox unshare nsenter; do
+for command in dockerd containerd runc sshd ssh-keygen busybox unshare nsenter mmdebstrap; do
     command -v "$command" >/dev/null || PATH=$PATH:/usr/sbin:/sbin command -v "$command" >/dev/null \
         || { echo "error: $command is still missing after install" >&2; exit 1; }
 done
 echo "lab dependencies present: dockerd $(/usr/sbin/dockerd --version | awk '{print $3}' | tr -d ,), $(/usr/sbin/sshd -V 2>&1 | head -1 || true)" >&2
+
+# ------------------------------------------------------------ Docker 26 engine
+# debian_mirror: the URI of the machine's own Debian archive (not -security), read from apt's
+# sources (deb822 .sources files or one-line sources.list), so the repo names no mirror.
+debian_mirror() {
+    local codename file
+    codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+    for file in /etc/apt/sources.list.d/*.sources; do
+        [[ -r $file ]] || continue
+        awk -v codename="$codename" '
+            function flush() {
+                if (types ~ /(^| )deb( |$)/ && enabled != "no" && (" " suites " ") ~ (" " codename " ") && uris != "") {
+                    split(uris, u, " "); print u[1]; found = 1; exit
+                }
+                types = suites = uris = enabled = ""
+            }
+            /^[[:space:]]*$/ { flush(); next }
+            /^#/ { next }
+            tolower($1) == "types:" { $1 = ""; types = $0 }
+            tolower($1) == "uris:" { $1 = ""; uris = $0; sub(/^ +/, "", uris) }
+            tolower($1) == "suites:" { $1 = ""; suites = $0; sub(/^ +/, "", suites) }
+            tolower($1) == "enabled:" { enabled = tolower($2) }
+            END { if (!found) flush() }' "$file"
+    done | head -n1 | grep . && return 0
+    for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [[ -r $file ]] || continue
+        sed -e 's/\[[^]]*\]//' "$file" | awk -v codename="$codename" '$1 == "deb" && $3 == codename { print $2; exit }'
+    done | head -n1 | grep .
+}
+
+# The recipe: change it and every machine rebuilds the engine on its next run.
+engine_suite=trixie
+engine_packages=docker.io,docker-cli,docker-buildx,containerd,runc
+engine_recipe="suite=$engine_suite packages=$engine_packages exclude-docs=1"
+engine_dir=$LAB_ENGINE_ROOT/docker-26
+if [[ -r $engine_dir/.stamp && $(head -n1 "$engine_dir/.stamp") == "$engine_recipe" &&
+    -x $engine_dir/rootfs/usr/sbin/dockerd ]]; then
+    echo "Docker 26 engine cached in $engine_dir/rootfs ($(sed -n 2p "$engine_dir/.stamp"))" >&2
+    exit 0
+fi
+mirror=$(debian_mirror) || lab_die "cannot find this machine's Debian mirror in /etc/apt/sources.list{,.d}: the Docker 26 engine rootfs cannot be built"
+echo "building the Docker 26 engine ($engine_suite: $engine_packages) in $engine_dir from this machine's Debian mirror..." >&2
+started=$EPOCHREALTIME
+rm -rf -- "$engine_dir.new"
+install -d -m 0755 "$LAB_ENGINE_ROOT" "$engine_dir.new"
+if ! mmdebstrap --quiet --mode=root --variant=apt --include="$engine_packages" \
+    --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' \
+    "$engine_suite" "$engine_dir.new/rootfs" "$mirror" >"$engine_dir.new/mmdebstrap.log" 2>&1; then
+    tail -n 30 "$engine_dir.new/mmdebstrap.log" >&2
+    lab_die "mmdebstrap could not build the Docker 26 engine rootfs (log: $engine_dir.new/mmdebstrap.log)"
+fi
+version=$(chroot "$engine_dir.new/rootfs" /usr/sbin/dockerd --version)
+[[ $version == "Docker version 26."* ]] || lab_die "the $engine_suite rootfs has '$version', not Docker 26"
+printf '%s\n%s; built %s in %ss\n' "$engine_recipe" "$version" "$(date -u +%FT%TZ)" \
+    "$(lab_elapsed "$started")" >"$engine_dir.new/.stamp"
+rm -rf -- "$engine_dir"
+mv "$engine_dir.new" "$engine_dir"
+echo "Docker 26 engine ready in $engine_dir/rootfs: $version (built in $(lab_elapsed "$started")s)" >&2

@@ -14,13 +14,35 @@ LAB_HOME=/var/lib/fleetprune-lab
 # Marker file that says "this directory was created by lab/up.sh".
 LAB_MARKER=.fleetprune-lab
 LAB_DEFAULT_DIR=${FLEETPRUNE_LAB_DIR:-/tmp/fleetprune-lab}
-# Always the Debian 20.10 client that matches the lab daemons.
+# Debian 12's 20.10 client, for 20.10 hosts (26 hosts use the client in their own rootfs).
 DOCKER_BIN=/usr/bin/docker
+# Where lab/install-deps.sh caches engine root filesystems (docker-26/rootfs).
+LAB_ENGINE_ROOT=/var/cache/fleetprune-lab/engines
+LAB_ENGINE_26_ROOTFS=$LAB_ENGINE_ROOT/docker-26/rootfs
 # A clean PATH for everything the lab starts (no /usr/local/bin first).
 LAB_PATH=/usr/sbin:/usr/bin:/sbin:/bin
 
 lab_log() { printf '%s\n' "$*" >&2; }
 lab_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# lab_become_root SCRIPT ARGS...: the lab needs root (namespaces, mounts, a system user). As
+# root, return; otherwise run the script again through sudo, keeping the lab's variables. The
+# invoking user stays known through SUDO_UID/SUDO_GID, so files meant for them are theirs.
+lab_become_root() {
+    local script=$1
+    shift
+    ((EUID == 0)) && return 0
+    command -v sudo >/dev/null ||
+        lab_die "$script needs root, and there is no sudo on this machine: run it as root"
+    exec sudo --preserve-env=FLEETPRUNE_LAB_DIR,FLEETPRUNE_LAB_STORAGE_DRIVER,FLEETPRUNE_LAB_STOP_TIMEOUT \
+        -- bash "$script" "$@"
+}
+
+# lab_give_to_invoker PATH...: under sudo, hand PATHs to the user who ran the script.
+lab_give_to_invoker() {
+    [[ -n ${SUDO_UID:-} && ${SUDO_UID} != 0 ]] || return 0
+    chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$@"
+}
 
 # Seconds since the epoch with microseconds (bash 5).
 lab_now() { printf '%s' "$EPOCHREALTIME"; }
@@ -177,21 +199,32 @@ lab_running_pids() {
     done
 }
 
-# lab_docker HOSTDIR ARGS... -> the 20.10 client against that host's socket,
-# with a private client config so root's ~/.docker never matters.
+# lab_host_var HOSTDIR KEY -> a value from HOSTDIR/host.env (ENGINE, IMAGE_STORE, ...).
+lab_host_var() { sed -n "s/^$2=//p" "$1/host.env" 2>/dev/null | tail -n1; }
+
+# lab_docker HOSTDIR ARGS... -> the host's own engine's client against its socket, with a
+# private client config so root's ~/.docker never matters. A 20.10 host gets Debian 12's
+# client; a 26 host the client of its rootfs, run inside the host's mount namespace, where
+# the lab directory is at the same path. DOCKER_BUILDKIT is passed on.
 lab_docker() {
-    local hostdir=$1
+    local hostdir=$1 holder
     shift
-    env -u DOCKER_CONTEXT -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH -u DOCKER_HOST \
-        DOCKER_CONFIG="$hostdir/client-config" \
-        "$DOCKER_BIN" -H "unix://$hostdir/run/docker.sock" "$@"
+    if [[ $(lab_host_var "$hostdir" ENGINE) == 26 ]]; then
+        holder=$(lab_pid_from "$hostdir/holder.pid" "$(lab_needle_holder "$hostdir")") ||
+            { echo "lab_docker: the namespace holder of $hostdir is not running" >&2; return 1; }
+        nsenter --mount="/proc/$holder/ns/mnt" -- env -i PATH="$LAB_PATH" HOME=/root LANG=C.UTF-8 \
+            ${DOCKER_BUILDKIT:+DOCKER_BUILDKIT=$DOCKER_BUILDKIT} DOCKER_CONFIG="$hostdir/client-config" \
+            chroot "$hostdir/root" /usr/bin/docker "$@"
+    else
+        env -u DOCKER_CONTEXT -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH -u DOCKER_HOST \
+            DOCKER_CONFIG="$hostdir/client-config" \
+            "$DOCKER_BIN" -H "unix://$hostdir/run/docker.sock" "$@"
+    fi
 }
 
 # lab_docker_t SECONDS HOSTDIR ARGS... -> lab_docker with a time limit.
 lab_docker_t() {
     local secs=$1 hostdir=$2
     shift 2
-    timeout --kill-after=5 "$secs" env -u DOCKER_CONTEXT -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH \
-        -u DOCKER_HOST DOCKER_CONFIG="$hostdir/client-config" \
-        "$DOCKER_BIN" -H "unix://$hostdir/run/docker.sock" "$@"
+    timeout --kill-after=5 "$secs" bash "$LAB_SRC/docker.sh" "${hostdir%/hosts/*}" "${hostdir##*/}" "$@"
 }

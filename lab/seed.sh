@@ -37,7 +37,7 @@ case ${1:-} in
     -h | --help) usage; exit 0 ;;
     '') usage >&2; exit 2 ;;
 esac
-[[ $EUID -eq 0 ]] || lab_die "lab/seed.sh must run as root"
+lab_become_root "$0" "$@"
 DIR=$(realpath -m -- "$1")
 shift
 lab_check_dir "$DIR"
@@ -149,6 +149,10 @@ seed_host() {
     [[ -z $ids ]] || run dk rm -f -v $ids
     run dk system prune -af --volumes
     run dk builder prune -af
+    # Docker 23+ keeps named volumes in a system prune: remove every volume by name.
+    ids=$(dk volume ls -q)
+    # shellcheck disable=SC2086 # one name per word
+    [[ -z $ids ]] || run dk volume rm $ids
     ids=$(dk image ls -aq)
     [[ -z $ids ]] || { echo "images left after reset: $ids"; exit 1; }
     ids=$(dk volume ls -q)

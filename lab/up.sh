@@ -6,19 +6,27 @@
 # DIR/hosts/NAME/run is bind-mounted over /run, so the host's socket is at
 # /var/run/docker.sock exactly as on a real machine. dockerd also gets its
 # own network and UTS namespaces; sshd stays in the machine's network
-# namespace and listens on 127.0.0.1:PORT only. See lab/README.md.
+# namespace and listens on 127.0.0.1:PORT only. The engine is Debian 12's
+# dockerd 20.10, or dockerd 26 from the engine rootfs lab/install-deps.sh
+# builds (run chrooted in a per-host overlay of it), with the overlay2 or
+# the containerd image store. See lab/README.md.
 #
 # Usage: lab/up.sh [-n N] [-d DIR] [-p PORT_BASE] [--no-streamlocal NAME[,NAME...]]
+#                  [--engine 20.10|26] [--engine-20.10 L] [--engine-26 L]
+#                  [--image-store overlay2|containerd] [--containerd-store L]
 #                  [--prefix PREFIX] [--keep-on-failure]
 set -euo pipefail
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$LAB_SRC/lib.sh"
+lab_become_root "$0" "$@"
 
 usage() {
     cat <<EOF
 Usage: lab/up.sh [-n N] [-d DIR] [-p PORT_BASE] [--no-streamlocal NAME[,NAME...]]
+                 [--engine 20.10|26] [--engine-20.10 L] [--engine-26 L]
+                 [--image-store overlay2|containerd] [--containerd-store L]
                  [--prefix PREFIX] [--keep-on-failure]
 
   -n N                 number of hosts, 1..99 (default 4)
@@ -26,6 +34,15 @@ Usage: lab/up.sh [-n N] [-d DIR] [-p PORT_BASE] [--no-streamlocal NAME[,NAME...]
   -p PORT_BASE         host i listens on 127.0.0.1:PORT_BASE+i (default 22200)
   --no-streamlocal L   comma-separated host names whose sshd has
                        AllowStreamLocalForwarding no (may be repeated)
+  --engine E           engine of every host: 20.10 (Debian 12's dockerd, API
+                       1.41; the default) or 26 (dockerd 26.1, API 1.45)
+  --engine-20.10 L, --engine-26 L
+                       the engine of the comma-separated hosts L (repeatable;
+                       overrides --engine for them)
+  --image-store S      image store of every 26 host: overlay2 (the classic
+                       graphdriver store; default) or containerd (daemon.json
+                       features.containerd-snapshotter)
+  --containerd-store L hosts L run 26 with the containerd image store
   --prefix PREFIX      host names are PREFIX01..PREFIXNN (default host)
   --keep-on-failure    do not tear the lab down when a host fails to start
 
@@ -40,6 +57,11 @@ PORT_BASE=22200
 PREFIX=host
 KEEP_ON_FAILURE=0
 NO_STREAMLOCAL=()
+ENGINE_ALL=20.10
+IMAGE_STORE_ALL=overlay2
+ENGINE_20_LIST=()
+ENGINE_26_LIST=()
+CONTAINERD_LIST=()
 DOCKERD_READY_TIMEOUT=60
 SSHD_READY_TIMEOUT=20
 
@@ -56,6 +78,18 @@ while (($# > 0)); do
             IFS=, read -r -a more <<<"${1#*=}"
             NO_STREAMLOCAL+=("${more[@]}")
             shift ;;
+        --engine) ENGINE_ALL=${2:?--engine needs 20.10 or 26}; shift 2 ;;
+        --engine=*) ENGINE_ALL=${1#*=}; shift ;;
+        --engine-20.10 | --engine-26 | --containerd-store)
+            IFS=, read -r -a more <<<"${2:?$1 needs a list of host names}"
+            case $1 in
+                --engine-20.10) ENGINE_20_LIST+=("${more[@]}") ;;
+                --engine-26) ENGINE_26_LIST+=("${more[@]}") ;;
+                *) CONTAINERD_LIST+=("${more[@]}") ;;
+            esac
+            shift 2 ;;
+        --image-store) IMAGE_STORE_ALL=${2:?--image-store needs overlay2 or containerd}; shift 2 ;;
+        --image-store=*) IMAGE_STORE_ALL=${1#*=}; shift ;;
         --prefix) PREFIX=${2:?--prefix needs a value}; shift 2 ;;
         --prefix=*) PREFIX=${1#*=}; shift ;;
         --keep-on-failure) KEEP_ON_FAILURE=1; shift ;;
@@ -65,7 +99,6 @@ while (($# > 0)); do
 done
 
 # ---------------------------------------------------------------- checks
-[[ $EUID -eq 0 ]] || lab_die "lab/up.sh must run as root (it creates namespaces and a user)"
 if ! [[ $N =~ ^[0-9]+$ ]] || ((N < 1 || N > 99)); then
     lab_die "-n must be 1..99, got '$N'"
 fi
@@ -73,6 +106,9 @@ if ! [[ $PORT_BASE =~ ^[0-9]+$ ]] || ((PORT_BASE < 1024 || PORT_BASE + N > 65535
     lab_die "-p must leave PORT_BASE+1..PORT_BASE+N inside 1025..65535, got '$PORT_BASE'"
 fi
 [[ $PREFIX =~ ^[a-z][a-z0-9-]{0,20}$ ]] || lab_die "--prefix must match [a-z][a-z0-9-]{0,20}, got '$PREFIX'"
+[[ $ENGINE_ALL == 20.10 || $ENGINE_ALL == 26 ]] || lab_die "--engine must be 20.10 or 26, got '$ENGINE_ALL'"
+[[ $IMAGE_STORE_ALL == overlay2 || $IMAGE_STORE_ALL == containerd ]] ||
+    lab_die "--image-store must be overlay2 or containerd, got '$IMAGE_STORE_ALL'"
 DIR=$(realpath -m -- "$DIR")
 lab_check_dir "$DIR"
 
@@ -95,6 +131,33 @@ for name in "${NO_STREAMLOCAL[@]}"; do
     [[ -n ${STREAMLOCAL[$name]:-} ]] || lab_die "--no-streamlocal: no host named '$name' (hosts: ${NAMES[*]})"
     STREAMLOCAL[$name]=no
 done
+
+# Engine and image store per host: --engine and --image-store for all, then the per-host lists.
+declare -A ENGINE=() IMAGE_STORE=()
+for name in "${NAMES[@]}"; do ENGINE[$name]=$ENGINE_ALL; done
+# set_hosts FLAG ARRAY VALUE NAME...: ARRAY[NAME]=VALUE for each named host.
+set_hosts() {
+    local flag=$1 array=$2 value=$3 name
+    shift 3
+    for name in "$@"; do
+        [[ -n $name ]] || continue
+        [[ -n ${STREAMLOCAL[$name]:-} ]] || lab_die "$flag: no host named '$name' (hosts: ${NAMES[*]})"
+        eval "$array[\$name]=\$value"
+    done
+}
+set_hosts --engine-20.10 ENGINE 20.10 "${ENGINE_20_LIST[@]}"
+set_hosts --engine-26 ENGINE 26 "${ENGINE_26_LIST[@]}"
+set_hosts --containerd-store ENGINE 26 "${CONTAINERD_LIST[@]}"
+for name in "${NAMES[@]}"; do
+    if [[ ${ENGINE[$name]} == 26 ]]; then IMAGE_STORE[$name]=$IMAGE_STORE_ALL; else IMAGE_STORE[$name]=overlay2; fi
+done
+set_hosts --containerd-store IMAGE_STORE containerd "${CONTAINERD_LIST[@]}"
+if [[ $IMAGE_STORE_ALL == containerd && " ${ENGINE[*]} " != *" 26 "* ]]; then
+    lab_die "--image-store containerd needs Docker 26 hosts (--engine 26 or --engine-26 L)"
+fi
+if [[ " ${ENGINE[*]} " == *" 26 "* && ! -x $LAB_ENGINE_26_ROOTFS/usr/sbin/dockerd ]]; then
+    lab_die "no Docker 26 engine in $LAB_ENGINE_26_ROOTFS: run lab/install-deps.sh first"
+fi
 
 # The longest unix socket path we create must fit in sun_path (108 bytes).
 sock="$DIR/hosts/${NAMES[-1]}/run/docker.sock"
@@ -135,6 +198,8 @@ fi
 # accounts even for public-key logins.
 usermod --password '*' --shell /bin/sh "$LAB_USER"
 lab_home=$(getent passwd "$LAB_USER" | cut -d: -f6)
+# By number: a 26 host's rootfs has no such group name.
+LAB_GID=$(getent group "$LAB_GROUP" | cut -d: -f3)
 # An empty home: no .profile/.bashrc, so ssh sessions do no extra work.
 install -d -o "$LAB_USER" -g "$LAB_GROUP" -m 0755 "$lab_home"
 
@@ -156,27 +221,32 @@ ssh_check_opts() {
         -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=5 -o LogLevel=ERROR -p "$port"
 }
 
-# start_dockerd HOSTDIR HOLDER DRIVER -> prints dockerd's pid
+# start_dockerd HOSTDIR HOLDER ENGINE DRIVER -> prints dockerd's pid. DRIVER
+# "containerd" means the containerd image store (its default snapshotter).
 start_dockerd() {
-    local hostdir=$1 holder=$2 driver=$3
+    local hostdir=$1 holder=$2 engine=$3 driver=$4
     local args=(
         --pidfile "$hostdir/dockerd.pid"
         --config-file "$hostdir/daemon.json"
         --data-root "$hostdir/data"
         --exec-root /var/run/docker
         -H unix:///var/run/docker.sock
-        --group "$LAB_GROUP"
-        --storage-driver "$driver"
+        --group "$LAB_GID"
         --bridge=none --iptables=false --ip6tables=false
         --ip-forward=false --ip-masq=false --userland-proxy=false
     )
-    printf '=== %s: starting dockerd with storage driver %s\n' "$(date -u +%T)" "$driver" >>"$hostdir/dockerd.log"
-    # setsid does not fork here (we are not a group leader), and nsenter/env
-    # exec, so $! is dockerd itself.
+    [[ $driver == containerd ]] || args+=(--storage-driver "$driver")
+    # A 26 host runs the rootfs's dockerd chrooted into its own overlay of the
+    # rootfs (mounted by the holder), where DIR is at the same path.
+    local chroot=()
+    [[ $engine == 26 ]] && chroot=(chroot "$hostdir/root")
+    printf '=== %s: starting dockerd %s with storage driver %s\n' "$(date -u +%T)" "$engine" "$driver" >>"$hostdir/dockerd.log"
+    # setsid does not fork here (we are not a group leader), and nsenter/env/
+    # chroot exec, so $! is dockerd itself.
     (cd / && exec setsid nsenter --mount="/proc/$holder/ns/mnt" --net="/proc/$holder/ns/net" \
         --uts="/proc/$holder/ns/uts" -- env -i PATH="$LAB_PATH" HOME=/root LANG=C.UTF-8 \
         TMPDIR="$hostdir/tmp" \
-        /usr/sbin/dockerd "${args[@]}") </dev/null >>"$hostdir/dockerd.log" 2>&1 &
+        "${chroot[@]}" /usr/sbin/dockerd "${args[@]}") </dev/null >>"$hostdir/dockerd.log" 2>&1 &
     printf '%s\n' "$!"
 }
 
@@ -198,20 +268,39 @@ wait_dockerd() {
 host_up() {
     local idx=$1
     local name=${NAMES[idx]} port=${PORTS[idx]} streamlocal=${STREAMLOCAL[${NAMES[idx]}]}
+    local engine=${ENGINE[${NAMES[idx]}]} store=${IMAGE_STORE[${NAMES[idx]}]}
     local hostdir=$DIR/hosts/$name
-    local t0 holder pid driver rc i
+    local t0 holder pid driver rc i rootfs=""
     t0=$(lab_now)
     install -d -m 0755 "$hostdir" "$hostdir/run" "$hostdir/data" "$hostdir/run/sshd"
     install -d -m 1777 "$hostdir/tmp"
     install -d -m 0700 "$hostdir/client-config"
-    printf 'NAME=%s\nPORT=%s\nSTREAMLOCAL=%s\n' "$name" "$port" "$streamlocal" >"$hostdir/host.env"
+    printf 'NAME=%s\nPORT=%s\nSTREAMLOCAL=%s\nENGINE=%s\nIMAGE_STORE=%s\n' "$name" "$port" \
+        "$streamlocal" "$engine" "$store" >"$hostdir/host.env"
+    if [[ $engine == 26 ]]; then
+        rootfs=$LAB_ENGINE_26_ROOTFS
+        install -d -m 0755 "$hostdir/root" "$hostdir/rootfs-upper" "$hostdir/rootfs-work"
+    fi
 
     # 1. The namespace holder: private mount ns with /run replaced, plus the
     #    network and UTS namespaces dockerd will join. It writes its own pid.
+    #    For a 26 host it also mounts the host's own overlay of the engine
+    #    rootfs at HOSTDIR/root, with /proc, /sys, /dev, this /run and DIR
+    #    (at the same path) inside, for the chrooted dockerd and its client.
     # shellcheck disable=SC2016 # $1.. are expanded by the inner bash
     (cd / && exec setsid unshare --mount --propagation private --net --uts -- /bin/bash -c '
         set -e
         mount --bind "$1" /run
+        if [[ -n $5 ]]; then
+            root=$4/root
+            mount -t overlay overlay -o "lowerdir=$5,upperdir=$4/rootfs-upper,workdir=$4/rootfs-work" "$root"
+            mount --rbind /proc "$root/proc"
+            mount --rbind /sys "$root/sys"
+            mount --rbind /dev "$root/dev"
+            mount --bind "$1" "$root/run"
+            mkdir -p "$root$6"
+            mount --bind "$6" "$root$6"
+        fi
         ip link set lo up
         # only inside this private netns; keeps "docker info" free of the
         # "IPv4 forwarding is disabled" warning a real host would not show
@@ -219,7 +308,7 @@ host_up() {
         hostname "$2"
         echo "$$" >"$3.tmp" && mv "$3.tmp" "$3"
         exec -a "fleetprune-lab-holder:$4" sleep infinity' \
-        holder "$hostdir/run" "$name" "$hostdir/holder.pid" "$hostdir") \
+        holder "$hostdir/run" "$name" "$hostdir/holder.pid" "$hostdir" "$rootfs" "$DIR") \
         </dev/null >>"$hostdir/holder.log" 2>&1 &
     for ((i = 0; i < 100; i++)); do
         holder=$(lab_pid_from "$hostdir/holder.pid" "$(lab_needle_holder "$hostdir")") && break
@@ -233,10 +322,18 @@ host_up() {
     readlink "/proc/$holder/ns/mnt" >"$hostdir/holder.mntns"
     echo "$name: holder pid $holder ($(cat "$hostdir/holder.mntns"))"
 
-    # 2. dockerd. key.json is per host so every daemon has its own ID.
-    printf '{\n  "deprecated-key-path": "%s/key.json"\n}\n' "$hostdir" >"$hostdir/daemon.json"
+    # 2. dockerd. A 20.10 daemon's ID comes from key.json, per host; 26 keeps
+    #    its ID in the data root and enables the containerd store in daemon.json.
+    if [[ $engine == 20.10 ]]; then
+        printf '{\n  "deprecated-key-path": "%s/key.json"\n}\n' "$hostdir" >"$hostdir/daemon.json"
+    elif [[ $store == containerd ]]; then
+        printf '{\n  "features": { "containerd-snapshotter": true }\n}\n' >"$hostdir/daemon.json"
+    else
+        printf '{}\n' >"$hostdir/daemon.json"
+    fi
     driver=${FLEETPRUNE_LAB_STORAGE_DRIVER:-overlay2}
-    pid=$(start_dockerd "$hostdir" "$holder" "$driver")
+    [[ $store == containerd ]] && driver=containerd
+    pid=$(start_dockerd "$hostdir" "$holder" "$engine" "$driver")
     rc=0
     wait_dockerd "$hostdir" "$pid" || rc=$?
     if ((rc == 1)) && [[ $driver == overlay2 && -z ${FLEETPRUNE_LAB_STORAGE_DRIVER:-} ]] &&
@@ -244,7 +341,7 @@ host_up() {
         echo "$name: dockerd failed with overlay2, falling back to vfs:"
         grep -iE 'graphdriver|storage.driver|overlay' "$hostdir/dockerd.log" | tail -n 5
         driver=vfs
-        pid=$(start_dockerd "$hostdir" "$holder" "$driver")
+        pid=$(start_dockerd "$hostdir" "$holder" "$engine" "$driver")
         rc=0
         wait_dockerd "$hostdir" "$pid" || rc=$?
     fi
@@ -259,7 +356,7 @@ host_up() {
     fi
     driver=$(lab_docker "$hostdir" info --format '{{.Driver}}')
     printf 'DRIVER=%s\n' "$driver" >>"$hostdir/host.env"
-    echo "$name: dockerd pid $pid ready after $(lab_elapsed "$t0")s, storage driver $driver"
+    echo "$name: dockerd $engine pid $pid ready after $(lab_elapsed "$t0")s, storage driver $driver"
 
     # 3. sshd, in the same mount (and UTS) namespace but the machine's network.
     ssh-keygen -q -t ed25519 -N '' -C "$name.fleetprune-lab" -f "$hostdir/ssh_host_ed25519_key"
@@ -382,14 +479,18 @@ chmod 0644 "$DIR/known_hosts"
 } >"$DIR/env"
 
 # ------------------------------------------------------------------ summary
+# Under sudo, what a user needs to run fleetprune and tests against the lab is theirs.
+lab_give_to_invoker "$DIR" "$DIR/known_hosts" "$DIR/inventory.yaml" "$DIR/env"
+lab_give_to_invoker -R "$DIR/client"
+
 echo "lab up: $N host(s) in $(lab_elapsed "$T_START")s, dir $DIR"
-printf '  %-10s %-16s %-8s %-11s %-8s %-8s %s\n' NAME SSH DRIVER STREAMLOCAL HOLDER DOCKERD SSHD
+printf '  %-10s %-16s %-6s %-11s %-11s %-8s %-8s %s\n' NAME SSH ENGINE DRIVER STREAMLOCAL HOLDER DOCKERD SSHD
 for ((i = 0; i < N; i++)); do
     name=${NAMES[i]}
     hostdir=$DIR/hosts/$name
-    driver=$(sed -n 's/^DRIVER=//p' "$hostdir/host.env")
-    printf '  %-10s %-16s %-8s %-11s %-8s %-8s %s\n' "$name" "127.0.0.1:${PORTS[i]}" "$driver" \
-        "${STREAMLOCAL[$name]}" "$(head -n1 "$hostdir/holder.pid")" \
+    driver=$(lab_host_var "$hostdir" DRIVER)
+    printf '  %-10s %-16s %-6s %-11s %-11s %-8s %-8s %s\n' "$name" "127.0.0.1:${PORTS[i]}" \
+        "${ENGINE[$name]}" "$driver" "${STREAMLOCAL[$name]}" "$(head -n1 "$hostdir/holder.pid")" \
         "$(head -n1 "$hostdir/dockerd.pid")" "$(head -n1 "$hostdir/sshd.pid")"
 done
 echo "ssh user:    $LAB_USER (key $DIR/client/id_ed25519)"

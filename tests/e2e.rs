@@ -1,10 +1,37 @@
-//! End-to-end tests on a real lab fleet: OpenSSH sshd and Docker Engine 20.10 hosts started by
-//! `lab/up.sh`. Each test owns its hosts and asserts what was removed and what was kept.
+//! End-to-end tests on a real lab fleet: OpenSSH sshd and real Docker Engines started by
+//! `lab/up.sh`. Each test owns its hosts and asserts what was removed and what was kept. Every
+//! test that asserts prune or df results runs on each lab engine (20.10, 26 with overlay2, 26
+//! with the containerd image store), with that engine's own docker CLI as the oracle.
 
 mod common;
 
-use common::{Lab, json, json_host, keygen, lines, stderr, stdout, write_file};
+use common::{Engine, Lab, json, json_host, keygen, lines, stderr, stdout, write_file};
 use fleetprune::report::human_size;
+
+/// Runs each named `fn(Engine)` as one test per lab engine: `docker_20_10::NAME`,
+/// `docker_26::NAME`, `docker_26_containerd::NAME`.
+macro_rules! on_each_engine {
+    ($($test:ident),* $(,)?) => {
+        mod docker_20_10 {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::Docker20) })*
+        }
+        mod docker_26 {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::Docker26) })*
+        }
+        mod docker_26_containerd {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::Docker26Containerd) })*
+        }
+    };
+}
+
+on_each_engine!(
+    system_and_volume_prune_match_docker_on_twin_hosts,
+    build_cache_until_timestamp_matches_docker_builder_prune,
+    label_and_until_filters_protect_what_they_name,
+    exec_fallback_prunes_dangling_images_through_dial_stdio,
+    wrong_host_key_and_unreachable_host_fail_alone,
+    df_matches_docker_system_df,
+);
 
 fn bytes(value: &serde_json::Value) -> u64 {
     value
@@ -22,22 +49,28 @@ fn docker_total(output: &str) -> String {
         .to_string()
 }
 
-#[test]
-fn system_prune_reclaims_what_docker_system_prune_reclaims_on_twin_hosts() {
-    let lab = Lab::start("twins", 3, &[]);
-    let args = [
-        "prune",
-        "--system",
-        "--volumes",
-        "--build-cache",
-        "-a",
-        "--yes",
-    ];
+/// A JSON report's reclaimed bytes for one kind on one host.
+fn kind_bytes(report: &serde_json::Value, host: &str, kind: &str) -> u64 {
+    bytes(&json_host(report, host)["kinds"][kind]["reclaimed_bytes"])
+}
+
+/// Runs fleetprune on one host with `args` plus `--yes --output json`; asserts exit 0.
+fn prune_json(lab: &Lab, host: &str, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["prune", "--yes", "--output", "json", "--limit", host];
+    all.extend_from_slice(args);
+    let run = lab.fleetprune(&all);
+    assert_eq!(run.status.code(), Some(0), "{args:?}: {}", stderr(&run));
+    json(&run)
+}
+
+fn system_and_volume_prune_match_docker_on_twin_hosts(engine: Engine) {
+    let lab = Lab::start_on(engine, "twins", 3, &[]);
+    let args = ["prune", "--system", "--build-cache", "-a", "--yes"];
 
     let json_run =
         lab.fleetprune(&[&args[..], &["--limit", "host01", "--output", "json"]].concat());
     assert_eq!(json_run.status.code(), Some(0), "{}", stderr(&json_run));
-    let docker_run = lab.docker("host02", &["system", "prune", "-af", "--volumes"]);
+    let docker_run = lab.docker("host02", &["system", "prune", "-af"]);
     let table_run = lab.fleetprune(&[&args[..], &["--limit", "host03"]].concat());
     assert_eq!(table_run.status.code(), Some(0), "{}", stderr(&table_run));
 
@@ -46,7 +79,9 @@ fn system_prune_reclaims_what_docker_system_prune_reclaims_on_twin_hosts() {
     let host01 = json_host(&report, "host01");
     assert_eq!(host01["status"], "ok");
     assert_eq!(host01["transport"], "stream-local");
-    assert_eq!(host01["api_version"], "1.41");
+    assert_eq!(host01["api_version"], engine.api_version());
+    let version = host01["engine_version"].as_str().unwrap();
+    assert!(version.starts_with(engine.version_prefix()), "{version}");
     let total = bytes(&report["totals"]["reclaimed_bytes"]);
     assert!(total > 10_000_000, "reclaimed only {total} bytes");
     assert_eq!(human_size(total), docker_total(&docker_run));
@@ -54,16 +89,13 @@ fn system_prune_reclaims_what_docker_system_prune_reclaims_on_twin_hosts() {
     // The same objects are gone and kept on all three hosts.
     for host in ["host01", "host03"] {
         assert_eq!(lab.image_tags(host), lab.image_tags("host02"), "{host}");
+        assert_eq!(lab.image_count(host), lab.image_count("host02"), "{host}");
         assert_eq!(lab.container_names(host), lab.container_names("host02"));
-        assert_eq!(
-            lab.volume_names(host).len(),
-            lab.volume_names("host02").len()
-        );
+        assert_eq!(lab.volume_names(host).len(), 4, "{host}: volumes untouched");
         assert_eq!(lab.network_names(host), lab.network_names("host02"));
     }
     assert_eq!(lab.image_tags("host01"), ["lab/inuse-running:1"]);
     assert_eq!(lab.container_names("host01"), ["lab-running"]);
-    assert_eq!(lab.volume_names("host01"), ["lab-inuse"]);
     assert_eq!(lab.network_names("host01"), ["host", "none"]);
 
     // The table of the twin run says what the JSON said.
@@ -90,15 +122,201 @@ fn system_prune_reclaims_what_docker_system_prune_reclaims_on_twin_hosts() {
         table.contains(&format!("Total reclaimed space: {}", human_size(total))),
         "{table}"
     );
+
+    // Volumes, as `docker volume prune`: API >= 1.42 keeps named volumes unless -a.
+    let report = prune_json(&lab, "host01", &["--volumes"]);
+    let docker_run = lab.docker("host02", &["volume", "prune", "-f"]);
+    assert_eq!(
+        human_size(kind_bytes(&report, "host01", "volumes")),
+        docker_total(&docker_run)
+    );
+    assert_eq!(lab.volume_names("host01"), lab.volume_names("host02"));
+    let scope = &json_host(&report, "host01")["volume_scope"];
+    if engine.keeps_named_volumes() {
+        assert_eq!(scope, "anonymous");
+        assert_eq!(
+            lab.volume_names("host01"),
+            ["lab-data", "lab-inuse", "lab-keep"]
+        );
+        let report = prune_json(&lab, "host01", &["--volumes", "-a"]);
+        let docker_run = lab.docker("host02", &["volume", "prune", "-af"]);
+        assert_eq!(
+            json_host(&report, "host01")["volume_scope"],
+            "named_and_anonymous"
+        );
+        assert_eq!(
+            human_size(kind_bytes(&report, "host01", "volumes")),
+            docker_total(&docker_run)
+        );
+        assert_eq!(lab.volume_names("host02"), ["lab-inuse"]);
+    } else {
+        assert_eq!(scope, "named_and_anonymous_legacy");
+    }
+    assert_eq!(lab.volume_names("host01"), ["lab-inuse"]);
+}
+
+fn build_cache_until_timestamp_matches_docker_builder_prune(engine: Engine) {
+    let lab = Lab::start_on(engine, "cache", 2, &[]);
+    let cache_count = |host: &str| {
+        lab.docker(
+            host,
+            &["system", "df", "--format", "{{.Type}} {{.TotalCount}}"],
+        )
+        .lines()
+        .find_map(|l| l.strip_prefix("Build Cache "))
+        .map(|n| n.trim().parse::<usize>().unwrap())
+        .unwrap()
+    };
+    // A cutoff after every record's last use, taken from the daemon's own clock.
+    let now = lab.docker("host01", &["info", "--format", "{{.SystemTime}}"]);
+    let now = now.trim();
+    let filter = format!("until={now}");
+
+    if engine == Engine::Docker20 {
+        // API 1.41 takes only a duration for build cache; the host fails before deleting.
+        let run = lab.fleetprune(&[
+            "prune",
+            "--build-cache",
+            "--filter",
+            &filter,
+            "--yes",
+            "--output",
+            "json",
+            "--limit",
+            "host01",
+        ]);
+        assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+        let report = json(&run);
+        let error = &json_host(&report, "host01")["error"];
+        assert_eq!(error["stage"], "plan", "{error}");
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("accepts only a duration as until"),
+            "{error}"
+        );
+        assert_eq!(cache_count("host01"), cache_count("host02"));
+        return;
+    }
+
+    for (extra, docker_extra) in [(&[][..], &["-f"][..]), (&["-a"][..], &["-af"][..])] {
+        let mut args = vec!["--build-cache", "--filter", &filter];
+        args.extend_from_slice(extra);
+        let report = prune_json(&lab, "host01", &args);
+        let mut docker_args = vec!["builder", "prune", "--filter", &filter];
+        docker_args.extend_from_slice(docker_extra);
+        // buildx (what `docker builder` runs on 26) takes only a duration for `until`; the
+        // CLI's own builder prune sends the timestamp to the daemon, as fleetprune does.
+        let docker_run = lab.docker_env("host02", &[("DOCKER_BUILDKIT", "0")], &docker_args);
+        assert_eq!(
+            human_size(kind_bytes(&report, "host01", "build_cache")),
+            docker_total(&docker_run),
+            "{args:?}"
+        );
+        assert_eq!(cache_count("host01"), cache_count("host02"), "{args:?}");
+    }
+    assert_eq!(cache_count("host01"), 0);
+}
+
+fn df_matches_docker_system_df(engine: Engine) {
+    let lab = Lab::start_on(engine, "df", 1, &[]);
+    let df = lab.fleetprune(&["df", "--output", "json"]);
+    assert_eq!(df.status.code(), Some(0), "{}", stderr(&df));
+    let report = json(&df);
+    let usage = &json_host(&report, "host01")["disk_usage"];
+    let docker_lines = lines(&lab.docker("host01", &["system", "df", "--format", "{{json .}}"]));
+    assert_eq!(docker_lines.len(), 4);
+    for line in docker_lines {
+        let docker: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let key = match docker["Type"].as_str().unwrap() {
+            "Images" => "images",
+            "Containers" => "containers",
+            "Local Volumes" => "volumes",
+            "Build Cache" => "build_cache",
+            other => panic!("unexpected df type {other}"),
+        };
+        let ours = &usage[key];
+        assert_eq!(
+            human_size(bytes(&ours["size_bytes"])),
+            docker["Size"],
+            "{key} size"
+        );
+        let reclaimable = docker["Reclaimable"].as_str().unwrap();
+        let reclaimable = reclaimable.split(' ').next().unwrap();
+        assert_eq!(
+            human_size(bytes(&ours["reclaimable_bytes"])),
+            reclaimable,
+            "{key} reclaimable"
+        );
+        assert_eq!(
+            ours["total"].to_string(),
+            docker["TotalCount"].as_str().unwrap(),
+            "{key} count"
+        );
+        assert_eq!(
+            ours["active"].to_string(),
+            docker["Active"].as_str().unwrap(),
+            "{key} active"
+        );
+    }
+}
+
+#[test]
+fn mixed_fleet_volume_prune_keeps_named_volumes_on_api_1_42_hosts() {
+    let lab = Lab::start_engines(
+        "mixed",
+        &[
+            Engine::Docker20,
+            Engine::Docker26,
+            Engine::Docker26Containerd,
+        ],
+        &[],
+    );
+    let run = lab.fleetprune(&["prune", "--volumes", "--yes", "--output", "json"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let report = json(&run);
+    let host01 = json_host(&report, "host01");
+    assert_eq!(host01["api_version"], "1.41");
+    assert_eq!(host01["volume_scope"], "named_and_anonymous_legacy");
+    assert_eq!(lab.volume_names("host01"), ["lab-inuse"]);
+    for host in ["host02", "host03"] {
+        let entry = json_host(&report, host);
+        assert_eq!(entry["api_version"], "1.45", "{host}");
+        assert_eq!(entry["volume_scope"], "anonymous", "{host}");
+        assert_eq!(
+            entry["kinds"]["volumes"]["deleted"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            lab.volume_names(host),
+            ["lab-data", "lab-inuse", "lab-keep"],
+            "{host}: named volumes survive"
+        );
+    }
+
+    // The table's notes say which behaviour each host had (all is gone there now: the
+    // second run removes nothing, but the notes are per host and per run).
+    let run = lab.fleetprune(&["prune", "--volumes", "--yes"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let table = stdout(&run);
     assert!(
-        table.contains("host03: volumes: named and anonymous volumes (API < 1.42"),
+        table.contains(
+            "host01: volumes: named and anonymous volumes (API < 1.42 always prunes named volumes)"
+        ),
+        "{table}"
+    );
+    assert!(
+        table.contains("host02, host03: volumes: anonymous volumes only"),
         "{table}"
     );
 }
 
-#[test]
-fn label_and_until_filters_protect_what_they_name() {
-    let lab = Lab::start("filters", 1, &[]);
+fn label_and_until_filters_protect_what_they_name(engine: Engine) {
+    let lab = Lab::start_on(engine, "filters", 2, &[]);
     let tags_before = lab.image_tags("host01");
 
     // until: nothing here is older than the year 2000, or older than an hour.
@@ -113,10 +331,20 @@ fn label_and_until_filters_protect_what_they_name() {
         "--yes",
         "--output",
         "json",
+        "--limit",
+        "host01",
     ]);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     assert_eq!(json(&run)["totals"]["reclaimed_bytes"], 0);
-    let run = lab.fleetprune(&["prune", "--containers", "--filter", "until=1h", "--yes"]);
+    let run = lab.fleetprune(&[
+        "prune",
+        "--containers",
+        "--filter",
+        "until=1h",
+        "--yes",
+        "--limit",
+        "host01",
+    ]);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     // Build cache until= is about last use: all of it was used minutes ago.
     let cache_before = lab.docker("host01", &["system", "df", "--format", "{{.TotalCount}}"]);
@@ -129,6 +357,8 @@ fn label_and_until_filters_protect_what_they_name() {
         "--yes",
         "--output",
         "json",
+        "--limit",
+        "host01",
     ]);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     let report = json(&run);
@@ -154,11 +384,38 @@ fn label_and_until_filters_protect_what_they_name() {
         "--yes",
         "--output",
         "json",
+        "--limit",
+        "host01",
     ]);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     let report = json(&run);
     let host = json_host(&report, "host01");
-    assert_eq!(host["volume_scope"], "named_and_anonymous_legacy");
+    let scope = if engine.keeps_named_volumes() {
+        "named_and_anonymous"
+    } else {
+        "named_and_anonymous_legacy"
+    };
+    assert_eq!(host["volume_scope"], scope);
+    // The twin host, pruned by the engine's own CLI with the same filter, is the oracle.
+    let filter = ["--filter", "label!=keep=true"];
+    for command in [
+        &["container", "prune", "-f"][..],
+        &["network", "prune", "-f"],
+        if engine.keeps_named_volumes() {
+            &["volume", "prune", "-af"]
+        } else {
+            &["volume", "prune", "-f"]
+        },
+        &["image", "prune", "-af"],
+    ] {
+        lab.docker("host02", &[command, &filter[..]].concat());
+    }
+    assert_eq!(lab.container_names("host01"), lab.container_names("host02"));
+    assert_eq!(lab.network_names("host01"), lab.network_names("host02"));
+    assert_eq!(lab.volume_names("host01"), lab.volume_names("host02"));
+    assert_eq!(lab.image_tags("host01"), lab.image_tags("host02"));
+    assert_eq!(lab.image_count("host01"), lab.image_count("host02"));
+
     let deleted_containers = host["kinds"]["containers"]["deleted"]
         .as_array()
         .unwrap()
@@ -175,33 +432,47 @@ fn label_and_until_filters_protect_what_they_name() {
     );
     assert_eq!(lab.network_names("host01"), ["host", "lab-net-b", "none"]);
     assert_eq!(lab.volume_names("host01"), ["lab-inuse", "lab-keep"]);
-    // lab/worker:1 stays because the kept stopped container uses it; in-use images stay.
-    assert_eq!(
-        lab.image_tags("host01"),
-        ["lab/inuse-running:1", "lab/keep:1", "lab/worker:1"]
-    );
+    if engine == Engine::Docker26Containerd {
+        // The containerd store reads `label!=keep=true` as "has keep, with another value":
+        // an image without the label is kept, so every image stays.
+        assert_eq!(lab.image_tags("host01"), tags_before);
+    } else {
+        // lab/worker:1 stays because the kept stopped container uses it; in-use images stay.
+        assert_eq!(
+            lab.image_tags("host01"),
+            ["lab/inuse-running:1", "lab/keep:1", "lab/worker:1"]
+        );
+    }
 }
 
-#[test]
-fn exec_fallback_prunes_dangling_images_through_dial_stdio() {
-    let lab = Lab::start("exec", 1, &["host01"]);
+fn exec_fallback_prunes_dangling_images_through_dial_stdio(engine: Engine) {
+    let lab = Lab::start_on(engine, "exec", 1, &["host01"]);
     let tags_before = lab.image_tags("host01");
-    assert!(
-        lab.dangling_count("host01") >= 2,
-        "the seed makes dangling images"
-    );
+    let dangling_before = lab.dangling_count("host01");
+    // Untagged intermediate images of the classic builder are dangling too (`images -a`).
+    let all_dangling_before =
+        lines(&lab.docker("host01", &["images", "-aq", "--filter", "dangling=true"])).len();
+    assert!(dangling_before >= 2, "the seed makes dangling images");
 
     let run = lab.fleetprune(&["prune", "--images", "--yes", "--output", "json"]);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     let report = json(&run);
     let host = json_host(&report, "host01");
     assert_eq!(host["transport"], "dial-stdio");
-    assert!(
-        host["kinds"]["images"]["untagged"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    let untagged = host["kinds"]["images"]["untagged"].as_array().unwrap();
+    if engine == Engine::Docker26Containerd {
+        // The containerd store names dangling images `moby-dangling@<digest>` and reports
+        // removing that name as `Untagged: sha256:<digest>`; having no parent/child links,
+        // it prunes the classic builder's untagged intermediate images as dangling too.
+        assert_eq!(untagged.len(), all_dangling_before, "{untagged:?}");
+        assert!(
+            untagged
+                .iter()
+                .all(|u| u.as_str().unwrap().starts_with("sha256:"))
+        );
+    } else {
+        assert!(untagged.is_empty(), "{untagged:?}");
+    }
     assert!(bytes(&host["kinds"]["images"]["reclaimed_bytes"]) > 0);
 
     assert_eq!(lab.dangling_count("host01"), 0);
@@ -237,9 +508,8 @@ fn exec_fallback_prunes_dangling_images_through_dial_stdio() {
     );
 }
 
-#[test]
-fn wrong_host_key_and_unreachable_host_fail_alone() {
-    let lab = Lab::start("faults", 2, &[]);
+fn wrong_host_key_and_unreachable_host_fail_alone(engine: Engine) {
+    let lab = Lab::start_on(engine, "faults", 2, &[]);
     // host01's recorded key is some other host's key; host02's is right.
     let other_public = keygen(&lab.dir.join("other_key"), &["-t", "ed25519"], "");
     let other_public: Vec<&str> = other_public.split_whitespace().take(2).collect();
@@ -359,7 +629,7 @@ fn wrong_host_key_and_unreachable_host_fail_alone() {
 }
 
 #[test]
-fn host_keys_are_checked_strictly_unless_accept_new_and_df_matches_docker() {
+fn host_keys_are_checked_strictly_unless_accept_new() {
     let lab = Lab::start("hostkeys", 1, &[]);
     let empty = write_file(&lab.dir, "known_hosts.empty", "");
     let inventory = lab.inventory();
@@ -404,46 +674,6 @@ fn host_keys_are_checked_strictly_unless_accept_new_and_df_matches_docker() {
             .unwrap()
             .starts_with("20.10")
     );
-
-    // df: the same numbers as `docker system df` on the host.
-    let df = lab.fleetprune(&["df", "--output", "json"]);
-    assert_eq!(df.status.code(), Some(0), "{}", stderr(&df));
-    let report = json(&df);
-    let usage = &json_host(&report, "host01")["disk_usage"];
-    let docker_lines = lines(&lab.docker("host01", &["system", "df", "--format", "{{json .}}"]));
-    for line in docker_lines {
-        let docker: serde_json::Value = serde_json::from_str(&line).unwrap();
-        let key = match docker["Type"].as_str().unwrap() {
-            "Images" => "images",
-            "Containers" => "containers",
-            "Local Volumes" => "volumes",
-            "Build Cache" => "build_cache",
-            other => panic!("unexpected df type {other}"),
-        };
-        let ours = &usage[key];
-        assert_eq!(
-            human_size(bytes(&ours["size_bytes"])),
-            docker["Size"],
-            "{key} size"
-        );
-        let reclaimable = docker["Reclaimable"].as_str().unwrap();
-        let reclaimable = reclaimable.split(' ').next().unwrap();
-        assert_eq!(
-            human_size(bytes(&ours["reclaimable_bytes"])),
-            reclaimable,
-            "{key} reclaimable"
-        );
-        assert_eq!(
-            ours["total"].to_string(),
-            docker["TotalCount"].as_str().unwrap(),
-            "{key} count"
-        );
-        assert_eq!(
-            ours["active"].to_string(),
-            docker["Active"].as_str().unwrap(),
-            "{key} active"
-        );
-    }
 }
 
 /// Starts `ssh-agent` on a socket of our own; returns the socket and the agent's pid.

@@ -1,6 +1,6 @@
 //! Test support: a lab fleet of real sshd + dockerd hosts (brought up by `lab/up.sh`, seeded by
-//! `lab/seed.sh`, torn down by `lab/down.sh` on drop), and helpers to run the fleetprune binary
-//! and the host's own docker client against it.
+//! `lab/seed.sh`, torn down by `lab/down.sh` on drop) on any of the lab's engines, and helpers to
+//! run the fleetprune binary and each host's own docker client (`lab/docker.sh`) against it.
 //!
 //! A lab that cannot start fails the test with the scripts' output; nothing is skipped.
 
@@ -10,9 +10,6 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU16, Ordering};
-
-/// The Debian docker client (20.10), which matches the lab daemons.
-const DOCKER: &str = "/usr/bin/docker";
 
 /// Port blocks handed to labs of one test process.
 static NEXT_PORT_BLOCK: AtomicU16 = AtomicU16::new(0);
@@ -42,20 +39,77 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// The Docker Engines a lab host can run (`lab/up.sh --engine`, `--containerd-store`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Debian 12's dockerd 20.10.24, API 1.41, overlay2 graphdriver store.
+    Docker20,
+    /// dockerd 26.1 from the lab's engine rootfs, API 1.45, overlay2 graphdriver store.
+    Docker26,
+    /// dockerd 26.1 with the containerd image store (`containerd-snapshotter`).
+    Docker26Containerd,
+}
+
+impl Engine {
+    /// A short name for lab directories and messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Engine::Docker20 => "20",
+            Engine::Docker26 => "26",
+            Engine::Docker26Containerd => "26c",
+        }
+    }
+
+    /// The API version fleetprune negotiates with this engine.
+    pub fn api_version(self) -> &'static str {
+        match self {
+            Engine::Docker20 => "1.41",
+            Engine::Docker26 | Engine::Docker26Containerd => "1.45",
+        }
+    }
+
+    /// How the engine's version string starts.
+    pub fn version_prefix(self) -> &'static str {
+        match self {
+            Engine::Docker20 => "20.10.",
+            Engine::Docker26 | Engine::Docker26Containerd => "26.1.",
+        }
+    }
+
+    /// API 1.42 and later prune only anonymous volumes unless `all=true`.
+    pub fn keeps_named_volumes(self) -> bool {
+        self != Engine::Docker20
+    }
+}
+
 /// A lab fleet owned by one test.
 pub struct Lab {
     pub dir: PathBuf,
     pub first_port: u16,
     pub hosts: Vec<String>,
+    pub engines: Vec<Engine>,
 }
 
 impl Lab {
-    /// Brings up `count` seeded hosts; `no_streamlocal` names hosts whose sshd refuses
-    /// stream-local forwarding.
+    /// Brings up `count` seeded Docker 20.10 hosts; `no_streamlocal` names hosts whose sshd
+    /// refuses stream-local forwarding.
     pub fn start(name: &str, count: usize, no_streamlocal: &[&str]) -> Lab {
+        Lab::start_engines(name, &vec![Engine::Docker20; count], no_streamlocal)
+    }
+
+    /// Brings up `count` seeded hosts all running `engine`.
+    pub fn start_on(engine: Engine, name: &str, count: usize, no_streamlocal: &[&str]) -> Lab {
+        let name = format!("{name}-{}", engine.label());
+        Lab::start_engines(&name, &vec![engine; count], no_streamlocal)
+    }
+
+    /// Brings up one seeded host per entry of `engines`, named host01, host02, ...
+    pub fn start_engines(name: &str, engines: &[Engine], no_streamlocal: &[&str]) -> Lab {
+        let count = engines.len();
         let dir =
             std::env::temp_dir().join(format!("fleetprune-e2e-{name}-{}", std::process::id()));
         let port_base = free_port_base(count);
+        let hosts: Vec<String> = (1..=count).map(|i| format!("host{i:02}")).collect();
         let mut up = Command::new("bash");
         up.arg(repo_root().join("lab/up.sh"))
             .args(["-n", &count.to_string(), "-p", &port_base.to_string()])
@@ -64,10 +118,25 @@ impl Lab {
         if !no_streamlocal.is_empty() {
             up.args(["--no-streamlocal", &no_streamlocal.join(",")]);
         }
+        for (flag, engine) in [
+            ("--engine-26", Engine::Docker26),
+            ("--containerd-store", Engine::Docker26Containerd),
+        ] {
+            let named: Vec<&str> = hosts
+                .iter()
+                .zip(engines)
+                .filter(|(_, e)| **e == engine)
+                .map(|(h, _)| h.as_str())
+                .collect();
+            if !named.is_empty() {
+                up.args([flag, &named.join(",")]);
+            }
+        }
         let lab = Lab {
             dir,
             first_port: port_base + 1,
-            hosts: (1..=count).map(|i| format!("host{i:02}")).collect(),
+            hosts,
+            engines: engines.to_vec(),
         };
         run_script(up, "lab/up.sh");
         let mut seed = Command::new("bash");
@@ -89,8 +158,15 @@ impl Lab {
     }
 
     pub fn port(&self, host: &str) -> u16 {
-        let index = self.hosts.iter().position(|h| h == host).expect("lab host");
-        self.first_port + u16::try_from(index).expect("small lab")
+        self.first_port + u16::try_from(self.index(host)).expect("small lab")
+    }
+
+    pub fn engine(&self, host: &str) -> Engine {
+        self.engines[self.index(host)]
+    }
+
+    fn index(&self, host: &str) -> usize {
+        self.hosts.iter().position(|h| h == host).expect("lab host")
     }
 
     /// Runs fleetprune against this lab's inventory and known_hosts.
@@ -107,22 +183,21 @@ impl Lab {
         fleetprune(&all)
     }
 
-    /// Runs the docker client directly on a host's socket (not through SSH).
+    /// Runs the host's own engine's docker client on its socket (not through SSH).
     pub fn docker(&self, host: &str, args: &[&str]) -> String {
-        let socket = format!(
-            "unix://{}",
-            self.dir
-                .join("hosts")
-                .join(host)
-                .join("run/docker.sock")
-                .display()
-        );
-        let output = Command::new(DOCKER)
-            .arg("-H")
-            .arg(&socket)
+        self.docker_env(host, &[], args)
+    }
+
+    /// [`Lab::docker`] with extra environment variables for the client.
+    pub fn docker_env(&self, host: &str, env: &[(&str, &str)], args: &[&str]) -> String {
+        let output = Command::new("bash")
+            .arg(repo_root().join("lab/docker.sh"))
+            .arg(&self.dir)
+            .arg(host)
             .args(args)
+            .envs(env.iter().copied())
             .output()
-            .expect("run docker");
+            .expect("run lab/docker.sh");
         assert!(
             output.status.success(),
             "docker {args:?} on {host} failed: {}",
