@@ -15,7 +15,7 @@ fn removes(plan: &PrunePlan) -> Vec<&'static str> {
             PruneKind::Containers => "all stopped containers",
             PruneKind::Networks => "all networks not used by at least one container",
             PruneKind::Volumes if plan.all().volumes => {
-                "all volumes not used by at least one container"
+                "all volumes, named and anonymous, not used by at least one container"
             }
             PruneKind::Volumes => {
                 "all anonymous volumes not used by at least one container (named ones too on daemons with API < 1.42)"
