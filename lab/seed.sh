@@ -136,7 +136,7 @@ seed_host() {
     local name=$1
     local hostdir=$DIR/hosts/$name t0
     t0=$(lab_now)
-    # Every docker call below goes to this host's daemon with the 20.10 client.
+    # Every docker call below goes to this host's daemon with its engine's own client.
     # shellcheck disable=SC2317 # called through run
     dk() { lab_docker "$hostdir" "$@"; }
     # shellcheck disable=SC2317 # called through run
@@ -177,9 +177,10 @@ seed_host() {
     run classic --no-cache -t lab/rebuild:1 "$SEED/ctx/rebuild"
 
     echo "== $name: BuildKit build (build cache)"
-    run env DOCKER_BUILDKIT=1 DOCKER_CONFIG="$hostdir/client-config" "$DOCKER_BIN" \
-        -H "unix://$hostdir/run/docker.sock" build --network none --progress plain \
-        -t lab/buildkit:1 "$SEED/ctx/buildkit"
+    # The engine's own client: 20.10's built-in BuildKit, buildx on 26.
+    # shellcheck disable=SC2317 # called through run
+    buildkit() { DOCKER_BUILDKIT=1 lab_docker "$hostdir" build --network none --progress plain "$@"; }
+    run buildkit -t lab/buildkit:1 "$SEED/ctx/buildkit"
 
     echo "== $name: volumes"
     run dk volume create lab-data
