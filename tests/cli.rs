@@ -143,7 +143,20 @@ fn limit_matching_no_host_is_an_error() {
     assert_eq!(run.status.code(), Some(2));
     assert_eq!(
         stderr(&run),
-        format!("fleetprune: {FARM}: no host matches --limit \"web*\"\n")
+        format!(
+            "fleetprune: {FARM}: --limit \"web*\": term \"web*\" matches no host or group; check the spelling (a term that matches nothing is refused so a typo cannot change what is pruned)\n"
+        )
+    );
+}
+
+#[test]
+fn limit_exclusion_matching_nothing_warns_and_excludes_nothing() {
+    let run = fleetprune(&["inventory", "-i", FARM, "--limit", "all,!build-0l"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("--limit term \"!build-0l\" matches no host or group, so it excludes nothing"),
+        "{}",
+        stderr(&run)
     );
 }
 

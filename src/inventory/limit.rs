@@ -3,11 +3,19 @@
 //! `builders,!build-02`, `all:!gpu-box`, `builders:&gpu`, `web*`: plain terms are unioned, then
 //! every `&` term intersects and every `!` term excludes (Ansible applies them in that order, so
 //! the order of terms does not matter). A term selects a host when it matches the host's name or
-//! the name of any group the host belongs to.
+//! the name of any group the host belongs to. `~regex` terms match from the start of a name, as
+//! Python's `re.match`; `@file` reads one term per line.
+//!
+//! A term that matches nothing is reported: the caller refuses an unmatched plain or `&` term
+//! and warns about an unmatched `!` term, so a typo never widens what is pruned.
 
 use std::net::Ipv6Addr;
+use std::path::PathBuf;
 
 use globset::{GlobBuilder, GlobMatcher};
+use regex::Regex;
+
+use super::InventoryHost;
 
 /// A parsed --limit pattern list.
 #[derive(Debug, Clone)]
@@ -21,6 +29,22 @@ pub struct Limit {
     exclude: Vec<Term>,
 }
 
+/// The hosts a limit selects, and its terms that matched no host or group.
+#[derive(Debug)]
+pub struct LimitSelection<'a> {
+    pub hosts: Vec<&'a InventoryHost>,
+    pub unmatched: Vec<UnmatchedTerm>,
+}
+
+/// A term that matched nothing in the inventory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmatchedTerm {
+    /// The term as written, prefix included.
+    pub term: String,
+    /// `!` terms only narrow a selection, so missing one is a warning, not an error.
+    pub is_exclusion: bool,
+}
+
 /// Why a --limit value was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LimitError {
@@ -30,9 +54,9 @@ pub enum LimitError {
     /// `a,,b`, `a,`, `!`.
     #[error("--limit {spec:?} has an empty term (check for doubled or trailing separators)")]
     EmptyTerm { spec: String },
-    /// `~regex`.
-    #[error("--limit term {term:?}: regex patterns (~) are not supported; use a glob such as web*")]
-    Regex { term: String },
+    /// `~regex` that does not compile.
+    #[error("--limit term {term:?}: invalid regular expression: {message}")]
+    Regex { term: String, message: String },
     /// `group[0]`, `group[0:2]`, `group[1-3]`.
     #[error(
         "--limit term {term:?}: subscripts such as group[0] or group[0:2] are not supported \
@@ -40,9 +64,13 @@ pub enum LimitError {
          character class)"
     )]
     Subscript { term: String },
-    /// `@retry-file`.
-    #[error("--limit term {term:?}: limit files (@file) are not supported; list the hosts instead")]
-    LimitFile { term: String },
+    /// `@retry-file` that cannot be read.
+    #[error("--limit term {term:?}: cannot read the limit file {path}: {message}")]
+    LimitFile {
+        term: String,
+        path: PathBuf,
+        message: String,
+    },
     /// `!&x`, `&!x`.
     #[error("--limit term {term:?}: put only one of ! or & in front of a term")]
     DoublePrefix { term: String },
@@ -72,22 +100,33 @@ enum Role {
     Exclude,
 }
 
-/// One host/group name or glob.
+/// One host/group name, glob or regex, with the text it was written as.
 #[derive(Debug, Clone)]
-enum Term {
+struct Term {
+    text: String,
+    matcher: Matcher,
+}
+
+#[derive(Debug, Clone)]
+enum Matcher {
     /// `all` or `*`.
     Everything,
     /// A name or fnmatch-style glob, matched case-sensitively against the whole name.
     Glob(GlobMatcher),
+    /// `~regex`, anchored at the start of the name only.
+    Regex(Regex),
 }
 
 impl Term {
     fn matches(&self, host: &str, groups: &[&str]) -> bool {
-        match self {
-            Term::Everything => true,
-            Term::Glob(glob) => {
-                glob.is_match(host) || groups.iter().any(|group| glob.is_match(group))
-            }
+        self.matches_name(host) || groups.iter().any(|group| self.matches_name(group))
+    }
+
+    fn matches_name(&self, name: &str) -> bool {
+        match &self.matcher {
+            Matcher::Everything => true,
+            Matcher::Glob(glob) => glob.is_match(name),
+            Matcher::Regex(regex) => regex.is_match(name),
         }
     }
 }
@@ -111,14 +150,63 @@ impl Limit {
             exclude: Vec::new(),
         };
         for raw in split_terms(spec)? {
-            let (role, term) = parse_term(spec, raw)?;
-            match role {
-                Role::Include => limit.include.push(term),
-                Role::Intersect => limit.intersect.push(term),
-                Role::Exclude => limit.exclude.push(term),
+            match raw.trim().strip_prefix('@') {
+                Some(path) => {
+                    for line in read_limit_file(raw.trim(), path)? {
+                        limit.push(parse_term(spec, &line)?);
+                    }
+                }
+                None => limit.push(parse_term(spec, raw)?),
             }
         }
         Ok(limit)
+    }
+
+    fn push(&mut self, (role, term): (Role, Term)) {
+        match role {
+            Role::Include => self.include.push(term),
+            Role::Intersect => self.intersect.push(term),
+            Role::Exclude => self.exclude.push(term),
+        }
+    }
+
+    /// The hosts selected among `hosts`, in their order, and the terms that match no host and
+    /// no name in `groups`.
+    pub fn select<'a>(&self, hosts: &'a [InventoryHost], groups: &[String]) -> LimitSelection<'a> {
+        let mut selected = Vec::new();
+        let terms: Vec<(&Term, bool)> = self
+            .include
+            .iter()
+            .chain(&self.intersect)
+            .map(|t| (t, false))
+            .chain(self.exclude.iter().map(|t| (t, true)))
+            .collect();
+        let mut matched: Vec<bool> = terms
+            .iter()
+            .map(|(term, _)| groups.iter().any(|g| term.matches_name(g)))
+            .collect();
+        for host in hosts {
+            let host_groups: Vec<&str> = host.groups.iter().map(String::as_str).collect();
+            for (seen, (term, _)) in matched.iter_mut().zip(&terms) {
+                *seen = *seen || term.matches_name(&host.name);
+            }
+            if self.matches(&host.name, &host_groups) {
+                selected.push(host);
+            }
+        }
+        let unmatched = terms
+            .iter()
+            .zip(matched)
+            .filter(|(_, seen)| !seen)
+            .map(|((term, is_exclusion), _)| UnmatchedTerm {
+                term: term.text.clone(),
+                is_exclusion: *is_exclusion,
+            })
+            .collect();
+        LimitSelection {
+            hosts: selected,
+            unmatched,
+        }
     }
 
     /// Whether the limit selects `host`. `groups` are all groups the host belongs to, including
@@ -217,17 +305,22 @@ fn parse_term(spec: &str, raw: &str) -> Result<(Role, Term), LimitError> {
     if name.starts_with(['!', '&']) {
         return Err(LimitError::DoublePrefix { term: term_s() });
     }
-    if name.starts_with('~') {
-        return Err(LimitError::Regex { term: term_s() });
-    }
-    if name.starts_with('@') {
-        return Err(LimitError::LimitFile { term: term_s() });
+    let term = |matcher| Term {
+        text: text.to_string(),
+        matcher,
+    };
+    if let Some(pattern) = name.strip_prefix('~') {
+        let regex = Regex::new(&format!("^(?:{pattern})")).map_err(|e| LimitError::Regex {
+            term: term_s(),
+            message: e.to_string(),
+        })?;
+        return Ok((role, term(Matcher::Regex(regex))));
     }
     if is_subscript(name) {
         return Err(LimitError::Subscript { term: term_s() });
     }
     if name == "all" || name == "*" {
-        return Ok((role, Term::Everything));
+        return Ok((role, term(Matcher::Everything)));
     }
     let glob = GlobBuilder::new(&fnmatch_to_globset(name))
         .literal_separator(false)
@@ -237,7 +330,22 @@ fn parse_term(spec: &str, raw: &str) -> Result<(Role, Term), LimitError> {
             term: term_s(),
             source,
         })?;
-    Ok((role, Term::Glob(glob.compile_matcher())))
+    Ok((role, term(Matcher::Glob(glob.compile_matcher()))))
+}
+
+/// The terms of an `@file`: one per non-empty line, as Ansible reads retry files.
+fn read_limit_file(term: &str, path: &str) -> Result<Vec<String>, LimitError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LimitError::LimitFile {
+        term: term.to_string(),
+        path: PathBuf::from(path),
+        message: e.to_string(),
+    })?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_string)
+        .collect())
 }
 
 /// Ansible's `PATTERN_WITH_SUBSCRIPT`: `(.+)\[(-?[0-9]+|[0-9]+[:-][0-9]*)\]`.
@@ -457,14 +565,11 @@ mod tests {
     }
 
     #[test]
-    fn limit_rejects_regex() {
-        let e = err("~web.*");
-        assert!(matches!(e, LimitError::Regex { .. }));
-        assert!(
-            e.to_string()
-                .contains("regex patterns (~) are not supported")
-        );
-        assert!(matches!(err("all:!~gpu.*"), LimitError::Regex { .. }));
+    fn limit_regex_matches_from_the_start_of_names() {
+        assert_eq!(selected("~build-0[12]"), ["build-01", "build-02"]);
+        assert_eq!(selected("~uild"), Vec::<&str>::new());
+        assert_eq!(selected("all:!~(gpu|web)"), ["build-01", "db-01"]);
+        assert!(matches!(err("~web[("), LimitError::Regex { .. }));
     }
 
     #[test]
@@ -504,8 +609,43 @@ mod tests {
     }
 
     #[test]
-    fn limit_rejects_limit_file() {
-        assert!(matches!(err("@retry.txt"), LimitError::LimitFile { .. }));
+    fn limit_file_gives_one_term_per_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("retry");
+        std::fs::write(&file, "build-01\n\n!gpu\nweb-01\n").unwrap();
+        assert_eq!(
+            selected(&format!("@{}", file.display())),
+            ["build-01", "web-01"]
+        );
+        assert!(matches!(
+            err("@/nonexistent/retry"),
+            LimitError::LimitFile { .. }
+        ));
+    }
+
+    #[test]
+    fn limit_reports_terms_matching_nothing() {
+        let inventory = crate::inventory::Inventory::from_text(
+            std::path::Path::new("t.yaml"),
+            "all:\n  children:\n    web:\n      hosts: {w1: , w2: }\n",
+        )
+        .unwrap();
+        let limit = limit("web,!build-0l,&all,nope");
+        let selection = inventory.select(Some(&limit));
+        assert_eq!(selection.hosts.len(), 2);
+        assert_eq!(
+            selection.unmatched,
+            [
+                UnmatchedTerm {
+                    term: "nope".into(),
+                    is_exclusion: false
+                },
+                UnmatchedTerm {
+                    term: "!build-0l".into(),
+                    is_exclusion: true
+                },
+            ]
+        );
     }
 
     #[test]
