@@ -154,7 +154,9 @@ fn limit_exclusion_matching_nothing_warns_and_excludes_nothing() {
     let run = fleetprune(&["inventory", "-i", FARM, "--limit", "all,!build-0l"]);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     assert!(
-        stderr(&run).contains("--limit term \"!build-0l\" matches no host or group, so it excludes nothing"),
+        stderr(&run).contains(
+            "--limit term \"!build-0l\" matches no host or group, so it excludes nothing"
+        ),
         "{}",
         stderr(&run)
     );
@@ -290,5 +292,54 @@ fn interrupted_run_reports_partially(signal: &str) {
         stderr(&run).contains("interrupted; finishing the report"),
         "{}",
         stderr(&run)
+    );
+}
+
+/// A bastion the transport cannot honour yet must never be bypassed: the target below listens
+/// and would be reachable directly, yet it is not contacted. A non-ssh connection is skipped.
+#[test]
+fn bastion_and_non_ssh_hosts_fail_without_being_contacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    target.set_nonblocking(true).unwrap();
+    let port = target.local_addr().unwrap().port();
+    let inventory = write_file(
+        dir.path(),
+        "bastion.yaml",
+        &format!(
+            "all:\n  hosts:\n    behind-bastion:\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n      ansible_ssh_common_args: -o ProxyJump=bastion.example\n    on-controller:\n      ansible_connection: local\n"
+        ),
+    );
+    let known_hosts = write_file(dir.path(), "known_hosts", "");
+    let run = fleetprune(&[
+        "ping",
+        "-i",
+        inventory.to_str().unwrap(),
+        "--known-hosts",
+        known_hosts.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&run)).unwrap();
+    let behind = &report["hosts"][0];
+    assert_eq!(behind["status"], "failed");
+    assert_eq!(behind["error"]["stage"], "connect");
+    assert_eq!(
+        behind["error"]["message"],
+        "ansible_ssh_common_args has ssh option ProxyJump, which fleetprune cannot honour yet; the host is not contacted rather than reached without it"
+    );
+    let local = &report["hosts"][1];
+    assert_eq!(local["error"]["stage"], "plan");
+    assert!(
+        local["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("skipped: ansible_connection is \"local\""),
+        "{local}"
+    );
+    assert!(
+        target.accept().is_err(),
+        "the target was contacted directly, bypassing its bastion"
     );
 }

@@ -466,7 +466,8 @@ all:
     #[test]
     fn several_sources_and_an_ini_file_in_a_directory_merge() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.ini"), "[web]\nw1 ansible_port=2201\n").unwrap();
+        std::fs::write(dir.path().join("a"), "[web]\nw1 ansible_port=2201\n").unwrap();
+        std::fs::write(dir.path().join("skipped.ini"), "[web]\nnot-read\n").unwrap();
         std::fs::write(
             dir.path().join("b"),
             "[web]\nw2\n[web:vars]\nansible_user=ops\n",

@@ -24,9 +24,11 @@ pub(super) struct Sources {
     pub basedirs: Vec<PathBuf>,
 }
 
-/// Ansible's `INVENTORY_IGNORE_EXTS` (`REJECT_EXTS` plus `.orig`, `.cfg`, `.retry`).
-const IGNORED_SUFFIXES: [&str; 12] = [
-    ".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".orig", ".cfg", ".retry",
+/// Ansible's `INVENTORY_IGNORE_EXTS` (`REJECT_EXTS` plus `.orig`, `.ini`, `.cfg`, `.retry`): in a
+/// directory, `.ini` files are skipped (they are read when named with `-i`).
+const IGNORED_SUFFIXES: [&str; 13] = [
+    ".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".orig", ".ini", ".cfg",
+    ".retry",
 ];
 
 pub(super) fn expand(paths: &[PathBuf]) -> Result<Sources, InventoryError> {
