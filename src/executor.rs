@@ -56,7 +56,7 @@ pub struct FleetOptions {
     pub forks: NonZeroUsize,
     /// For each host, from the first connection attempt to the end of its job.
     pub timeout: Duration,
-    /// The fleet's ssh settings; a host's own ssh options adjust them in [`Self::ssh_for`].
+    /// The fleet's ssh settings; adjusted per host by its own ssh options.
     pub ssh: SshSettings,
     /// `--host-key-checking` was given: it wins over a host's `StrictHostKeyChecking`.
     pub host_key_checking_fixed: bool,

@@ -156,8 +156,7 @@ fn ansible_tool(name: &str) -> PathBuf {
 }
 
 fn run(mut command: Command) -> Output {
-    let output = command.output().expect("run command");
-    output
+    command.output().expect("run command")
 }
 
 fn text(bytes: &[u8]) -> String {
