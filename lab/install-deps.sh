@@ -21,3 +21,11 @@ for command in dockerd containerd runc sshd ssh-keygen busybox unshare nsenter; 
         || { echo "error: $command is still missing after install" >&2; exit 1; }
 done
 echo "lab dependencies present: dockerd $(/usr/sbin/dockerd --version | awk '{print $3}' | tr -d ,), $(/usr/sbin/sshd -V 2>&1 | head -1 || true)" >&2
+
+# The inventory parity test's oracle: ansible-core (ansible-inventory, ansible) from PyPI.
+if ! command -v ansible-inventory >/dev/null; then
+    echo "installing: ansible-core 2.18 (pip)" >&2
+    python3 -m pip install --quiet 'ansible-core==2.18.*' 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages 'ansible-core==2.18.*'
+fi
+command -v ansible-inventory >/dev/null || { echo "error: ansible-inventory is still missing after install" >&2; exit 1; }

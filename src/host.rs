@@ -170,7 +170,12 @@ impl Host {
             (None, Some(args)) => ssh.read("ansible.cfg ssh_args", args),
             (None, None) => {}
         }
-        if defaults.host_key_checking_off {
+        // Ansible adds `-o StrictHostKeyChecking=no` right after ssh_args when checking is off;
+        // the host's variable wins over ansible.cfg.
+        if !vars
+            .host_key_checking
+            .unwrap_or(!defaults.host_key_checking_off)
+        {
             ssh.host_key_checking
                 .get_or_insert(StrictHostKeyChecking::No);
         }
@@ -446,9 +451,10 @@ all:
             ..defaults()
         };
         let hosts = resolve_text(
-            "all:\n  hosts:\n    a:\n    b: { ansible_user: inv }\n",
+            "all:\n  hosts:\n    a:\n    b: { ansible_user: inv, ansible_host_key_checking: true }\n",
             &defaults,
         );
+        assert_eq!(hosts[1].host_key_checking, None);
         assert_eq!(hosts[0].user, "cfg-user");
         assert_eq!(hosts[0].identity, Some(PathBuf::from("/cfg/key")));
         assert_eq!(hosts[0].host_key_checking, Some(StrictHostKeyChecking::No));

@@ -25,6 +25,8 @@ pub struct HostVars {
     pub identity: SshVar<PathBuf>,
     /// `ansible_connection`: `ssh` (or `smart`, `paramiko`) is the only one fleetprune speaks.
     pub connection: Option<String>,
+    /// `ansible_host_key_checking` / `ansible_ssh_host_key_checking`.
+    pub host_key_checking: Option<bool>,
     /// `ansible_ssh_args`, which replaces ansible.cfg's `ssh_args`.
     pub ssh_args: Option<SshArgs>,
     /// `ansible_ssh_common_args`.
@@ -108,6 +110,7 @@ impl HostVars {
         self.user.apply(&layer.user);
         self.identity.apply(&layer.identity);
         take(&mut self.connection, &layer.connection);
+        take(&mut self.host_key_checking, &layer.host_key_checking);
         take(&mut self.ssh_args, &layer.ssh_args);
         take(&mut self.ssh_common_args, &layer.ssh_common_args);
         take(&mut self.ssh_extra_args, &layer.ssh_extra_args);
@@ -168,6 +171,9 @@ pub(super) fn parse_var(
         "ansible_private_key_file" => vars.identity.plain = Some(PathBuf::from(string()?)),
         "ansible_ssh_private_key_file" => vars.identity.ssh = Some(PathBuf::from(string()?)),
         "ansible_connection" => vars.connection = Some(string()?),
+        "ansible_host_key_checking" | "ansible_ssh_host_key_checking" => {
+            vars.host_key_checking = Some(expect_ansible_bool(value, key_path)?);
+        }
         "ansible_ssh_args" => vars.ssh_args = Some(args()?),
         "ansible_ssh_common_args" => vars.ssh_common_args = Some(args()?),
         "ansible_ssh_extra_args" => vars.ssh_extra_args = Some(args()?),
@@ -344,6 +350,25 @@ fn expect_plain_string(node: &Node, path: &str) -> Result<String, WalkError> {
         return Err(WalkError::new(node, path, "the value is empty"));
     }
     Ok(text)
+}
+
+/// A boolean as Ansible reads one: YAML `true`/`false`, or the text `True`, `no`, `0`, ...
+fn expect_ansible_bool(node: &Node, path: &str) -> Result<bool, WalkError> {
+    let text = match &node.value {
+        Value::Bool(b) => return Ok(*b),
+        Value::Int(i) => i.to_string(),
+        Value::String(s) => s.to_ascii_lowercase(),
+        other => other.kind().to_string(),
+    };
+    match text.as_str() {
+        "true" | "yes" | "on" | "1" | "y" | "t" => Ok(true),
+        "false" | "no" | "off" | "0" | "n" | "f" => Ok(false),
+        _ => Err(WalkError::new(
+            node,
+            path,
+            format!("expected true or false, found {text:?}"),
+        )),
+    }
 }
 
 /// A whole number, written as one or quoted.
