@@ -343,3 +343,17 @@ fn bastion_and_non_ssh_hosts_fail_without_being_contacted() {
         "the target was contacted directly, bypassing its bastion"
     );
 }
+
+/// With HOME unset (some service managers), the password database gives the home directory,
+/// as OpenSSH does: `inventory` still works and `~/` key paths still expand.
+#[test]
+fn inventory_works_with_home_unset() {
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_fleetprune"))
+        .args(["inventory", "-i", FARM, "--output", "json"])
+        .env_remove("HOME")
+        .env_remove("FLEETPRUNE_KNOWN_HOSTS")
+        .env("ANSIBLE_CONFIG", "/dev/null")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+}
