@@ -56,7 +56,7 @@ pub enum AppError {
     #[error("{path}: no host matches --limit {limit:?}")]
     NoHostMatches { path: String, limit: String },
     #[error(
-        "{path}: --limit {limit:?}: {} no host or group; check the spelling (a term that matches nothing is refused so a typo cannot change what is pruned)",
+        "{path}: --limit {limit:?}: {} no host; check the spelling (a term that selects nothing is refused so a typo cannot change what is pruned)",
         describe_unmatched(terms)
     )]
     UnmatchedLimit {
@@ -98,8 +98,8 @@ impl AppError {
 
 fn describe_unmatched(terms: &[String]) -> String {
     match terms {
-        [one] => format!("term {one:?} matches"),
-        several => format!("terms {} match", several.join(", ")),
+        [one] => format!("term {one:?} selects"),
+        several => format!("terms {} select", several.join(", ")),
     }
 }
 
@@ -138,7 +138,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
     }
     for term in excluded {
         tracing::warn!(
-            "--limit term {:?} matches no host or group, so it excludes nothing",
+            "--limit term {:?} selects no host, so it excludes nothing",
             term.term
         );
     }

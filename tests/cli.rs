@@ -144,7 +144,7 @@ fn limit_matching_no_host_is_an_error() {
     assert_eq!(
         stderr(&run),
         format!(
-            "fleetprune: {FARM}: --limit \"web*\": term \"web*\" matches no host or group; check the spelling (a term that matches nothing is refused so a typo cannot change what is pruned)\n"
+            "fleetprune: {FARM}: --limit \"web*\": term \"web*\" selects no host; check the spelling (a term that selects nothing is refused so a typo cannot change what is pruned)\n"
         )
     );
 }
@@ -154,9 +154,7 @@ fn limit_exclusion_matching_nothing_warns_and_excludes_nothing() {
     let run = fleetprune(&["inventory", "-i", FARM, "--limit", "all,!build-0l"]);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     assert!(
-        stderr(&run).contains(
-            "--limit term \"!build-0l\" matches no host or group, so it excludes nothing"
-        ),
+        stderr(&run).contains("--limit term \"!build-0l\" selects no host, so it excludes nothing"),
         "{}",
         stderr(&run)
     );
@@ -356,4 +354,42 @@ fn inventory_works_with_home_unset() {
         .output()
         .unwrap();
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+}
+
+/// ansible.cfg as Ansible finds it (here through ANSIBLE_CONFIG): its inventory, remote_user and
+/// host_key_checking apply below inventory variables, and ANSIBLE_* variables override it.
+#[test]
+fn ansible_cfg_names_the_inventory_and_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_file(
+        dir.path(),
+        "ansible.cfg",
+        "[defaults]\ninventory = hosts ; relative to this file\nremote_user = cfg-user\nhost_key_checking = False\n",
+    );
+    write_file(
+        dir.path(),
+        "hosts",
+        "[web]\nweb1\nweb2 ansible_user=inventory-user\n",
+    );
+    let run = |remote_user: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fleetprune"));
+        command
+            .args(["inventory", "--output", "json"])
+            .env("ANSIBLE_CONFIG", &config)
+            .env_remove("FLEETPRUNE_INVENTORY")
+            .env_remove("ANSIBLE_INVENTORY")
+            .env_remove("ANSIBLE_HOST_KEY_CHECKING");
+        match remote_user {
+            Some(user) => command.env("ANSIBLE_REMOTE_USER", user),
+            None => command.env_remove("ANSIBLE_REMOTE_USER"),
+        };
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        json(&output)
+    };
+    let report = run(None);
+    assert_eq!(report["hosts"][0]["user"], "cfg-user");
+    assert_eq!(report["hosts"][0]["host_key_checking"], "no");
+    assert_eq!(report["hosts"][1]["user"], "inventory-user");
+    assert_eq!(run(Some("env-user"))["hosts"][0]["user"], "env-user");
 }

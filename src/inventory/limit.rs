@@ -2,13 +2,14 @@
 //!
 //! `builders,!build-02`, `all:!gpu-box`, `builders:&gpu`, `web*`: plain terms are unioned, then
 //! every `&` term intersects and every `!` term excludes (Ansible applies them in that order, so
-//! the order of terms does not matter). A term selects a host when it matches the host's name or
-//! the name of any group the host belongs to. `~regex` terms match from the start of a name, as
+//! the order of terms does not matter). A term naming a group selects the group's hosts; one
+//! naming no group selects hosts by name (see [`Limit::select`]). `~regex` terms match from the start of a name, as
 //! Python's `re.match`; `@file` reads one term per line.
 //!
-//! A term that matches nothing is reported: the caller refuses an unmatched plain or `&` term
+//! A term that selects no host is reported: the caller refuses an unmatched plain or `&` term
 //! and warns about an unmatched `!` term, so a typo never widens what is pruned.
 
+use std::collections::HashSet;
 use std::net::Ipv6Addr;
 use std::path::PathBuf;
 
@@ -29,14 +30,14 @@ pub struct Limit {
     exclude: Vec<Term>,
 }
 
-/// The hosts a limit selects, and its terms that matched no host or group.
+/// The hosts a limit selects, and its terms that selected no host.
 #[derive(Debug)]
 pub struct LimitSelection<'a> {
     pub hosts: Vec<&'a InventoryHost>,
     pub unmatched: Vec<UnmatchedTerm>,
 }
 
-/// A term that matched nothing in the inventory.
+/// A term that selected no host of the inventory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnmatchedTerm {
     /// The term as written, prefix included.
@@ -117,9 +118,37 @@ enum Matcher {
     Regex(Regex),
 }
 
+/// How a term applies in one inventory, as Ansible's `_enumerate_matches` decides it.
+#[derive(Debug, Clone, Copy)]
+struct Scope {
+    /// The term matches at least one group name: it selects those groups' hosts.
+    groups: bool,
+    /// The term is also matched against host names.
+    hosts: bool,
+}
+
+impl Scope {
+    const EXACT_HOST: Scope = Scope {
+        groups: false,
+        hosts: true,
+    };
+
+    fn of(term: &Term, groups: &[String]) -> Scope {
+        let group_match = groups.iter().any(|g| term.matches_name(g));
+        let pattern =
+            matches!(term.matcher, Matcher::Regex(_)) || term.text.contains(['.', '?', '*', '[']);
+        Scope {
+            groups: group_match,
+            hosts: !group_match || pattern,
+        }
+    }
+}
+
 impl Term {
-    fn matches(&self, host: &str, groups: &[&str]) -> bool {
-        self.matches_name(host) || groups.iter().any(|group| self.matches_name(group))
+    fn selects(&self, scope: Scope, host: &InventoryHost) -> bool {
+        matches!(self.matcher, Matcher::Everything)
+            || (scope.groups && host.groups.iter().any(|g| self.matches_name(g)))
+            || (scope.hosts && self.matches_name(&host.name))
     }
 
     fn matches_name(&self, name: &str) -> bool {
@@ -170,60 +199,58 @@ impl Limit {
         }
     }
 
-    /// The hosts selected among `hosts`, in their order, and the terms that match no host and
-    /// no name in `groups`.
+    /// The hosts selected among `hosts` (in their order) from an inventory whose group names
+    /// are `groups`, and the terms that select no host.
+    ///
+    /// As in Ansible, a plain term that is exactly a host name selects that host; otherwise a
+    /// term that matches a group name selects that group's hosts, and is matched against host
+    /// names too only when no group matched or when it is a regex or holds `.`, `?`, `*` or `[`
+    /// (so `!name` and `&name` mean the group when a host and a group share the name).
+    /// Selected = (any plain term selects the host, or there are no plain terms) and every `&`
+    /// term selects it and no `!` term does.
     pub fn select<'a>(&self, hosts: &'a [InventoryHost], groups: &[String]) -> LimitSelection<'a> {
-        let mut selected = Vec::new();
-        let terms: Vec<(&Term, bool)> = self
+        let scope = |term: &Term| Scope::of(term, groups);
+        // Ansible's shortcut: a plain term that is exactly a host name selects that host alone,
+        // even when a group has the same name.
+        let host_names: HashSet<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+        let include: Vec<(&Term, Scope)> = self
             .include
             .iter()
-            .chain(&self.intersect)
-            .map(|t| (t, false))
-            .chain(self.exclude.iter().map(|t| (t, true)))
+            .map(|t| match host_names.contains(t.text.as_str()) {
+                true => (t, Scope::EXACT_HOST),
+                false => (t, scope(t)),
+            })
             .collect();
-        let mut matched: Vec<bool> = terms
-            .iter()
-            .map(|(term, _)| groups.iter().any(|g| term.matches_name(g)))
-            .collect();
+        let intersect: Vec<(&Term, Scope)> = self.intersect.iter().map(|t| (t, scope(t))).collect();
+        let exclude: Vec<(&Term, Scope)> = self.exclude.iter().map(|t| (t, scope(t))).collect();
+        let all_terms = || include.iter().chain(&intersect).chain(&exclude);
+        // A term naming a group counts as matched even if the group is empty, as in Ansible.
+        let mut used: Vec<bool> = all_terms().map(|(_, scope)| scope.groups).collect();
+        let mut selected = Vec::new();
         for host in hosts {
-            let host_groups: Vec<&str> = host.groups.iter().map(String::as_str).collect();
-            for (seen, (term, _)) in matched.iter_mut().zip(&terms) {
-                *seen = *seen || term.matches_name(&host.name);
+            let selects = |(term, scope): &(&Term, Scope)| term.selects(*scope, host);
+            for (seen, entry) in used.iter_mut().zip(all_terms()) {
+                *seen = *seen || selects(entry);
             }
-            if self.matches(&host.name, &host_groups) {
+            let included = include.is_empty() || include.iter().any(selects);
+            if included && intersect.iter().all(selects) && !exclude.iter().any(selects) {
                 selected.push(host);
             }
         }
-        let unmatched = terms
-            .iter()
-            .zip(matched)
-            .filter(|(_, seen)| !seen)
-            .map(|((term, is_exclusion), _)| UnmatchedTerm {
+        let exclusions = include.len() + intersect.len();
+        let unmatched = all_terms()
+            .zip(used)
+            .enumerate()
+            .filter(|(_, (_, seen))| !seen)
+            .map(|(index, ((term, _), _))| UnmatchedTerm {
                 term: term.text.clone(),
-                is_exclusion: *is_exclusion,
+                is_exclusion: index >= exclusions,
             })
             .collect();
         LimitSelection {
             hosts: selected,
             unmatched,
         }
-    }
-
-    /// Whether the limit selects `host`. `groups` are all groups the host belongs to, including
-    /// `all` and ancestors.
-    ///
-    /// Selected = (any plain term matches, or there are no plain terms) and every `&` term
-    /// matches and no `!` term matches.
-    ///
-    /// One difference from Ansible, which sees the whole inventory: Ansible matches a plain word
-    /// against host names only when no group has that name; here a word matches a host by name
-    /// or by group, so a host and a group sharing one name are both selected.
-    pub fn matches(&self, host: &str, groups: &[&str]) -> bool {
-        let included =
-            self.include.is_empty() || self.include.iter().any(|t| t.matches(host, groups));
-        included
-            && self.intersect.iter().all(|t| t.matches(host, groups))
-            && !self.exclude.iter().any(|t| t.matches(host, groups))
     }
 
     /// The value as given.
@@ -431,14 +458,66 @@ mod tests {
         ("db-01", &["all", "ungrouped"]),
     ];
 
+    fn inventory_host(name: &str, groups: &[&str]) -> InventoryHost {
+        InventoryHost {
+            name: name.to_string(),
+            place: super::super::Place::new("t", super::super::Position::default()),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            vars: super::super::HostVars::default(),
+        }
+    }
+
+    fn group_names(fleet: &[(&str, &[&str])]) -> Vec<String> {
+        let mut names: Vec<String> = fleet
+            .iter()
+            .flat_map(|(_, groups)| groups.iter().map(|g| g.to_string()))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// The hosts of `fleet` the limit selects, in fleet order.
+    fn selected_in(fleet: &[(&'static str, &[&str])], spec: &str) -> Vec<&'static str> {
+        let hosts: Vec<InventoryHost> = fleet
+            .iter()
+            .map(|(name, groups)| inventory_host(name, groups))
+            .collect();
+        let names: Vec<&str> = limit(spec)
+            .select(&hosts, &group_names(fleet))
+            .hosts
+            .iter()
+            .map(|h| h.name.as_str())
+            .collect();
+        fleet
+            .iter()
+            .map(|(name, _)| *name)
+            .filter(|name| names.contains(name))
+            .collect()
+    }
+
     /// The hosts of FLEET the limit selects, in FLEET order.
     fn selected(spec: &str) -> Vec<&'static str> {
-        let limit = limit(spec);
-        FLEET
-            .iter()
-            .filter(|(host, groups)| limit.matches(host, groups))
-            .map(|(host, _)| *host)
-            .collect()
+        selected_in(&FLEET, spec)
+    }
+
+    /// Whether the limit selects one host in an inventory of that host alone.
+    fn selects(spec: &str, host: &'static str, groups: &[&str]) -> bool {
+        !selected_in(&[(host, groups)], spec).is_empty()
+    }
+
+    #[test]
+    fn limit_word_naming_a_host_and_a_group_selects_the_host_but_excludes_the_group() {
+        let fleet: [(&str, &[&str]); 3] = [
+            ("db", &["all", "ungrouped"]),
+            ("db-01", &["all", "db"]),
+            ("web.example", &["all", "web"]),
+        ];
+        assert_eq!(selected_in(&fleet, "db"), ["db"]);
+        assert_eq!(selected_in(&fleet, "all:!db"), ["db", "web.example"]);
+        // A glob is matched against host names too.
+        assert_eq!(selected_in(&fleet, "d*"), ["db", "db-01"]);
+        assert_eq!(selected_in(&fleet, "web.example"), ["web.example"]);
     }
 
     #[test]
@@ -473,8 +552,8 @@ mod tests {
         assert_eq!(selected("all").len(), FLEET.len());
         assert_eq!(selected("*").len(), FLEET.len());
         // Even for a host whose group list was left empty.
-        assert!(limit("all").matches("lonely", &[]));
-        assert!(limit("*").matches("lonely", &[]));
+        assert!(selects("all", "lonely", &[]));
+        assert!(selects("*", "lonely", &[]));
     }
 
     #[test]
@@ -534,18 +613,18 @@ mod tests {
 
     #[test]
     fn limit_treats_braces_and_unclosed_brackets_literally() {
-        assert!(limit("web{1}").matches("web{1}", &[]));
-        assert!(!limit("web{1}").matches("web1", &[]));
-        assert!(limit("web[").matches("web[", &[]));
-        assert!(!limit("web[").matches("web1", &[]));
+        assert!(selects("web{1}", "web{1}", &[]));
+        assert!(!selects("web{1}", "web1", &[]));
+        assert!(selects("web[", "web[", &[]));
+        assert!(!selects("web[", "web1", &[]));
     }
 
     #[test]
     fn limit_accepts_ipv6_host() {
-        assert!(limit("fe80::1").matches("fe80::1", &[]));
-        assert!(limit("!fe80::1").matches("build-01", &["all"]));
-        assert!(!limit("!fe80::1").matches("fe80::1", &["all"]));
-        assert!(limit("fe80::1,build-01").matches("build-01", &["all"]));
+        assert!(selects("fe80::1", "fe80::1", &[]));
+        assert!(selects("!fe80::1", "build-01", &["all"]));
+        assert!(!selects("!fe80::1", "fe80::1", &["all"]));
+        assert!(selects("fe80::1,build-01", "build-01", &["all"]));
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub(super) fn expand(paths: &[PathBuf]) -> Result<Sources, InventoryError> {
             source,
         })?;
         let basedir = if metadata.is_dir() {
+            // Only the directory's own group_vars/ apply, not those of its subdirectories: Ansible
+            // reads vars files beside the sources it was given.
             directory_files(path, &mut expanded.sources)?;
             path.clone()
         } else {

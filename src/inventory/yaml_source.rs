@@ -19,6 +19,13 @@ pub(super) fn walk(graph: &mut Graph, root: &Node, file: &str) -> Result<(), Wal
         Value::Mapping(entries) => {
             for (key, body) in entries {
                 let name = group_name(key, "(top level)")?;
+                if name == "plugin" && matches!(body.value, Value::String(_)) {
+                    return Err(WalkError::new(
+                        key,
+                        "plugin",
+                        "inventory plugins are not run by fleetprune; export the inventory with `ansible-inventory -i FILE --list -y` and use that file",
+                    ));
+                }
                 walker.walk_group(&name, body, &name)?;
             }
             Ok(())
