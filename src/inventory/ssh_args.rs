@@ -71,6 +71,15 @@ const IGNORED_KEYWORDS: [&str; 9] = [
     "connectionattempts",
 ];
 
+/// Authentication settings that only restate what fleetprune always does: keys, no passwords.
+const RESTATED_DEFAULTS: [(&str, &str); 5] = [
+    ("passwordauthentication", "no"),
+    ("kbdinteractiveauthentication", "no"),
+    ("challengeresponseauthentication", "no"),
+    ("gssapiauthentication", "no"),
+    ("pubkeyauthentication", "yes"),
+];
+
 /// Flags without a value that change nothing fleetprune does (compression, verbosity, tty).
 const IGNORED_FLAGS: [char; 6] = ['C', 'q', 'v', 'T', 't', 'n'];
 
@@ -168,7 +177,12 @@ fn keyword_option(text: &str) -> Result<SshOption, SshArgsError> {
                 .filter(|s| *s > 0)
                 .ok_or_else(|| bad("a positive number of seconds"))?,
         ),
-        _ if IGNORED_KEYWORDS.contains(&lower.as_str()) => SshOption::Ignored(keyword.to_string()),
+        _ if IGNORED_KEYWORDS.contains(&lower.as_str())
+            || RESTATED_DEFAULTS
+                .contains(&(lower.as_str(), value.to_ascii_lowercase().as_str())) =>
+        {
+            SshOption::Ignored(keyword.to_string())
+        }
         _ => SshOption::Unsupported(keyword.to_string()),
     })
 }
@@ -248,6 +262,17 @@ mod tests {
                 SshOption::Ignored("-C".into()),
                 SshOption::Ignored("ControlMaster".into()),
                 SshOption::Ignored("ControlPersist".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn ssh_args_ignore_auth_settings_fleetprune_already_has_but_not_their_opposites() {
+        assert_eq!(
+            parse("-o PasswordAuthentication=no -o PubkeyAuthentication=no"),
+            [
+                SshOption::Ignored("PasswordAuthentication".into()),
+                SshOption::Unsupported("PubkeyAuthentication".into()),
             ]
         );
     }
