@@ -34,6 +34,7 @@ use yaml::Node;
 pub struct Inventory {
     sources: Vec<PathBuf>,
     hosts: Vec<InventoryHost>,
+    /// Every group name, `all` and `ungrouped` included (for `--limit`).
     groups: Vec<String>,
 }
 
@@ -181,11 +182,6 @@ impl Inventory {
 
     pub fn hosts(&self) -> &[InventoryHost] {
         &self.hosts
-    }
-
-    /// Every group name, `all` and `ungrouped` included.
-    pub fn groups(&self) -> &[String] {
-        &self.groups
     }
 
     /// The hosts `limit` selects, in inventory order, and the terms that matched nothing.
