@@ -196,8 +196,9 @@ impl Graph {
             (depths[*a], ga.priority, &ga.name).cmp(&(depths[*b], gb.priority, &gb.name))
         };
         let mut merged = Vec::with_capacity(self.hosts.len());
+        let mut member = vec![false; self.groups.len()];
         for host in &self.hosts {
-            let mut member = vec![false; self.groups.len()];
+            member.fill(false);
             for &group in &host.groups {
                 for &ancestor in &ancestors[group] {
                     member[ancestor] = true;

@@ -8,7 +8,7 @@
 
 use super::graph::Graph;
 use super::host_range;
-use super::vars::{self, LevelVars};
+use super::vars::{self, HostVars, LevelVars};
 use super::yaml::{Node, Position, Value};
 use super::{InventoryError, Place, WalkError};
 
@@ -135,8 +135,9 @@ fn read_host_line(
         level.vars.port.plain.get_or_insert(port);
     }
     let place = Place::new(file, position);
+    let vars = (level.vars != HostVars::default()).then_some(level.vars);
     for name in parsed.names {
-        graph.add_host(group, &name, &place, Some(level.vars.clone()));
+        graph.add_host(group, &name, &place, vars.clone());
     }
     Ok(())
 }

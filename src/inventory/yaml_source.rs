@@ -4,7 +4,7 @@
 
 use super::graph::Graph;
 use super::host_range;
-use super::vars::{self, LevelVars};
+use super::vars::{self, HostVars, LevelVars};
 use super::yaml::{Node, Value};
 use super::{Place, WalkError};
 use crate::filter::Suggestion;
@@ -90,9 +90,9 @@ impl Walker<'_> {
                 level.vars.port.plain.get_or_insert(port);
             }
             let place = Place::new(self.file, key.position);
+            let vars = (level.vars != HostVars::default()).then_some(level.vars);
             for name in parsed.names {
-                self.graph
-                    .add_host(group, &name, &place, Some(level.vars.clone()));
+                self.graph.add_host(group, &name, &place, vars.clone());
             }
         }
         Ok(())
