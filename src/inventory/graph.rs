@@ -45,7 +45,10 @@ pub(super) struct Graph {
 }
 
 /// `child` is already an ancestor of `parent` (or is `parent`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "group {child:?} cannot be a child of {parent:?}: it is already its ancestor (a loop of groups)"
+)]
 pub(super) struct Cycle {
     pub parent: String,
     pub child: String,

@@ -58,16 +58,9 @@ fn read_lines(graph: &mut Graph, file: &str, text: &str) -> Result<(), WalkError
                         "the group `all` cannot be a child",
                     ));
                 }
-                graph.add_child(&group, child).map_err(|cycle| {
-                    WalkError::at(
-                        position,
-                        &key_path,
-                        format!(
-                            "group {:?} cannot be a child of {:?}: it is already its ancestor (a loop of groups)",
-                            cycle.child, cycle.parent
-                        ),
-                    )
-                })?;
+                graph
+                    .add_child(&group, child)
+                    .map_err(|cycle| WalkError::at(position, &key_path, cycle))?;
             }
         }
     }

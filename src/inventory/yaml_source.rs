@@ -109,16 +109,9 @@ impl Walker<'_> {
                 ));
             }
             let child_path = format!("{path}.{child}");
-            self.graph.add_child(parent, &child).map_err(|cycle| {
-                WalkError::new(
-                    key,
-                    &child_path,
-                    format!(
-                        "group {:?} cannot be a child of {:?}: it is already its ancestor (a loop of groups)",
-                        cycle.child, cycle.parent
-                    ),
-                )
-            })?;
+            self.graph
+                .add_child(parent, &child)
+                .map_err(|cycle| WalkError::new(key, &child_path, cycle))?;
             self.walk_group(&child, body, &child_path)?;
         }
         Ok(())
