@@ -58,13 +58,17 @@ for g in $(seq 0 10 $((GROUPS_COUNT - 1))); do
 done
 echo "ansible_host: 10.0.0.1" > "$work/host_vars/host-00001.yml"
 
-best=""
+# Wall time and CPU time (user + sys) of each run, best of RUNS: on a busy shared machine the
+# wall time waits for a core, the CPU time does not.
+best_wall="" best_cpu=""
+TIMEFORMAT='%R %U %S'
 for _ in $(seq "$RUNS"); do
-    start=$(date +%s%N)
-    ANSIBLE_CONFIG=/dev/null "$FP_BIN" inventory -i "$work/hosts.yaml" --output json > "$work/out.json"
-    end=$(date +%s%N)
-    ms=$(( (end - start) / 1000000 ))
-    if [[ -z $best || $ms -lt $best ]]; then best=$ms; fi
+    read -r wall user sys < <({ time ANSIBLE_CONFIG=/dev/null "$FP_BIN" inventory -i "$work/hosts.yaml" \
+        --output json > "$work/out.json"; } 2>&1)
+    wall_ms=$(awk -v w="$wall" 'BEGIN { printf "%d", w * 1000 }')
+    cpu_ms=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%d", (u + s) * 1000 }')
+    if [[ -z $best_wall || $wall_ms -lt $best_wall ]]; then best_wall=$wall_ms; fi
+    if [[ -z $best_cpu || $cpu_ms -lt $best_cpu ]]; then best_cpu=$cpu_ms; fi
 done
 resolved=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["hosts"]))' "$work/out.json")
-echo "inventory of $HOSTS hosts / $GROUPS_COUNT groups: $resolved hosts resolved, best of $RUNS runs: ${best} ms"
+echo "inventory of $HOSTS hosts / $GROUPS_COUNT groups: $resolved hosts resolved; best of $RUNS runs: ${best_wall} ms wall, ${best_cpu} ms CPU (load average $(cut -d' ' -f1 /proc/loadavg))"
