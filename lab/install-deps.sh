@@ -2,6 +2,7 @@
 # lab/install-deps.sh - install what the lab fleet and the tests need on Debian 12:
 # - Debian's Docker Engine 20.10 (docker.io: dockerd, containerd, runc), OpenSSH server and client,
 #   busybox-static (the lab's offline base image), iproute2 and util-linux (namespaces);
+# - ansible-core from PyPI (the oracle of the inventory parity test);
 # - the Docker 26 engine: a Debian 13 root filesystem holding docker.io 26.1 (API 1.45), its
 #   containerd, runc, CLI and buildx, built once with mmdebstrap from the Debian mirror this
 #   machine's apt sources already use, and cached under $LAB_ENGINE_ROOT with a version stamp.
@@ -29,6 +30,18 @@ for command in dockerd containerd runc sshd ssh-keygen busybox unshare nsenter m
         || { echo "error: $command is still missing after install" >&2; exit 1; }
 done
 echo "lab dependencies present: dockerd $(/usr/sbin/dockerd --version | awk '{print $3}' | tr -d ,), $(/usr/sbin/sshd -V 2>&1 | head -1 || true)" >&2
+
+# The inventory parity test's oracle: ansible-core (ansible-inventory, ansible) from PyPI, into the
+# python3 on PATH, or Debian's python3 (with Debian's pip) when that one has no pip.
+if ! command -v ansible-inventory >/dev/null; then
+    echo "installing: ansible-core 2.18 (pip)" >&2
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+    fi
+    python3 -m pip install --quiet 'ansible-core==2.18.*' 2>/dev/null ||
+        python3 -m pip install --quiet --break-system-packages 'ansible-core==2.18.*'
+fi
+command -v ansible-inventory >/dev/null || lab_die "ansible-inventory is still missing after install"
 
 # ------------------------------------------------------------ Docker 26 engine
 # debian_mirror: the URI of the machine's own Debian archive (not -security), read from apt's

@@ -3,6 +3,8 @@
 //!
 //! Every input error is found here before the first host is contacted.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -12,8 +14,10 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::{Action, OutputFormat, Settings};
 use crate::df::DiskUsageJob;
 use crate::executor::{FleetOptions, HostJob, ReachOnly, run_fleet};
-use crate::host::{self, Host, HostPlanError};
-use crate::inventory::{Inventory, InventoryError};
+use crate::host::{self, Defaults, Host, HostPlanError};
+use crate::inventory::ansible_cfg::{AnsibleConfig, AnsibleConfigError};
+use crate::inventory::ssh_args::StrictHostKeyChecking;
+use crate::inventory::{Inventory, InventoryError, UnmatchedTerm};
 use crate::outcome::HostOutcome;
 use crate::progress::Progress;
 use crate::prompt;
@@ -47,8 +51,19 @@ impl From<Exit> for ExitCode {
 pub enum AppError {
     #[error(transparent)]
     Inventory(#[from] InventoryError),
+    #[error(transparent)]
+    AnsibleConfig(#[from] AnsibleConfigError),
     #[error("{path}: no host matches --limit {limit:?}")]
     NoHostMatches { path: String, limit: String },
+    #[error(
+        "{path}: --limit {limit:?}: {} no host; check the spelling (a term that selects nothing is refused so a typo cannot change what is pruned)",
+        describe_unmatched(terms)
+    )]
+    UnmatchedLimit {
+        path: String,
+        limit: String,
+        terms: Vec<String>,
+    },
     #[error(transparent)]
     Plan(#[from] HostPlanError),
     #[error(
@@ -81,22 +96,66 @@ impl AppError {
     }
 }
 
+fn describe_unmatched(terms: &[String]) -> String {
+    match terms {
+        [one] => format!("term {one:?} selects"),
+        several => format!("terms {} select", several.join(", ")),
+    }
+}
+
+/// The inventory file used when neither `-i` nor Ansible's configuration names one.
+const DEFAULT_INVENTORY: &str = "inventory.yaml";
+
 /// Runs one command. `cancel` is triggered by the first Ctrl-C.
 pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, AppError> {
-    let inventory = Inventory::load(&settings.inventory)?;
-    let selected = inventory.select(settings.limit.as_ref());
-    if selected.is_empty() {
-        return Err(AppError::NoHostMatches {
-            path: inventory.path().display().to_string(),
-            limit: settings
-                .limit
-                .as_ref()
-                .map(|l| l.as_str().to_string())
-                .unwrap_or_default(),
+    let config = AnsibleConfig::discover()?;
+    let sources = if !settings.inventory.is_empty() {
+        settings.inventory.clone()
+    } else if !config.inventory.is_empty() {
+        config.inventory.clone()
+    } else {
+        vec![DEFAULT_INVENTORY.into()]
+    };
+    let inventory = Inventory::load(&sources)?;
+    let limit_text = || {
+        settings
+            .limit
+            .as_ref()
+            .map(|l| l.as_str().to_string())
+            .unwrap_or_default()
+    };
+    let selection = inventory.select(settings.limit.as_ref());
+    let (excluded, refused): (Vec<UnmatchedTerm>, Vec<UnmatchedTerm>) = selection
+        .unmatched
+        .into_iter()
+        .partition(|term| term.is_exclusion);
+    if !refused.is_empty() {
+        return Err(AppError::UnmatchedLimit {
+            path: inventory.describe_sources(),
+            limit: limit_text(),
+            terms: refused.into_iter().map(|t| t.term).collect(),
         });
     }
-    let local_user = std::env::var("USER").unwrap_or_else(|_| "root".to_string());
-    let hosts = host::resolve_all(&inventory, &selected, &settings.overrides, &local_user)?;
+    for term in excluded {
+        tracing::warn!(
+            "--limit term {:?} selects no host, so it excludes nothing",
+            term.term
+        );
+    }
+    if selection.hosts.is_empty() {
+        return Err(AppError::NoHostMatches {
+            path: inventory.describe_sources(),
+            limit: limit_text(),
+        });
+    }
+    let defaults = Defaults {
+        user: config.remote_user.clone(),
+        identity: config.private_key_file.clone(),
+        ssh_args: config.ssh_args.clone(),
+        host_key_checking_off: config.host_key_checking == Some(false),
+        local_user: local_user(),
+    };
+    let hosts = host::resolve_all(&selection.hosts, &settings.overrides, &defaults)?;
     let mut stdout = io::stdout().lock();
 
     match settings.action {
@@ -161,7 +220,16 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
     }
 }
 
-/// Writes a report in the chosen format.
+/// The login name used when nothing names one: `$USER`, else root.
+fn local_user() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "root".to_string())
+}
+
+/// Writes a report in the chosen format. Buffered: stdout is line-buffered, and a report of
+/// thousands of hosts written line by line spent most of its time in write calls.
 fn write<T: ?Sized>(
     settings: &Settings,
     out: &mut dyn Write,
@@ -169,30 +237,55 @@ fn write<T: ?Sized>(
     as_table: impl FnOnce(&mut dyn Write, &T) -> io::Result<()>,
     as_json: impl FnOnce(&mut dyn Write, &T) -> io::Result<()>,
 ) -> io::Result<()> {
+    let mut buffered = io::BufWriter::new(out);
     match settings.output {
-        OutputFormat::Table => as_table(out, report),
-        OutputFormat::Json => as_json(out, report),
+        OutputFormat::Table => as_table(&mut buffered, report)?,
+        OutputFormat::Json => as_json(&mut buffered, report)?,
     }
+    buffered.flush()
 }
 
-/// Loads keys and known_hosts once for the whole fleet.
+/// Loads keys and known_hosts once for the whole fleet (and once per `UserKnownHostsFile` the
+/// inventory names, unless `--known-hosts` was given).
 fn fleet_options(settings: &Settings, hosts: &[Host]) -> Result<FleetOptions, AppError> {
-    let mut explicit: Vec<_> = hosts.iter().filter_map(|h| h.identity.clone()).collect();
+    let contacted = || hosts.iter().filter(|h| h.refused.is_none());
+    let mut explicit: Vec<_> = contacted().filter_map(|h| h.identity.clone()).collect();
     explicit.sort();
     explicit.dedup();
     let identities = IdentityStore::load(&explicit, crate::cli::home_dir().as_deref())?;
     let known_hosts = KnownHosts::load(&settings.known_hosts)?;
-    if settings.host_key_checking == HostKeyChecking::Off {
+    let mut host_known_hosts = HashMap::new();
+    if !settings.known_hosts_given {
+        for path in contacted().filter_map(|h| h.known_hosts.clone()) {
+            if let Entry::Vacant(slot) = host_known_hosts.entry(path) {
+                let file = KnownHosts::load(slot.key())?;
+                slot.insert(Arc::new(file));
+            }
+        }
+    }
+    let checking = settings
+        .host_key_checking
+        .unwrap_or(HostKeyChecking::Strict);
+    if checking == HostKeyChecking::Off {
         tracing::warn!(
             "host key checking is off: connections can be intercepted; use it only on trusted networks"
+        );
+    }
+    if settings.host_key_checking.is_none()
+        && contacted().any(|h| h.host_key_checking == Some(StrictHostKeyChecking::No))
+    {
+        tracing::warn!(
+            "StrictHostKeyChecking=no (or Ansible's host_key_checking=False) is applied as accept-new: new host keys are pinned, changed ones still fail; pass --host-key-checking off to disable checking"
         );
     }
     Ok(FleetOptions {
         forks: settings.forks,
         timeout: settings.timeout,
+        host_key_checking_fixed: settings.host_key_checking.is_some(),
+        host_known_hosts,
         ssh: SshSettings {
             known_hosts: Arc::new(known_hosts),
-            checking: settings.host_key_checking,
+            checking,
             identities: Arc::new(identities),
             agent_socket: std::env::var_os("SSH_AUTH_SOCK")
                 .filter(|s| !s.is_empty())

@@ -78,15 +78,16 @@ pub enum OutputFormat {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// Ansible YAML inventory.
+    /// Ansible inventory: a YAML or INI file, a directory of them, or `host1,host2,`;
+    /// repeatable [default: ansible.cfg's inventory, else ./inventory.yaml].
     #[arg(
         short = 'i',
         long,
         global = true,
-        env = "FLEETPRUNE_INVENTORY",
-        default_value = "inventory.yaml"
+        value_name = "SOURCE",
+        env = "FLEETPRUNE_INVENTORY"
     )]
-    pub inventory: PathBuf,
+    pub inventory: Vec<PathBuf>,
     /// Hosts to act on: host and group names, globs, comma-separated; `!` excludes, `&`
     /// intersects (Ansible's --limit).
     #[arg(short = 'l', long, global = true, value_name = "PATTERN")]
@@ -111,9 +112,10 @@ pub struct CommonArgs {
         value_name = "FILE"
     )]
     pub known_hosts: Option<PathBuf>,
-    /// Host key policy, as OpenSSH's StrictHostKeyChecking.
-    #[arg(long, global = true, value_enum, default_value = "strict")]
-    pub host_key_checking: HostKeyChecking,
+    /// Host key policy, as OpenSSH's StrictHostKeyChecking [default: strict, or what the
+    /// inventory's ssh arguments or ansible.cfg say].
+    #[arg(long, global = true, value_enum)]
+    pub host_key_checking: Option<HostKeyChecking>,
     /// Login user for every host (overrides ansible_user).
     #[arg(short = 'u', long, global = true)]
     pub user: Option<String>,
@@ -150,13 +152,17 @@ pub enum Action {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub action: Action,
-    pub inventory: PathBuf,
+    /// `-i` values; empty means "the default inventory".
+    pub inventory: Vec<PathBuf>,
     pub limit: Option<Limit>,
     pub forks: NonZeroUsize,
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub known_hosts: PathBuf,
-    pub host_key_checking: HostKeyChecking,
+    /// `--known-hosts` was given: it wins over a host's `UserKnownHostsFile`.
+    pub known_hosts_given: bool,
+    /// `--host-key-checking`, when given.
+    pub host_key_checking: Option<HostKeyChecking>,
     pub overrides: Overrides,
     pub output: OutputFormat,
     pub yes: bool,
@@ -211,6 +217,7 @@ impl Cli {
             Command::Ping => Action::Ping,
             Command::Inventory => Action::Inventory,
         };
+        let known_hosts_given = common.known_hosts.is_some();
         let known_hosts = match common.known_hosts {
             Some(path) => path,
             None => home_dir()
@@ -225,6 +232,7 @@ impl Cli {
             timeout: Duration::from_secs(common.timeout),
             connect_timeout: Duration::from_secs(common.connect_timeout.min(common.timeout)),
             known_hosts,
+            known_hosts_given,
             host_key_checking: common.host_key_checking,
             overrides,
             output: common.output,
@@ -251,11 +259,9 @@ impl PruneArgs {
     }
 }
 
-/// `$HOME`, as OpenSSH finds `~/.ssh`.
+/// `$HOME`, else the password database, as OpenSSH finds `~/.ssh`.
 pub fn home_dir() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
+    crate::inventory::home::home_dir()
 }
 
 #[cfg(test)]
@@ -304,7 +310,7 @@ mod tests {
             "kh",
         ])
         .unwrap();
-        assert_eq!(s.inventory, PathBuf::from("farm.yaml"));
+        assert_eq!(s.inventory, [PathBuf::from("farm.yaml")]);
         assert_eq!(s.limit.unwrap().as_str(), "builders");
     }
 

@@ -2,8 +2,10 @@
 //! negotiation, then the command's job, with bounded concurrency (`--forks`), a per-host timeout
 //! and cancellation. Each host's task returns its outcome; one host's failure never stops another.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::num::NonZeroUsize;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,10 +15,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::engine::{Engine, EngineError};
-use crate::host::Host;
+use crate::host::{Host, Refusal};
+use crate::inventory::ssh_args::StrictHostKeyChecking;
 use crate::outcome::{ConnectionInfo, HostFailure, HostOutcome, Stage};
 use crate::progress::Progress;
-use crate::transport::ssh::{self, SshError, SshSettings, SshTarget};
+use crate::transport::known_hosts::KnownHosts;
+use crate::transport::ssh::{self, HostKeyChecking, SshError, SshSettings, SshTarget};
 use crate::transport::tunnel;
 
 /// What a command does on a host once its engine is reachable.
@@ -52,7 +56,42 @@ pub struct FleetOptions {
     pub forks: NonZeroUsize,
     /// For each host, from the first connection attempt to the end of its job.
     pub timeout: Duration,
+    /// The fleet's ssh settings; adjusted per host by its own ssh options.
     pub ssh: SshSettings,
+    /// `--host-key-checking` was given: it wins over a host's `StrictHostKeyChecking`.
+    pub host_key_checking_fixed: bool,
+    /// The known_hosts files hosts name with `UserKnownHostsFile`, loaded once each.
+    pub host_known_hosts: HashMap<PathBuf, Arc<KnownHosts>>,
+}
+
+impl FleetOptions {
+    /// The ssh settings for one host: its `StrictHostKeyChecking`, `UserKnownHostsFile` and
+    /// `ConnectTimeout` where the command line did not set them.
+    fn ssh_for(&self, host: &Host) -> SshSettings {
+        let mut ssh = self.ssh.clone();
+        if !self.host_key_checking_fixed
+            && let Some(mode) = host.host_key_checking
+        {
+            ssh.checking = match mode {
+                StrictHostKeyChecking::Yes => HostKeyChecking::Strict,
+                // `no` is applied as accept-new: fleetprune never silently accepts a changed key.
+                StrictHostKeyChecking::AcceptNew | StrictHostKeyChecking::No => {
+                    HostKeyChecking::AcceptNew
+                }
+            };
+        }
+        if let Some(file) = host
+            .known_hosts
+            .as_ref()
+            .and_then(|path| self.host_known_hosts.get(path))
+        {
+            ssh.known_hosts = Arc::clone(file);
+        }
+        if let Some(timeout) = host.connect_timeout {
+            ssh.connect_timeout = timeout.min(self.timeout);
+        }
+        ssh
+    }
 }
 
 /// Runs `job` on every host and returns the outcomes in the order of `hosts`.
@@ -127,6 +166,15 @@ async fn run_host<J: HostJob>(
         failure: None,
         duration: Duration::ZERO,
     };
+    if let Some(refusal) = &host.refused {
+        let stage = match refusal {
+            Refusal::Connection { .. } => Stage::Plan,
+            Refusal::SshOption { .. } => Stage::Connect,
+        };
+        outcome.failure = Some(HostFailure::new(stage, refusal));
+        tracing::info!(stage = %stage, "{refusal}");
+        return outcome;
+    }
     let mut stage = Stage::Connect;
     let end = {
         let work = reach_and_run(&host, job, options, &mut outcome, &mut stage);
@@ -168,7 +216,7 @@ async fn reach_and_run<J: HostJob>(
         user: host.user.clone(),
         identity: host.identity.clone(),
     };
-    let session = ssh::connect(&target, &options.ssh)
+    let session = ssh::connect(&target, &options.ssh_for(host))
         .await
         .map_err(|error| match error {
             SshError::Connect { .. } | SshError::Protocol(_) => {

@@ -5,12 +5,15 @@
 //! error with the host's place in the inventory.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::filter::FilterSet;
-use crate::inventory::{Inventory, InventoryHost};
+use crate::inventory::InventoryHost;
+use crate::inventory::home::expand_tilde;
+use crate::inventory::ssh_args::{SshArgs, SshOption, StrictHostKeyChecking};
 use crate::plan::{AllScope, PlanError, PruneKind, PrunePlan};
 
 /// The socket path Docker uses by default.
@@ -26,9 +29,35 @@ pub struct Host {
     pub user: String,
     pub identity: Option<PathBuf>,
     pub docker_socket: String,
+    /// `StrictHostKeyChecking` from the host's ssh arguments or ansible.cfg, when set.
+    #[serde(serialize_with = "serialize_display")]
+    pub host_key_checking: Option<StrictHostKeyChecking>,
+    /// `UserKnownHostsFile` from the host's ssh arguments, when set.
+    pub known_hosts: Option<PathBuf>,
+    /// `ConnectTimeout` from the host's ssh arguments, when set.
+    #[serde(skip)]
+    pub connect_timeout: Option<Duration>,
+    /// Why the host is not contacted at all, when it is not.
+    pub refused: Option<Refusal>,
     /// `None` when neither the inventory nor the command line asks for a prune.
     #[serde(skip)]
     pub plan: Option<PrunePlan>,
+}
+
+/// Why a host is left alone rather than reached some other way than its inventory says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Refusal {
+    /// `ansible_connection: local`, `docker`, ...: not an SSH host.
+    #[error(
+        "skipped: ansible_connection is {connection:?}; fleetprune reaches hosts over ssh only, so this host is not contacted"
+    )]
+    Connection { connection: String },
+    /// An ssh option fleetprune cannot honour, e.g. a bastion (`-J`, `ProxyJump`).
+    #[error(
+        "{setting} has ssh option {option}, which fleetprune cannot honour yet; the host is not contacted rather than reached without it"
+    )]
+    SshOption { setting: String, option: String },
 }
 
 /// What the command line says about connections and prune plans.
@@ -44,45 +73,177 @@ pub struct Overrides {
     pub filters: Option<FilterSet>,
 }
 
+/// Ansible configuration below every inventory variable (ansible.cfg and `ANSIBLE_*`), and the
+/// local login name, used when nothing else names a user.
+#[derive(Debug, Clone, Default)]
+pub struct Defaults {
+    /// `remote_user`.
+    pub user: Option<String>,
+    /// `private_key_file`.
+    pub identity: Option<PathBuf>,
+    /// `ssh_args`, replaced by a host's `ansible_ssh_args`.
+    pub ssh_args: Option<SshArgs>,
+    /// `host_key_checking = False`, which Ansible passes as `-o StrictHostKeyChecking=no`.
+    pub host_key_checking_off: bool,
+    pub local_user: String,
+}
+
 /// A plan problem on one host, with the host's place in the inventory.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}:{position}: host {host}: {error}")]
+#[error("{place}: host {host}: {error}")]
 pub struct HostPlanError {
-    pub path: String,
-    pub position: String,
+    pub place: String,
     pub host: String,
     pub error: PlanError,
 }
 
+/// Connection plugins fleetprune speaks: Ansible's ssh and its aliases.
+const SSH_CONNECTIONS: [&str; 5] = [
+    "ssh",
+    "smart",
+    "paramiko",
+    "paramiko_ssh",
+    "ansible.builtin.ssh",
+];
+
+/// The ssh options of one host, first value wins per option as with ssh itself.
+#[derive(Debug, Default)]
+struct EffectiveSsh {
+    port: Option<u16>,
+    user: Option<String>,
+    identity: Option<PathBuf>,
+    host_key_checking: Option<StrictHostKeyChecking>,
+    known_hosts: Option<Vec<PathBuf>>,
+    connect_timeout: Option<u64>,
+    refused: Option<Refusal>,
+}
+
+impl EffectiveSsh {
+    /// Reads one argument set, named `setting` in messages.
+    fn read(&mut self, setting: &str, args: &SshArgs) {
+        for option in &args.options {
+            match option {
+                SshOption::Port(port) => {
+                    self.port.get_or_insert(*port);
+                }
+                SshOption::User(user) => {
+                    self.user.get_or_insert_with(|| user.clone());
+                }
+                SshOption::IdentityFile(path) => {
+                    self.identity.get_or_insert_with(|| path.clone());
+                }
+                SshOption::StrictHostKeyChecking(mode) => {
+                    self.host_key_checking.get_or_insert(*mode);
+                }
+                SshOption::UserKnownHostsFile(files) => {
+                    self.known_hosts.get_or_insert_with(|| files.clone());
+                }
+                SshOption::ConnectTimeout(seconds) => {
+                    self.connect_timeout.get_or_insert(*seconds);
+                }
+                SshOption::Ignored(_) => {}
+                SshOption::Unsupported(option) => {
+                    self.refused.get_or_insert_with(|| Refusal::SshOption {
+                        setting: setting.to_string(),
+                        option: option.clone(),
+                    });
+                }
+            }
+        }
+    }
+}
+
 impl Host {
-    /// Resolves one inventory host; `local_user` is the default login, as for ssh.
+    /// Resolves one inventory host. Precedence, highest first: command-line flags, then what
+    /// Ansible's ssh plugin would pass first (`ssh_args`, then the `ansible_*` variables, then
+    /// ansible.cfg, then `ansible_ssh_common_args`, then `ansible_ssh_extra_args`), then ssh's
+    /// defaults.
     pub fn resolve(
         inventory_host: &InventoryHost,
         overrides: &Overrides,
-        local_user: &str,
+        defaults: &Defaults,
     ) -> Result<Host, PlanError> {
         let vars = &inventory_host.vars;
+        let mut ssh = EffectiveSsh::default();
+        match (&vars.ssh_args, &defaults.ssh_args) {
+            (Some(args), _) => ssh.read("ansible_ssh_args", args),
+            (None, Some(args)) => ssh.read("ansible.cfg ssh_args", args),
+            (None, None) => {}
+        }
+        // Ansible adds `-o StrictHostKeyChecking=no` right after ssh_args when checking is off;
+        // the host's variable wins over ansible.cfg.
+        if !vars
+            .host_key_checking
+            .unwrap_or(!defaults.host_key_checking_off)
+        {
+            ssh.host_key_checking
+                .get_or_insert(StrictHostKeyChecking::No);
+        }
+        if let Some(port) = vars.port.effective() {
+            ssh.port.get_or_insert(*port);
+        }
+        if let Some(identity) = vars.identity.effective().or(defaults.identity.as_ref()) {
+            ssh.identity.get_or_insert_with(|| identity.clone());
+        }
+        if let Some(user) = vars.user.effective().or(defaults.user.as_ref()) {
+            ssh.user.get_or_insert_with(|| user.clone());
+        }
+        if let Some(args) = &vars.ssh_common_args {
+            ssh.read("ansible_ssh_common_args", args);
+        }
+        if let Some(args) = &vars.ssh_extra_args {
+            ssh.read("ansible_ssh_extra_args", args);
+        }
+        let known_hosts = match ssh.known_hosts.as_deref() {
+            Some([one]) => Some(expand_tilde(one)),
+            Some(several) => {
+                ssh.refused.get_or_insert_with(|| Refusal::SshOption {
+                    setting: "ssh arguments".to_string(),
+                    option: format!(
+                        "UserKnownHostsFile with {} files (fleetprune reads one per host)",
+                        several.len()
+                    ),
+                });
+                None
+            }
+            None => None,
+        };
+        let connection = vars
+            .connection
+            .as_ref()
+            .filter(|c| !SSH_CONNECTIONS.contains(&c.as_str()));
+        let refused = match connection {
+            Some(connection) => Some(Refusal::Connection {
+                connection: connection.clone(),
+            }),
+            None => ssh.refused,
+        };
         Ok(Host {
             name: inventory_host.name.clone(),
             groups: inventory_host.groups.clone(),
             address: vars
                 .address
-                .clone()
+                .effective()
+                .cloned()
                 .unwrap_or_else(|| inventory_host.name.clone()),
-            port: vars.port.unwrap_or(22),
+            port: ssh.port.unwrap_or(22),
             user: overrides
                 .user
                 .clone()
-                .or_else(|| vars.user.clone())
-                .unwrap_or_else(|| local_user.to_string()),
+                .or(ssh.user)
+                .unwrap_or_else(|| defaults.local_user.clone()),
             identity: overrides
                 .identity
                 .clone()
-                .or_else(|| vars.identity.clone().map(|p| expand_tilde(&p))),
+                .or_else(|| ssh.identity.map(|p| expand_tilde(&p))),
             docker_socket: vars
                 .docker_socket
                 .clone()
                 .unwrap_or_else(|| DEFAULT_DOCKER_SOCKET.to_string()),
+            host_key_checking: ssh.host_key_checking,
+            known_hosts,
+            connect_timeout: ssh.connect_timeout.map(Duration::from_secs),
+            refused,
             plan: resolve_plan(inventory_host, overrides)?,
         })
     }
@@ -90,6 +251,16 @@ impl Host {
     /// `host:port` for messages, IPv6 addresses in brackets.
     pub fn endpoint(&self) -> String {
         crate::transport::ssh::endpoint(&self.address, self.port)
+    }
+}
+
+fn serialize_display<S: serde::Serializer>(
+    value: &Option<StrictHostKeyChecking>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(mode) => serializer.collect_str(mode),
+        None => serializer.serialize_none(),
     }
 }
 
@@ -136,17 +307,15 @@ fn resolve_plan(
 
 /// Resolves every selected host, or reports the first plan error with its place.
 pub fn resolve_all(
-    inventory: &Inventory,
     selected: &[&InventoryHost],
     overrides: &Overrides,
-    local_user: &str,
+    defaults: &Defaults,
 ) -> Result<Vec<Host>, HostPlanError> {
     selected
         .iter()
         .map(|inventory_host| {
-            Host::resolve(inventory_host, overrides, local_user).map_err(|error| HostPlanError {
-                path: inventory.path().display().to_string(),
-                position: inventory_host.position.to_string(),
+            Host::resolve(inventory_host, overrides, defaults).map_err(|error| HostPlanError {
+                place: inventory_host.place.to_string(),
                 host: inventory_host.name.clone(),
                 error,
             })
@@ -154,17 +323,11 @@ pub fn resolve_all(
         .collect()
 }
 
-/// `~/x` -> `$HOME/x`, as Ansible expands key file paths.
-fn expand_tilde(path: &Path) -> PathBuf {
-    match (path.strip_prefix("~"), std::env::var_os("HOME")) {
-        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ => path.to_path_buf(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inventory::Inventory;
+    use std::path::Path;
 
     const FARM: &str = "\
 all:
@@ -187,10 +350,115 @@ all:
         prune: { containers: false, images: false }
 ";
 
+    fn defaults() -> Defaults {
+        Defaults {
+            local_user: "me".into(),
+            ..Defaults::default()
+        }
+    }
+
+    fn resolve_text(text: &str, defaults: &Defaults) -> Vec<Host> {
+        let inventory = Inventory::from_text(Path::new("farm.yaml"), text).unwrap();
+        resolve_all(
+            &inventory.select(None).hosts,
+            &Overrides::default(),
+            defaults,
+        )
+        .unwrap()
+    }
+
     fn hosts(overrides: &Overrides) -> Vec<Host> {
         let inventory = Inventory::from_text(Path::new("farm.yaml"), FARM).unwrap();
-        let selected = inventory.select(None);
-        resolve_all(&inventory, &selected, overrides, "me").unwrap()
+        resolve_all(&inventory.select(None).hosts, overrides, &defaults()).unwrap()
+    }
+
+    #[test]
+    fn ssh_spelling_on_a_group_wins_over_plain_spelling_on_the_host() {
+        let hosts = resolve_text(
+            "all:\n  vars: { ansible_ssh_host: 10.0.0.1, ansible_ssh_port: 2200, ansible_ssh_user: a }\n  hosts:\n    h: { ansible_host: 10.0.0.2, ansible_port: 22, ansible_user: b }\n",
+            &defaults(),
+        );
+        assert_eq!(
+            (
+                hosts[0].address.as_str(),
+                hosts[0].port,
+                hosts[0].user.as_str()
+            ),
+            ("10.0.0.1", 2200, "a")
+        );
+    }
+
+    #[test]
+    fn ssh_arguments_apply_first_value_wins_after_inventory_variables() {
+        let hosts = resolve_text(
+            "all:\n  hosts:\n    h:\n      ansible_port: 2200\n      ansible_ssh_common_args: -o Port=9 -o User=u -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/k\n",
+            &defaults(),
+        );
+        assert_eq!((hosts[0].port, hosts[0].user.as_str()), (2200, "u"));
+        assert_eq!(
+            hosts[0].host_key_checking,
+            Some(StrictHostKeyChecking::AcceptNew)
+        );
+        assert_eq!(hosts[0].known_hosts, Some(PathBuf::from("/k")));
+        assert_eq!(hosts[0].refused, None);
+    }
+
+    #[test]
+    fn bastion_in_ssh_arguments_refuses_the_host() {
+        let hosts = resolve_text(
+            "all:\n  hosts:\n    h:\n      ansible_ssh_common_args: -o ProxyJump=bastion\n    k:\n      ansible_ssh_extra_args: -J bastion\n",
+            &defaults(),
+        );
+        assert_eq!(
+            hosts[0].refused,
+            Some(Refusal::SshOption {
+                setting: "ansible_ssh_common_args".into(),
+                option: "ProxyJump".into()
+            })
+        );
+        assert!(
+            hosts[1]
+                .refused
+                .as_ref()
+                .unwrap()
+                .to_string()
+                .contains("-J (ProxyJump)")
+        );
+    }
+
+    #[test]
+    fn non_ssh_connection_is_refused_and_ssh_aliases_are_not() {
+        let hosts = resolve_text(
+            "all:\n  hosts:\n    l: { ansible_connection: local }\n    d: { ansible_connection: community.docker.docker }\n    s: { ansible_connection: smart }\n",
+            &defaults(),
+        );
+        assert_eq!(
+            hosts[0].refused,
+            Some(Refusal::Connection {
+                connection: "local".into()
+            })
+        );
+        assert!(hosts[1].refused.is_some());
+        assert_eq!(hosts[2].refused, None);
+    }
+
+    #[test]
+    fn ansible_cfg_defaults_sit_below_inventory_variables() {
+        let defaults = Defaults {
+            user: Some("cfg-user".into()),
+            identity: Some("/cfg/key".into()),
+            host_key_checking_off: true,
+            ..defaults()
+        };
+        let hosts = resolve_text(
+            "all:\n  hosts:\n    a:\n    b: { ansible_user: inv, ansible_host_key_checking: true }\n",
+            &defaults,
+        );
+        assert_eq!(hosts[1].host_key_checking, None);
+        assert_eq!(hosts[0].user, "cfg-user");
+        assert_eq!(hosts[0].identity, Some(PathBuf::from("/cfg/key")));
+        assert_eq!(hosts[0].host_key_checking, Some(StrictHostKeyChecking::No));
+        assert_eq!(hosts[1].user, "inv");
     }
 
     #[test]
@@ -232,12 +500,12 @@ all:
     #[test]
     fn plan_error_names_the_host_and_place() {
         let inventory = Inventory::from_text(Path::new("farm.yaml"), FARM).unwrap();
-        let selected = inventory.select(None);
         let overrides = Overrides {
             kinds: [PruneKind::Volumes].into(),
             ..Overrides::default()
         };
-        let error = resolve_all(&inventory, &selected, &overrides, "me").unwrap_err();
+        let error =
+            resolve_all(&inventory.select(None).hosts, &overrides, &defaults()).unwrap_err();
         assert_eq!(
             error.to_string(),
             "farm.yaml:10:5: host build-01: the until filter does not apply to volumes (docker has none for volumes); prune volumes in a separate run"

@@ -2,7 +2,8 @@
 //!
 //! Where things live, in pipeline order:
 //! - [`cli`]: command-line flags, turned into validated [`cli::Settings`];
-//! - [`inventory`]: Ansible YAML inventory -> hosts with merged variables, `--limit`;
+//! - [`inventory`]: Ansible inventories (YAML, INI, directories, vars files, ansible.cfg) -> hosts
+//!   with merged variables, `--limit`;
 //! - [`filter`], [`plan`]: docker's filter grammar and what to prune per host (pure data);
 //! - [`host`]: a host's connection settings and effective plan (inventory + command line);
 //! - [`transport`]: SSH session (known_hosts, auth) and the tunnel to the Docker socket;

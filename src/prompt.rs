@@ -108,6 +108,10 @@ mod tests {
             user: "ops".into(),
             identity: None,
             docker_socket: "/var/run/docker.sock".into(),
+            host_key_checking: None,
+            known_hosts: None,
+            connect_timeout: None,
+            refused: None,
             plan: Some(
                 PrunePlan::new(
                     kinds.iter().copied().collect(),

@@ -143,7 +143,20 @@ fn limit_matching_no_host_is_an_error() {
     assert_eq!(run.status.code(), Some(2));
     assert_eq!(
         stderr(&run),
-        format!("fleetprune: {FARM}: no host matches --limit \"web*\"\n")
+        format!(
+            "fleetprune: {FARM}: --limit \"web*\": term \"web*\" selects no host; check the spelling (a term that selects nothing is refused so a typo cannot change what is pruned)\n"
+        )
+    );
+}
+
+#[test]
+fn limit_exclusion_matching_nothing_warns_and_excludes_nothing() {
+    let run = fleetprune(&["inventory", "-i", FARM, "--limit", "all,!build-0l"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("--limit term \"!build-0l\" selects no host, so it excludes nothing"),
+        "{}",
+        stderr(&run)
     );
 }
 
@@ -278,4 +291,105 @@ fn interrupted_run_reports_partially(signal: &str) {
         "{}",
         stderr(&run)
     );
+}
+
+/// A bastion the transport cannot honour yet must never be bypassed: the target below listens
+/// and would be reachable directly, yet it is not contacted. A non-ssh connection is skipped.
+#[test]
+fn bastion_and_non_ssh_hosts_fail_without_being_contacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    target.set_nonblocking(true).unwrap();
+    let port = target.local_addr().unwrap().port();
+    let inventory = write_file(
+        dir.path(),
+        "bastion.yaml",
+        &format!(
+            "all:\n  hosts:\n    behind-bastion:\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n      ansible_ssh_common_args: -o ProxyJump=bastion.example\n    on-controller:\n      ansible_connection: local\n"
+        ),
+    );
+    let known_hosts = write_file(dir.path(), "known_hosts", "");
+    let run = fleetprune(&[
+        "ping",
+        "-i",
+        inventory.to_str().unwrap(),
+        "--known-hosts",
+        known_hosts.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&run)).unwrap();
+    let behind = &report["hosts"][0];
+    assert_eq!(behind["status"], "failed");
+    assert_eq!(behind["error"]["stage"], "connect");
+    assert_eq!(
+        behind["error"]["message"],
+        "ansible_ssh_common_args has ssh option ProxyJump, which fleetprune cannot honour yet; the host is not contacted rather than reached without it"
+    );
+    let local = &report["hosts"][1];
+    assert_eq!(local["error"]["stage"], "plan");
+    assert!(
+        local["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("skipped: ansible_connection is \"local\""),
+        "{local}"
+    );
+    assert!(
+        target.accept().is_err(),
+        "the target was contacted directly, bypassing its bastion"
+    );
+}
+
+/// With HOME unset (some service managers), the password database gives the home directory,
+/// as OpenSSH does: `inventory` still works and `~/` key paths still expand.
+#[test]
+fn inventory_works_with_home_unset() {
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_fleetprune"))
+        .args(["inventory", "-i", FARM, "--output", "json"])
+        .env_remove("HOME")
+        .env_remove("FLEETPRUNE_KNOWN_HOSTS")
+        .env("ANSIBLE_CONFIG", "/dev/null")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+}
+
+/// ansible.cfg as Ansible finds it (here through ANSIBLE_CONFIG): its inventory, remote_user and
+/// host_key_checking apply below inventory variables, and ANSIBLE_* variables override it.
+#[test]
+fn ansible_cfg_names_the_inventory_and_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_file(
+        dir.path(),
+        "ansible.cfg",
+        "[defaults]\ninventory = hosts ; relative to this file\nremote_user = cfg-user\nhost_key_checking = False\n",
+    );
+    write_file(
+        dir.path(),
+        "hosts",
+        "[web]\nweb1\nweb2 ansible_user=inventory-user\n",
+    );
+    let run = |remote_user: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fleetprune"));
+        command
+            .args(["inventory", "--output", "json"])
+            .env("ANSIBLE_CONFIG", &config)
+            .env_remove("FLEETPRUNE_INVENTORY")
+            .env_remove("ANSIBLE_INVENTORY")
+            .env_remove("ANSIBLE_HOST_KEY_CHECKING");
+        match remote_user {
+            Some(user) => command.env("ANSIBLE_REMOTE_USER", user),
+            None => command.env_remove("ANSIBLE_REMOTE_USER"),
+        };
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        json(&output)
+    };
+    let report = run(None);
+    assert_eq!(report["hosts"][0]["user"], "cfg-user");
+    assert_eq!(report["hosts"][0]["host_key_checking"], "no");
+    assert_eq!(report["hosts"][1]["user"], "inventory-user");
+    assert_eq!(run(Some("env-user"))["hosts"][0]["user"], "env-user");
 }

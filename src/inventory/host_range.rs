@@ -52,9 +52,73 @@ pub enum HostRangeError {
     /// A step that is not a positive whole number.
     #[error("host pattern {pattern:?}: range [{range}] needs a positive whole number as its step")]
     InvalidStride { pattern: String, range: String },
+    /// `web1:99999`.
+    #[error("host pattern {pattern:?}: port {port:?} must be between 1 and 65535")]
+    BadPort { pattern: String, port: String },
     /// The expansion would be too large.
     #[error("host pattern {pattern:?} expands to more than {limit} host names")]
     TooManyNames { pattern: String, limit: usize },
+}
+
+/// A host pattern as written in an inventory: the names it expands to and its port, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPattern {
+    pub names: Vec<String>,
+    pub port: Option<u16>,
+}
+
+/// Reads a host pattern as Ansible's `parse_address` does: `name`, `name:port`,
+/// `web[01:03]:2222`, `[2001:db8::20]:2222` (brackets around an address with a port), or a bare
+/// IPv6 address; then expands ranges in the name.
+pub fn parse_host_pattern(pattern: &str) -> Result<HostPattern, HostRangeError> {
+    let (name, port) = split_port(pattern);
+    let port = port
+        .map(|port| {
+            port.parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| HostRangeError::BadPort {
+                    pattern: pattern.to_string(),
+                    port: port.to_string(),
+                })
+        })
+        .transpose()?;
+    let names = if name.parse::<std::net::Ipv6Addr>().is_ok() {
+        // An IPv6 address: brackets in it are not ranges.
+        vec![name.to_string()]
+    } else {
+        expand_host_pattern(name)?
+    };
+    Ok(HostPattern { names, port })
+}
+
+/// Splits `name:port`; the name may hold ranges (`[1:3]`), and `[address]:port` brackets an
+/// address that contains colons.
+fn split_port(pattern: &str) -> (&str, Option<&str>) {
+    let is_port = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some(inner) = pattern.strip_prefix('[')
+        && let Some((address, port)) = inner.rsplit_once("]:")
+        && address.contains(':')
+        && address.matches(':').count() > 1
+        && is_port(port)
+    {
+        return (address, Some(port));
+    }
+    // A colon outside brackets separates the port, if it is the only one.
+    let mut depth = 0usize;
+    let mut colons = Vec::new();
+    for (at, c) in pattern.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            ':' if depth == 0 => colons.push(at),
+            _ => {}
+        }
+    }
+    match colons.as_slice() {
+        [at] if is_port(&pattern[at + 1..]) => (&pattern[..*at], Some(&pattern[at + 1..])),
+        _ => (pattern, None),
+    }
 }
 
 /// Expands every `[begin:end]` / `[begin:end:step]` range in `pattern`, in order.
@@ -315,6 +379,34 @@ mod tests {
             Ok(names) => panic!("{pattern:?} should fail, got {names:?}"),
             Err(err) => err,
         }
+    }
+
+    #[test]
+    fn host_pattern_splits_port_after_name_and_ranges() {
+        let parsed = parse_host_pattern("web[1:2]:2222").unwrap();
+        assert_eq!(parsed.names, ["web1", "web2"]);
+        assert_eq!(parsed.port, Some(2222));
+        assert_eq!(parse_host_pattern("web1").unwrap().port, None);
+    }
+
+    #[test]
+    fn host_pattern_reads_bracketed_ipv6_with_port_and_bare_ipv6() {
+        let parsed = parse_host_pattern("[2001:db8::20]:2222").unwrap();
+        assert_eq!(parsed.names, ["2001:db8::20"]);
+        assert_eq!(parsed.port, Some(2222));
+        let bare = parse_host_pattern("2001:db8::1").unwrap();
+        assert_eq!(
+            (bare.names, bare.port),
+            (vec!["2001:db8::1".to_string()], None)
+        );
+    }
+
+    #[test]
+    fn host_pattern_rejects_port_out_of_range() {
+        assert!(matches!(
+            parse_host_pattern("web1:70000"),
+            Err(HostRangeError::BadPort { .. })
+        ));
     }
 
     #[test]

@@ -2,12 +2,21 @@
 //!
 //! `builders,!build-02`, `all:!gpu-box`, `builders:&gpu`, `web*`: plain terms are unioned, then
 //! every `&` term intersects and every `!` term excludes (Ansible applies them in that order, so
-//! the order of terms does not matter). A term selects a host when it matches the host's name or
-//! the name of any group the host belongs to.
+//! the order of terms does not matter). A term naming a group selects the group's hosts; one
+//! naming no group selects hosts by name (see [`Limit::select`]). `~regex` terms match from the start of a name, as
+//! Python's `re.match`; `@file` reads one term per line.
+//!
+//! A term that selects no host is reported: the caller refuses an unmatched plain or `&` term
+//! and warns about an unmatched `!` term, so a typo never widens what is pruned.
 
+use std::collections::HashSet;
 use std::net::Ipv6Addr;
+use std::path::PathBuf;
 
 use globset::{GlobBuilder, GlobMatcher};
+use regex::Regex;
+
+use super::InventoryHost;
 
 /// A parsed --limit pattern list.
 #[derive(Debug, Clone)]
@@ -21,6 +30,22 @@ pub struct Limit {
     exclude: Vec<Term>,
 }
 
+/// The hosts a limit selects, and its terms that selected no host.
+#[derive(Debug)]
+pub struct LimitSelection<'a> {
+    pub hosts: Vec<&'a InventoryHost>,
+    pub unmatched: Vec<UnmatchedTerm>,
+}
+
+/// A term that selected no host of the inventory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmatchedTerm {
+    /// The term as written, prefix included.
+    pub term: String,
+    /// `!` terms only narrow a selection, so missing one is a warning, not an error.
+    pub is_exclusion: bool,
+}
+
 /// Why a --limit value was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LimitError {
@@ -30,9 +55,9 @@ pub enum LimitError {
     /// `a,,b`, `a,`, `!`.
     #[error("--limit {spec:?} has an empty term (check for doubled or trailing separators)")]
     EmptyTerm { spec: String },
-    /// `~regex`.
-    #[error("--limit term {term:?}: regex patterns (~) are not supported; use a glob such as web*")]
-    Regex { term: String },
+    /// `~regex` that does not compile.
+    #[error("--limit term {term:?}: invalid regular expression: {message}")]
+    Regex { term: String, message: String },
     /// `group[0]`, `group[0:2]`, `group[1-3]`.
     #[error(
         "--limit term {term:?}: subscripts such as group[0] or group[0:2] are not supported \
@@ -40,9 +65,13 @@ pub enum LimitError {
          character class)"
     )]
     Subscript { term: String },
-    /// `@retry-file`.
-    #[error("--limit term {term:?}: limit files (@file) are not supported; list the hosts instead")]
-    LimitFile { term: String },
+    /// `@retry-file` that cannot be read.
+    #[error("--limit term {term:?}: cannot read the limit file {path}: {message}")]
+    LimitFile {
+        term: String,
+        path: PathBuf,
+        message: String,
+    },
     /// `!&x`, `&!x`.
     #[error("--limit term {term:?}: put only one of ! or & in front of a term")]
     DoublePrefix { term: String },
@@ -72,22 +101,61 @@ enum Role {
     Exclude,
 }
 
-/// One host/group name or glob.
+/// One host/group name, glob or regex, with the text it was written as.
 #[derive(Debug, Clone)]
-enum Term {
+struct Term {
+    text: String,
+    matcher: Matcher,
+}
+
+#[derive(Debug, Clone)]
+enum Matcher {
     /// `all` or `*`.
     Everything,
     /// A name or fnmatch-style glob, matched case-sensitively against the whole name.
     Glob(GlobMatcher),
+    /// `~regex`, anchored at the start of the name only.
+    Regex(Regex),
+}
+
+/// How a term applies in one inventory, as Ansible's `_enumerate_matches` decides it.
+#[derive(Debug, Clone, Copy)]
+struct Scope {
+    /// The term matches at least one group name: it selects those groups' hosts.
+    groups: bool,
+    /// The term is also matched against host names.
+    hosts: bool,
+}
+
+impl Scope {
+    const EXACT_HOST: Scope = Scope {
+        groups: false,
+        hosts: true,
+    };
+
+    fn of(term: &Term, groups: &[String]) -> Scope {
+        let group_match = groups.iter().any(|g| term.matches_name(g));
+        let pattern =
+            matches!(term.matcher, Matcher::Regex(_)) || term.text.contains(['.', '?', '*', '[']);
+        Scope {
+            groups: group_match,
+            hosts: !group_match || pattern,
+        }
+    }
 }
 
 impl Term {
-    fn matches(&self, host: &str, groups: &[&str]) -> bool {
-        match self {
-            Term::Everything => true,
-            Term::Glob(glob) => {
-                glob.is_match(host) || groups.iter().any(|group| glob.is_match(group))
-            }
+    fn selects(&self, scope: Scope, host: &InventoryHost) -> bool {
+        matches!(self.matcher, Matcher::Everything)
+            || (scope.groups && host.groups.iter().any(|g| self.matches_name(g)))
+            || (scope.hosts && self.matches_name(&host.name))
+    }
+
+    fn matches_name(&self, name: &str) -> bool {
+        match &self.matcher {
+            Matcher::Everything => true,
+            Matcher::Glob(glob) => glob.is_match(name),
+            Matcher::Regex(regex) => regex.is_match(name),
         }
     }
 }
@@ -111,31 +179,78 @@ impl Limit {
             exclude: Vec::new(),
         };
         for raw in split_terms(spec)? {
-            let (role, term) = parse_term(spec, raw)?;
-            match role {
-                Role::Include => limit.include.push(term),
-                Role::Intersect => limit.intersect.push(term),
-                Role::Exclude => limit.exclude.push(term),
+            match raw.trim().strip_prefix('@') {
+                Some(path) => {
+                    for line in read_limit_file(raw.trim(), path)? {
+                        limit.push(parse_term(spec, &line)?);
+                    }
+                }
+                None => limit.push(parse_term(spec, raw)?),
             }
         }
         Ok(limit)
     }
 
-    /// Whether the limit selects `host`. `groups` are all groups the host belongs to, including
-    /// `all` and ancestors.
+    fn push(&mut self, (role, term): (Role, Term)) {
+        match role {
+            Role::Include => self.include.push(term),
+            Role::Intersect => self.intersect.push(term),
+            Role::Exclude => self.exclude.push(term),
+        }
+    }
+
+    /// The hosts selected among `hosts` (in their order) from an inventory whose group names
+    /// are `groups`, and the terms that select no host.
     ///
-    /// Selected = (any plain term matches, or there are no plain terms) and every `&` term
-    /// matches and no `!` term matches.
-    ///
-    /// One difference from Ansible, which sees the whole inventory: Ansible matches a plain word
-    /// against host names only when no group has that name; here a word matches a host by name
-    /// or by group, so a host and a group sharing one name are both selected.
-    pub fn matches(&self, host: &str, groups: &[&str]) -> bool {
-        let included =
-            self.include.is_empty() || self.include.iter().any(|t| t.matches(host, groups));
-        included
-            && self.intersect.iter().all(|t| t.matches(host, groups))
-            && !self.exclude.iter().any(|t| t.matches(host, groups))
+    /// As in Ansible, a plain term that is exactly a host name selects that host; otherwise a
+    /// term that matches a group name selects that group's hosts, and is matched against host
+    /// names too only when no group matched or when it is a regex or holds `.`, `?`, `*` or `[`
+    /// (so `!name` and `&name` mean the group when a host and a group share the name).
+    /// Selected = (any plain term selects the host, or there are no plain terms) and every `&`
+    /// term selects it and no `!` term does.
+    pub fn select<'a>(&self, hosts: &'a [InventoryHost], groups: &[String]) -> LimitSelection<'a> {
+        let scope = |term: &Term| Scope::of(term, groups);
+        // Ansible's shortcut: a plain term that is exactly a host name selects that host alone,
+        // even when a group has the same name.
+        let host_names: HashSet<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+        let include: Vec<(&Term, Scope)> = self
+            .include
+            .iter()
+            .map(|t| match host_names.contains(t.text.as_str()) {
+                true => (t, Scope::EXACT_HOST),
+                false => (t, scope(t)),
+            })
+            .collect();
+        let intersect: Vec<(&Term, Scope)> = self.intersect.iter().map(|t| (t, scope(t))).collect();
+        let exclude: Vec<(&Term, Scope)> = self.exclude.iter().map(|t| (t, scope(t))).collect();
+        let all_terms = || include.iter().chain(&intersect).chain(&exclude);
+        // A term naming a group counts as matched even if the group is empty, as in Ansible.
+        let mut used: Vec<bool> = all_terms().map(|(_, scope)| scope.groups).collect();
+        let mut selected = Vec::new();
+        for host in hosts {
+            let selects = |(term, scope): &(&Term, Scope)| term.selects(*scope, host);
+            for (seen, entry) in used.iter_mut().zip(all_terms()) {
+                *seen = *seen || selects(entry);
+            }
+            let included = include.is_empty() || include.iter().any(selects);
+            if included && intersect.iter().all(selects) && !exclude.iter().any(selects) {
+                selected.push(host);
+            }
+        }
+        let exclusions = include.len() + intersect.len();
+        let unmatched = all_terms()
+            .zip(used)
+            .enumerate()
+            .filter(|(_, (_, seen))| !seen)
+            .map(|(index, ((term, _), _))| UnmatchedTerm {
+                term: term.text.clone(),
+                is_exclusion: index >= exclusions,
+            })
+            .collect();
+        LimitSelection {
+            hosts: selected,
+            unmatched,
+        }
     }
 
     /// The value as given.
@@ -217,17 +332,22 @@ fn parse_term(spec: &str, raw: &str) -> Result<(Role, Term), LimitError> {
     if name.starts_with(['!', '&']) {
         return Err(LimitError::DoublePrefix { term: term_s() });
     }
-    if name.starts_with('~') {
-        return Err(LimitError::Regex { term: term_s() });
-    }
-    if name.starts_with('@') {
-        return Err(LimitError::LimitFile { term: term_s() });
+    let term = |matcher| Term {
+        text: text.to_string(),
+        matcher,
+    };
+    if let Some(pattern) = name.strip_prefix('~') {
+        let regex = Regex::new(&format!("^(?:{pattern})")).map_err(|e| LimitError::Regex {
+            term: term_s(),
+            message: e.to_string(),
+        })?;
+        return Ok((role, term(Matcher::Regex(regex))));
     }
     if is_subscript(name) {
         return Err(LimitError::Subscript { term: term_s() });
     }
     if name == "all" || name == "*" {
-        return Ok((role, Term::Everything));
+        return Ok((role, term(Matcher::Everything)));
     }
     let glob = GlobBuilder::new(&fnmatch_to_globset(name))
         .literal_separator(false)
@@ -237,7 +357,22 @@ fn parse_term(spec: &str, raw: &str) -> Result<(Role, Term), LimitError> {
             term: term_s(),
             source,
         })?;
-    Ok((role, Term::Glob(glob.compile_matcher())))
+    Ok((role, term(Matcher::Glob(glob.compile_matcher()))))
+}
+
+/// The terms of an `@file`: one per non-empty line, as Ansible reads retry files.
+fn read_limit_file(term: &str, path: &str) -> Result<Vec<String>, LimitError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LimitError::LimitFile {
+        term: term.to_string(),
+        path: PathBuf::from(path),
+        message: e.to_string(),
+    })?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_string)
+        .collect())
 }
 
 /// Ansible's `PATTERN_WITH_SUBSCRIPT`: `(.+)\[(-?[0-9]+|[0-9]+[:-][0-9]*)\]`.
@@ -323,14 +458,66 @@ mod tests {
         ("db-01", &["all", "ungrouped"]),
     ];
 
+    fn inventory_host(name: &str, groups: &[&str]) -> InventoryHost {
+        InventoryHost {
+            name: name.to_string(),
+            place: super::super::Place::new("t", super::super::Position::default()),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            vars: super::super::HostVars::default(),
+        }
+    }
+
+    fn group_names(fleet: &[(&str, &[&str])]) -> Vec<String> {
+        let mut names: Vec<String> = fleet
+            .iter()
+            .flat_map(|(_, groups)| groups.iter().map(|g| g.to_string()))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// The hosts of `fleet` the limit selects, in fleet order.
+    fn selected_in(fleet: &[(&'static str, &[&str])], spec: &str) -> Vec<&'static str> {
+        let hosts: Vec<InventoryHost> = fleet
+            .iter()
+            .map(|(name, groups)| inventory_host(name, groups))
+            .collect();
+        let names: Vec<&str> = limit(spec)
+            .select(&hosts, &group_names(fleet))
+            .hosts
+            .iter()
+            .map(|h| h.name.as_str())
+            .collect();
+        fleet
+            .iter()
+            .map(|(name, _)| *name)
+            .filter(|name| names.contains(name))
+            .collect()
+    }
+
     /// The hosts of FLEET the limit selects, in FLEET order.
     fn selected(spec: &str) -> Vec<&'static str> {
-        let limit = limit(spec);
-        FLEET
-            .iter()
-            .filter(|(host, groups)| limit.matches(host, groups))
-            .map(|(host, _)| *host)
-            .collect()
+        selected_in(&FLEET, spec)
+    }
+
+    /// Whether the limit selects one host in an inventory of that host alone.
+    fn selects(spec: &str, host: &'static str, groups: &[&str]) -> bool {
+        !selected_in(&[(host, groups)], spec).is_empty()
+    }
+
+    #[test]
+    fn limit_word_naming_a_host_and_a_group_selects_the_host_but_excludes_the_group() {
+        let fleet: [(&str, &[&str]); 3] = [
+            ("db", &["all", "ungrouped"]),
+            ("db-01", &["all", "db"]),
+            ("web.example", &["all", "web"]),
+        ];
+        assert_eq!(selected_in(&fleet, "db"), ["db"]);
+        assert_eq!(selected_in(&fleet, "all:!db"), ["db", "web.example"]);
+        // A glob is matched against host names too.
+        assert_eq!(selected_in(&fleet, "d*"), ["db", "db-01"]);
+        assert_eq!(selected_in(&fleet, "web.example"), ["web.example"]);
     }
 
     #[test]
@@ -365,8 +552,8 @@ mod tests {
         assert_eq!(selected("all").len(), FLEET.len());
         assert_eq!(selected("*").len(), FLEET.len());
         // Even for a host whose group list was left empty.
-        assert!(limit("all").matches("lonely", &[]));
-        assert!(limit("*").matches("lonely", &[]));
+        assert!(selects("all", "lonely", &[]));
+        assert!(selects("*", "lonely", &[]));
     }
 
     #[test]
@@ -426,18 +613,18 @@ mod tests {
 
     #[test]
     fn limit_treats_braces_and_unclosed_brackets_literally() {
-        assert!(limit("web{1}").matches("web{1}", &[]));
-        assert!(!limit("web{1}").matches("web1", &[]));
-        assert!(limit("web[").matches("web[", &[]));
-        assert!(!limit("web[").matches("web1", &[]));
+        assert!(selects("web{1}", "web{1}", &[]));
+        assert!(!selects("web{1}", "web1", &[]));
+        assert!(selects("web[", "web[", &[]));
+        assert!(!selects("web[", "web1", &[]));
     }
 
     #[test]
     fn limit_accepts_ipv6_host() {
-        assert!(limit("fe80::1").matches("fe80::1", &[]));
-        assert!(limit("!fe80::1").matches("build-01", &["all"]));
-        assert!(!limit("!fe80::1").matches("fe80::1", &["all"]));
-        assert!(limit("fe80::1,build-01").matches("build-01", &["all"]));
+        assert!(selects("fe80::1", "fe80::1", &[]));
+        assert!(selects("!fe80::1", "build-01", &["all"]));
+        assert!(!selects("!fe80::1", "fe80::1", &["all"]));
+        assert!(selects("fe80::1,build-01", "build-01", &["all"]));
     }
 
     #[test]
@@ -457,14 +644,11 @@ mod tests {
     }
 
     #[test]
-    fn limit_rejects_regex() {
-        let e = err("~web.*");
-        assert!(matches!(e, LimitError::Regex { .. }));
-        assert!(
-            e.to_string()
-                .contains("regex patterns (~) are not supported")
-        );
-        assert!(matches!(err("all:!~gpu.*"), LimitError::Regex { .. }));
+    fn limit_regex_matches_from_the_start_of_names() {
+        assert_eq!(selected("~build-0[12]"), ["build-01", "build-02"]);
+        assert_eq!(selected("~uild"), Vec::<&str>::new());
+        assert_eq!(selected("all:!~(gpu|web)"), ["build-01", "db-01"]);
+        assert!(matches!(err("~web[("), LimitError::Regex { .. }));
     }
 
     #[test]
@@ -504,8 +688,43 @@ mod tests {
     }
 
     #[test]
-    fn limit_rejects_limit_file() {
-        assert!(matches!(err("@retry.txt"), LimitError::LimitFile { .. }));
+    fn limit_file_gives_one_term_per_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("retry");
+        std::fs::write(&file, "build-01\n\n!gpu\nweb-01\n").unwrap();
+        assert_eq!(
+            selected(&format!("@{}", file.display())),
+            ["build-01", "web-01"]
+        );
+        assert!(matches!(
+            err("@/nonexistent/retry"),
+            LimitError::LimitFile { .. }
+        ));
+    }
+
+    #[test]
+    fn limit_reports_terms_matching_nothing() {
+        let inventory = crate::inventory::Inventory::from_text(
+            std::path::Path::new("t.yaml"),
+            "all:\n  children:\n    web:\n      hosts: {w1: , w2: }\n",
+        )
+        .unwrap();
+        let limit = limit("web,!build-0l,&all,nope");
+        let selection = inventory.select(Some(&limit));
+        assert_eq!(selection.hosts.len(), 2);
+        assert_eq!(
+            selection.unmatched,
+            [
+                UnmatchedTerm {
+                    term: "nope".into(),
+                    is_exclusion: false
+                },
+                UnmatchedTerm {
+                    term: "!build-0l".into(),
+                    is_exclusion: true
+                },
+            ]
+        );
     }
 
     #[test]

@@ -1,31 +1,63 @@
-//! Ansible's YAML inventory, read as-is: `all:`, `hosts:`, `children:`, `vars:` at every level, host
-//! ranges, the `ansible_*` connection variables, and fleetprune's own `fleetprune:` mapping.
+//! Ansible inventories as Ansible reads them: YAML and INI files, several `-i` sources, inventory
+//! directories, `group_vars/` and `host_vars/` beside them, host ranges and ports, the
+//! `ansible_*` connection variables and fleetprune's own `fleetprune:` mapping.
 //!
-//! Loading validates everything it interprets and names `file:line:column` and the key path of any
+//! Loading validates everything it interprets and names `file:line:column` and the key of any
 //! mistake. Variables of other tools are ignored. Turning merged variables plus command-line
 //! overrides into a host to contact is [`crate::host`]'s job.
 
+pub mod ansible_cfg;
+mod graph;
+pub mod home;
 mod host_range;
+mod ini;
 mod limit;
+mod sources;
+pub mod ssh_args;
+mod var_files;
 mod vars;
 mod yaml;
+mod yaml_source;
 
-use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use limit::{Limit, LimitError};
-pub use vars::{HostVars, KindVar, PruneVars};
+pub use limit::{Limit, LimitError, LimitSelection, UnmatchedTerm};
+pub use vars::{HostVars, KindVar, PruneVars, SshVar};
 pub use yaml::Position;
 
-use crate::filter::Suggestion;
-use yaml::{Node, Value};
+use graph::Graph;
+use yaml::Node;
 
-/// A loaded inventory: its hosts in inventory order with their merged variables.
+/// A loaded inventory: its hosts in declaration order with their merged variables.
 #[derive(Debug, Clone)]
 pub struct Inventory {
-    path: PathBuf,
+    sources: Vec<PathBuf>,
     hosts: Vec<InventoryHost>,
+    /// Every group name, `all` and `ungrouped` included (for `--limit`).
+    groups: Vec<String>,
+}
+
+/// A file and a position in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub file: String,
+    pub position: Position,
+}
+
+impl Place {
+    pub fn new(file: &str, position: Position) -> Place {
+        Place {
+            file: file.to_string(),
+            position,
+        }
+    }
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.position)
+    }
 }
 
 /// One host of the inventory with everything the inventory says about it.
@@ -33,10 +65,11 @@ pub struct Inventory {
 pub struct InventoryHost {
     pub name: String,
     /// Where the host is first declared.
-    pub position: Position,
-    /// Every group the host belongs to, `all` and ancestors included, least specific first.
+    pub place: Place,
+    /// Every group the host belongs to, `all` and ancestors included, in the order their
+    /// variables apply (least specific first).
     pub groups: Vec<String>,
-    /// Variables merged with Ansible's precedence: host over child group over parent over `all`.
+    /// Variables merged with Ansible's precedence.
     pub vars: HostVars,
 }
 
@@ -48,8 +81,12 @@ pub enum InventoryError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path}: invalid YAML: {message}")]
-    Syntax { path: String, message: String },
+    #[error("{path}{}: invalid YAML: {message}", at(position))]
+    Syntax {
+        path: String,
+        position: Option<Position>,
+        message: String,
+    },
     #[error("{path}:{position}: {key_path}: {message}")]
     Invalid {
         path: String,
@@ -57,11 +94,19 @@ pub enum InventoryError {
         key_path: String,
         message: String,
     },
-    #[error("{path}: the inventory defines no hosts")]
-    NoHosts { path: String },
+    #[error(
+        "{path}: executable inventory scripts are not run by fleetprune; export the inventory with `ansible-inventory -i {path} --list -y` and use that file"
+    )]
+    Script { path: String },
+    #[error("{paths}: the inventory defines no hosts")]
+    NoHosts { paths: String },
 }
 
-/// A mistake found while walking the tree, before the file name is attached.
+fn at(position: &Option<Position>) -> String {
+    position.map(|p| format!(":{p}")).unwrap_or_default()
+}
+
+/// A mistake found while walking a source, before the file name is attached.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct WalkError {
     pub position: Position,
@@ -71,289 +116,92 @@ pub(crate) struct WalkError {
 
 impl WalkError {
     pub(crate) fn new(node: &Node, key_path: &str, message: impl fmt::Display) -> WalkError {
+        WalkError::at(node.position, key_path, message)
+    }
+
+    pub(crate) fn at(position: Position, key_path: &str, message: impl fmt::Display) -> WalkError {
         WalkError {
-            position: node.position,
+            position,
             key_path: key_path.to_string(),
             message: message.to_string(),
         }
     }
+
+    fn in_file(self, path: &str) -> InventoryError {
+        InventoryError::Invalid {
+            path: path.to_string(),
+            position: self.position,
+            key_path: self.key_path,
+            message: self.message,
+        }
+    }
 }
 
-const GROUP_KEYS: [&str; 3] = ["hosts", "children", "vars"];
-
 impl Inventory {
-    /// Reads and validates an inventory file.
-    pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
-            path: shown.clone(),
-            source,
-        })?;
-        Inventory::from_text(path, &text)
+    /// Reads every source in order, as `ansible -i A -i B` does: files (YAML or INI),
+    /// directories (every inventory file in them) or a comma-separated host list (`a,b,`); then
+    /// `group_vars/` and `host_vars/` beside each source.
+    pub fn load(sources: &[PathBuf]) -> Result<Inventory, InventoryError> {
+        let mut graph = Graph::default();
+        let expanded = sources::expand(sources)?;
+        for source in &expanded.sources {
+            source.read_into(&mut graph)?;
+        }
+        for basedir in &expanded.basedirs {
+            var_files::read_into(&mut graph, basedir)?;
+        }
+        Inventory::finish(sources, graph)
     }
 
-    /// Validates inventory text; `path` is used in messages.
+    /// Reads YAML inventory text; `path` is used in messages.
     pub fn from_text(path: &Path, text: &str) -> Result<Inventory, InventoryError> {
-        let shown = path.display().to_string();
-        let root = yaml::parse(text).map_err(|error| InventoryError::Syntax {
-            path: shown.clone(),
-            message: error.to_string(),
-        })?;
-        let hosts = Walker::default()
-            .walk(&root)
-            .map_err(|e| InventoryError::Invalid {
-                path: shown.clone(),
-                position: e.position,
-                key_path: e.key_path,
-                message: e.message,
-            })?;
+        let mut graph = Graph::default();
+        sources::read_yaml(&mut graph, &path.display().to_string(), text)?;
+        Inventory::finish(&[path.to_path_buf()], graph)
+    }
+
+    fn finish(sources: &[PathBuf], graph: Graph) -> Result<Inventory, InventoryError> {
+        let groups = graph.group_names().map(str::to_string).collect();
+        let hosts = graph.merge();
         if hosts.is_empty() {
-            return Err(InventoryError::NoHosts { path: shown });
+            return Err(InventoryError::NoHosts {
+                paths: display_paths(sources),
+            });
         }
         Ok(Inventory {
-            path: path.to_path_buf(),
+            sources: sources.to_vec(),
             hosts,
+            groups,
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The sources as given, for messages.
+    pub fn describe_sources(&self) -> String {
+        display_paths(&self.sources)
     }
 
     pub fn hosts(&self) -> &[InventoryHost] {
         &self.hosts
     }
 
-    /// The hosts `limit` selects, in inventory order.
-    pub fn select(&self, limit: Option<&Limit>) -> Vec<&InventoryHost> {
-        self.hosts
-            .iter()
-            .filter(|host| {
-                limit.is_none_or(|limit| {
-                    let groups: Vec<&str> = host.groups.iter().map(String::as_str).collect();
-                    limit.matches(&host.name, &groups)
-                })
-            })
-            .collect()
+    /// The hosts `limit` selects, in inventory order, and the terms that matched nothing.
+    pub fn select(&self, limit: Option<&Limit>) -> LimitSelection<'_> {
+        match limit {
+            None => LimitSelection {
+                hosts: self.hosts.iter().collect(),
+                unmatched: Vec::new(),
+            },
+            Some(limit) => limit.select(&self.hosts, &self.groups),
+        }
     }
 }
 
-/// A group as declared, possibly in several places of the file.
-#[derive(Debug, Default)]
-struct GroupDecl {
-    parents: Vec<String>,
-    vars: Vec<HostVars>,
-}
-
-/// A host as declared under some group's `hosts:`.
-#[derive(Debug)]
-struct HostDecl {
-    position: Position,
-    direct_groups: Vec<String>,
-    vars: Vec<HostVars>,
-}
-
-/// Collects groups and hosts from the tree, then merges variables per host.
-#[derive(Debug, Default)]
-struct Walker {
-    groups: HashMap<String, GroupDecl>,
-    host_order: Vec<String>,
-    hosts: HashMap<String, HostDecl>,
-}
-
-impl Walker {
-    fn walk(mut self, root: &Node) -> Result<Vec<InventoryHost>, WalkError> {
-        match &root.value {
-            Value::Null => {}
-            Value::Mapping(entries) => {
-                for (key, body) in entries {
-                    let name = key.key_text();
-                    // Top-level groups other than `all` are implicitly children of `all`.
-                    let parent = (name != "all").then_some("all");
-                    self.walk_group(&name, body, &name, parent)?;
-                }
-            }
-            other => {
-                return Err(WalkError::new(
-                    root,
-                    "(top level)",
-                    format!(
-                        "expected a mapping of groups such as `all:`, found {}",
-                        other.kind()
-                    ),
-                ));
-            }
-        }
-        self.groups.entry("all".to_string()).or_default();
-        Ok(self.merge())
-    }
-
-    fn walk_group(
-        &mut self,
-        name: &str,
-        body: &Node,
-        path: &str,
-        parent: Option<&str>,
-    ) -> Result<(), WalkError> {
-        let group = self.groups.entry(name.to_string()).or_default();
-        if let Some(parent) = parent
-            && !group.parents.iter().any(|p| p == parent)
-        {
-            group.parents.push(parent.to_string());
-        }
-        let entries = vars::expect_mapping(body, path, "hosts, children and vars")?;
-        for (key, value) in entries {
-            let key_name = key.key_text();
-            let key_path = format!("{path}.{key_name}");
-            match key_name.as_str() {
-                "vars" => {
-                    let vars = vars::parse_vars(value, &key_path)?;
-                    self.groups
-                        .entry(name.to_string())
-                        .or_default()
-                        .vars
-                        .push(vars);
-                }
-                "hosts" => self.walk_hosts(name, value, &key_path)?,
-                "children" => self.walk_children(name, value, &key_path)?,
-                _ => {
-                    let suggestion = Suggestion::closest(&key_name, GROUP_KEYS);
-                    return Err(WalkError::new(
-                        key,
-                        &key_path,
-                        format!(
-                            "unexpected key {key_name:?}{suggestion}; a group may only have hosts, children and vars"
-                        ),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn walk_hosts(&mut self, group: &str, node: &Node, path: &str) -> Result<(), WalkError> {
-        for (key, value) in vars::expect_mapping(node, path, "host names")? {
-            let pattern = key.key_text();
-            let key_path = format!("{path}.{pattern}");
-            let names = host_range::expand_host_pattern(&pattern)
-                .map_err(|e| WalkError::new(key, &key_path, e))?;
-            let vars = match &value.value {
-                Value::Null => None,
-                _ => Some(vars::parse_vars(value, &key_path)?),
-            };
-            for name in names {
-                if !self.hosts.contains_key(&name) {
-                    self.host_order.push(name.clone());
-                }
-                let host = self.hosts.entry(name).or_insert_with(|| HostDecl {
-                    position: key.position,
-                    direct_groups: Vec::new(),
-                    vars: Vec::new(),
-                });
-                if !host.direct_groups.iter().any(|g| g == group) {
-                    host.direct_groups.push(group.to_string());
-                }
-                if let Some(vars) = &vars {
-                    host.vars.push(vars.clone());
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn walk_children(&mut self, parent: &str, node: &Node, path: &str) -> Result<(), WalkError> {
-        for (key, body) in vars::expect_mapping(node, path, "group names")? {
-            let child = key.key_text();
-            if child == "all" {
-                return Err(WalkError::new(
-                    key,
-                    path,
-                    "the group `all` cannot be a child",
-                ));
-            }
-            self.walk_group(&child, body, &format!("{path}.{child}"), Some(parent))?;
-        }
-        Ok(())
-    }
-
-    /// Group depth as Ansible orders variable precedence: `all` is 0, its children 1, and so on.
-    fn depths(&self) -> BTreeMap<String, usize> {
-        let mut depths = BTreeMap::new();
-        for name in self.groups.keys() {
-            let mut visiting = Vec::new();
-            let depth = self.depth_of(name, &mut visiting);
-            depths.insert(name.clone(), depth);
-        }
-        depths
-    }
-
-    fn depth_of(&self, name: &str, visiting: &mut Vec<String>) -> usize {
-        if name == "all" || visiting.iter().any(|v| v == name) {
-            return 0;
-        }
-        visiting.push(name.to_string());
-        let parents = self
-            .groups
-            .get(name)
-            .map(|g| g.parents.as_slice())
-            .unwrap_or_default();
-        let depth = parents
-            .iter()
-            .map(|p| self.depth_of(p, visiting) + 1)
-            .max()
-            .unwrap_or(1);
-        visiting.pop();
-        depth
-    }
-
-    fn ancestors(&self, group: &str, into: &mut Vec<String>) {
-        if into.iter().any(|g| g == group) {
-            return;
-        }
-        into.push(group.to_string());
-        if let Some(decl) = self.groups.get(group) {
-            for parent in &decl.parents {
-                self.ancestors(parent, into);
-            }
-        }
-    }
-
-    fn merge(self) -> Vec<InventoryHost> {
-        let depths = self.depths();
-        let mut merged = Vec::with_capacity(self.host_order.len());
-        for name in &self.host_order {
-            let Some(decl) = self.hosts.get(name) else {
-                continue;
-            };
-            let mut groups = vec!["all".to_string()];
-            for group in &decl.direct_groups {
-                self.ancestors(group, &mut groups);
-            }
-            // Ansible applies group vars by depth, then by name; later wins.
-            groups.sort_by(|a, b| {
-                let depth = |g: &String| depths.get(g).copied().unwrap_or(0);
-                depth(a).cmp(&depth(b)).then_with(|| a.cmp(b))
-            });
-            let mut vars = HostVars::default();
-            for group in &groups {
-                if let Some(decl) = self.groups.get(group) {
-                    for layer in &decl.vars {
-                        vars.apply(layer);
-                    }
-                }
-            }
-            for layer in &decl.vars {
-                vars.apply(layer);
-            }
-            merged.push(InventoryHost {
-                name: name.clone(),
-                position: decl.position,
-                groups,
-                vars,
-            });
-        }
-        merged
-    }
+fn display_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -411,16 +259,23 @@ all:
     fn host_vars_override_group_vars_which_override_all() {
         let inventory = load(FARM).unwrap();
         let gpu = host(&inventory, "gpu-box");
-        assert_eq!(gpu.vars.port, Some(2222));
-        assert_eq!(gpu.vars.address.as_deref(), Some("10.0.0.40"));
-        assert_eq!(gpu.vars.user.as_deref(), Some("ops"));
-        let build = host(&inventory, "build-02");
-        assert_eq!(build.vars.port, Some(2200));
+        assert_eq!(gpu.vars.port.effective(), Some(&2222));
         assert_eq!(
-            host(&inventory, "web-1").vars.user.as_deref(),
+            gpu.vars.address.effective().map(String::as_str),
+            Some("10.0.0.40")
+        );
+        assert_eq!(gpu.vars.user.effective().map(String::as_str), Some("ops"));
+        let build = host(&inventory, "build-02");
+        assert_eq!(build.vars.port.effective(), Some(&2200));
+        assert_eq!(
+            host(&inventory, "web-1")
+                .vars
+                .user
+                .effective()
+                .map(String::as_str),
             Some("deploy")
         );
-        assert_eq!(host(&inventory, "web-1").vars.port, None);
+        assert_eq!(host(&inventory, "web-1").vars.port.effective(), None);
     }
 
     #[test]
@@ -461,6 +316,7 @@ all:
         let limit = Limit::parse("builders,!build-01,!build-02").unwrap();
         let names: Vec<&str> = inventory
             .select(Some(&limit))
+            .hosts
             .iter()
             .map(|h| h.name.as_str())
             .collect();
@@ -496,7 +352,7 @@ all:
         let err = load("all:\n  hosts:\n    a:\n      ansible_port: ssh\n").unwrap_err();
         assert!(
             err.to_string()
-                .contains("ansible_port: port must be a number"),
+                .contains("ansible_port: port must be a whole number"),
             "{err}"
         );
     }
@@ -504,7 +360,129 @@ all:
     #[test]
     fn quoted_port_is_accepted() {
         let inventory = load("all:\n  hosts:\n    a:\n      ansible_port: \"2222\"\n").unwrap();
-        assert_eq!(inventory.hosts()[0].vars.port, Some(2222));
+        assert_eq!(inventory.hosts()[0].vars.port.effective(), Some(&2222));
+    }
+
+    #[test]
+    fn fractional_port_is_reported_as_such() {
+        let err = load("all:\n  hosts:\n    a:\n      ansible_port: 22.5\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "farm.yaml:4:21: all.hosts.a.ansible_port: port must be a whole number, found 22.5"
+        );
+    }
+
+    #[test]
+    fn host_name_with_port_becomes_host_and_port() {
+        let inventory =
+            load("all:\n  hosts:\n    \"web1:2222\":\n    \"[2001:db8::20]:2200\":\n").unwrap();
+        let hosts = inventory.hosts();
+        assert_eq!(hosts[0].name, "web1");
+        assert_eq!(hosts[0].vars.port.effective(), Some(&2222));
+        assert_eq!(hosts[1].name, "2001:db8::20");
+        assert_eq!(hosts[1].vars.port.effective(), Some(&2200));
+    }
+
+    #[test]
+    fn null_and_non_string_host_names_are_refused_with_place() {
+        let err = load("all:\n  hosts:\n    ~:\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "farm.yaml:3:5: all.hosts: a host name is empty (null); remove the entry or write the name"
+        );
+        let err = load("all:\n  hosts:\n    12:\n").unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "farm.yaml:3:5: all.hosts.12: a host name must be a string, found an integer"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn group_loop_is_refused_with_place() {
+        let err = load(
+            "all:\n  children:\n    a:\n      children:\n        b:\n          children:\n            a:\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("farm.yaml:7:13: all.children.a.children.b.children.a: group \"a\" cannot be a child of \"b\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn group_priority_orders_groups_of_equal_depth() {
+        let inventory = load(
+            "all:\n  children:\n    a:\n      vars: { ansible_user: from-a, ansible_group_priority: 10 }\n      hosts: { h: }\n    b:\n      vars: { ansible_user: from-b }\n      hosts: { h: }\n",
+        )
+        .unwrap();
+        // Without the priority b (later by name) would win.
+        assert_eq!(
+            inventory.hosts()[0]
+                .vars
+                .user
+                .effective()
+                .map(String::as_str),
+            Some("from-a")
+        );
+    }
+
+    #[test]
+    fn group_vars_files_override_inventory_group_vars_and_host_vars_files_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let inventory_file = dir.path().join("hosts.yml");
+        std::fs::write(
+            &inventory_file,
+            "all:\n  children:\n    web:\n      vars: { ansible_user: inv, ansible_port: 2200 }\n      hosts: { w1: , w2: { ansible_port: 2300 } }\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("group_vars/all")).unwrap();
+        std::fs::create_dir_all(dir.path().join("host_vars")).unwrap();
+        std::fs::write(
+            dir.path().join("group_vars/all/conn.yml"),
+            "ansible_user: file-all\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("host_vars/w2.yaml"), "ansible_port: 2400\n").unwrap();
+        let inventory = Inventory::load(&[dir.path().to_path_buf()]).unwrap();
+        let hosts = inventory.hosts();
+        // group_vars/all is above the inventory file's own group vars, as in Ansible.
+        assert_eq!(
+            hosts[0].vars.user.effective().map(String::as_str),
+            Some("file-all")
+        );
+        assert_eq!(hosts[0].vars.port.effective(), Some(&2200));
+        assert_eq!(hosts[1].vars.port.effective(), Some(&2400));
+        let from_file = Inventory::load(&[inventory_file]).unwrap();
+        assert_eq!(from_file.hosts()[1].vars.port.effective(), Some(&2400));
+    }
+
+    #[test]
+    fn several_sources_and_an_ini_file_in_a_directory_merge() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a"), "[web]\nw1 ansible_port=2201\n").unwrap();
+        std::fs::write(dir.path().join("skipped.ini"), "[web]\nnot-read\n").unwrap();
+        std::fs::write(
+            dir.path().join("b"),
+            "[web]\nw2\n[web:vars]\nansible_user=ops\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("notes.md"), "# not an inventory\n").unwrap();
+        let other = dir.path().join("other.yaml");
+        std::fs::write(&other, "db:\n  hosts:\n    d1:\n").unwrap();
+        let inventory = Inventory::load(&[dir.path().to_path_buf(), other]).unwrap();
+        let names: Vec<&str> = inventory.hosts().iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["w1", "w2", "d1"]);
+        assert_eq!(
+            inventory.hosts()[0]
+                .vars
+                .user
+                .effective()
+                .map(String::as_str),
+            Some("ops")
+        );
     }
 
     #[test]
@@ -542,7 +520,7 @@ all:
         let err = load("all:\n  hosts: [a\n").unwrap_err();
         assert!(matches!(err, InventoryError::Syntax { .. }));
         assert!(
-            err.to_string().starts_with("farm.yaml: invalid YAML"),
+            err.to_string().starts_with("farm.yaml:2:10: invalid YAML"),
             "{err}"
         );
     }
@@ -560,7 +538,14 @@ all:
         let inventory =
             load("all:\n  vars:\n    ansible_user: ops\nweb:\n  hosts:\n    w1:\n").unwrap();
         assert_eq!(inventory.hosts()[0].groups, ["all", "web"]);
-        assert_eq!(inventory.hosts()[0].vars.user.as_deref(), Some("ops"));
+        assert_eq!(
+            inventory.hosts()[0]
+                .vars
+                .user
+                .effective()
+                .map(String::as_str),
+            Some("ops")
+        );
     }
 
     #[test]
@@ -570,6 +555,6 @@ all:
         )
         .unwrap();
         // b has depth 2, c has depth 1: b wins although c comes later.
-        assert_eq!(inventory.hosts()[0].vars.port, Some(1002));
+        assert_eq!(inventory.hosts()[0].vars.port.effective(), Some(&1002));
     }
 }

@@ -1,11 +1,13 @@
-//! The variables fleetprune reads from an inventory level (`vars:` of a group, or a host's own
-//! mapping): Ansible's connection variables and the `fleetprune:` mapping, validated with their
-//! positions. Every other variable belongs to another tool and is ignored.
+//! The variables fleetprune reads from an inventory level (`vars:` of a group, a host's own
+//! mapping, a `group_vars/`/`host_vars/` file, INI `key=value` pairs): Ansible's connection
+//! variables and the `fleetprune:` mapping, validated with their positions. Every other variable
+//! belongs to another tool and is ignored.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::WalkError;
+use super::ssh_args::SshArgs;
 use super::yaml::{Node, Value};
 use crate::filter::{Filter, FilterSet, Suggestion};
 use crate::plan::PruneKind;
@@ -13,14 +15,24 @@ use crate::plan::PruneKind;
 /// Variables of one inventory level, or of a host once all levels are merged.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HostVars {
-    /// `ansible_host`: the address to connect to.
-    pub address: Option<String>,
-    /// `ansible_port`.
-    pub port: Option<u16>,
-    /// `ansible_user`.
-    pub user: Option<String>,
-    /// `ansible_ssh_private_key_file`.
-    pub identity: Option<PathBuf>,
+    /// `ansible_host` / `ansible_ssh_host`: the address to connect to.
+    pub address: SshVar<String>,
+    /// `ansible_port` / `ansible_ssh_port`.
+    pub port: SshVar<u16>,
+    /// `ansible_user` / `ansible_ssh_user`.
+    pub user: SshVar<String>,
+    /// `ansible_private_key_file` / `ansible_ssh_private_key_file`.
+    pub identity: SshVar<PathBuf>,
+    /// `ansible_connection`: `ssh` (or `smart`, `paramiko`) is the only one fleetprune speaks.
+    pub connection: Option<String>,
+    /// `ansible_host_key_checking` / `ansible_ssh_host_key_checking`.
+    pub host_key_checking: Option<bool>,
+    /// `ansible_ssh_args`, which replaces ansible.cfg's `ssh_args`.
+    pub ssh_args: Option<SshArgs>,
+    /// `ansible_ssh_common_args`.
+    pub ssh_common_args: Option<SshArgs>,
+    /// `ansible_ssh_extra_args`.
+    pub ssh_extra_args: Option<SshArgs>,
     /// `fleetprune.docker_socket`.
     pub docker_socket: Option<String>,
     /// `fleetprune.prune`.
@@ -42,6 +54,44 @@ pub struct KindVar {
     pub all: Option<bool>,
 }
 
+/// A connection variable Ansible accepts under two names, merged separately: once every level is
+/// applied, the ssh connection plugin takes the `ansible_ssh_*` spelling over the plain one
+/// whichever level each came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshVar<T> {
+    /// `ansible_host`, `ansible_port`, ...
+    pub plain: Option<T>,
+    /// `ansible_ssh_host`, `ansible_ssh_port`, ...
+    pub ssh: Option<T>,
+}
+
+impl<T> Default for SshVar<T> {
+    fn default() -> Self {
+        SshVar {
+            plain: None,
+            ssh: None,
+        }
+    }
+}
+
+impl<T: Clone> SshVar<T> {
+    /// The value the ssh connection plugin uses.
+    pub fn effective(&self) -> Option<&T> {
+        self.ssh.as_ref().or(self.plain.as_ref())
+    }
+
+    fn apply(&mut self, layer: &SshVar<T>) {
+        take(&mut self.plain, &layer.plain);
+        take(&mut self.ssh, &layer.ssh);
+    }
+}
+
+fn take<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
+    if value.is_some() {
+        slot.clone_from(value);
+    }
+}
+
 const FLEETPRUNE_KEYS: [&str; 2] = ["docker_socket", "prune"];
 const PRUNE_KEYS: [&str; 6] = [
     "containers",
@@ -55,15 +105,15 @@ const PRUNE_KEYS: [&str; 6] = [
 impl HostVars {
     /// Overlays a more specific level on this one.
     pub fn apply(&mut self, layer: &HostVars) {
-        fn take<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
-            if value.is_some() {
-                slot.clone_from(value);
-            }
-        }
-        take(&mut self.address, &layer.address);
-        take(&mut self.port, &layer.port);
-        take(&mut self.user, &layer.user);
-        take(&mut self.identity, &layer.identity);
+        self.address.apply(&layer.address);
+        self.port.apply(&layer.port);
+        self.user.apply(&layer.user);
+        self.identity.apply(&layer.identity);
+        take(&mut self.connection, &layer.connection);
+        take(&mut self.host_key_checking, &layer.host_key_checking);
+        take(&mut self.ssh_args, &layer.ssh_args);
+        take(&mut self.ssh_common_args, &layer.ssh_common_args);
+        take(&mut self.ssh_extra_args, &layer.ssh_extra_args);
         take(&mut self.docker_socket, &layer.docker_socket);
         for (kind, setting) in &layer.prune.kinds {
             let merged = match self.prune.kinds.get(kind) {
@@ -79,29 +129,59 @@ impl HostVars {
     }
 }
 
+/// A level's variables, and its `ansible_group_priority` when it sets one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct LevelVars {
+    pub vars: HostVars,
+    pub group_priority: Option<i64>,
+}
+
 /// Reads a level's variables from a mapping.
-pub(super) fn parse_vars(node: &Node, path: &str) -> Result<HostVars, WalkError> {
+pub(super) fn parse_vars(node: &Node, path: &str) -> Result<LevelVars, WalkError> {
     let entries = expect_mapping(node, path, "variables")?;
-    let mut vars = HostVars::default();
+    let mut level = LevelVars::default();
     for (key, value) in entries {
         let name = key.key_text();
         let key_path = format!("{path}.{name}");
-        match name.as_str() {
-            "ansible_host" | "ansible_ssh_host" => {
-                vars.address = Some(expect_plain_string(value, &key_path)?);
-            }
-            "ansible_port" | "ansible_ssh_port" => vars.port = Some(expect_port(value, &key_path)?),
-            "ansible_user" | "ansible_ssh_user" => {
-                vars.user = Some(expect_plain_string(value, &key_path)?);
-            }
-            "ansible_ssh_private_key_file" | "ansible_private_key_file" => {
-                vars.identity = Some(PathBuf::from(expect_plain_string(value, &key_path)?));
-            }
-            "fleetprune" => parse_fleetprune(value, &key_path, &mut vars)?,
-            _ => {}
-        }
+        parse_var(&name, value, &key_path, &mut level)?;
     }
-    Ok(vars)
+    Ok(level)
+}
+
+/// Reads one variable into `level`; variables of other tools are ignored.
+pub(super) fn parse_var(
+    name: &str,
+    value: &Node,
+    key_path: &str,
+    level: &mut LevelVars,
+) -> Result<(), WalkError> {
+    let vars = &mut level.vars;
+    let string = || expect_plain_string(value, key_path);
+    let args = || {
+        let text = string()?;
+        SshArgs::parse(&text).map_err(|e| WalkError::new(value, key_path, e))
+    };
+    match name {
+        "ansible_host" => vars.address.plain = Some(string()?),
+        "ansible_ssh_host" => vars.address.ssh = Some(string()?),
+        "ansible_port" => vars.port.plain = Some(expect_port(value, key_path)?),
+        "ansible_ssh_port" => vars.port.ssh = Some(expect_port(value, key_path)?),
+        "ansible_user" => vars.user.plain = Some(string()?),
+        "ansible_ssh_user" => vars.user.ssh = Some(string()?),
+        "ansible_private_key_file" => vars.identity.plain = Some(PathBuf::from(string()?)),
+        "ansible_ssh_private_key_file" => vars.identity.ssh = Some(PathBuf::from(string()?)),
+        "ansible_connection" => vars.connection = Some(string()?),
+        "ansible_host_key_checking" | "ansible_ssh_host_key_checking" => {
+            vars.host_key_checking = Some(expect_ansible_bool(value, key_path)?);
+        }
+        "ansible_ssh_args" => vars.ssh_args = Some(args()?),
+        "ansible_ssh_common_args" => vars.ssh_common_args = Some(args()?),
+        "ansible_ssh_extra_args" => vars.ssh_extra_args = Some(args()?),
+        "ansible_group_priority" => level.group_priority = Some(expect_integer(value, key_path)?),
+        "fleetprune" => parse_fleetprune(value, key_path, vars)?,
+        _ => {}
+    }
+    Ok(())
 }
 
 fn parse_fleetprune(node: &Node, path: &str, vars: &mut HostVars) -> Result<(), WalkError> {
@@ -272,18 +352,70 @@ fn expect_plain_string(node: &Node, path: &str) -> Result<String, WalkError> {
     Ok(text)
 }
 
+/// A boolean as Ansible reads one: YAML `true`/`false`, or the text `True`, `no`, `0`, ...
+fn expect_ansible_bool(node: &Node, path: &str) -> Result<bool, WalkError> {
+    let text = match &node.value {
+        Value::Bool(b) => return Ok(*b),
+        Value::Int(i) => i.to_string(),
+        Value::String(s) => s.to_ascii_lowercase(),
+        other => other.kind().to_string(),
+    };
+    match text.as_str() {
+        "true" | "yes" | "on" | "1" | "y" | "t" => Ok(true),
+        "false" | "no" | "off" | "0" | "n" | "f" => Ok(false),
+        _ => Err(WalkError::new(
+            node,
+            path,
+            format!("expected true or false, found {text:?}"),
+        )),
+    }
+}
+
+/// A whole number, written as one or quoted.
+fn expect_integer(node: &Node, path: &str) -> Result<i64, WalkError> {
+    let number = match &node.value {
+        Value::Int(i) => i64::try_from(*i).ok(),
+        Value::String(s) if !s.contains("{{") => s.trim().parse::<i64>().ok(),
+        Value::String(_) => return expect_plain_string(node, path).map(|_| 0),
+        _ => None,
+    };
+    number.ok_or_else(|| {
+        let found = match &node.value {
+            Value::String(s) => format!("{s:?}"),
+            Value::Float(x) => x.to_string(),
+            other => other.kind().to_string(),
+        };
+        WalkError::new(
+            node,
+            path,
+            format!("expected a whole number, found {found}"),
+        )
+    })
+}
+
 fn expect_port(node: &Node, path: &str) -> Result<u16, WalkError> {
     let number = match &node.value {
         Value::Int(i) => *i,
         Value::String(s) if !s.contains("{{") => s.trim().parse::<i128>().map_err(|_| {
-            WalkError::new(node, path, format!("port must be a number, found {s:?}"))
+            WalkError::new(
+                node,
+                path,
+                format!("port must be a whole number, found {s:?}"),
+            )
         })?,
         Value::String(_) => return expect_plain_string(node, path).map(|_| 0),
+        Value::Float(x) => {
+            return Err(WalkError::new(
+                node,
+                path,
+                format!("port must be a whole number, found {x}"),
+            ));
+        }
         other => {
             return Err(WalkError::new(
                 node,
                 path,
-                format!("port must be a number, found {}", other.kind()),
+                format!("port must be a whole number, found {}", other.kind()),
             ));
         }
     };

@@ -72,15 +72,52 @@ impl Node {
     }
 }
 
+/// A document that is not valid YAML, worded for the inventory's author.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub position: Option<Position>,
+    pub message: String,
+}
+
 /// Parses a whole document. An empty document is `Null`.
-pub fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
+pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     if text.trim().is_empty() {
         return Ok(Node {
             value: Value::Null,
             position: Position { line: 1, column: 1 },
         });
     }
-    serde_saphyr::from_str(text)
+    serde_saphyr::from_str(text).map_err(|error| syntax_error(&error))
+}
+
+/// The library's user-facing wording, without its advice to programmers (which options or
+/// functions to use) and with the position kept apart.
+fn syntax_error(error: &serde_saphyr::Error) -> SyntaxError {
+    let position = error.location().filter(|l| l.line() > 0).map(|l| Position {
+        line: l.line(),
+        column: l.column(),
+    });
+    let inner = error.without_snippet();
+    let message = match inner {
+        serde_saphyr::Error::MultipleDocuments { .. } => {
+            "the file holds several YAML documents (---); an inventory is a single document"
+                .to_string()
+        }
+        _ => {
+            let mut options = serde_saphyr::RenderOptions::new(&serde_saphyr::UserMessageFormatter);
+            options.snippets = serde_saphyr::SnippetMode::Off;
+            let rendered = inner.render_with_options(options);
+            let first = rendered.lines().next().unwrap_or("").trim();
+            // "duplicate mapping key: x, set DuplicateKeyPolicy ..." -> "duplicate mapping key: x".
+            let first = first.split(", set ").next().unwrap_or(first);
+            let first = match first.find(" at line ") {
+                Some(at) => &first[..at],
+                None => first,
+            };
+            first.to_string()
+        }
+    };
+    SyntaxError { position, message }
 }
 
 impl<'de> Deserialize<'de> for Node {
@@ -214,6 +251,20 @@ mod tests {
             panic!("not a mapping")
         };
         assert_eq!(entries[0].1.value, Value::Null);
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_without_library_advice() {
+        let error = parse("all:\n  hosts:\n    a:\n    a:\n").unwrap_err();
+        assert!(error.message.contains("duplicate"), "{error:?}");
+        assert!(!error.message.contains("DuplicateKeyPolicy"), "{error:?}");
+        assert_eq!(error.position.map(|p| p.line), Some(4));
+    }
+
+    #[test]
+    fn several_documents_are_reported_plainly() {
+        let error = parse("a: 1\n---\nb: 2\n").unwrap_err();
+        assert!(!error.message.contains("from_str_multiple"), "{error:?}");
     }
 
     #[test]

@@ -364,9 +364,11 @@ pub fn write_inventory(out: &mut dyn Write, hosts: &[Host]) -> io::Result<()> {
                 .map_or_else(|| "(default keys)".to_string(), |p| p.display().to_string()),
             host.docker_socket.clone(),
             host.groups.join(","),
-            host.plan
-                .as_ref()
-                .map_or_else(|| "(none)".to_string(), |p| p.describe()),
+            match (&host.refused, &host.plan) {
+                (Some(refusal), _) => format!("(not contacted) {refusal}"),
+                (None, Some(plan)) => plan.describe(),
+                (None, None) => "(none)".to_string(),
+            },
         ]);
     }
     write_table(out, builder)

@@ -25,6 +25,13 @@ pub fn fleetprune(args: &[&str]) -> Output {
         .env_remove("FLEETPRUNE_INVENTORY")
         .env_remove("FLEETPRUNE_KNOWN_HOSTS")
         .env_remove("SSH_AUTH_SOCK")
+        // No ansible.cfg or ANSIBLE_* setting of the machine leaks into a test.
+        .env("ANSIBLE_CONFIG", "/dev/null")
+        .env_remove("ANSIBLE_INVENTORY")
+        .env_remove("ANSIBLE_REMOTE_USER")
+        .env_remove("ANSIBLE_PRIVATE_KEY_FILE")
+        .env_remove("ANSIBLE_HOST_KEY_CHECKING")
+        .env_remove("ANSIBLE_SSH_ARGS")
         .env("RUST_LOG", "warn")
         .stdin(std::process::Stdio::null())
         .output()
