@@ -68,8 +68,14 @@ const CASES: &[Case] = &[
     },
 ];
 
-/// The user fleetprune falls back to, as ssh does, when no variable names one.
-const LOCAL_USER: &str = "parity";
+/// `$USER` in both tools' environment: ssh (and so fleetprune) ignores it for the default login.
+const USER_VARIABLE: &str = "parity";
+
+/// The login ssh uses when nothing names one: the password database's name for this uid.
+fn local_user() -> String {
+    let output = Command::new("id").arg("-un").output().expect("run id -un");
+    text(&output.stdout).trim().to_string()
+}
 
 /// Connection plugins fleetprune treats as ssh.
 const SSH_CONNECTIONS: [&str; 5] = [
@@ -113,7 +119,7 @@ impl Sandbox {
         command
             .current_dir(self.dir.path())
             .env("HOME", self.home())
-            .env("USER", LOCAL_USER)
+            .env("USER", USER_VARIABLE)
             .env("ANSIBLE_CONFIG", self.dir.path().join("ansible.cfg"))
             .env("ANSIBLE_INVENTORY_UNPARSED_FAILED", "true")
             .env("ANSIBLE_LOCALHOST_WARNING", "false")
@@ -216,7 +222,7 @@ fn ansible_hosts(sandbox: &Sandbox, case: &Case) -> BTreeMap<String, Resolved> {
             Resolved {
                 address: var("host").unwrap_or_else(|| name.clone()),
                 port: var("port").map_or(22, |p| p.parse().expect("numeric port")),
-                user: var("user").unwrap_or_else(|| LOCAL_USER.to_string()),
+                user: var("user").unwrap_or_else(local_user),
                 key,
                 over_ssh: SSH_CONNECTIONS.contains(&connection),
                 groups: memberships.get(name).cloned().unwrap_or_default(),
