@@ -220,12 +220,10 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
     }
 }
 
-/// The login name used when nothing names one: `$USER`, else root.
+/// The login name used when nothing names one, as ssh finds it: the password database's name for
+/// this uid (else `$USER`, else root).
 fn local_user() -> String {
-    std::env::var("USER")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| "root".to_string())
+    crate::inventory::home::user_name().unwrap_or_else(|| "root".to_string())
 }
 
 /// Writes a report in the chosen format. Buffered: stdout is line-buffered, and a report of

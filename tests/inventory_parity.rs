@@ -1,7 +1,8 @@
 //! Ansible is the oracle for inventory semantics: over a corpus of inventories
 //! (tests/fixtures/inventories/), `ansible-inventory --list` and `ansible all --list-hosts
 //! --limit` must agree with `fleetprune inventory --output json` on which hosts exist, their
-//! groups, addresses, ports, users, keys and whether they are reached over ssh.
+//! groups, addresses, ports, users, keys and whether they are reached over ssh. For ssh
+//! arguments, Ansible's ssh command line resolved by `ssh -G` is the oracle.
 //!
 //! Needs ansible-core (`pip install ansible-core`; lab/install-deps.sh installs it). Without it
 //! the test fails, saying so: it never skips.
@@ -67,8 +68,14 @@ const CASES: &[Case] = &[
     },
 ];
 
-/// The user fleetprune falls back to, as ssh does, when no variable names one.
-const LOCAL_USER: &str = "parity";
+/// `$USER` in both tools' environment: ssh (and so fleetprune) ignores it for the default login.
+const USER_VARIABLE: &str = "parity";
+
+/// The login ssh uses when nothing names one: the password database's name for this uid.
+fn local_user() -> String {
+    let output = Command::new("id").arg("-un").output().expect("run id -un");
+    text(&output.stdout).trim().to_string()
+}
 
 /// Connection plugins fleetprune treats as ssh.
 const SSH_CONNECTIONS: [&str; 5] = [
@@ -112,7 +119,7 @@ impl Sandbox {
         command
             .current_dir(self.dir.path())
             .env("HOME", self.home())
-            .env("USER", LOCAL_USER)
+            .env("USER", USER_VARIABLE)
             .env("ANSIBLE_CONFIG", self.dir.path().join("ansible.cfg"))
             .env("ANSIBLE_INVENTORY_UNPARSED_FAILED", "true")
             .env("ANSIBLE_LOCALHOST_WARNING", "false")
@@ -215,7 +222,7 @@ fn ansible_hosts(sandbox: &Sandbox, case: &Case) -> BTreeMap<String, Resolved> {
             Resolved {
                 address: var("host").unwrap_or_else(|| name.clone()),
                 port: var("port").map_or(22, |p| p.parse().expect("numeric port")),
-                user: var("user").unwrap_or_else(|| LOCAL_USER.to_string()),
+                user: var("user").unwrap_or_else(local_user),
                 key,
                 over_ssh: SSH_CONNECTIONS.contains(&connection),
                 groups: memberships.get(name).cloned().unwrap_or_default(),
@@ -436,4 +443,165 @@ fn limit_term_matching_nothing_is_refused_where_ansible_only_warns() {
         "web1,nope",
     ]);
     assert_eq!(output.status.code(), Some(2));
+}
+
+/// What `ssh -G` says about one ssh command line, for the options fleetprune resolves.
+#[derive(Debug, Default)]
+struct SshResolution {
+    port: u64,
+    user: String,
+    identity_files: Vec<String>,
+    strict_host_key_checking: String,
+    known_hosts_files: Vec<String>,
+    jumps: bool,
+}
+
+/// Runs `ssh -G` on the arguments Ansible gave ssh (without the remote command), ignoring the
+/// machine's ssh config.
+fn ssh_resolve(sandbox: &Sandbox, ansible_args: &[String]) -> SshResolution {
+    let mut command = sandbox.command(Path::new("ssh"));
+    command.args(["-G", "-F", "/dev/null"]).args(ansible_args);
+    let output = run(command);
+    assert!(
+        output.status.success(),
+        "ssh -G {ansible_args:?}: {}",
+        text(&output.stderr)
+    );
+    let mut resolution = SshResolution::default();
+    for line in text(&output.stdout).lines() {
+        let (key, value) = line.split_once(' ').unwrap_or((line, ""));
+        match key.to_ascii_lowercase().as_str() {
+            "port" => resolution.port = value.parse().expect("ssh -G port"),
+            "user" => resolution.user = value.to_string(),
+            "identityfile" => resolution.identity_files.push(value.to_string()),
+            "stricthostkeychecking" => resolution.strict_host_key_checking = value.to_string(),
+            "userknownhostsfile" => {
+                resolution.known_hosts_files = value.split(' ').map(str::to_string).collect();
+            }
+            "proxyjump" | "proxycommand" => resolution.jumps |= value != "none",
+            _ => {}
+        }
+    }
+    resolution
+}
+
+/// The ssh command Ansible runs for each address, from `ansible -m ping -vvvv` (every host of
+/// the fixture is on a closed loopback port, so each attempt fails at once).
+fn ansible_ssh_commands(sandbox: &Sandbox, source: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut command = sandbox.command(&ansible_tool("ansible"));
+    command
+        .arg("all")
+        .arg("-i")
+        .arg(source)
+        .args(["-m", "ping", "-vvvv"])
+        .env("ANSIBLE_TIMEOUT", "3");
+    let output = run(command);
+    let mut commands = BTreeMap::new();
+    for line in text(&output.stdout).lines() {
+        let Some((address, rest)) = line
+            .strip_prefix('<')
+            .and_then(|l| l.split_once("> SSH: EXEC "))
+        else {
+            continue;
+        };
+        let mut words = shlex::split(rest).expect("Ansible's ssh command is shell-quoted");
+        // `ssh ... DESTINATION 'remote command'`: keep the options and the destination.
+        words.pop();
+        words.remove(0);
+        commands.entry(address.to_string()).or_insert(words);
+    }
+    commands
+}
+
+/// Ansible builds each host's ssh command line from its variables and ssh arguments, and
+/// OpenSSH resolves that line (`ssh -G`): fleetprune must reach the same port, user, first
+/// identity and host key policy, and refuse exactly the hosts that would go through a jump.
+#[test]
+fn ssh_arguments_resolve_as_ssh_resolves_ansibles_command() {
+    let sandbox = Sandbox::new();
+    let keys = Path::new("/tmp/fleetprune-parity-keys");
+    std::fs::create_dir_all(keys).expect("key dir");
+    for key in ["extra", "from-var", "from-args"] {
+        // `ssh -G` drops identity files it cannot stat.
+        std::fs::write(keys.join(key), "").expect("key file");
+    }
+    let case = Case {
+        sources: &["ssh-args/hosts.yaml"],
+        limits: &[],
+    };
+    let commands = ansible_ssh_commands(&sandbox, &fixtures().join(case.sources[0]));
+    let mut command = sandbox.command(Path::new(env!("CARGO_BIN_EXE_fleetprune")));
+    command
+        .arg("inventory")
+        .args(source_args(&case))
+        .args(["--output", "json"]);
+    let output = run(command);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("fleetprune JSON");
+    let hosts = report["hosts"].as_array().expect("hosts");
+    assert_eq!(
+        commands.len(),
+        hosts.len(),
+        "one ssh command per host: {commands:?}"
+    );
+    let mut mismatches = Vec::new();
+    for host in hosts {
+        let name = host["name"].as_str().unwrap_or_default();
+        let address = host["address"].as_str().unwrap_or_default();
+        let Some(args) = commands.get(address) else {
+            mismatches.push(format!("{name}: Ansible ran no ssh command for {address}"));
+            continue;
+        };
+        let ssh = ssh_resolve(&sandbox, args);
+        let refused = !host["refused"].is_null();
+        if refused != ssh.jumps {
+            mismatches.push(format!(
+                "{name}: fleetprune refused={refused}, ssh would jump={}",
+                ssh.jumps
+            ));
+        }
+        if refused {
+            continue;
+        }
+        let checking = match ssh.strict_host_key_checking.as_str() {
+            "false" => Some("no"),
+            "accept-new" => Some("accept-new"),
+            "true" => Some("yes"),
+            _ => None,
+        };
+        let got = (
+            host["port"].as_u64().unwrap_or_default(),
+            host["user"].as_str().unwrap_or_default().to_string(),
+            host["identity"].as_str().map(str::to_string),
+            host["host_key_checking"].as_str(),
+            host["known_hosts"].as_str().map(str::to_string),
+        );
+        let custom_known_hosts = ssh
+            .known_hosts_files
+            .first()
+            .filter(|f| !f.ends_with("/.ssh/known_hosts"))
+            .cloned();
+        let first_identity = ssh
+            .identity_files
+            .first()
+            .filter(|f| !f.starts_with("~/.ssh/id_"))
+            .cloned();
+        let want = (
+            ssh.port,
+            ssh.user.clone(),
+            first_identity,
+            checking,
+            custom_known_hosts,
+        );
+        if got != want {
+            mismatches.push(format!(
+                "{name}: (port, user, identity, host key checking, known_hosts)\n  ssh -G of Ansible's command: {want:?}\n  fleetprune:                  {got:?}"
+            ));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "fleetprune differs from ssh -G of Ansible's commands:\n{}",
+        mismatches.join("\n")
+    );
 }

@@ -1,6 +1,6 @@
-//! Home directories as OpenSSH and Ansible find them: `$HOME`, else the password database
-//! (so `HOME` unset, as under some service managers, still works), and `~` / `~user` at the
-//! start of a path.
+//! Home directories and the login name as OpenSSH and Ansible find them: `$HOME`, else the
+//! password database (so `HOME` unset, as under some service managers, still works), the login
+//! name from the password database, and `~` / `~user` at the start of a path.
 
 use std::ffi::{CStr, CString, OsString};
 use std::os::unix::ffi::OsStringExt;
@@ -12,6 +12,14 @@ pub fn home_dir() -> Option<PathBuf> {
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
         .or_else(|| password_entry_home(Lookup::Uid(current_uid())))
+}
+
+/// The current user's login name as ssh takes it: the password database's name for this uid
+/// (not `$USER`), else `$USER` when the lookup fails.
+pub fn user_name() -> Option<String> {
+    password_entry(Lookup::Uid(current_uid()))
+        .map(|entry| entry.name.to_string_lossy().into_owned())
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
 }
 
 /// `~/x` -> home/x, `~user/x` -> user's home/x; other paths, and unknown users, unchanged.
@@ -47,8 +55,22 @@ fn current_uid() -> libc::uid_t {
     unsafe { libc::getuid() }
 }
 
-/// `pw_dir` of a password database entry, through the reentrant lookups.
+/// The fields fleetprune uses of a password database entry.
+struct PasswordEntry {
+    name: OsString,
+    dir: OsString,
+}
+
+/// The home directory of a password database entry, when it has one.
 fn password_entry_home(lookup: Lookup) -> Option<PathBuf> {
+    password_entry(lookup)
+        .map(|entry| entry.dir)
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+}
+
+/// A password database entry, through the reentrant lookups.
+fn password_entry(lookup: Lookup) -> Option<PasswordEntry> {
     let mut buffer = vec![0 as libc::c_char; 16 * 1024];
     // SAFETY: an all-zero passwd (null pointers, zero ids) is a valid value to be overwritten.
     let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
@@ -73,13 +95,15 @@ fn password_entry_home(lookup: Lookup) -> Option<PathBuf> {
             ),
         }
     };
-    if status != 0 || found.is_null() || entry.pw_dir.is_null() {
+    if status != 0 || found.is_null() || entry.pw_dir.is_null() || entry.pw_name.is_null() {
         return None;
     }
-    // SAFETY: pw_dir is a NUL-terminated string inside `buffer`, checked non-null above.
-    let dir = unsafe { CStr::from_ptr(entry.pw_dir) };
-    let dir = OsString::from_vec(dir.to_bytes().to_vec());
-    (!dir.is_empty()).then(|| PathBuf::from(dir))
+    // SAFETY: pw_name and pw_dir are NUL-terminated strings inside `buffer`, checked non-null.
+    let (name, dir) = unsafe { (CStr::from_ptr(entry.pw_name), CStr::from_ptr(entry.pw_dir)) };
+    Some(PasswordEntry {
+        name: OsString::from_vec(name.to_bytes().to_vec()),
+        dir: OsString::from_vec(dir.to_bytes().to_vec()),
+    })
 }
 
 #[cfg(test)]
@@ -105,7 +129,9 @@ mod tests {
     }
 
     #[test]
-    fn current_user_has_a_password_database_home() {
+    fn current_user_has_a_password_database_name_and_home() {
+        let entry = password_entry(Lookup::Uid(current_uid())).unwrap();
+        assert!(!entry.name.is_empty());
         assert!(password_entry_home(Lookup::Uid(current_uid())).is_some());
     }
 }
