@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use crate::executor::{FleetOptions, HostJob, ReachOnly, run_fleet};
 use crate::host::{self, Defaults, Host, HostPlanError};
 use crate::inventory::ansible_cfg::{AnsibleConfig, AnsibleConfigError};
 use crate::inventory::ssh_args::StrictHostKeyChecking;
+use crate::inventory::ssh_config::{SshConfig, SshConfigError};
 use crate::inventory::{Inventory, InventoryError, UnmatchedTerm};
 use crate::outcome::HostOutcome;
 use crate::progress::Progress;
@@ -53,6 +55,8 @@ pub enum AppError {
     Inventory(#[from] InventoryError),
     #[error(transparent)]
     AnsibleConfig(#[from] AnsibleConfigError),
+    #[error(transparent)]
+    SshConfig(#[from] SshConfigError),
     #[error("{path}: no host matches --limit {limit:?}")]
     NoHostMatches { path: String, limit: String },
     #[error(
@@ -154,6 +158,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
         ssh_args: config.ssh_args.clone(),
         host_key_checking_off: config.host_key_checking == Some(false),
         local_user: local_user(),
+        ssh_config: load_ssh_config(&settings)?,
     };
     let hosts = host::resolve_all(&selection.hosts, &settings.overrides, &defaults)?;
     let mut stdout = io::stdout().lock();
@@ -347,4 +352,18 @@ fn exit_for<T>(outcomes: &[HostOutcome<T>], cancel: &CancellationToken) -> Exit 
     } else {
         Exit::PartialFailure
     }
+}
+
+/// `--ssh-config`, or `~/.ssh/config` then `/etc/ssh/ssh_config`, as ssh reads them.
+fn load_ssh_config(settings: &Settings) -> Result<SshConfig, SshConfigError> {
+    let home = crate::inventory::home::home_dir();
+    let files = match &settings.ssh_config {
+        Some(file) => vec![file.clone()],
+        None => home
+            .iter()
+            .map(|home| home.join(".ssh").join("config"))
+            .chain([PathBuf::from("/etc/ssh/ssh_config")])
+            .collect(),
+    };
+    SshConfig::load(&files, home.as_deref())
 }

@@ -112,6 +112,10 @@ pub struct CommonArgs {
         value_name = "FILE"
     )]
     pub known_hosts: Option<PathBuf>,
+    /// OpenSSH client configuration to read instead of ~/.ssh/config and /etc/ssh/ssh_config
+    /// (like `ssh -F`); `-F /dev/null` reads none.
+    #[arg(short = 'F', long, global = true, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
     /// Host key policy, as OpenSSH's StrictHostKeyChecking [default: strict, or what the
     /// inventory's ssh arguments or ansible.cfg say].
     #[arg(long, global = true, value_enum)]
@@ -163,6 +167,8 @@ pub struct Settings {
     pub known_hosts_given: bool,
     /// `--host-key-checking`, when given.
     pub host_key_checking: Option<HostKeyChecking>,
+    /// `-F/--ssh-config`, when given.
+    pub ssh_config: Option<PathBuf>,
     pub overrides: Overrides,
     pub output: OutputFormat,
     pub yes: bool,
@@ -234,6 +240,7 @@ impl Cli {
             known_hosts,
             known_hosts_given,
             host_key_checking: common.host_key_checking,
+            ssh_config: common.ssh_config,
             overrides,
             output: common.output,
             yes: common.yes,

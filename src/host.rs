@@ -14,6 +14,7 @@ use crate::filter::FilterSet;
 use crate::inventory::InventoryHost;
 use crate::inventory::home::expand_tilde;
 use crate::inventory::ssh_args::{SshArgs, SshOption, StrictHostKeyChecking};
+use crate::inventory::ssh_config::{HostConfig, SshConfig};
 use crate::plan::{AllScope, PlanError, PruneKind, PrunePlan};
 
 /// The socket path Docker uses by default.
@@ -86,6 +87,8 @@ pub struct Defaults {
     /// `host_key_checking = False`, which Ansible passes as `-o StrictHostKeyChecking=no`.
     pub host_key_checking_off: bool,
     pub local_user: String,
+    /// `~/.ssh/config` and `/etc/ssh/ssh_config`, or `--ssh-config`.
+    pub ssh_config: SshConfig,
 }
 
 /// A plan problem on one host, with the host's place in the inventory.
@@ -109,6 +112,7 @@ const SSH_CONNECTIONS: [&str; 5] = [
 /// The ssh options of one host, first value wins per option as with ssh itself.
 #[derive(Debug, Default)]
 struct EffectiveSsh {
+    host_name: Option<String>,
     port: Option<u16>,
     user: Option<String>,
     identity: Option<PathBuf>,
@@ -122,32 +126,46 @@ impl EffectiveSsh {
     /// Reads one argument set, named `setting` in messages.
     fn read(&mut self, setting: &str, args: &SshArgs) {
         for option in &args.options {
-            match option {
-                SshOption::Port(port) => {
-                    self.port.get_or_insert(*port);
-                }
-                SshOption::User(user) => {
-                    self.user.get_or_insert_with(|| user.clone());
-                }
-                SshOption::IdentityFile(path) => {
-                    self.identity.get_or_insert_with(|| path.clone());
-                }
-                SshOption::StrictHostKeyChecking(mode) => {
-                    self.host_key_checking.get_or_insert(*mode);
-                }
-                SshOption::UserKnownHostsFile(files) => {
-                    self.known_hosts.get_or_insert_with(|| files.clone());
-                }
-                SshOption::ConnectTimeout(seconds) => {
-                    self.connect_timeout.get_or_insert(*seconds);
-                }
-                SshOption::Ignored(_) => {}
-                SshOption::Unsupported(option) => {
-                    self.refused.get_or_insert_with(|| Refusal::SshOption {
-                        setting: setting.to_string(),
-                        option: option.clone(),
-                    });
-                }
+            self.read_option(setting, option);
+        }
+    }
+
+    /// Reads what the ssh configuration says, each option named by its `file:line`.
+    fn read_config(&mut self, config: &HostConfig) {
+        for (place, option) in &config.options {
+            self.read_option(&format!("ssh config {place}"), option);
+        }
+    }
+
+    fn read_option(&mut self, setting: &str, option: &SshOption) {
+        match option {
+            SshOption::HostName(name) => {
+                self.host_name.get_or_insert_with(|| name.clone());
+            }
+            SshOption::Port(port) => {
+                self.port.get_or_insert(*port);
+            }
+            SshOption::User(user) => {
+                self.user.get_or_insert_with(|| user.clone());
+            }
+            SshOption::IdentityFile(path) => {
+                self.identity.get_or_insert_with(|| path.clone());
+            }
+            SshOption::StrictHostKeyChecking(mode) => {
+                self.host_key_checking.get_or_insert(*mode);
+            }
+            SshOption::UserKnownHostsFile(files) => {
+                self.known_hosts.get_or_insert_with(|| files.clone());
+            }
+            SshOption::ConnectTimeout(seconds) => {
+                self.connect_timeout.get_or_insert(*seconds);
+            }
+            SshOption::Ignored(_) => {}
+            SshOption::Unsupported(option) => {
+                self.refused.get_or_insert_with(|| Refusal::SshOption {
+                    setting: setting.to_string(),
+                    option: option.clone(),
+                });
             }
         }
     }
@@ -194,6 +212,18 @@ impl Host {
         if let Some(args) = &vars.ssh_extra_args {
             ssh.read("ansible_ssh_extra_args", args);
         }
+        // Then ssh's own configuration, looked up by the destination Ansible passes to ssh.
+        let destination = vars
+            .address
+            .effective()
+            .cloned()
+            .unwrap_or_else(|| inventory_host.name.clone());
+        let login = overrides.user.as_deref().or(ssh.user.as_deref());
+        ssh.read_config(&defaults.ssh_config.host_config(
+            &destination,
+            login,
+            &defaults.local_user,
+        ));
         let known_hosts = match ssh.known_hosts.as_deref() {
             Some([one]) => Some(expand_tilde(one)),
             Some(several) => {
@@ -221,11 +251,7 @@ impl Host {
         Ok(Host {
             name: inventory_host.name.clone(),
             groups: inventory_host.groups.clone(),
-            address: vars
-                .address
-                .effective()
-                .cloned()
-                .unwrap_or_else(|| inventory_host.name.clone()),
+            address: ssh.host_name.unwrap_or(destination),
             port: ssh.port.unwrap_or(22),
             user: overrides
                 .user

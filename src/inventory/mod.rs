@@ -14,6 +14,7 @@ mod ini;
 mod limit;
 mod sources;
 pub mod ssh_args;
+pub mod ssh_config;
 mod var_files;
 mod vars;
 mod yaml;

@@ -23,6 +23,8 @@ pub enum StrictHostKeyChecking {
 /// One option, in the order written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SshOption {
+    /// `HostName`: the address actually contacted.
+    HostName(String),
     Port(u16),
     User(String),
     IdentityFile(PathBuf),
@@ -58,8 +60,11 @@ pub enum SshArgsError {
     NotAnOption { argument: String },
 }
 
-/// `-o` keywords that do not change the destination, the login or host-key trust.
-const IGNORED_KEYWORDS: [&str; 9] = [
+/// `-o` keywords (and ssh_config directives) that do not change the destination, the login or
+/// host-key trust: connection sharing, keep-alives, logging, what a shell session would send or
+/// forward (fleetprune opens no shell and forwards nothing), and `HashKnownHosts` (fleetprune
+/// appends accepted keys unhashed).
+const IGNORED_KEYWORDS: &[&str] = &[
     "controlmaster",
     "controlpersist",
     "controlpath",
@@ -69,6 +74,22 @@ const IGNORED_KEYWORDS: [&str; 9] = [
     "tcpkeepalive",
     "loglevel",
     "connectionattempts",
+    "sendenv",
+    "setenv",
+    "hashknownhosts",
+    "forwardagent",
+    "forwardx11",
+    "forwardx11trusted",
+    "requesttty",
+    "escapechar",
+    "visualhostkey",
+    "checkhostip",
+    "updatehostkeys",
+    "batchmode",
+    "addkeystoagent",
+    "identitiesonly",
+    "gssapiauthentication",
+    "gssapidelegatecredentials",
 ];
 
 /// Authentication settings that only restate what fleetprune always does: keys, no passwords.
@@ -132,8 +153,9 @@ fn flag_option(flag: char, value: &str) -> Result<SshOption, SshArgsError> {
     })
 }
 
-/// `-o Keyword=value` or `-o "Keyword value"`; keywords are case-insensitive.
-fn keyword_option(text: &str) -> Result<SshOption, SshArgsError> {
+/// `-o Keyword=value` or `-o "Keyword value"` (the ssh_config forms too); keywords are
+/// case-insensitive.
+pub(crate) fn keyword_option(text: &str) -> Result<SshOption, SshArgsError> {
     let text = text.trim();
     let split = text
         .find(|c: char| c == '=' || c.is_whitespace())
@@ -156,6 +178,7 @@ fn keyword_option(text: &str) -> Result<SshOption, SshArgsError> {
         expected,
     };
     Ok(match lower.as_str() {
+        "hostname" => SshOption::HostName(value.to_string()),
         "port" => SshOption::Port(parse_port(keyword, value)?),
         "user" => SshOption::User(value.to_string()),
         "identityfile" => SshOption::IdentityFile(PathBuf::from(value)),

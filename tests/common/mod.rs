@@ -190,6 +190,14 @@ impl Lab {
         fleetprune(&all)
     }
 
+    /// Runs fleetprune with this lab's known_hosts and `args` (which name the inventory).
+    pub fn fleetprune_raw(&self, args: &[&str]) -> Output {
+        let known_hosts = self.known_hosts();
+        let mut all = vec!["--known-hosts", known_hosts.to_str().expect("utf-8 path")];
+        all.extend_from_slice(args);
+        fleetprune(&all)
+    }
+
     /// Runs the host's own engine's docker client on its socket (not through SSH).
     pub fn docker(&self, host: &str, args: &[&str]) -> String {
         self.docker_env(host, &[], args)
