@@ -96,10 +96,14 @@ pub enum SshConfigError {
 }
 
 impl SshConfig {
-    /// Reads `files` in order; a default file that does not exist is skipped, as ssh does.
+    /// Reads `files` in order; a default file that does not exist is skipped, as ssh does, and
+    /// `/dev/null` or `none` (ssh's way of saying "no configuration") reads nothing.
     pub fn load(files: &[PathBuf], home: Option<&Path>) -> Result<SshConfig, SshConfigError> {
         let mut config = SshConfig::default();
         for file in files {
+            if file.as_os_str() == "none" || file == Path::new("/dev/null") {
+                continue;
+            }
             if file.exists() {
                 // Relative `Include`s: under ~/.ssh for the user's file, /etc/ssh otherwise.
                 let base = match home {
