@@ -358,6 +358,13 @@ fn exit_for<T>(outcomes: &[HostOutcome<T>], cancel: &CancellationToken) -> Exit 
 fn load_ssh_config(settings: &Settings) -> Result<SshConfig, SshConfigError> {
     let home = crate::inventory::home::home_dir();
     let files = match &settings.ssh_config {
+        // Given explicitly, it must exist (ssh: "Can't open user config file").
+        Some(file) if file.as_os_str() != "none" && !file.exists() => {
+            return Err(SshConfigError::Read {
+                path: file.display().to_string(),
+                source: io::ErrorKind::NotFound.into(),
+            });
+        }
         Some(file) => vec![file.clone()],
         None => home
             .iter()
