@@ -14,12 +14,13 @@ use crate::df::DiskUsageJob;
 use crate::executor::{FleetOptions, HostJob, ReachOnly, run_fleet};
 use crate::host::{self, Host, HostPlanError};
 use crate::inventory::{Inventory, InventoryError};
+use crate::outcome::FleetRun;
 use crate::outcome::HostOutcome;
 use crate::progress::Progress;
 use crate::prompt;
 use crate::prune::PruneJob;
 use crate::report::{json, table};
-use crate::transport::identity::{IdentityError, IdentityStore};
+use crate::transport::identity::IdentityStore;
 use crate::transport::known_hosts::{KnownHosts, KnownHostsError};
 use crate::transport::ssh::{HostKeyChecking, SshSettings};
 
@@ -32,8 +33,10 @@ pub enum Exit {
     PartialFailure = 1,
     /// Invalid input; nothing was contacted.
     Usage = 2,
-    /// Interrupted (Ctrl-C).
+    /// Interrupted by Ctrl-C (SIGINT).
     Interrupted = 130,
+    /// Stopped by SIGTERM (128 + 15, as shells report it).
+    Terminated = 143,
 }
 
 impl From<Exit> for ExitCode {
@@ -63,8 +66,6 @@ pub enum AppError {
     NotConfirmed,
     #[error("interrupted: nothing was pruned")]
     Interrupted,
-    #[error(transparent)]
-    Identity(#[from] IdentityError),
     #[error(transparent)]
     KnownHosts(#[from] KnownHostsError),
     #[error("cannot write the report: {0}")]
@@ -124,39 +125,39 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             let options = fleet_options(&settings, &hosts)?;
             confirm(&settings, &hosts, &cancel).await?;
             let verbose = settings.verbose > 0;
-            let outcomes = fleet(hosts, PruneJob, options, &cancel).await;
+            let run = fleet(hosts, PruneJob, options, &cancel).await;
             write(
                 &settings,
                 &mut stdout,
-                outcomes.as_slice(),
+                &run,
                 |out, o| table::write_prune(out, o, verbose),
                 json::write_prune,
             )?;
-            Ok(exit_for(&outcomes, &cancel))
+            Ok(exit_for(&run, &cancel))
         }
         Action::Df => {
             let options = fleet_options(&settings, &hosts)?;
-            let outcomes = fleet(hosts, DiskUsageJob, options, &cancel).await;
+            let run = fleet(hosts, DiskUsageJob, options, &cancel).await;
             write(
                 &settings,
                 &mut stdout,
-                outcomes.as_slice(),
+                &run,
                 table::write_df,
                 json::write_df,
             )?;
-            Ok(exit_for(&outcomes, &cancel))
+            Ok(exit_for(&run, &cancel))
         }
         Action::Ping => {
             let options = fleet_options(&settings, &hosts)?;
-            let outcomes = fleet(hosts, ReachOnly, options, &cancel).await;
+            let run = fleet(hosts, ReachOnly, options, &cancel).await;
             write(
                 &settings,
                 &mut stdout,
-                outcomes.as_slice(),
+                &run,
                 table::write_ping,
                 json::write_ping,
             )?;
-            Ok(exit_for(&outcomes, &cancel))
+            Ok(exit_for(&run, &cancel))
         }
     }
 }
@@ -175,12 +176,13 @@ fn write<T: ?Sized>(
     }
 }
 
-/// Loads keys and known_hosts once for the whole fleet.
+/// Loads keys and known_hosts once for the whole fleet; a key file that cannot be used fails
+/// only the hosts it is named for.
 fn fleet_options(settings: &Settings, hosts: &[Host]) -> Result<FleetOptions, AppError> {
     let mut explicit: Vec<_> = hosts.iter().filter_map(|h| h.identity.clone()).collect();
     explicit.sort();
     explicit.dedup();
-    let identities = IdentityStore::load(&explicit, crate::cli::home_dir().as_deref())?;
+    let identities = IdentityStore::load(&explicit, crate::cli::home_dir().as_deref());
     let known_hosts = KnownHosts::load(&settings.known_hosts)?;
     if settings.host_key_checking == HostKeyChecking::Off {
         tracing::warn!(
@@ -199,6 +201,10 @@ fn fleet_options(settings: &Settings, hosts: &[Host]) -> Result<FleetOptions, Ap
                 .map(Into::into),
             connect_timeout: settings.connect_timeout,
         },
+        retries: settings.retries,
+        serial: settings.serial,
+        max_fail_percentage: settings.max_fail_percentage,
+        grace: settings.grace,
     })
 }
 
@@ -236,7 +242,7 @@ async fn fleet<J: HostJob>(
     job: J,
     options: FleetOptions,
     cancel: &CancellationToken,
-) -> Vec<HostOutcome<J::Output>> {
+) -> FleetRun<J::Output> {
     let progress = Progress::new(hosts.len());
     run_fleet(
         hosts,
@@ -248,10 +254,10 @@ async fn fleet<J: HostJob>(
     .await
 }
 
-fn exit_for<T>(outcomes: &[HostOutcome<T>], cancel: &CancellationToken) -> Exit {
+fn exit_for<T>(run: &FleetRun<T>, cancel: &CancellationToken) -> Exit {
     if cancel.is_cancelled() {
         Exit::Interrupted
-    } else if outcomes.iter().all(HostOutcome::succeeded) {
+    } else if run.outcomes.iter().all(HostOutcome::succeeded) {
         Exit::Success
     } else {
         Exit::PartialFailure

@@ -174,11 +174,12 @@ fn unreachable_host_fails_with_exit_code_1_and_a_row() {
     ]);
     assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
     let table = stdout(&run);
-    assert!(table.contains("\ndown-1   FAILED "), "{table}");
+    assert!(table.contains("\ndown-1   FAILED (refused) "), "{table}");
     assert!(table.contains("\nTOTAL    0/1 ok "), "{table}");
+    // The cause is said once, with the stable class.
     assert!(
         table.contains(&format!(
-            "  down-1 (127.0.0.1:{closed_port}): failed at connect: cannot connect to 127.0.0.1:{closed_port}: Connection refused"
+            "  down-1 (127.0.0.1:{closed_port}): [connect_refused] failed at connect: cannot connect to 127.0.0.1:{closed_port}: Connection refused (os error 111)\n"
         )),
         "{table}"
     );
@@ -234,21 +235,22 @@ fn silent_host_times_out_at_its_stage() {
     assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
     let report = json(&run);
     assert_eq!(report["hosts"][0]["error"]["stage"], "connect");
+    assert_eq!(report["hosts"][0]["error"]["class"], "connect_timeout");
     let message = report["hosts"][0]["error"]["message"].as_str().unwrap();
     assert_eq!(
         message,
-        format!("cannot connect to 127.0.0.1:{port}: no SSH session within 1s")
+        format!("no SSH session with 127.0.0.1:{port} within 1s")
     );
 }
 
 #[test]
-fn interrupt_prints_the_partial_report_and_exits_130() {
-    for signal in ["-INT", "-TERM"] {
-        interrupted_run_reports_partially(signal);
+fn interrupt_prints_the_partial_report_and_exits_130_or_143_for_sigterm() {
+    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
+        interrupted_run_reports_partially(signal, code);
     }
 }
 
-fn interrupted_run_reports_partially(signal: &str) {
+fn interrupted_run_reports_partially(signal: &str, code: i32) {
     let dir = tempfile::tempdir().unwrap();
     let (port, _server) = black_hole();
     let (inventory, known_hosts) = silent_host_inventory(dir.path(), port);
@@ -269,12 +271,18 @@ fn interrupted_run_reports_partially(signal: &str) {
         .unwrap();
     assert!(kill.success());
     let run = child.wait_with_output().unwrap();
-    assert_eq!(run.status.code(), Some(130), "{signal}: {}", stderr(&run));
+    assert_eq!(run.status.code(), Some(code), "{signal}: {}", stderr(&run));
     let table = stdout(&run);
-    assert!(table.contains("\nsilent-1   FAILED "), "{table}");
-    assert!(table.contains("failed at connect: interrupted"), "{table}");
     assert!(
-        stderr(&run).contains("interrupted; finishing the report"),
+        table.contains("\nsilent-1   FAILED (interrupted) "),
+        "{table}"
+    );
+    assert!(
+        table.contains("[interrupted] failed at connect: interrupted"),
+        "{table}"
+    );
+    assert!(
+        stderr(&run).contains("interrupted; letting calls in flight finish"),
         "{}",
         stderr(&run)
     );

@@ -85,10 +85,11 @@ impl Inventory {
     /// Reads and validates an inventory file.
     pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
-            path: shown.clone(),
-            source,
-        })?;
+        let text = crate::input_file::read_to_string(path, crate::input_file::INVENTORY_LIMIT)
+            .map_err(|source| InventoryError::Read {
+                path: shown.clone(),
+                source,
+            })?;
         Inventory::from_text(path, &text)
     }
 
