@@ -526,27 +526,22 @@ fn authentication_by_agent_by_encrypted_key_and_refused_keys() {
     std::fs::write(&authorized, keys).unwrap();
     let identity = encrypted.to_str().unwrap();
 
+    // A locked key fails the hosts it is named for (key_unusable), not the run.
+    let key_unusable = |run: &std::process::Output, says: &str| {
+        assert_eq!(run.status.code(), Some(1), "{}", stderr(run));
+        let report = json(run);
+        let error = &report["hosts"][0]["error"];
+        assert_eq!(error["class"], "key_unusable", "{error}");
+        assert_eq!(error["stage"], "auth", "{error}");
+        assert!(error["message"].as_str().unwrap().contains(says), "{error}");
+    };
     let run = ping(&["--identity", identity], &[]);
-    assert_eq!(
-        run.status.code(),
-        Some(2),
-        "no passphrase and no terminal is an input error"
-    );
-    assert!(
-        stderr(&run).contains("is encrypted: set FLEETPRUNE_KEY_PASSPHRASE"),
-        "{}",
-        stderr(&run)
-    );
+    key_unusable(&run, "is encrypted: set FLEETPRUNE_KEY_PASSPHRASE");
     let run = ping(
         &["--identity", identity],
         &[("FLEETPRUNE_KEY_PASSPHRASE", "wrong")],
     );
-    assert_eq!(run.status.code(), Some(2));
-    assert!(
-        stderr(&run).contains("wrong passphrase"),
-        "{}",
-        stderr(&run)
-    );
+    key_unusable(&run, "wrong passphrase");
     let run = ping(
         &["--identity", identity],
         &[("FLEETPRUNE_KEY_PASSPHRASE", "s3cret")],
