@@ -287,3 +287,55 @@ fn interrupted_run_reports_partially(signal: &str, code: i32) {
         stderr(&run)
     );
 }
+
+#[test]
+fn inventory_with_33_plus_comment_lines_after_an_empty_value_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("all:\n  hosts:\n    a:\n");
+    for i in 0..40 {
+        text.push_str(&format!("# comment {i}\n"));
+    }
+    text.push_str("    b:\n");
+    let inventory = write_file(dir.path(), "comments.yaml", &text);
+    let run = fleetprune(&["inventory", "-i", inventory.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(stdout(&run).contains("\nb "), "{}", stdout(&run));
+}
+
+#[test]
+fn device_and_fifo_inputs_are_refused_without_reading_or_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.yaml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for path in ["/dev/zero", fifo.to_str().unwrap()] {
+        let run = fleetprune(&["inventory", "-i", path]);
+        assert_eq!(run.status.code(), Some(2));
+        assert_eq!(
+            stderr(&run),
+            format!("fleetprune: {path}: cannot read inventory: not a regular file\n")
+        );
+    }
+    let inventory = write_file(
+        dir.path(),
+        "one.yaml",
+        "all:\n  hosts:\n    one:\n      ansible_port: 1\n",
+    );
+    let run = fleetprune(&[
+        "ping",
+        "-i",
+        inventory.to_str().unwrap(),
+        "--known-hosts",
+        "/dev/zero",
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        stderr(&run),
+        "fleetprune: cannot read known_hosts file /dev/zero: not a regular file\n"
+    );
+}
