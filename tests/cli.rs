@@ -339,3 +339,153 @@ fn device_and_fifo_inputs_are_refused_without_reading_or_blocking() {
         "fleetprune: cannot read known_hosts file /dev/zero: not a regular file\n"
     );
 }
+
+/// A port on 127.0.0.1 where nothing listens.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs `ping --output json` on an inventory of hosts that all refuse connections.
+fn ping_refusing_hosts(names: &[&str], host_vars: &str, args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let port = closed_port();
+    let mut text = String::from("all:\n  hosts:\n");
+    for name in names {
+        text.push_str(&format!(
+            "    {name}:\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n{host_vars}"
+        ));
+    }
+    let inventory = write_file(dir.path(), "refusing.yaml", &text);
+    let known_hosts = write_file(dir.path(), "known_hosts", "");
+    let mut all = vec![
+        "ping",
+        "--output",
+        "json",
+        "-i",
+        inventory.to_str().unwrap(),
+        "--known-hosts",
+        known_hosts.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    fleetprune(&all)
+}
+
+fn classes(report: &serde_json::Value) -> Vec<String> {
+    report["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["error"]["class"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn a_failed_canary_batch_leaves_later_batches_cancelled() {
+    let run = ping_refusing_hosts(&["h1", "h2", "h3", "h4"], "", &["--serial", "1"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let report = json(&run);
+    assert_eq!(
+        classes(&report),
+        ["connect_refused", "cancelled", "cancelled", "cancelled"]
+    );
+    let h2 = &report["hosts"][1];
+    assert_eq!(h2["error"]["stage"], "queued");
+    assert_eq!(h2["attempts"], 0);
+    assert_eq!(
+        h2["error"]["message"],
+        "not started: the first batch (the canary) had 1 failed host(s); later batches were not started"
+    );
+    assert_eq!(report["safety"]["serial"], "1");
+    assert_eq!(report["safety"]["batches"], serde_json::json!([1]));
+    assert_eq!(report["totals"]["cancelled"], 3);
+}
+
+#[test]
+fn max_fail_percentage_stops_starting_hosts_once_exceeded() {
+    let run = ping_refusing_hosts(
+        &["h1", "h2", "h3", "h4"],
+        "",
+        &["--forks", "1", "--max-fail-percentage", "25"],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let report = json(&run);
+    // 1 of 4 is not more than 25%; 2 of 4 is.
+    assert_eq!(
+        classes(&report),
+        [
+            "connect_refused",
+            "connect_refused",
+            "cancelled",
+            "cancelled"
+        ]
+    );
+    assert_eq!(
+        report["safety"]["stopped"],
+        "--max-fail-percentage 25 exceeded: 2 of 4 hosts failed"
+    );
+}
+
+#[test]
+fn transient_connect_failures_are_retried_and_the_attempts_reported() {
+    let started = std::time::Instant::now();
+    let run = ping_refusing_hosts(&["h1"], "", &["--retries", "2"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let report = json(&run);
+    let host = &report["hosts"][0];
+    assert_eq!(host["attempts"], 3);
+    assert_eq!(host["error"]["class"], "connect_refused");
+    assert!(
+        host["error"]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(after 3 attempts)"),
+        "{host}"
+    );
+    assert_eq!(report["safety"]["retries"], 2);
+    // Pauses of 1 s and 2 s, each scaled by a jitter factor of at least 0.5.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1500));
+}
+
+#[test]
+fn an_unusable_key_file_fails_its_hosts_not_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = write_file(dir.path(), "garbage_key", "not a key\n");
+    let missing = dir.path().join("missing_key");
+    let vars_for =
+        |key: &std::path::Path| format!("      ansible_ssh_private_key_file: {}\n", key.display());
+    let port = closed_port();
+    let text = format!(
+        "all:\n  hosts:\n    garbage:\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n{}    missing:\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n{}    fine:\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n",
+        vars_for(&garbage),
+        vars_for(&missing)
+    );
+    let inventory = write_file(dir.path(), "keys.yaml", &text);
+    let known_hosts = write_file(dir.path(), "known_hosts", "");
+    let run = fleetprune(&[
+        "ping",
+        "--output",
+        "json",
+        "-i",
+        inventory.to_str().unwrap(),
+        "--known-hosts",
+        known_hosts.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let report = json(&run);
+    assert_eq!(
+        classes(&report),
+        ["key_unusable", "key_unusable", "connect_refused"]
+    );
+    assert_eq!(
+        report["hosts"][1]["error"]["message"],
+        format!(
+            "identity file {}: No such file or directory (os error 2)",
+            missing.display()
+        )
+    );
+    assert_eq!(report["hosts"][0]["error"]["stage"], "auth");
+}

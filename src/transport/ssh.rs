@@ -302,6 +302,8 @@ pub async fn connect(target: &SshTarget, settings: &SshSettings) -> Result<SshSe
 }
 
 async fn establish(target: &SshTarget, settings: &SshSettings) -> Result<SshSession, SshError> {
+    // A key file named for this host that cannot be used fails it before it is contacted.
+    settings.identities.keys_for(target.identity.as_deref())?;
     // Resolved first, so that a name that does not resolve is told apart from a refused port.
     let addresses: Vec<std::net::SocketAddr> =
         tokio::net::lookup_host((target.address.as_str(), target.port))
