@@ -334,3 +334,153 @@ fn soak_random_faults_keep_every_report_true() {
     );
     assert!(mismatches.is_empty(), "{mismatches:#?}");
 }
+
+#[test]
+fn socket_problems_are_told_apart() {
+    let fl = FaultLab::start("sockets");
+    let port = fl.lab.port("host01");
+    let forbidden = FaultProxy::start(&fl.lab.dir.join("hosts/host01/run/docker.sock"));
+    forbidden.forbid_others();
+    // A socket file nobody listens on any more.
+    let stale = forbidden.socket.with_file_name("stale.sock");
+    drop(std::os::unix::net::UnixListener::bind(&stale).expect("bind stale socket"));
+    std::fs::set_permissions(&stale, std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .expect("chmod stale socket");
+    let missing = forbidden.socket.with_file_name("missing.sock");
+    let text = std::fs::read_to_string(fl.lab.inventory()).unwrap();
+    let mut hosts = String::new();
+    for (name, socket) in [
+        ("missing", &missing),
+        ("forbidden", &forbidden.socket),
+        ("stale", &stale),
+    ] {
+        hosts.push_str(&format!(
+            "        {name}:\n          ansible_host: 127.0.0.1\n          ansible_port: {port}\n          fleetprune: {{ docker_socket: {} }}\n",
+            socket.display()
+        ));
+    }
+    let text = text.replace(
+        "    lab:\n      hosts:\n",
+        &format!("    lab:\n      hosts:\n{hosts}"),
+    );
+    let inventory = write_file(&fl.lab.dir, "sockets.yaml", &text);
+    let known_hosts = fl.lab.known_hosts();
+    let run = common::fleetprune(&[
+        "ping",
+        "-i",
+        inventory.to_str().unwrap(),
+        "--known-hosts",
+        known_hosts.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let report = json(&run);
+    for (host, expected) in [
+        ("missing", "socket_missing"),
+        ("forbidden", "permission_denied"),
+        ("stale", "engine_unavailable"),
+    ] {
+        assert_eq!(
+            class(&report, host),
+            expected,
+            "{host}: {}",
+            json_host(&report, host)
+        );
+        assert_eq!(json_host(&report, host)["error"]["stage"], "tunnel");
+    }
+    assert_eq!(json_host(&report, "host01")["status"], "ok");
+    assert_eq!(json_host(&report, "host02")["status"], "ok");
+}
+
+/// Starts a prune in the background; `signal` is sent after `after`.
+fn prune_interrupted(fl: &FaultLab, args: &[&str], signal: &str, after_ms: u64) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_fleetprune"))
+        .arg("-i")
+        .arg(&fl.inventory)
+        .arg("--known-hosts")
+        .arg(fl.lab.known_hosts())
+        .args(["prune", "--yes", "--output", "json"])
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run fleetprune");
+    std::thread::sleep(std::time::Duration::from_millis(after_ms));
+    let kill = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    child.wait_with_output().expect("wait fleetprune")
+}
+
+#[test]
+fn interrupted_prunes_finish_their_call_in_flight_or_say_the_outcome_is_unknown() {
+    let fl = FaultLab::start("grace");
+    let kinds = ["--containers", "--images", "--build-cache"];
+
+    // Ctrl-C while the images prune is slow: within the grace period it finishes; build cache,
+    // not yet sent, is never started.
+    fl.proxy.set(Fault::Delay {
+        path: "/images/prune",
+        millis: 2500,
+    });
+    let run = prune_interrupted(
+        &fl,
+        &[&kinds[..], &["--grace", "20"]].concat(),
+        "-INT",
+        1500,
+    );
+    fl.proxy.set(Fault::None);
+    assert_eq!(run.status.code(), Some(130), "{}", stderr(&run));
+    let report = json(&run);
+    let host01 = json_host(&report, "host01");
+    assert_eq!(class(&report, "host01"), "interrupted", "{host01}");
+    assert_eq!(
+        host01["completed"],
+        serde_json::json!(["containers", "images"])
+    );
+    assert_eq!(host01["in_flight"], serde_json::json!([]));
+    assert_eq!(host01["not_started"], serde_json::json!(["build_cache"]));
+    assert_eq!(fl.lab.dangling_count("host01"), 0);
+    assert_eq!(json_host(&report, "host02")["status"], "ok");
+
+    // SIGTERM with a short grace period: the slow call is cut, and the report says so.
+    fl.add_dangling_image("host01", 1);
+    fl.add_dangling_image("host01", 2);
+    fl.proxy.set(Fault::Delay {
+        path: "/images/prune",
+        millis: 8000,
+    });
+    let run = prune_interrupted(
+        &fl,
+        &[&kinds[..], &["--grace", "1"]].concat(),
+        "-TERM",
+        1500,
+    );
+    fl.proxy.set(Fault::None);
+    assert_eq!(run.status.code(), Some(143), "{}", stderr(&run));
+    let report = json(&run);
+    let host01 = json_host(&report, "host01");
+    assert_eq!(class(&report, "host01"), "outcome_unknown", "{host01}");
+    assert!(
+        message(&report, "host01").contains("grace period"),
+        "{host01}"
+    );
+    assert_eq!(host01["in_flight"], serde_json::json!(["images"]));
+
+    // The per-host timeout cutting a prune in flight is no different.
+    let report = fl.run_with(
+        Fault::Delay {
+            path: "/images/prune",
+            millis: 8000,
+        },
+        &["prune", "--images", "--yes", "--timeout", "3"],
+        1,
+    );
+    assert_eq!(class(&report, "host01"), "outcome_unknown");
+    assert!(message(&report, "host01").contains("timed out after 3s"));
+}

@@ -41,6 +41,8 @@ pub enum Fault {
     CutAfterForward { path: &'static str },
     /// 409 "a prune operation is already running".
     Conflict { path: &'static str },
+    /// The request reaches the daemon only after `millis` (a slow prune).
+    Delay { path: &'static str, millis: u64 },
 }
 
 /// The text the hostile daemon puts in its engine version and error messages.
@@ -92,6 +94,13 @@ impl FaultProxy {
             _runtime: runtime,
             _dir: dir,
         }
+    }
+
+    /// Only the owner (root) may connect, as with a docker socket the login user is not
+    /// allowed to use.
+    pub fn forbid_others(&self) {
+        std::fs::set_permissions(&self.socket, std::fs::Permissions::from_mode(0o600))
+            .expect("chmod proxy socket");
     }
 
     pub fn set(&self, fault: Fault) {
@@ -175,6 +184,15 @@ async fn answer(
             // Cut while the daemon is still working, or right after it answered.
             let _ = tokio::time::timeout(Duration::from_millis(300), done_rx).await;
             Err(std::io::Error::other("connection cut by the fault proxy"))
+        }
+        Fault::Delay { path, millis } if hits(path) => {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            let response = forward(request, &upstream).await?;
+            let (parts, body) = response.into_parts();
+            Ok(Response::from_parts(
+                parts,
+                body.map_err(std::io::Error::other).boxed(),
+            ))
         }
         _ => {
             let response = forward(request, &upstream).await?;
