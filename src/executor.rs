@@ -157,23 +157,30 @@ pub async fn run_fleet<J: HostJob>(
     };
     let failed = AtomicUsize::new(0);
     let mut outcomes: Vec<Option<HostOutcome<J::Output>>> = (0..total).map(|_| None).collect();
+    let stop_reason = || {
+        if cancel.is_cancelled() {
+            return Some("interrupted (Ctrl-C or SIGTERM)".to_string());
+        }
+        let failed = failed.load(Ordering::SeqCst);
+        options
+            .max_fail_percentage
+            .filter(|p| failed.saturating_mul(100) > usize::from(*p).saturating_mul(total))
+            .map(|p| {
+                format!("--max-fail-percentage {p} exceeded: {failed} of {total} hosts failed")
+            })
+    };
     let mut pending = hosts.into_iter().enumerate().peekable();
     while pending.peek().is_some() {
+        if let Some(reason) = stop_reason() {
+            for (index, host) in pending.by_ref() {
+                outcomes[index] = Some(cancelled(&host, &reason));
+            }
+            safety.stopped.get_or_insert(reason);
+            break;
+        }
         let batch: Vec<(usize, Host)> = pending.by_ref().take(batch_size).collect();
         safety.batches.push(batch.len());
         let first_batch = safety.batches.len() == 1;
-        let stop_reason = || {
-            if cancel.is_cancelled() {
-                return Some("interrupted (Ctrl-C or SIGTERM)".to_string());
-            }
-            let failed = failed.load(Ordering::SeqCst);
-            options
-                .max_fail_percentage
-                .filter(|p| failed.saturating_mul(100) > usize::from(*p).saturating_mul(total))
-                .map(|p| {
-                    format!("--max-fail-percentage {p} exceeded: {failed} of {total} hosts failed")
-                })
-        };
         let mut finished = futures::stream::iter(batch)
             .map(|(index, host)| {
                 let reason = stop_reason();

@@ -206,7 +206,7 @@ impl<T> HostOutcome<T> {
 pub struct SafetyReport {
     /// `--serial` as given (`2`, `25%`), when batches were used.
     pub serial: Option<String>,
-    /// Batch sizes in order; the first is the canary when there is more than one.
+    /// Sizes of the batches started, in order; the first is the canary when there is more than one.
     pub batches: Vec<usize>,
     pub max_fail_percentage: Option<u8>,
     pub retries: u32,

@@ -186,8 +186,8 @@ impl Classify for SshError {
             SshError::Dns { .. } => ErrorClass::Dns,
             SshError::Connect { source, .. } => match source.kind() {
                 std::io::ErrorKind::ConnectionRefused => ErrorClass::ConnectRefused,
-                std::io::ErrorKind::TimedOut => ErrorClass::ConnectTimeout,
-                _ => ErrorClass::Protocol,
+                // Timed out, host or network unreachable: no answer from the host at all.
+                _ => ErrorClass::ConnectTimeout,
             },
             SshError::ConnectTimeout { .. } => ErrorClass::ConnectTimeout,
             SshError::NotSsh { .. } | SshError::Protocol(_) | SshError::HostCertificate { .. } => {
@@ -517,4 +517,51 @@ fn not_ssh(target: &SshTarget, first_bytes: &Mutex<Vec<u8>>) -> Option<SshError>
         address: target.endpoint(),
         first_line,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> SshTarget {
+        SshTarget {
+            address: "10.0.0.7".into(),
+            port: 22,
+            user: "ops".into(),
+            identity: None,
+        }
+    }
+
+    #[test]
+    fn http_answer_on_the_ssh_port_is_named_as_such() {
+        let seen = Mutex::new(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".to_vec());
+        let error = not_ssh(&target(), &seen).unwrap();
+        assert_eq!(error.class(), ErrorClass::Protocol);
+        assert_eq!(
+            error.to_string(),
+            "10.0.0.7:22 does not speak SSH: it answered \"HTTP/1.1 400 Bad Request\" (an HTTP server, not sshd: is the port a Docker or web port?)"
+        );
+    }
+
+    #[test]
+    fn a_real_ssh_banner_or_silence_is_not_blamed_on_the_peer() {
+        assert!(not_ssh(&target(), &Mutex::new(b"SSH-2.0-OpenSSH_9.2\r\n".to_vec())).is_none());
+        assert!(not_ssh(&target(), &Mutex::new(Vec::new())).is_none());
+    }
+
+    #[test]
+    fn refused_connections_are_retried_but_host_key_problems_are_not() {
+        let refused = SshError::Connect {
+            address: "h:22".into(),
+            source: std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+        };
+        assert!(refused.is_transient());
+        let unknown = SshError::HostKeyUnknown {
+            name: "h".into(),
+            fingerprint: "SHA256:x".into(),
+            path: "kh".into(),
+        };
+        assert!(!unknown.is_transient());
+        assert_eq!(unknown.stage(), Stage::HostKey);
+    }
 }
