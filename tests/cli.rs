@@ -489,3 +489,33 @@ fn an_unusable_key_file_fails_its_hosts_not_the_run() {
     );
     assert_eq!(report["hosts"][0]["error"]["stage"], "auth");
 }
+
+#[test]
+fn a_name_that_does_not_resolve_is_a_dns_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = write_file(
+        dir.path(),
+        "dns.yaml",
+        "all:\n  hosts:\n    nowhere:\n      ansible_host: no-such-host.invalid\n",
+    );
+    let known_hosts = write_file(dir.path(), "known_hosts", "");
+    let run = fleetprune(&[
+        "ping",
+        "--output",
+        "json",
+        "-i",
+        inventory.to_str().unwrap(),
+        "--known-hosts",
+        known_hosts.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let error = &json(&run)["hosts"][0]["error"];
+    assert_eq!(error["class"], "dns", "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot resolve no-such-host.invalid: "),
+        "{error}"
+    );
+}

@@ -290,6 +290,7 @@ fn wrong_host_key_and_unreachable_host_fail_alone() {
     let host01 = json_host(&report, "host01");
     assert_eq!(host01["status"], "failed");
     assert_eq!(host01["error"]["stage"], "host_key");
+    assert_eq!(host01["error"]["class"], "host_key_changed");
     let message = host01["error"]["message"].as_str().unwrap();
     assert!(
         message.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"),
@@ -303,6 +304,7 @@ fn wrong_host_key_and_unreachable_host_fail_alone() {
 
     let ghost = json_host(&report, "ghost");
     assert_eq!(ghost["error"]["stage"], "connect");
+    assert_eq!(ghost["error"]["class"], "connect_refused");
     assert!(
         ghost["error"]["message"]
             .as_str()
@@ -380,6 +382,10 @@ fn host_keys_are_checked_strictly_unless_accept_new_and_df_matches_docker() {
     assert_eq!(strict.status.code(), Some(1));
     let report = json(&strict);
     assert_eq!(json_host(&report, "host01")["error"]["stage"], "host_key");
+    assert_eq!(
+        json_host(&report, "host01")["error"]["class"],
+        "host_key_unknown"
+    );
 
     let accept_new = ping("accept-new");
     assert_eq!(accept_new.status.code(), Some(0), "{}", stderr(&accept_new));
@@ -556,6 +562,7 @@ fn authentication_by_agent_by_encrypted_key_and_refused_keys() {
     let report = json(&run);
     let error = &report["hosts"][0]["error"];
     assert_eq!(error["stage"], "auth");
+    assert_eq!(error["class"], "auth_failed");
     assert!(
         error["message"]
             .as_str()

@@ -483,4 +483,17 @@ fn interrupted_prunes_finish_their_call_in_flight_or_say_the_outcome_is_unknown(
     );
     assert_eq!(class(&report, "host01"), "outcome_unknown");
     assert!(message(&report, "host01").contains("timed out after 3s"));
+
+    // A timeout before anything that deletes was sent is a plain timeout, at its stage.
+    let report = fl.run_with(
+        Fault::Delay {
+            path: "/version",
+            millis: 8000,
+        },
+        &["ping", "--timeout", "3"],
+        1,
+    );
+    assert_eq!(class(&report, "host01"), "timeout");
+    assert_eq!(json_host(&report, "host01")["error"]["stage"], "engine");
+    assert_eq!(message(&report, "host01"), "timed out after 3s");
 }

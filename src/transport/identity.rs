@@ -54,7 +54,11 @@ impl IdentityStore {
                     store.keys.insert(path.clone(), Arc::new(key));
                 }
                 Err(error) => {
-                    tracing::warn!("{error}; hosts using it will fail");
+                    // Escaped: a path from the inventory must not forge log lines.
+                    tracing::warn!(
+                        "{}; hosts using it will fail",
+                        error.to_string().escape_debug()
+                    );
                     store.unusable.insert(path.clone(), error);
                 }
             }

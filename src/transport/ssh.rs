@@ -267,7 +267,8 @@ impl HostKeyVerifier {
             }
             HostKeyStatus::Changed { .. } => {
                 tracing::warn!(
-                    "host key of {name} differs from known_hosts ({fingerprint}); accepted because host key checking is off"
+                    "host key of {} differs from known_hosts ({fingerprint}); accepted because host key checking is off",
+                    name.escape_debug()
                 );
                 Ok(HostKeyCheck::Unchecked { fingerprint })
             }
@@ -279,7 +280,10 @@ impl HostKeyVerifier {
                 }),
                 HostKeyChecking::AcceptNew => {
                     known.append(&self.address, self.port, key)?;
-                    tracing::warn!("permanently added {name} ({fingerprint}) to {path}");
+                    tracing::warn!(
+                        "permanently added {} ({fingerprint}) to {path}",
+                        name.escape_debug()
+                    );
                     Ok(HostKeyCheck::Added { fingerprint })
                 }
                 HostKeyChecking::Off => Ok(HostKeyCheck::Unchecked { fingerprint }),

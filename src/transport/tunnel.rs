@@ -134,7 +134,8 @@ pub async fn open(handle: &Handle<HostKeyVerifier>, socket: &str) -> Result<Tunn
         Err(error) => error,
     };
     tracing::debug!(
-        "stream-local forwarding to {socket} refused ({streamlocal}); trying dial-stdio"
+        "stream-local forwarding to {} refused ({streamlocal}); trying dial-stdio",
+        socket.escape_debug()
     );
     let fallback_reason = format!("stream-local forwarding to {socket} failed: {streamlocal}");
     open_dial_stdio(handle, socket, fallback_reason)
