@@ -24,7 +24,7 @@ impl ApiVersion {
     pub const VOLUME_PRUNE_ALL: ApiVersion = ApiVersion::new(1, 42);
     /// The first version whose build-cache prune accepts a timestamp as `until` (Docker 24.0).
     pub const BUILD_CACHE_UNTIL_TIMESTAMP: ApiVersion = ApiVersion::new(1, 43);
-    /// The newest version this build of fleetprune speaks (bollard's models).
+    /// The newest version whose request and answer shapes fleetprune was checked against.
     pub const NEWEST_SUPPORTED: ApiVersion = ApiVersion::new(1, 53);
     /// The oldest version fleetprune will talk to (Docker 20.10).
     pub const OLDEST_SUPPORTED: ApiVersion = ApiVersion::new(1, 41);

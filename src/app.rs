@@ -20,12 +20,13 @@ use crate::inventory::ansible_cfg::{AnsibleConfig, AnsibleConfigError};
 use crate::inventory::ssh_args::StrictHostKeyChecking;
 use crate::inventory::ssh_config::{SshConfig, SshConfigError};
 use crate::inventory::{Inventory, InventoryError, UnmatchedTerm};
+use crate::outcome::FleetRun;
 use crate::outcome::HostOutcome;
 use crate::progress::Progress;
 use crate::prompt;
 use crate::prune::PruneJob;
 use crate::report::{json, table};
-use crate::transport::identity::{IdentityError, IdentityStore};
+use crate::transport::identity::IdentityStore;
 use crate::transport::known_hosts::{KnownHosts, KnownHostsError};
 use crate::transport::ssh::{HostKeyChecking, SshSettings};
 
@@ -38,8 +39,10 @@ pub enum Exit {
     PartialFailure = 1,
     /// Invalid input; nothing was contacted.
     Usage = 2,
-    /// Interrupted (Ctrl-C).
+    /// Interrupted by Ctrl-C (SIGINT).
     Interrupted = 130,
+    /// Stopped by SIGTERM (128 + 15, as shells report it).
+    Terminated = 143,
 }
 
 impl From<Exit> for ExitCode {
@@ -82,8 +85,6 @@ pub enum AppError {
     NotConfirmed,
     #[error("interrupted: nothing was pruned")]
     Interrupted,
-    #[error(transparent)]
-    Identity(#[from] IdentityError),
     #[error(transparent)]
     KnownHosts(#[from] KnownHostsError),
     #[error("cannot write the report: {0}")]
@@ -188,39 +189,39 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             let options = fleet_options(&settings, &hosts)?;
             confirm(&settings, &hosts, &cancel).await?;
             let verbose = settings.verbose > 0;
-            let outcomes = fleet(hosts, PruneJob, options, &cancel).await;
+            let run = fleet(hosts, PruneJob, options, &cancel).await;
             write(
                 &settings,
                 &mut stdout,
-                outcomes.as_slice(),
+                &run,
                 |out, o| table::write_prune(out, o, verbose),
                 json::write_prune,
             )?;
-            Ok(exit_for(&outcomes, &cancel))
+            Ok(exit_for(&run, &cancel))
         }
         Action::Df => {
             let options = fleet_options(&settings, &hosts)?;
-            let outcomes = fleet(hosts, DiskUsageJob, options, &cancel).await;
+            let run = fleet(hosts, DiskUsageJob, options, &cancel).await;
             write(
                 &settings,
                 &mut stdout,
-                outcomes.as_slice(),
+                &run,
                 table::write_df,
                 json::write_df,
             )?;
-            Ok(exit_for(&outcomes, &cancel))
+            Ok(exit_for(&run, &cancel))
         }
         Action::Ping => {
             let options = fleet_options(&settings, &hosts)?;
-            let outcomes = fleet(hosts, ReachOnly, options, &cancel).await;
+            let run = fleet(hosts, ReachOnly, options, &cancel).await;
             write(
                 &settings,
                 &mut stdout,
-                outcomes.as_slice(),
+                &run,
                 table::write_ping,
                 json::write_ping,
             )?;
-            Ok(exit_for(&outcomes, &cancel))
+            Ok(exit_for(&run, &cancel))
         }
     }
 }
@@ -249,13 +250,14 @@ fn write<T: ?Sized>(
 }
 
 /// Loads keys and known_hosts once for the whole fleet (and once per `UserKnownHostsFile` the
-/// inventory names, unless `--known-hosts` was given).
+/// inventory names, unless `--known-hosts` was given); a key file that cannot be used fails only
+/// the hosts it is named for.
 fn fleet_options(settings: &Settings, hosts: &[Host]) -> Result<FleetOptions, AppError> {
     let contacted = || hosts.iter().filter(|h| h.refused.is_none());
     let mut explicit: Vec<_> = contacted().filter_map(|h| h.identity.clone()).collect();
     explicit.sort();
     explicit.dedup();
-    let identities = IdentityStore::load(&explicit, crate::cli::home_dir().as_deref())?;
+    let identities = IdentityStore::load(&explicit, crate::cli::home_dir().as_deref());
     let known_hosts = KnownHosts::load(&settings.known_hosts)?;
     let mut host_known_hosts = HashMap::new();
     if !settings.known_hosts_given {
@@ -295,6 +297,10 @@ fn fleet_options(settings: &Settings, hosts: &[Host]) -> Result<FleetOptions, Ap
                 .map(Into::into),
             connect_timeout: settings.connect_timeout,
         },
+        retries: settings.retries,
+        serial: settings.serial,
+        max_fail_percentage: settings.max_fail_percentage,
+        grace: settings.grace,
     })
 }
 
@@ -332,7 +338,7 @@ async fn fleet<J: HostJob>(
     job: J,
     options: FleetOptions,
     cancel: &CancellationToken,
-) -> Vec<HostOutcome<J::Output>> {
+) -> FleetRun<J::Output> {
     let progress = Progress::new(hosts.len());
     run_fleet(
         hosts,
@@ -344,10 +350,10 @@ async fn fleet<J: HostJob>(
     .await
 }
 
-fn exit_for<T>(outcomes: &[HostOutcome<T>], cancel: &CancellationToken) -> Exit {
+fn exit_for<T>(run: &FleetRun<T>, cancel: &CancellationToken) -> Exit {
     if cancel.is_cancelled() {
         Exit::Interrupted
-    } else if outcomes.iter().all(HostOutcome::succeeded) {
+    } else if run.outcomes.iter().all(HostOutcome::succeeded) {
         Exit::Success
     } else {
         Exit::PartialFailure

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
+use crate::executor::Serial;
 use crate::filter::{Filter, FilterError, FilterSet};
 use crate::host::Overrides;
 use crate::inventory::{Limit, LimitError};
@@ -104,6 +105,23 @@ pub struct CommonArgs {
     #[arg(long, global = true, value_name = "SECS", default_value = "15",
           value_parser = clap::value_parser!(u64).range(1..))]
     pub connect_timeout: u64,
+    /// Extra connection attempts for transient failures (refused, connect timeout), with
+    /// doubling, jittered pauses from 1s.
+    #[arg(long, global = true, value_name = "N", default_value = "0")]
+    pub retries: u32,
+    /// Run hosts in batches of N hosts or P% of them; the first batch is a canary: if any of
+    /// its hosts fails, later batches are not started.
+    #[arg(long, global = true, value_name = "N|P%")]
+    pub serial: Option<Serial>,
+    /// Stop starting hosts once more than P% of the selected hosts have failed; the rest are
+    /// reported as cancelled.
+    #[arg(long, global = true, value_name = "P",
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub max_fail_percentage: Option<u8>,
+    /// Seconds that calls in flight may still take after Ctrl-C or SIGTERM before they are
+    /// cut (and reported as outcome unknown).
+    #[arg(long, global = true, value_name = "SECS", default_value = "10")]
+    pub grace: u64,
     /// known_hosts file [default: ~/.ssh/known_hosts].
     #[arg(
         long,
@@ -170,6 +188,10 @@ pub struct Settings {
     /// `-F/--ssh-config`, when given.
     pub ssh_config: Option<PathBuf>,
     pub overrides: Overrides,
+    pub retries: u32,
+    pub serial: Option<Serial>,
+    pub max_fail_percentage: Option<u8>,
+    pub grace: Duration,
     pub output: OutputFormat,
     pub yes: bool,
     pub verbose: u8,
@@ -242,6 +264,10 @@ impl Cli {
             host_key_checking: common.host_key_checking,
             ssh_config: common.ssh_config,
             overrides,
+            retries: common.retries,
+            serial: common.serial,
+            max_fail_percentage: common.max_fail_percentage,
+            grace: Duration::from_secs(common.grace),
             output: common.output,
             yes: common.yes,
             verbose: common.verbose,
@@ -338,6 +364,29 @@ mod tests {
                 .starts_with("--filter until=banana: invalid until value"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn safety_valves_are_parsed_into_settings() {
+        let s = settings(&[
+            "ping",
+            "--serial",
+            "25%",
+            "--max-fail-percentage",
+            "10",
+            "--retries",
+            "2",
+            "--known-hosts",
+            "kh",
+        ])
+        .unwrap();
+        assert_eq!(s.serial, Some(Serial::Percent(25)));
+        assert_eq!(s.max_fail_percentage, Some(10));
+        assert_eq!(s.retries, 2);
+        assert!(
+            Cli::try_parse_from(["fleetprune", "ping", "--max-fail-percentage", "101"]).is_err()
+        );
+        assert!(Cli::try_parse_from(["fleetprune", "ping", "--serial", "0"]).is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! (without `verbose`).
 
 use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
 
 use crate::engine::{Engine, EngineError};
 use crate::executor::HostJob;
@@ -22,11 +23,14 @@ pub struct UsageLine {
 }
 
 impl UsageLine {
+    /// Adds `other`, saturating rather than wrapping on absurd daemon numbers.
     pub fn add(&mut self, other: &UsageLine) {
-        self.total += other.total;
-        self.active += other.active;
-        self.size_bytes += other.size_bytes;
-        self.reclaimable_bytes += other.reclaimable_bytes;
+        self.total = self.total.saturating_add(other.total);
+        self.active = self.active.saturating_add(other.active);
+        self.size_bytes = self.size_bytes.saturating_add(other.size_bytes);
+        self.reclaimable_bytes = self
+            .reclaimable_bytes
+            .saturating_add(other.reclaimable_bytes);
     }
 }
 
@@ -41,17 +45,19 @@ pub struct DiskUsage {
 
 impl DiskUsage {
     pub fn reclaimable_bytes(&self) -> u64 {
-        self.images.reclaimable_bytes
-            + self.containers.reclaimable_bytes
-            + self.volumes.reclaimable_bytes
-            + self.build_cache.reclaimable_bytes
+        self.lines()
+            .iter()
+            .fold(0u64, |sum, l| sum.saturating_add(l.reclaimable_bytes))
     }
 
     pub fn size_bytes(&self) -> u64 {
-        self.images.size_bytes
-            + self.containers.size_bytes
-            + self.volumes.size_bytes
-            + self.build_cache.size_bytes
+        self.lines()
+            .iter()
+            .fold(0u64, |sum, l| sum.saturating_add(l.size_bytes))
+    }
+
+    fn lines(&self) -> [UsageLine; 4] {
+        [self.images, self.containers, self.volumes, self.build_cache]
     }
 
     pub fn add(&mut self, other: &DiskUsage) {
@@ -109,8 +115,14 @@ struct DfBuildCache {
     shared: bool,
 }
 
+/// A daemon size as a byte count: negative sizes (docker's "unknown", -1) count as 0.
 fn positive(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
+}
+
+/// Sums byte counts without wrapping.
+fn sum(values: impl Iterator<Item = u64>) -> u64 {
+    values.fold(0u64, u64::saturating_add)
 }
 
 impl SystemDf {
@@ -120,8 +132,8 @@ impl SystemDf {
         let used_unique: i64 = images
             .iter()
             .filter(|i| i.containers > 0)
-            .map(|i| i.size - i.shared_size.max(0))
-            .sum();
+            .map(|i| i.size.saturating_sub(i.shared_size.max(0)))
+            .fold(0i64, i64::saturating_add);
         let containers = self.containers.as_deref().unwrap_or_default();
         let is_active =
             |c: &DfContainer| matches!(c.state.as_str(), "running" | "paused" | "restarting");
@@ -138,41 +150,34 @@ impl SystemDf {
                 total: images.len() as u64,
                 active: images.iter().filter(|i| i.containers > 0).count() as u64,
                 size_bytes: positive(self.layers_size),
-                reclaimable_bytes: positive(self.layers_size - used_unique),
+                reclaimable_bytes: positive(self.layers_size.saturating_sub(used_unique)),
             },
             containers: UsageLine {
                 total: containers.len() as u64,
                 active: containers.iter().filter(|c| is_active(c)).count() as u64,
-                size_bytes: containers.iter().map(|c| positive(c.size_rw)).sum(),
-                reclaimable_bytes: containers
+                size_bytes: sum(containers.iter().map(|c| positive(c.size_rw))),
+                reclaimable_bytes: sum(containers
                     .iter()
                     .filter(|c| !is_active(c))
-                    .map(|c| positive(c.size_rw))
-                    .sum(),
+                    .map(|c| positive(c.size_rw))),
             },
             volumes: UsageLine {
                 total: volumes.len() as u64,
                 active: volumes.iter().filter(|v| v.ref_count > 0).count() as u64,
-                size_bytes: volumes.iter().map(|v| positive(v.size)).sum(),
-                reclaimable_bytes: volumes
+                size_bytes: sum(volumes.iter().map(|v| positive(v.size))),
+                reclaimable_bytes: sum(volumes
                     .iter()
                     .filter(|v| v.ref_count == 0)
-                    .map(|v| positive(v.size))
-                    .sum(),
+                    .map(|v| positive(v.size))),
             },
             build_cache: UsageLine {
                 total: cache.len() as u64,
                 active: cache.iter().filter(|c| c.in_use).count() as u64,
-                size_bytes: cache
-                    .iter()
-                    .filter(|c| !c.shared)
-                    .map(|c| positive(c.size))
-                    .sum(),
-                reclaimable_bytes: cache
+                size_bytes: sum(cache.iter().filter(|c| !c.shared).map(|c| positive(c.size))),
+                reclaimable_bytes: sum(cache
                     .iter()
                     .filter(|c| !c.shared && !c.in_use)
-                    .map(|c| positive(c.size))
-                    .sum(),
+                    .map(|c| positive(c.size))),
             },
         }
     }
@@ -190,10 +195,11 @@ impl HostJob for DiskUsageJob {
         _: &Host,
         engine: &Engine,
         usage: &mut DiskUsage,
+        _: &CancellationToken,
     ) -> Result<(), HostFailure> {
         *usage = disk_usage(engine)
             .await
-            .map_err(|e| HostFailure::new(Stage::DiskUsage, e))?;
+            .map_err(|e| HostFailure::from_error(Stage::DiskUsage, &e))?;
         Ok(())
     }
 }

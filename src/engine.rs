@@ -1,291 +1,411 @@
 //! The Docker Engine API over one tunnel stream: a single HTTP/1.1 connection per host (never a
-//! pool, so the exec fallback runs one remote process), API version negotiation, and a bollard
-//! client that sends every request through that connection.
+//! pool, so the exec fallback runs one remote process), API version negotiation, and JSON
+//! requests with bounded answers.
 //!
-//! What to ask the engine is decided by [`crate::prune`] and [`crate::df`].
+//! Every response is capped: headers by [`HEADER_LIMIT`], each whole response (headers and body)
+//! by [`RESPONSE_LIMIT`], counted on the bytes read from the tunnel, so an endless or oversized
+//! answer fails its host with `response_too_large` instead of filling memory. What to ask the
+//! engine is decided by [`crate::prune`] and [`crate::df`].
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
 
-use bollard::{BollardRequest, ClientVersion, Docker};
 use bytes::Bytes;
-use futures::Stream;
 use http::{HeaderValue, Method, Request, Response, StatusCode, Uri};
-use http_body_util::{BodyExt, Either, Full, StreamBody};
-use hyper::body::{Frame, Incoming};
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use serde::de::DeserializeOwned;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::api_version::ApiVersion;
-use crate::transport::tunnel::{RemoteCommandStatus, TransportKind, Tunnel};
+use crate::outcome::{Classify, ErrorClass};
+use crate::transport::tunnel::{DockerStream, RemoteCommandStatus, TransportKind, Tunnel};
 
-/// bollard's request body type, spelled out so the connection can carry its requests.
-type EngineBody = Either<
-    Full<Bytes>,
-    StreamBody<Pin<Box<dyn Stream<Item = Result<Frame<Bytes>, std::io::Error>> + Send>>>,
->;
+/// The largest response (status line, headers and body) read from an engine: generous for real
+/// daemons (a prune of 100 000 images answers a few MiB), small enough for a fleet in memory.
+pub const RESPONSE_LIMIT: u64 = 64 * 1024 * 1024;
+/// The largest response head (status line and headers) hyper buffers.
+pub const HEADER_LIMIT: usize = 64 * 1024;
+/// Remote strings kept for the report (engine version, error messages) are cut to this many
+/// characters.
+pub const REMOTE_STRING_LIMIT: usize = 256;
 
 /// A connected, version-negotiated Docker Engine.
 pub struct Engine {
-    docker: Docker,
-    connection: Arc<Connection>,
+    connection: Connection,
     pub api_version: ApiVersion,
+    /// Cut to [`REMOTE_STRING_LIMIT`] characters.
     pub engine_version: String,
     pub transport: TransportKind,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("HTTP handshake with the Docker socket failed: {0}")]
-    Handshake(String),
-    #[error("the Docker socket did not answer: {0}")]
-    Unreachable(String),
-    #[error("cannot reach the Docker socket: {0}")]
-    RemoteCommand(String),
+    #[error("HTTP handshake with the Docker socket failed: {}", chain(.0))]
+    Handshake(hyper::Error),
+    #[error("the Docker socket did not answer {what}: {}", chain(.cause))]
+    Unreachable { what: String, cause: hyper::Error },
+    #[error("cannot reach the Docker socket: {}", .0.explain().unwrap_or_default())]
+    RemoteCommand(RemoteCommandStatus),
     #[error("the Docker Engine answered {status} to {what}: {message}")]
     Status {
         what: String,
         status: u16,
         message: String,
     },
+    #[error(
+        "the socket answered {status} to GET /_ping without an Api-Version header: it is not a Docker Engine"
+    )]
+    NotDocker { status: u16 },
     #[error("the Docker Engine speaks API {0}; fleetprune needs at least {min}", min = ApiVersion::OLDEST_SUPPORTED)]
     TooOld(ApiVersion),
-    #[error("unexpected answer to {what}: {message}")]
-    Decode { what: String, message: String },
+    #[error("unexpected answer to {what}: {cause}")]
+    Decode {
+        what: String,
+        cause: serde_json::Error,
+    },
+    #[error(
+        "the answer to {what} is larger than fleetprune's {limit}-byte cap on engine responses"
+    )]
+    ResponseTooLarge { what: String, limit: u64 },
+}
+
+impl EngineError {
+    /// True when the engine answered: a request that failed this way deleted nothing.
+    pub fn engine_answered(&self) -> bool {
+        matches!(
+            self,
+            EngineError::Status { .. } | EngineError::NotDocker { .. } | EngineError::TooOld(_)
+        )
+    }
+}
+
+impl Classify for EngineError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            EngineError::Handshake(_) | EngineError::Unreachable { .. } => {
+                ErrorClass::EngineUnavailable
+            }
+            EngineError::RemoteCommand(status) => status.class(),
+            EngineError::Status { status: 409, .. } => ErrorClass::Conflict,
+            EngineError::Status { .. } | EngineError::TooOld(_) | EngineError::Decode { .. } => {
+                ErrorClass::EngineError
+            }
+            EngineError::NotDocker { .. } => ErrorClass::Protocol,
+            EngineError::ResponseTooLarge { .. } => ErrorClass::ResponseTooLarge,
+        }
+    }
+}
+
+/// `error: cause: cause's cause`, each said once (hyper's own text omits its causes).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// The marker error the byte budget raises inside hyper when a response is too large.
+#[derive(Debug, thiserror::Error)]
+#[error("response larger than {limit} bytes")]
+struct OverBudget {
+    limit: u64,
+}
+
+/// The tunnel stream, counting bytes read against the budget of the response being read.
+struct Budgeted {
+    inner: Box<dyn DockerStream>,
+    remaining: Arc<AtomicU64>,
+}
+
+impl AsyncRead for Budgeted {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let result = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = result {
+            let read = u64::try_from(buf.filled().len() - before).unwrap_or(u64::MAX);
+            let left = self.remaining.load(Ordering::Acquire);
+            if read > left {
+                self.remaining.store(0, Ordering::Release);
+                return Poll::Ready(Err(std::io::Error::other(OverBudget {
+                    limit: RESPONSE_LIMIT,
+                })));
+            }
+            self.remaining.store(left - read, Ordering::Release);
+        }
+        result
+    }
+}
+
+impl AsyncWrite for Budgeted {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// True when `error` was caused by the response budget running out.
+fn over_budget(error: &hyper::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = source {
+        if cause.downcast_ref::<OverBudget>().is_some() {
+            return true;
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && io.get_ref().is_some_and(|e| e.is::<OverBudget>())
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// The one HTTP connection to a host's engine.
 struct Connection {
-    sender: tokio::sync::Mutex<SendRequest<EngineBody>>,
+    sender: tokio::sync::Mutex<SendRequest<Empty<Bytes>>>,
     /// `/v1.41` once negotiated.
     version_prefix: OnceLock<String>,
     remote_command: Option<Arc<Mutex<RemoteCommandStatus>>>,
+    /// Bytes the response being read may still take.
+    budget: Arc<AtomicU64>,
 }
 
 impl Connection {
-    /// Sends `request` with an origin-form URI; versioned paths get the negotiated prefix
-    /// (whatever prefix bollard put there is replaced).
+    /// Sends `method uri` and waits for the response head, resetting the response budget.
     async fn send(
         &self,
-        request: Request<EngineBody>,
-        versioned: bool,
+        method: Method,
+        uri: Uri,
+        what: &str,
     ) -> Result<Response<Incoming>, EngineError> {
-        let (mut parts, body) = request.into_parts();
-        let path_and_query = parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/");
-        let unversioned = strip_version_prefix(path_and_query);
-        let prefix = match (versioned, self.version_prefix.get()) {
-            (true, Some(prefix)) => prefix.as_str(),
-            _ => "",
-        };
-        parts.uri = format!("{prefix}{unversioned}")
-            .parse::<Uri>()
-            .map_err(|e| EngineError::Handshake(e.to_string()))?;
-        parts
-            .headers
+        let mut request = Request::new(Empty::<Bytes>::new());
+        *request.method_mut() = method;
+        *request.uri_mut() = uri;
+        request
+            .headers_mut()
             .insert(http::header::HOST, HeaderValue::from_static("docker"));
-        let request = Request::from_parts(parts, body);
         let response = {
             let mut sender = self.sender.lock().await;
-            sender.ready().await.map_err(|e| self.unreachable(e))?;
+            sender
+                .ready()
+                .await
+                .map_err(|e| self.unreachable(what, e))?;
+            self.budget.store(RESPONSE_LIMIT, Ordering::Release);
             sender.send_request(request)
         };
-        response.await.map_err(|e| self.unreachable(e))
+        response.await.map_err(|e| self.unreachable(what, e))
     }
 
-    /// Explains a broken connection, with the remote command's own words when there are any.
-    fn unreachable(&self, error: hyper::Error) -> EngineError {
+    /// Sends a request for `path` (origin form, with the negotiated version prefix) and reads
+    /// the whole answer within the caps.
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        what: &str,
+    ) -> Result<(StatusCode, Bytes), EngineError> {
+        let prefix = self.version_prefix.get().map_or("", String::as_str);
+        let uri = format!("{prefix}{path}")
+            .parse::<Uri>()
+            .unwrap_or_else(|_| Uri::from_static("/"));
+        let response = self.send(method, uri, what).await?;
+        // Refused before reading, so a huge announced length is never allocated for.
+        let announced = response
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u128>().ok());
+        if announced.is_some_and(|length| length > u128::from(RESPONSE_LIMIT)) {
+            return Err(EngineError::ResponseTooLarge {
+                what: what.to_string(),
+                limit: RESPONSE_LIMIT,
+            });
+        }
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| self.unreachable(what, e))?
+            .to_bytes();
+        Ok((status, body))
+    }
+
+    /// `GET /_ping`, unversioned: the daemon's API version from its `Api-Version` header.
+    async fn ping(&self) -> Result<ApiVersion, EngineError> {
+        let what = "GET /_ping";
+        let response = self
+            .send(Method::GET, Uri::from_static("/_ping"), what)
+            .await?;
+        let status = response.status().as_u16();
+        let api = response
+            .headers()
+            .get("api-version")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<ApiVersion>().ok());
+        // The body ("OK") is read so the connection can carry the next request.
+        response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| self.unreachable(what, e))?;
+        api.ok_or(EngineError::NotDocker { status })
+    }
+
+    /// Explains a broken exchange: the response cap, the remote command's own words, or the
+    /// connection error.
+    fn unreachable(&self, what: &str, cause: hyper::Error) -> EngineError {
+        if over_budget(&cause) {
+            return EngineError::ResponseTooLarge {
+                what: what.to_string(),
+                limit: RESPONSE_LIMIT,
+            };
+        }
         let remote = self
             .remote_command
             .as_ref()
-            .and_then(|status| status.lock().ok().and_then(|s| s.explain()));
+            .and_then(|status| status.lock().ok().map(|s| s.clone()))
+            .filter(|status| status.explain().is_some());
         match remote {
-            Some(explanation) => EngineError::RemoteCommand(explanation),
-            None => EngineError::Unreachable(error.to_string()),
+            Some(status) => EngineError::RemoteCommand(status),
+            None => EngineError::Unreachable {
+                what: what.to_string(),
+                cause,
+            },
         }
     }
 }
 
-/// `/v1.41/images/prune?x` -> `/images/prune?x`.
-fn strip_version_prefix(path: &str) -> &str {
-    if let Some(rest) = path.strip_prefix("/v") {
-        let end = rest.find('/').unwrap_or(rest.len());
-        if rest[..end].parse::<ApiVersion>().is_ok() {
-            return &rest[end..];
-        }
-    }
-    path
+/// `/version`'s body, as far as fleetprune reads it.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct VersionAnswer {
+    #[serde(default)]
+    version: Option<String>,
 }
 
 impl Engine {
     /// Speaks HTTP over the tunnel, negotiates the API version with an unversioned `/_ping`, and
     /// reads the engine version.
     pub async fn connect(tunnel: Tunnel) -> Result<Engine, EngineError> {
-        let (sender, connection_task) = http1::handshake(TokioIo::new(tunnel.stream))
+        let budget = Arc::new(AtomicU64::new(RESPONSE_LIMIT));
+        let stream = Budgeted {
+            inner: tunnel.stream,
+            remaining: Arc::clone(&budget),
+        };
+        let (sender, connection_task) = http1::Builder::new()
+            .max_buf_size(HEADER_LIMIT)
+            .handshake(TokioIo::new(stream))
             .await
-            .map_err(|e| EngineError::Handshake(e.to_string()))?;
+            .map_err(EngineError::Handshake)?;
         tokio::spawn(async move {
             if let Err(error) = connection_task.await {
-                tracing::debug!("engine connection ended: {error}");
+                tracing::debug!("engine connection ended: {error:?}");
             }
         });
-        let connection = Arc::new(Connection {
+        let connection = Connection {
             sender: tokio::sync::Mutex::new(sender),
             version_prefix: OnceLock::new(),
             remote_command: tunnel.remote_command,
-        });
+            budget,
+        };
 
-        let ping = connection
-            .send(empty_request(Method::GET, "/_ping"), false)
-            .await?;
-        let daemon_api = ping
-            .headers()
-            .get("api-version")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<ApiVersion>().ok())
-            .ok_or_else(|| EngineError::Decode {
-                what: "GET /_ping".into(),
-                message: format!(
-                    "status {} without an Api-Version header: is this a Docker Engine socket?",
-                    ping.status()
-                ),
-            })?;
-        drain(ping).await;
+        let daemon_api = connection.ping().await?;
         if daemon_api < ApiVersion::OLDEST_SUPPORTED {
             return Err(EngineError::TooOld(daemon_api));
         }
         let api_version = daemon_api.min(ApiVersion::NEWEST_SUPPORTED);
         let _ = connection.version_prefix.set(format!("/v{api_version}"));
-
-        let transport_connection = Arc::clone(&connection);
-        let docker = Docker::connect_with_custom_transport(
-            move |request: BollardRequest| {
-                let connection = Arc::clone(&transport_connection);
-                async move {
-                    connection.send(request, true).await.map_err(|error| {
-                        bollard::errors::Error::IOError {
-                            err: std::io::Error::other(error.to_string()),
-                        }
-                    })
-                }
-            },
-            Some("http://docker"),
-            // fleetprune applies its own per-host timeout around the whole host.
-            u64::MAX / 4,
-            &ClientVersion {
-                major_version: usize::from(api_version.major),
-                minor_version: usize::from(api_version.minor),
-            },
-        )
-        .map_err(|e| EngineError::Handshake(e.to_string()))?;
-
-        let version = docker
-            .version()
-            .await
-            .map_err(|e| from_bollard("GET /version", e))?;
-        Ok(Engine {
-            docker,
+        let mut engine = Engine {
             connection,
             api_version,
-            engine_version: version.version.unwrap_or_else(|| "unknown".into()),
+            engine_version: String::new(),
             transport: tunnel.kind,
-        })
+        };
+        let version: VersionAnswer = engine.get_json("/version").await?;
+        engine.engine_version =
+            bounded_remote_string(version.version.as_deref().unwrap_or("unknown"));
+        Ok(engine)
     }
 
-    /// The bollard client bound to this engine's connection.
-    pub fn docker(&self) -> &Docker {
-        &self.docker
-    }
-
-    /// A versioned GET decoded from JSON, for endpoints whose shape bollard does not model
-    /// for every API version.
+    /// A versioned GET decoded from JSON.
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, EngineError> {
-        let what = format!("GET {path}");
-        let response = self
-            .connection
-            .send(empty_request(Method::GET, path), true)
-            .await?;
-        let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| self.connection.unreachable(e))?
-            .to_bytes();
-        if status != StatusCode::OK {
+        self.request_json(Method::GET, path).await
+    }
+
+    /// A versioned POST without a body (prune endpoints), decoded from JSON.
+    pub async fn post_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, EngineError> {
+        self.request_json(Method::POST, path).await
+    }
+
+    async fn request_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+    ) -> Result<T, EngineError> {
+        let what = format!("{method} {}", path.split('?').next().unwrap_or(path));
+        let (status, body) = self.connection.exchange(method, path, &what).await?;
+        if !status.is_success() {
             return Err(EngineError::Status {
                 what,
                 status: status.as_u16(),
                 message: error_message(&body),
             });
         }
-        serde_json::from_slice(&body).map_err(|e| EngineError::Decode {
-            what,
-            message: e.to_string(),
-        })
+        serde_json::from_slice(&body).map_err(|cause| EngineError::Decode { what, cause })
     }
 }
 
-/// Converts a bollard error, keeping the daemon's status and message.
-pub fn from_bollard(what: &str, error: bollard::errors::Error) -> EngineError {
-    match error {
-        bollard::errors::Error::DockerResponseServerError {
-            status_code,
-            message,
-        } => EngineError::Status {
-            what: what.to_string(),
-            status: status_code,
-            message,
-        },
-        bollard::errors::Error::IOError { err } => EngineError::Unreachable(err.to_string()),
-        other => EngineError::Decode {
-            what: what.to_string(),
-            message: other.to_string(),
-        },
+/// Cuts remote text kept in the report to [`REMOTE_STRING_LIMIT`] characters, marking the cut.
+pub fn bounded_remote_string(text: &str) -> String {
+    match text.char_indices().nth(REMOTE_STRING_LIMIT) {
+        Some((end, _)) => format!("{}… ({} bytes in all)", &text[..end], text.len()),
+        None => text.to_string(),
     }
 }
 
-fn empty_request(method: Method, path: &str) -> Request<EngineBody> {
-    let mut request = Request::new(Either::Left(Full::new(Bytes::new())));
-    *request.method_mut() = method;
-    *request.uri_mut() = Uri::from_maybe_shared(Bytes::copy_from_slice(path.as_bytes()))
-        .unwrap_or_else(|_| Uri::from_static("/"));
-    request
-}
-
-/// Reads and drops a body so the connection can carry the next request.
-async fn drain(response: Response<Incoming>) {
-    let _ = response.into_body().collect().await;
-}
-
-/// The daemon's `{"message": "..."}` error body, or the raw text.
+/// The daemon's `{"message": "..."}` error body, or the raw text; bounded.
 fn error_message(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct ErrorBody {
         message: String,
     }
-    serde_json::from_slice::<ErrorBody>(body)
+    let message = serde_json::from_slice::<ErrorBody>(body)
         .map(|e| e.message)
-        .unwrap_or_else(|_| String::from_utf8_lossy(body).trim().to_string())
+        .unwrap_or_else(|_| String::from_utf8_lossy(body).trim().to_string());
+    bounded_remote_string(&message)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn version_prefix_is_replaced_not_stacked() {
-        assert_eq!(
-            strip_version_prefix("/v1.53/images/prune?filters=x"),
-            "/images/prune?filters=x"
-        );
-        assert_eq!(strip_version_prefix("/_ping"), "/_ping");
-        assert_eq!(strip_version_prefix("/volumes"), "/volumes");
-    }
 
     #[test]
     fn daemon_error_bodies_are_unwrapped() {
@@ -294,5 +414,26 @@ mod tests {
             "a prune operation is already running"
         );
         assert_eq!(error_message(b"plain text\n"), "plain text");
+    }
+
+    #[test]
+    fn huge_remote_strings_are_cut_and_say_so() {
+        let version = "9".repeat(50_000);
+        let kept = bounded_remote_string(&version);
+        assert!(kept.starts_with(&"9".repeat(REMOTE_STRING_LIMIT)));
+        assert!(kept.ends_with("… (50000 bytes in all)"), "{kept}");
+        assert_eq!(bounded_remote_string("20.10.24"), "20.10.24");
+    }
+
+    #[test]
+    fn conflict_is_its_own_class_and_other_statuses_are_engine_errors() {
+        let status = |status| EngineError::Status {
+            what: "POST /images/prune".into(),
+            status,
+            message: "m".into(),
+        };
+        assert_eq!(status(409).class(), ErrorClass::Conflict);
+        assert_eq!(status(500).class(), ErrorClass::EngineError);
+        assert!(status(500).engine_answered());
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! Where things live, in pipeline order:
 //! - [`cli`]: command-line flags, turned into validated [`cli::Settings`];
+//! - [`input_file`]: local input files read with a size cap, regular files only;
 //! - [`inventory`]: Ansible inventories (YAML, INI, directories, vars files, ansible.cfg) -> hosts
 //!   with merged variables, `--limit`;
 //! - [`filter`], [`plan`]: docker's filter grammar and what to prune per host (pure data);
@@ -21,6 +22,7 @@ pub mod engine;
 pub mod executor;
 pub mod filter;
 pub mod host;
+pub mod input_file;
 pub mod inventory;
 pub mod outcome;
 pub mod plan;

@@ -2,6 +2,8 @@
 //! exit with its code.
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 use fleetprune::app::{self, Exit};
@@ -30,25 +32,31 @@ fn main() -> ExitCode {
             return Exit::PartialFailure.into();
         }
     };
+    let terminated = Arc::new(AtomicBool::new(false));
     let exit = runtime.block_on(async {
         let cancel = CancellationToken::new();
-        tokio::spawn(handle_interrupts(cancel.clone()));
-        match app::run(settings, cancel).await {
-            Ok(exit) => exit.into(),
+        tokio::spawn(handle_interrupts(cancel.clone(), Arc::clone(&terminated)));
+        let exit = match app::run(settings, cancel).await {
+            Ok(exit) => exit,
             Err(error) => {
                 eprintln!("fleetprune: {error}");
-                error.exit().into()
+                error.exit()
             }
+        };
+        match exit {
+            Exit::Interrupted if terminated.load(Ordering::SeqCst) => Exit::Terminated,
+            other => other,
         }
     });
     // A prompt abandoned by Ctrl-C still blocks a thread reading stdin: do not wait for it.
     runtime.shutdown_background();
-    exit
+    exit.into()
 }
 
-/// First Ctrl-C (or SIGTERM, as cron and CI runners send on timeout): stop the hosts still
-/// running and report what was done. A second one: quit at once.
-async fn handle_interrupts(cancel: CancellationToken) {
+/// First Ctrl-C (or SIGTERM, as cron and CI runners send on timeout): start no new host or
+/// kind, let calls in flight finish within the grace period, and report what was done (exit 130,
+/// or 143 for SIGTERM). A second one: quit at once.
+async fn handle_interrupts(cancel: CancellationToken, terminated: Arc<AtomicBool>) {
     let Ok(mut terminate) = signal(SignalKind::terminate()) else {
         return;
     };
@@ -57,15 +65,17 @@ async fn handle_interrupts(cancel: CancellationToken) {
     };
     tokio::select! {
         _ = interrupt.recv() => {}
-        _ = terminate.recv() => {}
+        _ = terminate.recv() => terminated.store(true, Ordering::SeqCst),
     }
-    eprintln!("fleetprune: interrupted; finishing the report (Ctrl-C again to quit now)");
+    eprintln!(
+        "fleetprune: interrupted; letting calls in flight finish, then writing the report (Ctrl-C again to quit now)"
+    );
     cancel.cancel();
-    tokio::select! {
-        _ = interrupt.recv() => {}
-        _ = terminate.recv() => {}
-    }
-    std::process::exit(Exit::Interrupted as i32);
+    let second = tokio::select! {
+        _ = interrupt.recv() => Exit::Interrupted,
+        _ = terminate.recv() => Exit::Terminated,
+    };
+    std::process::exit(second as i32);
 }
 
 /// Logs go to stderr: warnings by default, more with -vv/-vvv, or as `RUST_LOG` says.

@@ -1,5 +1,6 @@
 //! What happened on each host, as plain data: produced by [`crate::executor`], rendered by
-//! [`crate::report`]. A failure is a value with the stage it happened in, never an abort.
+//! [`crate::report`]. A failure is a value with the stage it happened in and a stable class,
+//! never an abort.
 
 use std::fmt;
 use std::time::Duration;
@@ -14,6 +15,8 @@ use crate::transport::tunnel::TransportKind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
+    /// Never started: the run stopped before this host's turn.
+    Queued,
     Connect,
     HostKey,
     Auth,
@@ -27,6 +30,7 @@ pub enum Stage {
 impl fmt::Display for Stage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Stage::Queued => "queue",
             Stage::Connect => "connect",
             Stage::HostKey => "host key",
             Stage::Auth => "auth",
@@ -39,19 +43,139 @@ impl fmt::Display for Stage {
     }
 }
 
+/// A failure's stable, documented class: what scripts match on (`error.class` in JSON). The
+/// message may change wording; the class does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// TCP connection refused (nothing listens on the SSH port).
+    ConnectRefused,
+    /// No TCP connection or no SSH session within `--connect-timeout`.
+    ConnectTimeout,
+    /// The host name does not resolve.
+    Dns,
+    /// The peer does not speak SSH (or HTTP to the engine) as expected.
+    Protocol,
+    HostKeyUnknown,
+    HostKeyChanged,
+    HostKeyRevoked,
+    AuthFailed,
+    /// The key file named for this host is missing, unreadable, locked or not a key.
+    KeyUnusable,
+    /// The Docker socket does not exist on the host.
+    SocketMissing,
+    /// The login user may not use the Docker socket.
+    PermissionDenied,
+    /// No Docker Engine answers on the socket.
+    EngineUnavailable,
+    /// The engine answered with an error, or with something fleetprune cannot use.
+    EngineError,
+    /// The engine kept answering 409: another prune is running.
+    Conflict,
+    /// The per-host `--timeout` ran out before anything was sent for deletion.
+    Timeout,
+    /// Ctrl-C or SIGTERM stopped the host before anything was sent for deletion.
+    Interrupted,
+    /// A prune request was sent and its answer never came: the daemon may have deleted objects.
+    OutcomeUnknown,
+    /// An engine response (header or body) exceeded fleetprune's size caps.
+    ResponseTooLarge,
+    /// The host was never started (interrupted run, `--max-fail-percentage`, canary batch).
+    Cancelled,
+    /// Not contacted: its connection settings name an option fleetprune cannot honour (a
+    /// bastion through `ProxyJump`, `ProxyCommand`, ...), so it is not reached some other way.
+    UnsupportedOption,
+    /// Not contacted: `ansible_connection` is not ssh.
+    Skipped,
+}
+
+impl ErrorClass {
+    /// The JSON name, also used in the table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::ConnectRefused => "connect_refused",
+            ErrorClass::ConnectTimeout => "connect_timeout",
+            ErrorClass::Dns => "dns",
+            ErrorClass::Protocol => "protocol",
+            ErrorClass::HostKeyUnknown => "host_key_unknown",
+            ErrorClass::HostKeyChanged => "host_key_changed",
+            ErrorClass::HostKeyRevoked => "host_key_revoked",
+            ErrorClass::AuthFailed => "auth_failed",
+            ErrorClass::KeyUnusable => "key_unusable",
+            ErrorClass::SocketMissing => "socket_missing",
+            ErrorClass::PermissionDenied => "permission_denied",
+            ErrorClass::EngineUnavailable => "engine_unavailable",
+            ErrorClass::EngineError => "engine_error",
+            ErrorClass::Conflict => "conflict",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Interrupted => "interrupted",
+            ErrorClass::OutcomeUnknown => "outcome_unknown",
+            ErrorClass::ResponseTooLarge => "response_too_large",
+            ErrorClass::Cancelled => "cancelled",
+            ErrorClass::UnsupportedOption => "unsupported_option",
+            ErrorClass::Skipped => "skipped",
+        }
+    }
+
+    /// The short form shown in the table's STATUS column.
+    pub fn short(self) -> &'static str {
+        match self {
+            ErrorClass::ConnectRefused => "refused",
+            ErrorClass::ConnectTimeout => "connect timeout",
+            ErrorClass::Dns => "dns",
+            ErrorClass::Protocol => "protocol",
+            ErrorClass::HostKeyUnknown => "unknown host key",
+            ErrorClass::HostKeyChanged => "host key changed",
+            ErrorClass::HostKeyRevoked => "host key revoked",
+            ErrorClass::AuthFailed => "auth",
+            ErrorClass::KeyUnusable => "bad key file",
+            ErrorClass::SocketMissing => "no socket",
+            ErrorClass::PermissionDenied => "denied",
+            ErrorClass::EngineUnavailable => "no engine",
+            ErrorClass::EngineError => "engine error",
+            ErrorClass::Conflict => "conflict",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Interrupted => "interrupted",
+            ErrorClass::OutcomeUnknown => "OUTCOME UNKNOWN",
+            ErrorClass::ResponseTooLarge => "too large",
+            ErrorClass::Cancelled => "cancelled",
+            ErrorClass::UnsupportedOption => "unsupported option",
+            ErrorClass::Skipped => "skipped",
+        }
+    }
+}
+
+impl fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Errors that know their class; implemented by the transport and engine errors.
+pub trait Classify: std::error::Error {
+    fn class(&self) -> ErrorClass;
+}
+
 /// Why a host failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HostFailure {
     pub stage: Stage,
+    pub class: ErrorClass,
     pub message: String,
 }
 
 impl HostFailure {
-    pub fn new(stage: Stage, message: impl fmt::Display) -> HostFailure {
+    pub fn new(stage: Stage, class: ErrorClass, message: impl fmt::Display) -> HostFailure {
         HostFailure {
             stage,
+            class,
             message: message.to_string(),
         }
+    }
+
+    /// Renders a typed error, once, with its own class.
+    pub fn from_error(stage: Stage, error: &dyn Classify) -> HostFailure {
+        HostFailure::new(stage, error.class(), error)
     }
 }
 
@@ -59,6 +183,7 @@ impl HostFailure {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConnectionInfo {
     pub transport: TransportKind,
+    /// As the engine reported it, cut to [`crate::engine::REMOTE_STRING_LIMIT`] characters.
     pub engine_version: String,
     pub api_version: ApiVersion,
 }
@@ -75,10 +200,32 @@ pub struct HostOutcome<T> {
     pub payload: T,
     pub failure: Option<HostFailure>,
     pub duration: Duration,
+    /// SSH connection attempts (more than 1 when `--retries` retried a transient failure).
+    pub attempts: u32,
 }
 
 impl<T> HostOutcome<T> {
     pub fn succeeded(&self) -> bool {
         self.failure.is_none()
     }
+}
+
+/// The fleet's safety valves as set for the run, and whether they stopped it early.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SafetyReport {
+    /// `--serial` as given (`2`, `25%`), when batches were used.
+    pub serial: Option<String>,
+    /// Sizes of the batches started, in order; the first is the canary when there is more than one.
+    pub batches: Vec<usize>,
+    pub max_fail_percentage: Option<u8>,
+    pub retries: u32,
+    /// Why hosts were left unstarted, when they were.
+    pub stopped: Option<String>,
+}
+
+/// A fleet run: every host's outcome in inventory order, and the run's safety facts.
+#[derive(Debug, Clone)]
+pub struct FleetRun<T> {
+    pub outcomes: Vec<HostOutcome<T>>,
+    pub safety: SafetyReport,
 }

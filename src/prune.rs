@@ -3,22 +3,19 @@
 //!
 //! The requests come from [`crate::plan`]; nothing here decides what goes. A 409 "prune operation
 //! is already running" is retried with backoff; any other error stops the host, keeping the
-//! kinds already done.
+//! kinds already done. A request whose answer never came stays `in_flight`: the daemon may have
+//! deleted objects, and the report says so. A stop request is honoured between kinds only.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
-use bollard::query_parameters::{
-    PruneBuildOptions, PruneContainersOptions, PruneImagesOptions, PruneNetworksOptions,
-    PruneVolumesOptions,
-};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
 
-use crate::engine::{Engine, EngineError, from_bollard};
+use crate::engine::{Engine, EngineError, bounded_remote_string};
 use crate::executor::HostJob;
 use crate::host::Host;
-use crate::outcome::{HostFailure, Stage};
+use crate::outcome::{Classify, ErrorClass, HostFailure, Stage};
 use crate::plan::{PruneKind, PruneRequest, VolumeScope};
 
 /// What one prune call removed, in the daemon's words.
@@ -31,8 +28,11 @@ pub struct KindReport {
     /// IDs or names deleted: container IDs, network and volume names, image and layer IDs,
     /// build-cache record IDs.
     pub deleted: Vec<String>,
-    /// The daemon's `SpaceReclaimed`.
+    /// The daemon's `SpaceReclaimed` when it is a byte count, else 0.
     pub reclaimed_bytes: u64,
+    /// The daemon's `SpaceReclaimed` as it said it, when it is not a byte count (negative, or
+    /// beyond 2^64): reported as such, never wrapped or dropped.
+    pub odd_reclaimed: Option<String>,
 }
 
 /// A host's prune results, as far as they got.
@@ -40,7 +40,12 @@ pub struct KindReport {
 pub struct PruneReport {
     /// Which volumes the daemon prunes, when volumes are in the plan.
     pub volume_scope: Option<VolumeScope>,
+    /// The kinds of the plan, in the order they run.
+    pub planned: Vec<PruneKind>,
+    /// The kinds whose answer came, in order.
     pub kinds: Vec<KindReport>,
+    /// The kind whose request was sent and whose answer has not come: it may have deleted.
+    pub in_flight: Option<PruneKind>,
 }
 
 impl PruneReport {
@@ -48,8 +53,20 @@ impl PruneReport {
         self.kinds.iter().find(|k| k.kind == kind)
     }
 
+    /// Bytes reclaimed on this host; saturates rather than wraps.
     pub fn reclaimed_bytes(&self) -> u64 {
-        self.kinds.iter().map(|k| k.reclaimed_bytes).sum()
+        self.kinds
+            .iter()
+            .fold(0u64, |sum, k| sum.saturating_add(k.reclaimed_bytes))
+    }
+
+    /// Kinds of the plan that were neither answered nor in flight.
+    pub fn not_started(&self) -> Vec<PruneKind> {
+        self.planned
+            .iter()
+            .copied()
+            .filter(|kind| self.kind(*kind).is_none() && self.in_flight != Some(*kind))
+            .collect()
     }
 }
 
@@ -65,20 +82,29 @@ impl HostJob for PruneJob {
         host: &Host,
         engine: &Engine,
         report: &mut PruneReport,
+        stop: &CancellationToken,
     ) -> Result<(), HostFailure> {
-        let plan = host
-            .plan
-            .as_ref()
-            .ok_or_else(|| HostFailure::new(Stage::Plan, "no prune plan for this host"))?;
+        let plan = host.plan.as_ref().ok_or_else(|| {
+            HostFailure::new(
+                Stage::Plan,
+                ErrorClass::EngineError,
+                "no prune plan for this host",
+            )
+        })?;
         let requests = plan
             .requests(engine.api_version)
-            .map_err(|e| HostFailure::new(Stage::Plan, e))?;
+            .map_err(|e| HostFailure::new(Stage::Plan, ErrorClass::EngineError, e))?;
         if plan.includes(PruneKind::Volumes) {
             report.volume_scope = Some(plan.volume_scope(engine.api_version));
         }
-        run_requests(engine, &requests, report)
-            .await
-            .map_err(|e| HostFailure::new(Stage::Prune, e))
+        report.planned = requests.iter().map(|r| r.kind).collect();
+        run_requests(engine, &requests, report, stop).await
+    }
+
+    fn in_flight(report: &PruneReport) -> Option<String> {
+        report
+            .in_flight
+            .map(|kind| format!("the {kind} prune request"))
     }
 }
 
@@ -86,21 +112,50 @@ impl HostJob for PruneJob {
 const CONFLICT_RETRIES: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 
-/// Runs `requests` in order; stops at the first failure, keeping what was done in `report`.
+/// Runs `requests` in order; stops at the first failure or when `stop` is triggered between
+/// kinds, keeping what was done in `report`.
 pub async fn run_requests(
     engine: &Engine,
     requests: &[PruneRequest],
     report: &mut PruneReport,
-) -> Result<(), EngineError> {
+    stop: &CancellationToken,
+) -> Result<(), HostFailure> {
     for request in requests {
-        let kind_report = retry_conflicts(|| prune_one(engine, request)).await?;
-        report.kinds.push(kind_report);
+        if stop.is_cancelled() {
+            return Err(HostFailure::new(
+                Stage::Prune,
+                ErrorClass::Interrupted,
+                format!("interrupted before the {} prune was sent", request.kind),
+            ));
+        }
+        report.in_flight = Some(request.kind);
+        let answer = retry_conflicts(stop, || async {
+            engine.post_json::<PruneAnswer>(&prune_path(request)).await
+        })
+        .await;
+        match answer {
+            Ok(answer) => {
+                report.in_flight = None;
+                report.kinds.push(answer.into_report(request.kind));
+            }
+            Err(error) => {
+                if error.engine_answered() {
+                    // The daemon refused the request: it deleted nothing for this kind.
+                    report.in_flight = None;
+                }
+                return Err(HostFailure::from_error(Stage::Prune, &error));
+            }
+        }
     }
     Ok(())
 }
 
-/// Retries `call` while the daemon answers 409 (another prune of the same kind is running).
-pub async fn retry_conflicts<T, F, Fut>(mut call: F) -> Result<T, EngineError>
+/// Retries `call` while the daemon answers 409 (another prune of the same kind is running),
+/// unless `stop` is triggered meanwhile.
+pub async fn retry_conflicts<T, F, Fut>(
+    stop: &CancellationToken,
+    mut call: F,
+) -> Result<T, EngineError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, EngineError>>,
@@ -109,13 +164,20 @@ where
     let mut attempt = 0;
     loop {
         match call().await {
-            Err(EngineError::Status { status: 409, .. }) if attempt < CONFLICT_RETRIES => {
+            Err(error)
+                if error.class() == ErrorClass::Conflict
+                    && attempt < CONFLICT_RETRIES
+                    && !stop.is_cancelled() =>
+            {
                 attempt += 1;
                 tracing::info!(
                     "another prune is running; retrying in {}ms ({attempt}/{CONFLICT_RETRIES})",
                     pause.as_millis()
                 );
-                tokio::time::sleep(pause).await;
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    () = stop.cancelled() => return Err(error),
+                }
                 pause *= 2;
             }
             other => return other,
@@ -123,97 +185,80 @@ where
     }
 }
 
-impl KindReport {
-    fn new(kind: PruneKind, deleted: Option<Vec<String>>, space_reclaimed: Option<i64>) -> Self {
-        KindReport {
-            kind,
-            untagged: Vec::new(),
-            deleted: deleted.unwrap_or_default(),
-            reclaimed_bytes: space_reclaimed
-                .and_then(|n| u64::try_from(n).ok())
-                .unwrap_or(0),
-        }
+/// `/images/prune?filters=...`, the endpoint and query of one request.
+fn prune_path(request: &PruneRequest) -> String {
+    let endpoint = match request.kind {
+        PruneKind::Containers => "/containers/prune",
+        PruneKind::Networks => "/networks/prune",
+        PruneKind::Volumes => "/volumes/prune",
+        PruneKind::Images => "/images/prune",
+        PruneKind::BuildCache => "/build/prune",
+    };
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if let Some(all) = request.build_cache_all {
+        query.append_pair("all", if all { "true" } else { "false" });
+    }
+    if !request.filters.is_empty() {
+        // A map of strings to lists of strings always serialises.
+        let filters = serde_json::to_string(&request.filters).unwrap_or_default();
+        query.append_pair("filters", &filters);
+    }
+    let query = query.finish();
+    if query.is_empty() {
+        endpoint.to_string()
+    } else {
+        format!("{endpoint}?{query}")
     }
 }
 
-async fn prune_one(engine: &Engine, request: &PruneRequest) -> Result<KindReport, EngineError> {
-    let filters: HashMap<String, Vec<String>> = request
-        .filters
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let docker = engine.docker();
-    let kind = request.kind;
-    tracing::debug!(kind = %request.kind, ?filters, "prune");
-    match request.kind {
-        PruneKind::Containers => {
-            let options = PruneContainersOptions {
-                filters: Some(filters),
-            };
-            let response = docker
-                .prune_containers(Some(options))
-                .await
-                .map_err(|e| from_bollard("POST /containers/prune", e))?;
-            Ok(KindReport::new(
-                kind,
-                response.containers_deleted,
-                response.space_reclaimed,
-            ))
+/// Any prune endpoint's answer (each fills its own list).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct PruneAnswer {
+    containers_deleted: Option<Vec<String>>,
+    networks_deleted: Option<Vec<String>>,
+    volumes_deleted: Option<Vec<String>>,
+    caches_deleted: Option<Vec<String>>,
+    images_deleted: Option<Vec<ImageDeleted>>,
+    space_reclaimed: Option<serde_json::Number>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ImageDeleted {
+    untagged: Option<String>,
+    deleted: Option<String>,
+}
+
+impl PruneAnswer {
+    fn into_report(self, kind: PruneKind) -> KindReport {
+        let (reclaimed_bytes, odd_reclaimed) = match &self.space_reclaimed {
+            None => (0, None),
+            Some(number) => match number.as_u64() {
+                Some(bytes) => (bytes, None),
+                None => (0, Some(bounded_remote_string(&number.to_string()))),
+            },
+        };
+        let mut untagged = Vec::new();
+        let mut deleted = Vec::new();
+        for item in self.images_deleted.unwrap_or_default() {
+            untagged.extend(item.untagged);
+            deleted.extend(item.deleted);
         }
-        PruneKind::Networks => {
-            let options = PruneNetworksOptions {
-                filters: Some(filters),
-            };
-            let response = docker
-                .prune_networks(Some(options))
-                .await
-                .map_err(|e| from_bollard("POST /networks/prune", e))?;
-            Ok(KindReport::new(kind, response.networks_deleted, None))
+        for list in [
+            self.containers_deleted,
+            self.networks_deleted,
+            self.volumes_deleted,
+            self.caches_deleted,
+        ] {
+            deleted.extend(list.unwrap_or_default());
         }
-        PruneKind::Volumes => {
-            let options = PruneVolumesOptions {
-                filters: Some(filters),
-            };
-            let response = docker
-                .prune_volumes(Some(options))
-                .await
-                .map_err(|e| from_bollard("POST /volumes/prune", e))?;
-            Ok(KindReport::new(
-                kind,
-                response.volumes_deleted,
-                response.space_reclaimed,
-            ))
-        }
-        PruneKind::Images => {
-            let options = PruneImagesOptions {
-                filters: Some(filters),
-            };
-            let response = docker
-                .prune_images(Some(options))
-                .await
-                .map_err(|e| from_bollard("POST /images/prune", e))?;
-            let mut report = KindReport::new(kind, None, response.space_reclaimed);
-            for item in response.images_deleted.unwrap_or_default() {
-                report.untagged.extend(item.untagged);
-                report.deleted.extend(item.deleted);
-            }
-            Ok(report)
-        }
-        PruneKind::BuildCache => {
-            let options = PruneBuildOptions {
-                all: request.build_cache_all,
-                filters: (!filters.is_empty()).then_some(filters),
-                ..PruneBuildOptions::default()
-            };
-            let response = docker
-                .prune_build(Some(options))
-                .await
-                .map_err(|e| from_bollard("POST /build/prune", e))?;
-            Ok(KindReport::new(
-                kind,
-                response.caches_deleted,
-                response.space_reclaimed,
-            ))
+        KindReport {
+            kind,
+            untagged,
+            deleted,
+            reclaimed_bytes,
+            odd_reclaimed,
         }
     }
 }
@@ -235,7 +280,7 @@ mod tests {
     async fn conflict_is_retried_with_backoff_then_succeeds() {
         let calls = AtomicU32::new(0);
         let started = tokio::time::Instant::now();
-        let result = retry_conflicts(|| async {
+        let result = retry_conflicts(&CancellationToken::new(), || async {
             if calls.fetch_add(1, Ordering::SeqCst) < 2 {
                 Err(conflict())
             } else {
@@ -251,7 +296,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn persistent_conflict_is_reported_after_retries() {
         let calls = AtomicU32::new(0);
-        let result: Result<(), _> = retry_conflicts(|| async {
+        let result: Result<(), _> = retry_conflicts(&CancellationToken::new(), || async {
             calls.fetch_add(1, Ordering::SeqCst);
             Err(conflict())
         })
@@ -266,7 +311,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn other_errors_are_not_retried() {
         let calls = AtomicU32::new(0);
-        let result: Result<(), _> = retry_conflicts(|| async {
+        let result: Result<(), _> = retry_conflicts(&CancellationToken::new(), || async {
             calls.fetch_add(1, Ordering::SeqCst);
             Err(EngineError::Status {
                 what: "x".into(),
@@ -277,5 +322,79 @@ mod tests {
         .await;
         assert!(result.is_err());
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+}
+
+#[cfg(test)]
+mod answer_tests {
+    use super::*;
+
+    fn answer(json: &str) -> KindReport {
+        serde_json::from_str::<PruneAnswer>(json)
+            .unwrap()
+            .into_report(PruneKind::Images)
+    }
+
+    #[test]
+    fn negative_space_reclaimed_is_reported_as_such_not_as_zero() {
+        let report = answer(r#"{"ImagesDeleted":null,"SpaceReclaimed":-5}"#);
+        assert_eq!(report.reclaimed_bytes, 0);
+        assert_eq!(report.odd_reclaimed.as_deref(), Some("-5"));
+    }
+
+    #[test]
+    fn space_reclaimed_beyond_u64_does_not_fail_a_prune_that_ran() {
+        let report = answer(
+            r#"{"ImagesDeleted":[{"Deleted":"sha256:a"}],"SpaceReclaimed":36893488147419103232}"#,
+        );
+        assert_eq!(report.deleted, ["sha256:a"]);
+        assert_eq!(report.reclaimed_bytes, 0);
+        assert!(report.odd_reclaimed.is_some());
+    }
+
+    #[test]
+    fn totals_saturate_instead_of_wrapping() {
+        let big = KindReport {
+            kind: PruneKind::Images,
+            untagged: Vec::new(),
+            deleted: Vec::new(),
+            reclaimed_bytes: u64::MAX / 2 + 1,
+            odd_reclaimed: None,
+        };
+        let report = PruneReport {
+            kinds: vec![big.clone(), big.clone(), big.clone(), big],
+            ..PruneReport::default()
+        };
+        assert_eq!(report.reclaimed_bytes(), u64::MAX);
+    }
+
+    #[test]
+    fn filters_and_build_cache_all_go_in_the_query() {
+        let request = PruneRequest {
+            kind: PruneKind::BuildCache,
+            filters: [("until".to_string(), vec!["24h".to_string()])].into(),
+            build_cache_all: Some(true),
+        };
+        assert_eq!(
+            prune_path(&request),
+            "/build/prune?all=true&filters=%7B%22until%22%3A%5B%2224h%22%5D%7D"
+        );
+    }
+
+    #[test]
+    fn kinds_neither_answered_nor_in_flight_are_not_started() {
+        let report = PruneReport {
+            planned: vec![PruneKind::Containers, PruneKind::Images, PruneKind::Volumes],
+            kinds: vec![answer(r#"{}"#)]
+                .into_iter()
+                .map(|mut k| {
+                    k.kind = PruneKind::Containers;
+                    k
+                })
+                .collect(),
+            in_flight: Some(PruneKind::Images),
+            ..PruneReport::default()
+        };
+        assert_eq!(report.not_started(), [PruneKind::Volumes]);
     }
 }

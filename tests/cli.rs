@@ -187,11 +187,12 @@ fn unreachable_host_fails_with_exit_code_1_and_a_row() {
     ]);
     assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
     let table = stdout(&run);
-    assert!(table.contains("\ndown-1   FAILED "), "{table}");
+    assert!(table.contains("\ndown-1   FAILED (refused) "), "{table}");
     assert!(table.contains("\nTOTAL    0/1 ok "), "{table}");
+    // The cause is said once, with the stable class.
     assert!(
         table.contains(&format!(
-            "  down-1 (127.0.0.1:{closed_port}): failed at connect: cannot connect to 127.0.0.1:{closed_port}: Connection refused"
+            "  down-1 (127.0.0.1:{closed_port}): [connect_refused] failed at connect: cannot connect to 127.0.0.1:{closed_port}: Connection refused (os error 111)\n"
         )),
         "{table}"
     );
@@ -247,21 +248,15 @@ fn silent_host_times_out_at_its_stage() {
     assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
     let report = json(&run);
     assert_eq!(report["hosts"][0]["error"]["stage"], "connect");
+    assert_eq!(report["hosts"][0]["error"]["class"], "connect_timeout");
     let message = report["hosts"][0]["error"]["message"].as_str().unwrap();
     assert_eq!(
         message,
-        format!("cannot connect to 127.0.0.1:{port}: no SSH session within 1s")
+        format!("no SSH session with 127.0.0.1:{port} within 1s")
     );
 }
 
-#[test]
-fn interrupt_prints_the_partial_report_and_exits_130() {
-    for signal in ["-INT", "-TERM"] {
-        interrupted_run_reports_partially(signal);
-    }
-}
-
-fn interrupted_run_reports_partially(signal: &str) {
+fn interrupted_run_reports_partially(signal: &str, code: i32) {
     let dir = tempfile::tempdir().unwrap();
     let (port, _server) = black_hole();
     let (inventory, known_hosts) = silent_host_inventory(dir.path(), port);
@@ -282,12 +277,18 @@ fn interrupted_run_reports_partially(signal: &str) {
         .unwrap();
     assert!(kill.success());
     let run = child.wait_with_output().unwrap();
-    assert_eq!(run.status.code(), Some(130), "{signal}: {}", stderr(&run));
+    assert_eq!(run.status.code(), Some(code), "{signal}: {}", stderr(&run));
     let table = stdout(&run);
-    assert!(table.contains("\nsilent-1   FAILED "), "{table}");
-    assert!(table.contains("failed at connect: interrupted"), "{table}");
     assert!(
-        stderr(&run).contains("interrupted; finishing the report"),
+        table.contains("\nsilent-1   FAILED (interrupted) "),
+        "{table}"
+    );
+    assert!(
+        table.contains("[interrupted] failed at connect: interrupted"),
+        "{table}"
+    );
+    assert!(
+        stderr(&run).contains("interrupted; letting calls in flight finish"),
         "{}",
         stderr(&run)
     );
@@ -392,4 +393,241 @@ fn ansible_cfg_names_the_inventory_and_defaults() {
     assert_eq!(report["hosts"][0]["host_key_checking"], "no");
     assert_eq!(report["hosts"][1]["user"], "inventory-user");
     assert_eq!(run(Some("env-user"))["hosts"][0]["user"], "env-user");
+}
+
+#[test]
+fn interrupt_prints_the_partial_report_and_exits_130_or_143_for_sigterm() {
+    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
+        interrupted_run_reports_partially(signal, code);
+    }
+}
+
+#[test]
+fn inventory_with_33_plus_comment_lines_after_an_empty_value_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("all:\n  hosts:\n    a:\n");
+    for i in 0..40 {
+        text.push_str(&format!("# comment {i}\n"));
+    }
+    text.push_str("    b:\n");
+    let inventory = write_file(dir.path(), "comments.yaml", &text);
+    let run = fleetprune(&["inventory", "-i", inventory.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(stdout(&run).contains("\nb "), "{}", stdout(&run));
+}
+
+#[test]
+fn device_and_fifo_inputs_are_refused_without_reading_or_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.yaml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for path in ["/dev/zero", fifo.to_str().unwrap()] {
+        let run = fleetprune(&["inventory", "-i", path]);
+        assert_eq!(run.status.code(), Some(2));
+        assert_eq!(
+            stderr(&run),
+            format!("fleetprune: {path}: cannot read inventory: not a regular file\n")
+        );
+    }
+    let inventory = write_file(
+        dir.path(),
+        "one.yaml",
+        "all:\n  hosts:\n    one:\n      ansible_port: 1\n",
+    );
+    let run = fleetprune(&[
+        "ping",
+        "-i",
+        inventory.to_str().unwrap(),
+        "--known-hosts",
+        "/dev/zero",
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        stderr(&run),
+        "fleetprune: cannot read known_hosts file /dev/zero: not a regular file\n"
+    );
+}
+
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn ping_refusing_hosts(names: &[&str], host_vars: &str, args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let port = closed_port();
+    let mut text = String::from("all:\n  hosts:\n");
+    for name in names {
+        text.push_str(&format!(
+            "    {name}:\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n{host_vars}"
+        ));
+    }
+    let inventory = write_file(dir.path(), "refusing.yaml", &text);
+    let known_hosts = write_file(dir.path(), "known_hosts", "");
+    let mut all = vec![
+        "ping",
+        "--output",
+        "json",
+        "-i",
+        inventory.to_str().unwrap(),
+        "--known-hosts",
+        known_hosts.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    fleetprune(&all)
+}
+
+fn classes(report: &serde_json::Value) -> Vec<String> {
+    report["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["error"]["class"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn a_failed_canary_batch_leaves_later_batches_cancelled() {
+    let run = ping_refusing_hosts(&["h1", "h2", "h3", "h4"], "", &["--serial", "1"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let report = json(&run);
+    assert_eq!(
+        classes(&report),
+        ["connect_refused", "cancelled", "cancelled", "cancelled"]
+    );
+    let h2 = &report["hosts"][1];
+    assert_eq!(h2["error"]["stage"], "queued");
+    assert_eq!(h2["attempts"], 0);
+    assert_eq!(
+        h2["error"]["message"],
+        "not started: the first batch (the canary) had 1 failed host(s); later batches were not started"
+    );
+    assert_eq!(report["safety"]["serial"], "1");
+    assert_eq!(report["safety"]["batches"], serde_json::json!([1]));
+    assert_eq!(report["totals"]["cancelled"], 3);
+}
+
+#[test]
+fn max_fail_percentage_stops_starting_hosts_once_exceeded() {
+    let run = ping_refusing_hosts(
+        &["h1", "h2", "h3", "h4"],
+        "",
+        &["--forks", "1", "--max-fail-percentage", "25"],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let report = json(&run);
+    // 1 of 4 is not more than 25%; 2 of 4 is.
+    assert_eq!(
+        classes(&report),
+        [
+            "connect_refused",
+            "connect_refused",
+            "cancelled",
+            "cancelled"
+        ]
+    );
+    assert_eq!(
+        report["safety"]["stopped"],
+        "--max-fail-percentage 25 exceeded: 2 of 4 hosts failed"
+    );
+}
+
+#[test]
+fn transient_connect_failures_are_retried_and_the_attempts_reported() {
+    let started = std::time::Instant::now();
+    let run = ping_refusing_hosts(&["h1"], "", &["--retries", "2"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let report = json(&run);
+    let host = &report["hosts"][0];
+    assert_eq!(host["attempts"], 3);
+    assert_eq!(host["error"]["class"], "connect_refused");
+    assert!(
+        host["error"]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(after 3 attempts)"),
+        "{host}"
+    );
+    assert_eq!(report["safety"]["retries"], 2);
+    // Pauses of 1 s and 2 s, each scaled by a jitter factor of at least 0.5.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1500));
+}
+
+#[test]
+fn an_unusable_key_file_fails_its_hosts_not_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = write_file(dir.path(), "garbage_key", "not a key\n");
+    let missing = dir.path().join("missing_key");
+    let vars_for =
+        |key: &std::path::Path| format!("      ansible_ssh_private_key_file: {}\n", key.display());
+    let port = closed_port();
+    let text = format!(
+        "all:\n  hosts:\n    garbage:\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n{}    missing:\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n{}    fine:\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n",
+        vars_for(&garbage),
+        vars_for(&missing)
+    );
+    let inventory = write_file(dir.path(), "keys.yaml", &text);
+    let known_hosts = write_file(dir.path(), "known_hosts", "");
+    let run = fleetprune(&[
+        "ping",
+        "--output",
+        "json",
+        "-i",
+        inventory.to_str().unwrap(),
+        "--known-hosts",
+        known_hosts.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let report = json(&run);
+    assert_eq!(
+        classes(&report),
+        ["key_unusable", "key_unusable", "connect_refused"]
+    );
+    assert_eq!(
+        report["hosts"][1]["error"]["message"],
+        format!(
+            "identity file {}: No such file or directory (os error 2)",
+            missing.display()
+        )
+    );
+    assert_eq!(report["hosts"][0]["error"]["stage"], "auth");
+}
+
+#[test]
+fn a_name_that_does_not_resolve_is_a_dns_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = write_file(
+        dir.path(),
+        "dns.yaml",
+        "all:\n  hosts:\n    nowhere:\n      ansible_host: no-such-host.invalid\n",
+    );
+    let known_hosts = write_file(dir.path(), "known_hosts", "");
+    let run = fleetprune(&[
+        "ping",
+        "--output",
+        "json",
+        "-i",
+        inventory.to_str().unwrap(),
+        "--known-hosts",
+        known_hosts.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let error = &json(&run)["hosts"][0]["error"];
+    assert_eq!(error["class"], "dns", "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot resolve no-such-host.invalid: "),
+        "{error}"
+    );
 }

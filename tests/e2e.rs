@@ -560,6 +560,7 @@ fn wrong_host_key_and_unreachable_host_fail_alone(engine: Engine) {
     let host01 = json_host(&report, "host01");
     assert_eq!(host01["status"], "failed");
     assert_eq!(host01["error"]["stage"], "host_key");
+    assert_eq!(host01["error"]["class"], "host_key_changed");
     let message = host01["error"]["message"].as_str().unwrap();
     assert!(
         message.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"),
@@ -573,6 +574,7 @@ fn wrong_host_key_and_unreachable_host_fail_alone(engine: Engine) {
 
     let ghost = json_host(&report, "ghost");
     assert_eq!(ghost["error"]["stage"], "connect");
+    assert_eq!(ghost["error"]["class"], "connect_refused");
     assert!(
         ghost["error"]["message"]
             .as_str()
@@ -650,6 +652,10 @@ fn host_keys_are_checked_strictly_unless_accept_new() {
     assert_eq!(strict.status.code(), Some(1));
     let report = json(&strict);
     assert_eq!(json_host(&report, "host01")["error"]["stage"], "host_key");
+    assert_eq!(
+        json_host(&report, "host01")["error"]["class"],
+        "host_key_unknown"
+    );
 
     let accept_new = ping("accept-new");
     assert_eq!(accept_new.status.code(), Some(0), "{}", stderr(&accept_new));
@@ -756,27 +762,22 @@ fn authentication_by_agent_by_encrypted_key_and_refused_keys() {
     std::fs::write(&authorized, keys).unwrap();
     let identity = encrypted.to_str().unwrap();
 
+    // A locked key fails the hosts it is named for (key_unusable), not the run.
+    let key_unusable = |run: &std::process::Output, says: &str| {
+        assert_eq!(run.status.code(), Some(1), "{}", stderr(run));
+        let report = json(run);
+        let error = &report["hosts"][0]["error"];
+        assert_eq!(error["class"], "key_unusable", "{error}");
+        assert_eq!(error["stage"], "auth", "{error}");
+        assert!(error["message"].as_str().unwrap().contains(says), "{error}");
+    };
     let run = ping(&["--identity", identity], &[]);
-    assert_eq!(
-        run.status.code(),
-        Some(2),
-        "no passphrase and no terminal is an input error"
-    );
-    assert!(
-        stderr(&run).contains("is encrypted: set FLEETPRUNE_KEY_PASSPHRASE"),
-        "{}",
-        stderr(&run)
-    );
+    key_unusable(&run, "is encrypted: set FLEETPRUNE_KEY_PASSPHRASE");
     let run = ping(
         &["--identity", identity],
         &[("FLEETPRUNE_KEY_PASSPHRASE", "wrong")],
     );
-    assert_eq!(run.status.code(), Some(2));
-    assert!(
-        stderr(&run).contains("wrong passphrase"),
-        "{}",
-        stderr(&run)
-    );
+    key_unusable(&run, "wrong passphrase");
     let run = ping(
         &["--identity", identity],
         &[("FLEETPRUNE_KEY_PASSPHRASE", "s3cret")],
@@ -791,6 +792,7 @@ fn authentication_by_agent_by_encrypted_key_and_refused_keys() {
     let report = json(&run);
     let error = &report["hosts"][0]["error"];
     assert_eq!(error["stage"], "auth");
+    assert_eq!(error["class"], "auth_failed");
     assert!(
         error["message"]
             .as_str()

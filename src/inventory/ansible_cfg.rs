@@ -143,10 +143,11 @@ fn config_file() -> Option<PathBuf> {
 /// `section.key` -> value, for the sections and keys fleetprune reads.
 fn read_settings(path: &Path) -> Result<HashMap<String, Setting>, AnsibleConfigError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| AnsibleConfigError::Read {
-        path: shown.clone(),
-        source,
-    })?;
+    let text = crate::input_file::read_to_string(path, crate::input_file::INVENTORY_LIMIT)
+        .map_err(|source| AnsibleConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
     let mut settings: HashMap<String, Setting> = HashMap::new();
     let mut section = String::new();
     let mut last_key: Option<String> = None;

@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 use std::net::Ipv6Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobMatcher};
 use regex::Regex;
@@ -362,11 +362,13 @@ fn parse_term(spec: &str, raw: &str) -> Result<(Role, Term), LimitError> {
 
 /// The terms of an `@file`: one per non-empty line, as Ansible reads retry files.
 fn read_limit_file(term: &str, path: &str) -> Result<Vec<String>, LimitError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LimitError::LimitFile {
-        term: term.to_string(),
-        path: PathBuf::from(path),
-        message: e.to_string(),
-    })?;
+    let text =
+        crate::input_file::read_to_string(Path::new(path), crate::input_file::INVENTORY_LIMIT)
+            .map_err(|e| LimitError::LimitFile {
+                term: term.to_string(),
+                path: PathBuf::from(path),
+                message: e.to_string(),
+            })?;
     Ok(text
         .lines()
         .map(str::trim)

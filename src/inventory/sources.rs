@@ -110,10 +110,11 @@ impl Source {
             Source::File(path) => {
                 let shown = path.display().to_string();
                 let text =
-                    std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
-                        path: shown.clone(),
-                        source,
-                    })?;
+                    crate::input_file::read_to_string(path, crate::input_file::INVENTORY_LIMIT)
+                        .map_err(|source| InventoryError::Read {
+                            path: shown.clone(),
+                            source,
+                        })?;
                 if text.starts_with("#!") {
                     return Err(InventoryError::Script { path: shown });
                 }

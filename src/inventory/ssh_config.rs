@@ -87,8 +87,6 @@ pub enum SshConfigError {
         path: String,
         source: std::io::Error,
     },
-    #[error("ssh config {path} is not a regular file of at most 1 MiB")]
-    NotAFile { path: String },
     #[error("{place}: {message}")]
     Syntax { place: String, message: String },
     #[error("{place}: Include nested more than {MAX_INCLUDE_DEPTH} levels deep")]
@@ -186,16 +184,11 @@ impl SshConfig {
         guards: &[Condition],
     ) -> Result<(), SshConfigError> {
         let shown = path.display().to_string();
-        let metadata = std::fs::metadata(path).map_err(|source| SshConfigError::Read {
-            path: shown.clone(),
-            source,
-        })?;
-        if !metadata.is_file() || metadata.len() > MAX_FILE_BYTES {
-            return Err(SshConfigError::NotAFile { path: shown });
-        }
-        let text = std::fs::read_to_string(path).map_err(|source| SshConfigError::Read {
-            path: shown.clone(),
-            source,
+        let text = crate::input_file::read_to_string(path, MAX_FILE_BYTES).map_err(|source| {
+            SshConfigError::Read {
+                path: shown.clone(),
+                source,
+            }
         })?;
         self.read_text(&shown, &text, base, home, guards)
     }

@@ -97,7 +97,8 @@ fn directory_files(dir: &Path, into: &mut Vec<PathBuf>) -> Result<(), InventoryE
 /// One variable file; `name` (its group or host) starts the key paths in messages.
 fn read_file(path: &Path, name: &str) -> Result<HostVars, InventoryError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| read_error(path, source))?;
+    let text = crate::input_file::read_to_string(path, crate::input_file::INVENTORY_LIMIT)
+        .map_err(|source| read_error(path, source))?;
     let root = yaml::parse(&text).map_err(|error| InventoryError::Syntax {
         path: shown.clone(),
         position: error.position,

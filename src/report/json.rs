@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::api_version::ApiVersion;
 use crate::df::DiskUsage;
 use crate::host::Host;
-use crate::outcome::{HostFailure, HostOutcome};
+use crate::outcome::{ErrorClass, FleetRun, HostFailure, HostOutcome, SafetyReport};
 use crate::plan::{AllScope, PruneKind, VolumeScope};
 use crate::prune::PruneReport;
 use crate::transport::ssh::HostKeyCheck;
@@ -25,6 +25,9 @@ struct Document<'a, H: Serialize, T: Serialize> {
     command: &'a str,
     hosts: Vec<H>,
     totals: T,
+    /// The run's safety valves; absent for `inventory`, which contacts nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    safety: Option<&'a SafetyReport>,
 }
 
 /// The fields every command reports per host.
@@ -38,6 +41,8 @@ struct HostJson<'a, P: Serialize> {
     api_version: Option<ApiVersion>,
     host_key: Option<&'a HostKeyCheck>,
     duration_ms: u128,
+    /// SSH connection attempts; 0 when the host was never started.
+    attempts: u32,
     error: Option<&'a HostFailure>,
     #[serde(flatten)]
     payload: P,
@@ -56,6 +61,7 @@ fn host_json<'a, T, P: Serialize>(outcome: &'a HostOutcome<T>, payload: P) -> Ho
         api_version: outcome.connection.as_ref().map(|c| c.api_version),
         host_key: outcome.host_key.as_ref(),
         duration_ms: outcome.duration.as_millis(),
+        attempts: outcome.attempts,
         error: outcome.failure.as_ref(),
         payload,
     }
@@ -65,15 +71,28 @@ fn host_json<'a, T, P: Serialize>(outcome: &'a HostOutcome<T>, payload: P) -> Ho
 struct Counts {
     hosts: usize,
     succeeded: usize,
+    /// Every host that did not succeed, `cancelled` and `outcome_unknown` ones included.
     failed: usize,
+    /// Hosts never started.
+    cancelled: usize,
+    /// Hosts where a prune request may have deleted objects without the report knowing.
+    outcome_unknown: usize,
 }
 
 fn counts<T>(outcomes: &[HostOutcome<T>]) -> Counts {
     let succeeded = outcomes.iter().filter(|o| o.succeeded()).count();
+    let with_class = |class: ErrorClass| {
+        outcomes
+            .iter()
+            .filter(|o| o.failure.as_ref().is_some_and(|f| f.class == class))
+            .count()
+    };
     Counts {
         hosts: outcomes.len(),
         succeeded,
         failed: outcomes.len() - succeeded,
+        cancelled: with_class(ErrorClass::Cancelled),
+        outcome_unknown: with_class(ErrorClass::OutcomeUnknown),
     }
 }
 
@@ -82,12 +101,14 @@ fn write_document<H: Serialize, T: Serialize>(
     command: &str,
     hosts: Vec<H>,
     totals: T,
+    safety: Option<&SafetyReport>,
 ) -> io::Result<()> {
     let document = Document {
         schema_version: SCHEMA_VERSION,
         command,
         hosts,
         totals,
+        safety,
     };
     serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)
@@ -99,6 +120,9 @@ struct KindJson<'a> {
     untagged: Option<&'a [String]>,
     deleted: &'a [String],
     reclaimed_bytes: u64,
+    /// The daemon's SpaceReclaimed when it is not a byte count (negative, beyond 2^64).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reclaimed_reported: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -106,6 +130,12 @@ struct PruneHostJson<'a> {
     volume_scope: Option<VolumeScope>,
     kinds: BTreeMap<PruneKind, KindJson<'a>>,
     reclaimed_bytes: u64,
+    /// Kinds whose answer came.
+    completed: Vec<PruneKind>,
+    /// Kinds whose request was sent and whose answer never came: they may have deleted.
+    in_flight: Vec<PruneKind>,
+    /// Kinds of the plan never sent.
+    not_started: Vec<PruneKind>,
 }
 
 #[derive(Serialize, Default)]
@@ -123,7 +153,8 @@ struct PruneTotals {
 }
 
 /// `fleetprune prune --output json`.
-pub fn write_prune(out: &mut dyn Write, outcomes: &[HostOutcome<PruneReport>]) -> io::Result<()> {
+pub fn write_prune(out: &mut dyn Write, run: &FleetRun<PruneReport>) -> io::Result<()> {
+    let outcomes = run.outcomes.as_slice();
     let mut kind_totals: BTreeMap<PruneKind, KindTotalJson> = BTreeMap::new();
     let hosts = outcomes
         .iter()
@@ -134,14 +165,16 @@ pub fn write_prune(out: &mut dyn Write, outcomes: &[HostOutcome<PruneReport>]) -
                 .iter()
                 .map(|report| {
                     let total = kind_totals.entry(report.kind).or_default();
-                    total.deleted += report.deleted.len();
-                    total.reclaimed_bytes += report.reclaimed_bytes;
+                    total.deleted = total.deleted.saturating_add(report.deleted.len());
+                    total.reclaimed_bytes =
+                        total.reclaimed_bytes.saturating_add(report.reclaimed_bytes);
                     let untagged =
                         (report.kind == PruneKind::Images).then_some(report.untagged.as_slice());
                     let json = KindJson {
                         untagged,
                         deleted: &report.deleted,
                         reclaimed_bytes: report.reclaimed_bytes,
+                        reclaimed_reported: report.odd_reclaimed.as_deref(),
                     };
                     (report.kind, json)
                 })
@@ -152,16 +185,21 @@ pub fn write_prune(out: &mut dyn Write, outcomes: &[HostOutcome<PruneReport>]) -
                     volume_scope: outcome.payload.volume_scope,
                     kinds,
                     reclaimed_bytes: outcome.payload.reclaimed_bytes(),
+                    completed: outcome.payload.kinds.iter().map(|k| k.kind).collect(),
+                    in_flight: outcome.payload.in_flight.into_iter().collect(),
+                    not_started: outcome.payload.not_started(),
                 },
             )
         })
         .collect();
     let totals = PruneTotals {
         counts: counts(outcomes),
-        reclaimed_bytes: outcomes.iter().map(|o| o.payload.reclaimed_bytes()).sum(),
+        reclaimed_bytes: outcomes.iter().fold(0u64, |sum, o| {
+            sum.saturating_add(o.payload.reclaimed_bytes())
+        }),
         kinds: kind_totals,
     };
-    write_document(out, "prune", hosts, totals)
+    write_document(out, "prune", hosts, totals, Some(&run.safety))
 }
 
 #[derive(Serialize)]
@@ -177,7 +215,8 @@ struct DfTotals {
 }
 
 /// `fleetprune df --output json`.
-pub fn write_df(out: &mut dyn Write, outcomes: &[HostOutcome<DiskUsage>]) -> io::Result<()> {
+pub fn write_df(out: &mut dyn Write, run: &FleetRun<DiskUsage>) -> io::Result<()> {
+    let outcomes = run.outcomes.as_slice();
     let mut total = DiskUsage::default();
     let hosts = outcomes
         .iter()
@@ -193,16 +232,20 @@ pub fn write_df(out: &mut dyn Write, outcomes: &[HostOutcome<DiskUsage>]) -> io:
         counts: counts(outcomes),
         disk_usage: total,
     };
-    write_document(out, "df", hosts, totals)
+    write_document(out, "df", hosts, totals, Some(&run.safety))
 }
 
 #[derive(Serialize)]
 struct Empty {}
 
 /// `fleetprune ping --output json`.
-pub fn write_ping(out: &mut dyn Write, outcomes: &[HostOutcome<()>]) -> io::Result<()> {
-    let hosts = outcomes.iter().map(|o| host_json(o, Empty {})).collect();
-    write_document(out, "ping", hosts, counts(outcomes))
+pub fn write_ping(out: &mut dyn Write, run: &FleetRun<()>) -> io::Result<()> {
+    let hosts = run
+        .outcomes
+        .iter()
+        .map(|o| host_json(o, Empty {}))
+        .collect();
+    write_document(out, "ping", hosts, counts(&run.outcomes), Some(&run.safety))
 }
 
 #[derive(Serialize)]
@@ -240,5 +283,5 @@ pub fn write_inventory(out: &mut dyn Write, hosts: &[Host]) -> io::Result<()> {
         })
         .collect();
     let totals = InventoryTotals { hosts: hosts.len() };
-    write_document(out, "inventory", entries, totals)
+    write_document(out, "inventory", entries, totals, None)
 }

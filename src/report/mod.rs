@@ -9,14 +9,52 @@ use std::time::Duration;
 
 pub use human_size::human_size;
 
-/// Replaces control characters in remote text (daemon messages, stderr) before it reaches a
-/// terminal, so a host cannot move the cursor or change colours in our report.
+/// Makes remote or inventory text (daemon messages, stderr, names) safe to show to a person:
+/// control characters (Unicode Cc) and line or paragraph separators (Zl, Zp) become spaces, and
+/// invisible format characters (Cf: bidi overrides such as U+202E, zero-width characters) are
+/// dropped, so a host cannot move the cursor, forge lines or reorder what the report says.
+/// JSON output is not sanitised: it carries the exact text, escaped by the JSON encoder.
 pub fn sanitize(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .filter(|c| !is_format_character(*c))
+        .map(|c| {
+            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect::<String>()
         .trim()
         .to_string()
+}
+
+/// Unicode general category Cf (Format), as of Unicode 15.1.
+fn is_format_character(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
 }
 
 /// `1.2s`, as a table cell.
@@ -31,6 +69,15 @@ mod tests {
     #[test]
     fn sanitize_removes_terminal_escapes() {
         assert_eq!(sanitize("bad\u{1b}[2Jthing\n"), "bad [2Jthing");
+    }
+
+    #[test]
+    fn sanitize_drops_bidi_overrides_and_breaks_forged_lines() {
+        assert_eq!(sanitize("evil\u{202E}txt.exe"), "eviltxt.exe");
+        assert_eq!(
+            sanitize("ok\r\nhost99   ok\u{2028}x\u{2029}y\u{200B}z"),
+            "ok  host99   ok x yz"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use tabled::settings::{Padding, Style};
 use super::{human_size, sanitize, seconds};
 use crate::df::{DiskUsage, UsageLine};
 use crate::host::Host;
-use crate::outcome::HostOutcome;
+use crate::outcome::{FleetRun, HostOutcome, SafetyReport, Stage};
 use crate::plan::PruneKind;
 use crate::prune::{KindReport, PruneReport};
 use crate::transport::ssh::HostKeyCheck;
@@ -33,8 +33,12 @@ fn write_table(out: &mut dyn Write, builder: Builder) -> io::Result<()> {
     Ok(())
 }
 
-fn status<T>(outcome: &HostOutcome<T>) -> &'static str {
-    if outcome.succeeded() { "ok" } else { "FAILED" }
+/// `ok`, or `FAILED (refused)` with the failure class's short form.
+fn status<T>(outcome: &HostOutcome<T>) -> String {
+    match &outcome.failure {
+        None => "ok".to_string(),
+        Some(failure) => format!("FAILED ({})", failure.class.short()),
+    }
 }
 
 /// A prune cell: objects removed and bytes; images show bytes only, because the daemon's list
@@ -47,25 +51,59 @@ fn prune_cell(kind: PruneKind, objects: usize, bytes: u64) -> String {
     }
 }
 
-/// Failures and notes below a table: `host: failed at <stage>: <reason>`.
-fn write_failures<T>(out: &mut dyn Write, outcomes: &[HostOutcome<T>]) -> io::Result<()> {
-    let failed: Vec<&HostOutcome<T>> = outcomes.iter().filter(|o| !o.succeeded()).collect();
-    if failed.is_empty() {
+/// Failures below a table: `host (address): [class] failed at <stage>: <reason>`, then why the
+/// run stopped early, if it did.
+fn write_failures<T>(out: &mut dyn Write, run: &FleetRun<T>) -> io::Result<()> {
+    let failed: Vec<&HostOutcome<T>> = run.outcomes.iter().filter(|o| !o.succeeded()).collect();
+    if !failed.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Failed hosts:")?;
+    }
+    for outcome in failed {
+        if let Some(failure) = &outcome.failure {
+            let name = sanitize(&outcome.name);
+            let address = sanitize(&outcome.address);
+            let message = sanitize(&failure.message);
+            if failure.stage == Stage::Queued {
+                writeln!(out, "  {name} ({address}): [{}] {message}", failure.class)?;
+            } else {
+                writeln!(
+                    out,
+                    "  {name} ({address}): [{}] failed at {}: {message}",
+                    failure.class, failure.stage
+                )?;
+            }
+        }
+    }
+    write_safety(out, &run.safety)
+}
+
+/// The safety valves, when any was set, and why the run stopped early.
+fn write_safety(out: &mut dyn Write, safety: &SafetyReport) -> io::Result<()> {
+    let mut lines = Vec::new();
+    if let Some(serial) = &safety.serial {
+        let sizes: Vec<String> = safety.batches.iter().map(usize::to_string).collect();
+        lines.push(format!(
+            "--serial {serial}: batches of {} (the first is the canary)",
+            sizes.join(", ")
+        ));
+    }
+    if let Some(percentage) = safety.max_fail_percentage {
+        lines.push(format!("--max-fail-percentage {percentage}"));
+    }
+    if safety.retries > 0 {
+        lines.push(format!("--retries {}", safety.retries));
+    }
+    if let Some(reason) = &safety.stopped {
+        lines.push(format!("stopped early: {reason}"));
+    }
+    if lines.is_empty() {
         return Ok(());
     }
     writeln!(out)?;
-    writeln!(out, "Failed hosts:")?;
-    for outcome in failed {
-        if let Some(failure) = &outcome.failure {
-            writeln!(
-                out,
-                "  {} ({}): failed at {}: {}",
-                outcome.name,
-                outcome.address,
-                failure.stage,
-                sanitize(&failure.message)
-            )?;
-        }
+    writeln!(out, "Run:")?;
+    for line in lines {
+        writeln!(out, "  {line}")?;
     }
     Ok(())
 }
@@ -73,9 +111,10 @@ fn write_failures<T>(out: &mut dyn Write, outcomes: &[HostOutcome<T>]) -> io::Re
 /// The prune summary table.
 pub fn write_prune(
     out: &mut dyn Write,
-    outcomes: &[HostOutcome<PruneReport>],
+    run: &FleetRun<PruneReport>,
     verbose: bool,
 ) -> io::Result<()> {
+    let outcomes = run.outcomes.as_slice();
     if verbose {
         for outcome in outcomes {
             write_deleted_lists(out, outcome)?;
@@ -95,14 +134,23 @@ pub fn write_prune(
     ]);
     let mut totals: Vec<KindTotal> = PRUNE_COLUMNS.iter().map(|k| KindTotal::new(*k)).collect();
     for outcome in outcomes {
-        let mut row = vec![outcome.name.clone(), status(outcome).to_string()];
+        let mut row = vec![sanitize(&outcome.name), status(outcome)];
         for total in &mut totals {
             let report = outcome.payload.kind(total.kind);
             total.add(report);
-            row.push(report.map_or_else(
-                || "-".to_string(),
-                |r| prune_cell(r.kind, r.deleted.len(), r.reclaimed_bytes),
-            ));
+            let cell = match report {
+                Some(r) if r.odd_reclaimed.is_some() => {
+                    format!(
+                        "{}*",
+                        prune_cell(r.kind, r.deleted.len(), r.reclaimed_bytes)
+                    )
+                }
+                Some(r) => prune_cell(r.kind, r.deleted.len(), r.reclaimed_bytes),
+                // Sent, never answered: the daemon may have deleted some.
+                None if outcome.payload.in_flight == Some(total.kind) => "?".to_string(),
+                None => "-".to_string(),
+            };
+            row.push(cell);
         }
         row.push(human_size(outcome.payload.reclaimed_bytes()));
         row.push(seconds(outcome.duration));
@@ -111,13 +159,15 @@ pub fn write_prune(
     let ok = outcomes.iter().filter(|o| o.succeeded()).count();
     let mut total_row = vec!["TOTAL".to_string(), format!("{ok}/{} ok", outcomes.len())];
     total_row.extend(totals.iter().map(KindTotal::cell));
-    let reclaimed: u64 = outcomes.iter().map(|o| o.payload.reclaimed_bytes()).sum();
+    let reclaimed = outcomes.iter().fold(0u64, |sum, o| {
+        sum.saturating_add(o.payload.reclaimed_bytes())
+    });
     total_row.push(human_size(reclaimed));
     total_row.push(String::new());
     builder.push_record(total_row);
     write_table(out, builder)?;
     write_prune_notes(out, outcomes)?;
-    write_failures(out, outcomes)?;
+    write_failures(out, run)?;
     writeln!(out)?;
     writeln!(out, "Total reclaimed space: {}", human_size(reclaimed))
 }
@@ -143,8 +193,8 @@ impl KindTotal {
     fn add(&mut self, report: Option<&KindReport>) {
         if let Some(report) = report {
             self.ran = true;
-            self.objects += report.deleted.len();
-            self.bytes += report.reclaimed_bytes;
+            self.objects = self.objects.saturating_add(report.deleted.len());
+            self.bytes = self.bytes.saturating_add(report.reclaimed_bytes);
         }
     }
 
@@ -171,6 +221,26 @@ fn write_prune_notes<'a>(
         if let Some(scope) = outcome.payload.volume_scope {
             note(format!("volumes: {scope}"), &outcome.name);
         }
+        if let Some(kind) = outcome.payload.in_flight {
+            note(
+                format!(
+                    "{kind}: OUTCOME UNKNOWN (?): the request was sent and no usable answer came; the daemon may have deleted objects, a re-run reports what is left"
+                ),
+                &outcome.name,
+            );
+        }
+        for report in &outcome.payload.kinds {
+            if let Some(odd) = &report.odd_reclaimed {
+                note(
+                    format!(
+                        "{}: the daemon reported SpaceReclaimed {} (*), not a byte count; counted as 0",
+                        report.kind,
+                        sanitize(odd)
+                    ),
+                    &outcome.name,
+                );
+            }
+        }
         if let Some(connection) = &outcome.connection
             && connection.transport == TransportKind::DialStdio
         {
@@ -187,6 +257,8 @@ fn write_prune_notes<'a>(
     writeln!(out)?;
     writeln!(out, "Notes:")?;
     for (text, hosts) in notes {
+        let hosts: Vec<String> = hosts.iter().map(|h| sanitize(h)).collect();
+        let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
         writeln!(out, "  {}: {text}", host_list(&hosts))?;
     }
     Ok(())
@@ -213,7 +285,7 @@ fn write_deleted_lists(out: &mut dyn Write, outcome: &HostOutcome<PruneReport>) 
     if reports.is_empty() {
         return Ok(());
     }
-    writeln!(out, "== {} ==", outcome.name)?;
+    writeln!(out, "== {} ==", sanitize(&outcome.name))?;
     for report in reports {
         let heading = match report.kind {
             PruneKind::Containers => "Deleted Containers:",
@@ -247,7 +319,8 @@ fn usage_cell(line: &UsageLine) -> String {
 }
 
 /// The fleet-wide `docker system df` table: each cell is `size (reclaimable)`.
-pub fn write_df(out: &mut dyn Write, outcomes: &[HostOutcome<DiskUsage>]) -> io::Result<()> {
+pub fn write_df(out: &mut dyn Write, run: &FleetRun<DiskUsage>) -> io::Result<()> {
+    let outcomes = run.outcomes.as_slice();
     let mut builder = Builder::default();
     builder.push_record([
         "HOST",
@@ -265,8 +338,8 @@ pub fn write_df(out: &mut dyn Write, outcomes: &[HostOutcome<DiskUsage>]) -> io:
         if outcome.succeeded() {
             total.add(usage);
             builder.push_record([
-                outcome.name.clone(),
-                status(outcome).to_string(),
+                sanitize(&outcome.name),
+                status(outcome),
                 usage_cell(&usage.images),
                 usage_cell(&usage.containers),
                 usage_cell(&usage.volumes),
@@ -275,7 +348,7 @@ pub fn write_df(out: &mut dyn Write, outcomes: &[HostOutcome<DiskUsage>]) -> io:
                 human_size(usage.reclaimable_bytes()),
             ]);
         } else {
-            let mut row = vec![outcome.name.clone(), status(outcome).to_string()];
+            let mut row = vec![sanitize(&outcome.name), status(outcome)];
             row.extend(std::iter::repeat_n("-".to_string(), 6));
             builder.push_record(row);
         }
@@ -296,11 +369,12 @@ pub fn write_df(out: &mut dyn Write, outcomes: &[HostOutcome<DiskUsage>]) -> io:
         out,
         "(cells: size (reclaimable), computed as `docker system df` does)"
     )?;
-    write_failures(out, outcomes)
+    write_failures(out, run)
 }
 
 /// `fleetprune ping`: what each host's connection looks like.
-pub fn write_ping(out: &mut dyn Write, outcomes: &[HostOutcome<()>]) -> io::Result<()> {
+pub fn write_ping(out: &mut dyn Write, run: &FleetRun<()>) -> io::Result<()> {
+    let outcomes = run.outcomes.as_slice();
     let mut builder = Builder::default();
     builder.push_record([
         "HOST",
@@ -328,9 +402,9 @@ pub fn write_ping(out: &mut dyn Write, outcomes: &[HostOutcome<()>]) -> io::Resu
             None => ("-".into(), "-".into(), "-".into()),
         };
         builder.push_record([
-            outcome.name.clone(),
-            status(outcome).to_string(),
-            outcome.address.clone(),
+            sanitize(&outcome.name),
+            status(outcome),
+            sanitize(&outcome.address),
             host_key.to_string(),
             transport,
             engine,
@@ -339,7 +413,7 @@ pub fn write_ping(out: &mut dyn Write, outcomes: &[HostOutcome<()>]) -> io::Resu
         ]);
     }
     write_table(out, builder)?;
-    write_failures(out, outcomes)
+    write_failures(out, run)
 }
 
 /// `fleetprune inventory`: resolved hosts and their effective plans; nothing is contacted.
@@ -355,7 +429,7 @@ pub fn write_inventory(out: &mut dyn Write, hosts: &[Host]) -> io::Result<()> {
         "PRUNE PLAN",
     ]);
     for host in hosts {
-        builder.push_record([
+        let row = [
             host.name.clone(),
             host.endpoint(),
             host.user.clone(),
@@ -369,7 +443,8 @@ pub fn write_inventory(out: &mut dyn Write, hosts: &[Host]) -> io::Result<()> {
                 (None, Some(plan)) => plan.describe(),
                 (None, None) => "(none)".to_string(),
             },
-        ]);
+        ];
+        builder.push_record(row.map(|cell| sanitize(&cell)));
     }
     write_table(out, builder)
 }

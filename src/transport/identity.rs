@@ -1,7 +1,8 @@
 //! Private keys for public-key authentication, loaded once per run before any host is contacted.
 //!
-//! Key files named on the command line or in the inventory must exist; OpenSSH's default files
-//! (`~/.ssh/id_ed25519`, ...) are used when present. An encrypted key is unlocked with
+//! A key file named on the command line or in the inventory that cannot be used (missing,
+//! unreadable, locked, not a key) fails the hosts it is named for, not the run; OpenSSH's default
+//! files (`~/.ssh/id_ed25519`, ...) are used when present. An encrypted key is unlocked with
 //! `FLEETPRUNE_KEY_PASSPHRASE` or, on a terminal, a prompt — once, not once per host.
 
 use std::collections::BTreeMap;
@@ -21,10 +22,12 @@ const DEFAULT_IDENTITY_FILES: [&str; 4] = ["id_rsa", "id_ecdsa", "id_ed25519", "
 #[derive(Debug, Clone, Default)]
 pub struct IdentityStore {
     keys: BTreeMap<PathBuf, Arc<PrivateKey>>,
+    /// Named key files that could not be loaded, failing the hosts they are named for.
+    unusable: BTreeMap<PathBuf, IdentityError>,
     defaults: Vec<PathBuf>,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum IdentityError {
     #[error("identity file {path}: {message}")]
     Unreadable { path: String, message: String },
@@ -37,14 +40,27 @@ pub enum IdentityError {
 }
 
 impl IdentityStore {
-    /// Loads every explicitly named key (each must load) and the default keys that exist.
-    pub fn load(explicit: &[PathBuf], home: Option<&Path>) -> Result<IdentityStore, IdentityError> {
+    /// Loads every explicitly named key (remembering why one could not be loaded) and the
+    /// default keys that exist.
+    pub fn load(explicit: &[PathBuf], home: Option<&Path>) -> IdentityStore {
         let mut store = IdentityStore::default();
         let passphrase = std::env::var(PASSPHRASE_VARIABLE).ok();
         for path in explicit {
-            if !store.keys.contains_key(path) {
-                let key = load_key(path, passphrase.as_deref())?;
-                store.keys.insert(path.clone(), Arc::new(key));
+            if store.keys.contains_key(path) || store.unusable.contains_key(path) {
+                continue;
+            }
+            match load_key(path, passphrase.as_deref()) {
+                Ok(key) => {
+                    store.keys.insert(path.clone(), Arc::new(key));
+                }
+                Err(error) => {
+                    // Escaped: a path from the inventory must not forge log lines.
+                    tracing::warn!(
+                        "{}; hosts using it will fail",
+                        error.to_string().escape_debug()
+                    );
+                    store.unusable.insert(path.clone(), error);
+                }
             }
         }
         let ssh_dir = home.map(|home| home.join(".ssh"));
@@ -64,25 +80,39 @@ impl IdentityStore {
                 Err(error) => tracing::warn!("skipping default identity: {error}"),
             }
         }
-        Ok(store)
+        store
     }
 
-    /// The keys to offer for a host: its own key file if it has one, else the defaults.
-    pub fn keys_for(&self, explicit: Option<&Path>) -> Vec<(PathBuf, Arc<PrivateKey>)> {
+    /// The keys to offer for a host: its own key file if it has one, else the defaults; an
+    /// error when the host's own key file could not be loaded.
+    pub fn keys_for(
+        &self,
+        explicit: Option<&Path>,
+    ) -> Result<Vec<(PathBuf, Arc<PrivateKey>)>, IdentityError> {
+        if let Some(error) = explicit.and_then(|path| self.unusable.get(path)) {
+            return Err(error.clone());
+        }
         let paths: Vec<&PathBuf> = match explicit {
             Some(path) => self.keys.keys().filter(|p| p.as_path() == path).collect(),
             None => self.defaults.iter().collect(),
         };
-        paths
+        Ok(paths
             .into_iter()
             .filter_map(|p| self.keys.get(p).map(|k| (p.clone(), Arc::clone(k))))
-            .collect()
+            .collect())
     }
 }
 
 fn load_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKey, IdentityError> {
     let shown = path.display().to_string();
-    match russh::keys::load_secret_key(path, passphrase) {
+    let text =
+        crate::input_file::read_to_string(path, crate::input_file::KEY_LIMIT).map_err(|error| {
+            IdentityError::Unreadable {
+                path: shown.clone(),
+                message: error.to_string(),
+            }
+        })?;
+    match russh::keys::decode_secret_key(&text, passphrase) {
         Ok(key) => Ok(key),
         Err(russh::keys::Error::KeyIsEncrypted) if passphrase.is_none() => {
             if !std::io::stdin().is_terminal() {
@@ -93,12 +123,12 @@ fn load_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKey, Identit
                     path: shown.clone(),
                     message: e.to_string(),
                 })?;
-            russh::keys::load_secret_key(path, Some(&typed))
+            russh::keys::decode_secret_key(&text, Some(&typed))
                 .map_err(|_| IdentityError::WrongPassphrase { path: shown })
         }
         // A failed decryption says "cryptographic error"; on an encrypted key it means the
         // passphrase is wrong.
-        Err(_) if passphrase.is_some() && is_encrypted(path) => {
+        Err(_) if passphrase.is_some() && is_encrypted(&text) => {
             Err(IdentityError::WrongPassphrase { path: shown })
         }
         Err(error) => Err(IdentityError::Unreadable {
@@ -108,9 +138,9 @@ fn load_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKey, Identit
     }
 }
 
-fn is_encrypted(path: &Path) -> bool {
+fn is_encrypted(text: &str) -> bool {
     matches!(
-        russh::keys::load_secret_key(path, None),
+        russh::keys::decode_secret_key(text, None),
         Err(russh::keys::Error::KeyIsEncrypted)
     )
 }

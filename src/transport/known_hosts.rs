@@ -56,16 +56,17 @@ impl KnownHosts {
     /// Reads `path`; a missing file is an empty one, as for OpenSSH. Lines that do not parse are
     /// skipped (OpenSSH skips them too) and logged.
     pub fn load(path: &Path) -> Result<KnownHosts, KnownHostsError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(source) => {
-                return Err(KnownHostsError::Read {
-                    path: path.display().to_string(),
-                    source,
-                });
-            }
-        };
+        let text =
+            match crate::input_file::read_to_string(path, crate::input_file::KNOWN_HOSTS_LIMIT) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+                Err(source) => {
+                    return Err(KnownHostsError::Read {
+                        path: path.display().to_string(),
+                        source,
+                    });
+                }
+            };
         Ok(KnownHosts::parse(path, &text))
     }
 

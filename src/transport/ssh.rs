@@ -5,7 +5,9 @@
 //! Carrying the Docker API over the session is [`super::tunnel`]'s job.
 
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use russh::client::{self, AuthResult, Handle};
@@ -13,9 +15,11 @@ use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;
 use russh::keys::{Algorithm, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
 use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::identity::IdentityStore;
-use super::known_hosts::{self, HostKeyStatus, KnownHosts};
+use super::identity::{IdentityError, IdentityStore};
+use super::known_hosts::{self, HostKeyStatus, KnownHosts, KnownHostsError};
+use crate::outcome::{Classify, ErrorClass, Stage};
 
 /// How strictly host keys are checked, as OpenSSH's `StrictHostKeyChecking`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -80,14 +84,124 @@ pub enum HostKeyCheck {
 /// A failure to establish a session, by stage.
 #[derive(Debug, thiserror::Error)]
 pub enum SshError {
-    #[error("cannot connect to {address}: {message}")]
-    Connect { address: String, message: String },
-    #[error("{0}")]
-    HostKey(String),
-    #[error("{0}")]
-    Auth(String),
+    #[error("cannot resolve {host}: {source}")]
+    Dns {
+        host: String,
+        source: std::io::Error,
+    },
+    #[error("cannot connect to {address}: {source}")]
+    Connect {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("no SSH session with {address} within {seconds}s")]
+    ConnectTimeout { address: String, seconds: u64 },
+    #[error(
+        "{address} does not speak SSH: it answered {first_line:?}{}",
+        http_hint(first_line)
+    )]
+    NotSsh { address: String, first_line: String },
     #[error("SSH protocol error: {0}")]
     Protocol(#[from] russh::Error),
+    #[error("the host key of {name} ({fingerprint}) is marked as revoked in {path}:{line}")]
+    HostKeyRevoked {
+        name: String,
+        fingerprint: String,
+        path: String,
+        line: usize,
+    },
+    #[error(
+        "REMOTE HOST IDENTIFICATION HAS CHANGED for {name}! Someone could be eavesdropping on you right now (man-in-the-middle attack), or the host key has just been changed. The key sent is {fingerprint}; the known key is in {path} line {lines}. Refusing to connect."
+    )]
+    HostKeyChanged {
+        name: String,
+        fingerprint: String,
+        path: String,
+        lines: String,
+    },
+    #[error(
+        "no host key is known for {name} in {path} (server key {fingerprint}); add it (ssh-keyscan) or use --host-key-checking accept-new"
+    )]
+    HostKeyUnknown {
+        name: String,
+        fingerprint: String,
+        path: String,
+    },
+    #[error("{address} presented a host certificate; fleetprune verifies plain host keys only")]
+    HostCertificate { address: String },
+    #[error("the server's host key was never checked")]
+    HostKeyNotChecked,
+    #[error(transparent)]
+    RecordHostKey(#[from] KnownHostsError),
+    #[error("permission denied (publickey) for {user}@{address}: {tried}")]
+    Auth {
+        user: String,
+        address: String,
+        tried: String,
+    },
+    #[error(transparent)]
+    KeyUnusable(#[from] IdentityError),
+}
+
+/// A hint when the peer on the SSH port is a web server (a Docker daemon's TCP port, say).
+fn http_hint(first_line: &str) -> &'static str {
+    if first_line.starts_with("HTTP/") {
+        " (an HTTP server, not sshd: is the port a Docker or web port?)"
+    } else {
+        ""
+    }
+}
+
+impl SshError {
+    /// Worth another attempt with `--retries`: the host may come up or accept connections.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.class(),
+            ErrorClass::ConnectRefused | ErrorClass::ConnectTimeout
+        )
+    }
+
+    /// The stage this error belongs to.
+    pub fn stage(&self) -> Stage {
+        match self {
+            SshError::Dns { .. }
+            | SshError::Connect { .. }
+            | SshError::ConnectTimeout { .. }
+            | SshError::NotSsh { .. }
+            | SshError::Protocol(_) => Stage::Connect,
+            SshError::HostKeyRevoked { .. }
+            | SshError::HostKeyChanged { .. }
+            | SshError::HostKeyUnknown { .. }
+            | SshError::HostCertificate { .. }
+            | SshError::HostKeyNotChecked
+            | SshError::RecordHostKey(_) => Stage::HostKey,
+            SshError::Auth { .. } | SshError::KeyUnusable(_) => Stage::Auth,
+        }
+    }
+}
+
+impl Classify for SshError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            SshError::Dns { .. } => ErrorClass::Dns,
+            SshError::Connect { source, .. } => match source.kind() {
+                std::io::ErrorKind::ConnectionRefused => ErrorClass::ConnectRefused,
+                // Timed out, host or network unreachable: no answer from the host at all.
+                _ => ErrorClass::ConnectTimeout,
+            },
+            SshError::ConnectTimeout { .. } => ErrorClass::ConnectTimeout,
+            SshError::NotSsh { .. } | SshError::Protocol(_) | SshError::HostCertificate { .. } => {
+                ErrorClass::Protocol
+            }
+            SshError::HostKeyRevoked { .. } => ErrorClass::HostKeyRevoked,
+            SshError::HostKeyChanged { .. } => ErrorClass::HostKeyChanged,
+            SshError::HostKeyUnknown { .. }
+            | SshError::HostKeyNotChecked
+            | SshError::RecordHostKey(_) => ErrorClass::HostKeyUnknown,
+            SshError::Auth { .. } => ErrorClass::AuthFailed,
+            SshError::KeyUnusable(_) => ErrorClass::KeyUnusable,
+        }
+    }
 }
 
 /// An authenticated session.
@@ -112,10 +226,9 @@ impl client::Handler for HostKeyVerifier {
         server_key: &PublicKeyOrCertificate,
     ) -> Result<bool, SshError> {
         let PublicKeyOrCertificate::PublicKey { key, .. } = server_key else {
-            return Err(SshError::HostKey(format!(
-                "{}:{} presented a host certificate; fleetprune verifies plain host keys only",
-                self.address, self.port
-            )));
+            return Err(SshError::HostCertificate {
+                address: endpoint(&self.address, self.port),
+            });
         };
         let check = self.verify(key)?;
         if let Ok(mut slot) = self.verdict.lock() {
@@ -129,7 +242,7 @@ impl HostKeyVerifier {
     fn verify(&self, key: &PublicKey) -> Result<HostKeyCheck, SshError> {
         let fingerprint = known_hosts::fingerprint(key);
         let known = &self.settings.known_hosts;
-        let path = known.path().display();
+        let path = known.path().display().to_string();
         let name = if self.port == 22 {
             self.address.clone()
         } else {
@@ -137,31 +250,40 @@ impl HostKeyVerifier {
         };
         match known.check(&self.address, self.port, key) {
             HostKeyStatus::Trusted { .. } => Ok(HostKeyCheck::Verified { fingerprint }),
-            HostKeyStatus::Revoked { line } => Err(SshError::HostKey(format!(
-                "the host key of {name} ({fingerprint}) is marked as revoked in {path}:{line}"
-            ))),
+            HostKeyStatus::Revoked { line } => Err(SshError::HostKeyRevoked {
+                name,
+                fingerprint,
+                path,
+                line,
+            }),
             HostKeyStatus::Changed { lines } if self.settings.checking != HostKeyChecking::Off => {
                 let lines: Vec<String> = lines.iter().map(usize::to_string).collect();
-                Err(SshError::HostKey(format!(
-                    "REMOTE HOST IDENTIFICATION HAS CHANGED for {name}! Someone could be eavesdropping on you right now (man-in-the-middle attack), or the host key has just been changed. The key sent is {fingerprint}; the known key is in {path} line {}. Refusing to connect.",
-                    lines.join(", ")
-                )))
+                Err(SshError::HostKeyChanged {
+                    name,
+                    fingerprint,
+                    path,
+                    lines: lines.join(", "),
+                })
             }
             HostKeyStatus::Changed { .. } => {
                 tracing::warn!(
-                    "host key of {name} differs from known_hosts ({fingerprint}); accepted because host key checking is off"
+                    "host key of {} differs from known_hosts ({fingerprint}); accepted because host key checking is off",
+                    name.escape_debug()
                 );
                 Ok(HostKeyCheck::Unchecked { fingerprint })
             }
             HostKeyStatus::Unknown => match self.settings.checking {
-                HostKeyChecking::Strict => Err(SshError::HostKey(format!(
-                    "no host key is known for {name} in {path} (server key {fingerprint}); add it (ssh-keyscan) or use --host-key-checking accept-new"
-                ))),
+                HostKeyChecking::Strict => Err(SshError::HostKeyUnknown {
+                    name,
+                    fingerprint,
+                    path,
+                }),
                 HostKeyChecking::AcceptNew => {
-                    known
-                        .append(&self.address, self.port, key)
-                        .map_err(|e| SshError::HostKey(e.to_string()))?;
-                    tracing::warn!("permanently added {name} ({fingerprint}) to {path}");
+                    known.append(&self.address, self.port, key)?;
+                    tracing::warn!(
+                        "permanently added {} ({fingerprint}) to {path}",
+                        name.escape_debug()
+                    );
                     Ok(HostKeyCheck::Added { fingerprint })
                 }
                 HostKeyChecking::Off => Ok(HostKeyCheck::Unchecked { fingerprint }),
@@ -176,22 +298,30 @@ pub async fn connect(target: &SshTarget, settings: &SshSettings) -> Result<SshSe
     tokio::time::timeout(settings.connect_timeout, establish(target, settings))
         .await
         .unwrap_or_else(|_| {
-            Err(SshError::Connect {
+            Err(SshError::ConnectTimeout {
                 address: target.endpoint(),
-                message: format!(
-                    "no SSH session within {}s",
-                    settings.connect_timeout.as_secs()
-                ),
+                seconds: settings.connect_timeout.as_secs(),
             })
         })
 }
 
 async fn establish(target: &SshTarget, settings: &SshSettings) -> Result<SshSession, SshError> {
-    let stream = tokio::net::TcpStream::connect((target.address.as_str(), target.port))
+    // A key file named for this host that cannot be used fails it before it is contacted.
+    settings.identities.keys_for(target.identity.as_deref())?;
+    // Resolved first, so that a name that does not resolve is told apart from a refused port.
+    let addresses: Vec<std::net::SocketAddr> =
+        tokio::net::lookup_host((target.address.as_str(), target.port))
+            .await
+            .map_err(|source| SshError::Dns {
+                host: target.address.clone(),
+                source,
+            })?
+            .collect();
+    let stream = tokio::net::TcpStream::connect(addresses.as_slice())
         .await
-        .map_err(|e| SshError::Connect {
+        .map_err(|source| SshError::Connect {
             address: target.endpoint(),
-            message: e.to_string(),
+            source,
         })?;
     // Small request/response exchanges: do not wait for Nagle or delayed ACKs.
     let _ = stream.set_nodelay(true);
@@ -213,12 +343,18 @@ async fn establish(target: &SshTarget, settings: &SshSettings) -> Result<SshSess
         nodelay: true,
         ..client::Config::default()
     };
-    let mut handle = client::connect_stream(Arc::new(config), stream, handler).await?;
+    let (stream, first_bytes) = FirstBytes::record(stream);
+    let mut handle = client::connect_stream(Arc::new(config), stream, handler)
+        .await
+        .map_err(|error| match error {
+            SshError::Protocol(_) => not_ssh(target, &first_bytes).unwrap_or(error),
+            other => other,
+        })?;
     let host_key = verdict
         .lock()
         .ok()
         .and_then(|slot| slot.clone())
-        .ok_or_else(|| SshError::HostKey("the server's host key was never checked".into()))?;
+        .ok_or(SshError::HostKeyNotChecked)?;
     authenticate(&mut handle, target, settings).await?;
     Ok(SshSession { handle, host_key })
 }
@@ -281,7 +417,7 @@ async fn authenticate(
             Err(error) => tracing::debug!("ssh-agent at {} unusable: {error}", socket.display()),
         }
     }
-    for (path, key) in settings.identities.keys_for(target.identity.as_deref()) {
+    for (path, key) in settings.identities.keys_for(target.identity.as_deref())? {
         let hash = rsa_hash(handle, &key.algorithm()).await?;
         let result = handle
             .authenticate_publickey(&target.user, PrivateKeyWithHashAlg::new(key, hash))
@@ -296,10 +432,11 @@ async fn authenticate(
     } else {
         format!("tried {}", tried.join(", "))
     };
-    Err(SshError::Auth(format!(
-        "permission denied (publickey) for {}@{}: {tried}",
-        target.user, target.address
-    )))
+    Err(SshError::Auth {
+        user: target.user.clone(),
+        address: target.address.clone(),
+        tried,
+    })
 }
 
 async fn rsa_hash(
@@ -310,5 +447,125 @@ async fn rsa_hash(
         Ok(handle.best_supported_rsa_hash().await?.flatten())
     } else {
         Ok(None)
+    }
+}
+
+/// How much of what the server sends first is kept, to explain a peer that is not sshd.
+const FIRST_BYTES_KEPT: usize = 256;
+
+/// Keeps the first bytes read from the server while russh reads its identification line.
+struct FirstBytes<S> {
+    inner: S,
+    seen: Arc<Mutex<Vec<u8>>>,
+}
+
+impl<S> FirstBytes<S> {
+    fn record(inner: S) -> (FirstBytes<S>, Arc<Mutex<Vec<u8>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        (
+            FirstBytes {
+                inner,
+                seen: Arc::clone(&seen),
+            },
+            seen,
+        )
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for FirstBytes<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let result = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Ok(mut seen) = self.seen.lock()
+            && seen.len() < FIRST_BYTES_KEPT
+        {
+            let fresh = &buf.filled()[before..];
+            let room = FIRST_BYTES_KEPT - seen.len();
+            seen.extend_from_slice(&fresh[..fresh.len().min(room)]);
+        }
+        result
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for FirstBytes<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// `NotSsh` when the server's first line is not an SSH identification string.
+fn not_ssh(target: &SshTarget, first_bytes: &Mutex<Vec<u8>>) -> Option<SshError> {
+    let seen = first_bytes.lock().ok()?;
+    if seen.is_empty() || seen.starts_with(b"SSH-") {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&seen);
+    let first_line = text.lines().next().unwrap_or_default().trim().to_string();
+    Some(SshError::NotSsh {
+        address: target.endpoint(),
+        first_line,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> SshTarget {
+        SshTarget {
+            address: "10.0.0.7".into(),
+            port: 22,
+            user: "ops".into(),
+            identity: None,
+        }
+    }
+
+    #[test]
+    fn http_answer_on_the_ssh_port_is_named_as_such() {
+        let seen = Mutex::new(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".to_vec());
+        let error = not_ssh(&target(), &seen).unwrap();
+        assert_eq!(error.class(), ErrorClass::Protocol);
+        assert_eq!(
+            error.to_string(),
+            "10.0.0.7:22 does not speak SSH: it answered \"HTTP/1.1 400 Bad Request\" (an HTTP server, not sshd: is the port a Docker or web port?)"
+        );
+    }
+
+    #[test]
+    fn a_real_ssh_banner_or_silence_is_not_blamed_on_the_peer() {
+        assert!(not_ssh(&target(), &Mutex::new(b"SSH-2.0-OpenSSH_9.2\r\n".to_vec())).is_none());
+        assert!(not_ssh(&target(), &Mutex::new(Vec::new())).is_none());
+    }
+
+    #[test]
+    fn refused_connections_are_retried_but_host_key_problems_are_not() {
+        let refused = SshError::Connect {
+            address: "h:22".into(),
+            source: std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+        };
+        assert!(refused.is_transient());
+        let unknown = SshError::HostKeyUnknown {
+            name: "h".into(),
+            fingerprint: "SHA256:x".into(),
+            path: "kh".into(),
+        };
+        assert!(!unknown.is_transient());
+        assert_eq!(unknown.stage(), Stage::HostKey);
     }
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::ssh::HostKeyVerifier;
+use crate::outcome::{Classify, ErrorClass};
 
 /// Which way the Docker API reached the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -70,6 +71,31 @@ impl RemoteCommandStatus {
     }
 }
 
+impl RemoteCommandStatus {
+    /// What the remote docker client's words say about the socket.
+    pub fn class(&self) -> ErrorClass {
+        let stderr = self.stderr.to_ascii_lowercase();
+        if stderr.contains("no such file or directory") {
+            ErrorClass::SocketMissing
+        } else if stderr.contains("permission denied") {
+            ErrorClass::PermissionDenied
+        } else {
+            ErrorClass::EngineUnavailable
+        }
+    }
+}
+
+/// Why the exec fallback could not start `docker system dial-stdio`.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("{0}")]
+    Channel(#[from] russh::Error),
+    #[error("the server refused to run commands")]
+    Refused,
+    #[error("the channel closed before the command started")]
+    ClosedEarly,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TunnelError {
     #[error(
@@ -77,9 +103,17 @@ pub enum TunnelError {
     )]
     BothFailed {
         socket: String,
-        streamlocal: String,
-        exec: String,
+        streamlocal: russh::Error,
+        exec: ExecError,
     },
+}
+
+impl Classify for TunnelError {
+    fn class(&self) -> ErrorClass {
+        // OpenSSH answers "open failed" whatever the reason; without the docker client's words
+        // the socket cannot be told missing from forbidden.
+        ErrorClass::EngineUnavailable
+    }
 }
 
 /// Keeps at most this much of the remote command's stderr.
@@ -97,10 +131,11 @@ pub async fn open(handle: &Handle<HostKeyVerifier>, socket: &str) -> Result<Tunn
                 remote_command: None,
             });
         }
-        Err(error) => error.to_string(),
+        Err(error) => error,
     };
     tracing::debug!(
-        "stream-local forwarding to {socket} refused ({streamlocal}); trying dial-stdio"
+        "stream-local forwarding to {} refused ({streamlocal}); trying dial-stdio",
+        socket.escape_debug()
     );
     let fallback_reason = format!("stream-local forwarding to {socket} failed: {streamlocal}");
     open_dial_stdio(handle, socket, fallback_reason)
@@ -116,26 +151,20 @@ async fn open_dial_stdio(
     handle: &Handle<HostKeyVerifier>,
     socket: &str,
     fallback_reason: String,
-) -> Result<Tunnel, String> {
-    let mut channel = handle
-        .channel_open_session()
-        .await
-        .map_err(|e| e.to_string())?;
+) -> Result<Tunnel, ExecError> {
+    let mut channel = handle.channel_open_session().await?;
     let command = format!(
         "docker -H {} system dial-stdio",
         shell_quote(&format!("unix://{socket}"))
     );
-    channel
-        .exec(true, command.as_bytes())
-        .await
-        .map_err(|e| e.to_string())?;
+    channel.exec(true, command.as_bytes()).await?;
     loop {
         match channel.wait().await {
             Some(ChannelMsg::Success) => break,
-            Some(ChannelMsg::Failure) => return Err("the server refused to run commands".into()),
+            Some(ChannelMsg::Failure) => return Err(ExecError::Refused),
             Some(ChannelMsg::WindowAdjusted { .. }) => {}
             Some(other) => tracing::debug!("before exec reply: {other:?}"),
-            None => return Err("the channel closed before the command started".into()),
+            None => return Err(ExecError::ClosedEarly),
         }
     }
     let status = Arc::new(Mutex::new(RemoteCommandStatus {
@@ -155,7 +184,9 @@ async fn open_dial_stdio(
                     if let Ok(mut status) = pump_status.lock()
                         && status.stderr.len() < STDERR_LIMIT
                     {
-                        status.stderr.push_str(&String::from_utf8_lossy(&data));
+                        let room = STDERR_LIMIT - status.stderr.len();
+                        let kept = &data[..data.len().min(room)];
+                        status.stderr.push_str(&String::from_utf8_lossy(kept));
                     }
                 }
                 ChannelMsg::ExitStatus { exit_status } => {
