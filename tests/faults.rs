@@ -6,11 +6,33 @@
 mod common;
 mod fault_proxy;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use common::{Lab, json, json_host, stderr, stdout, write_file};
 use fault_proxy::{Fault, FaultProxy, HOSTILE_TEXT, http_instead_of_ssh};
+
+/// Writes an inventory of `(name, ssh port, docker socket)` hosts that log in to the lab as the
+/// lab's own inventory does (the lab user and key), written here so that it does not depend on
+/// the layout of the lab's generated file.
+fn write_inventory(lab: &Lab, file: &str, hosts: &[(&str, u16, Option<&Path>)]) -> PathBuf {
+    let mut text = format!(
+        "all:\n  vars:\n    ansible_user: fplab\n    ansible_ssh_private_key_file: {}\n  hosts:\n",
+        lab.key().display()
+    );
+    for (name, port, socket) in hosts {
+        text.push_str(&format!(
+            "    {name}:\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n"
+        ));
+        if let Some(socket) = socket {
+            text.push_str(&format!(
+                "      fleetprune: {{ docker_socket: {} }}\n",
+                socket.display()
+            ));
+        }
+    }
+    write_file(&lab.dir, file, &text)
+}
 
 /// A two-host lab whose host01 is reached through a fault proxy.
 struct FaultLab {
@@ -23,18 +45,12 @@ impl FaultLab {
     fn start(name: &str) -> FaultLab {
         let lab = Lab::start(name, 2, &[]);
         let proxy = FaultProxy::start(&lab.dir.join("hosts/host01/run/docker.sock"));
-        let port = lab.port("host01");
-        let text = std::fs::read_to_string(lab.inventory()).expect("lab inventory");
-        let port_line = format!("ansible_port: {port}\n");
-        assert!(text.contains(&port_line), "{text}");
-        let text = text.replace(
-            &port_line,
-            &format!(
-                "{port_line}          fleetprune: {{ docker_socket: {} }}\n",
-                proxy.socket.display()
-            ),
-        );
-        let inventory = write_file(&lab.dir, "faults.yaml", &text);
+        let proxied = proxy.socket.clone();
+        let hosts = [
+            ("host01", lab.port("host01"), Some(proxied.as_path())),
+            ("host02", lab.port("host02"), None),
+        ];
+        let inventory = write_inventory(&lab, "faults.yaml", &hosts);
         FaultLab {
             lab,
             proxy,
@@ -174,13 +190,19 @@ fn hostile_engine_answers_fail_only_their_host_with_a_stable_class() {
 
     // An HTTP server where sshd was expected.
     let web_port = http_instead_of_ssh();
-    let text = std::fs::read_to_string(&fl.inventory).unwrap().replace(
-        "    lab:\n      hosts:\n",
-        &format!(
-            "    lab:\n      hosts:\n        web:\n          ansible_host: 127.0.0.1\n          ansible_port: {web_port}\n"
-        ),
+    let inventory = write_inventory(
+        &fl.lab,
+        "with-web.yaml",
+        &[
+            ("web", web_port, None),
+            (
+                "host01",
+                fl.lab.port("host01"),
+                Some(fl.proxy.socket.as_path()),
+            ),
+            ("host02", fl.lab.port("host02"), None),
+        ],
     );
-    let inventory = write_file(&fl.lab.dir, "with-web.yaml", &text);
     let known_hosts = fl.lab.known_hosts();
     let run = common::fleetprune(&[
         "ping",
@@ -347,23 +369,17 @@ fn socket_problems_are_told_apart() {
     std::fs::set_permissions(&stale, std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .expect("chmod stale socket");
     let missing = forbidden.socket.with_file_name("missing.sock");
-    let text = std::fs::read_to_string(fl.lab.inventory()).unwrap();
-    let mut hosts = String::new();
-    for (name, socket) in [
-        ("missing", &missing),
-        ("forbidden", &forbidden.socket),
-        ("stale", &stale),
-    ] {
-        hosts.push_str(&format!(
-            "        {name}:\n          ansible_host: 127.0.0.1\n          ansible_port: {port}\n          fleetprune: {{ docker_socket: {} }}\n",
-            socket.display()
-        ));
-    }
-    let text = text.replace(
-        "    lab:\n      hosts:\n",
-        &format!("    lab:\n      hosts:\n{hosts}"),
+    let inventory = write_inventory(
+        &fl.lab,
+        "sockets.yaml",
+        &[
+            ("missing", port, Some(missing.as_path())),
+            ("forbidden", port, Some(forbidden.socket.as_path())),
+            ("stale", port, Some(stale.as_path())),
+            ("host01", port, Some(fl.proxy.socket.as_path())),
+            ("host02", fl.lab.port("host02"), None),
+        ],
     );
-    let inventory = write_file(&fl.lab.dir, "sockets.yaml", &text);
     let known_hosts = fl.lab.known_hosts();
     let run = common::fleetprune(&[
         "ping",
