@@ -3,14 +3,16 @@
 //! Where things live, in pipeline order:
 //! - [`cli`]: command-line flags, turned into validated [`cli::Settings`];
 //! - [`input_file`]: local input files read with a size cap, regular files only;
-//! - [`inventory`]: Ansible inventories (YAML, INI, directories, vars files, ansible.cfg) -> hosts
-//!   with merged variables, `--limit`;
+//! - [`inventory`]: Ansible inventories (YAML, INI, directories, vars files, ansible.cfg) and
+//!   OpenSSH's client config -> hosts with merged variables, `--limit`;
+//! - [`ssh_pattern`]: OpenSSH's `*`/`?` patterns, for ssh config and known_hosts alike;
 //! - [`filter`], [`plan`]: docker's filter grammar and what to prune per host (pure data);
 //! - [`host`]: a host's connection settings and effective plan (inventory + command line);
 //! - [`transport`]: SSH session (known_hosts, auth) and the tunnel to the Docker socket;
 //! - [`engine`]: HTTP to the Engine API over that tunnel, version negotiation;
 //! - [`prune`], [`df`]: the jobs run on each host;
 //! - [`executor`]: the fleet, with bounded concurrency, timeouts and cancellation;
+//! - [`fd_limit`]: the open-files limit raised for thousands of connections;
 //! - [`outcome`], [`report`]: per-host results and their table / JSON rendering;
 //! - [`app`]: ties it together for `main` and decides the exit code.
 
@@ -20,6 +22,7 @@ pub mod cli;
 pub mod df;
 pub mod engine;
 pub mod executor;
+pub mod fd_limit;
 pub mod filter;
 pub mod host;
 pub mod input_file;
@@ -30,4 +33,5 @@ pub mod progress;
 pub mod prompt;
 pub mod prune;
 pub mod report;
+pub mod ssh_pattern;
 pub mod transport;

@@ -5,6 +5,7 @@
 //! than 22, hashed names (`|1|salt|hash`), `*`/`?` globs, `!` negations and `@revoked` markers.
 //! What to do with the verdict (strict, accept-new, off) is the SSH handler's decision.
 
+use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,12 +16,21 @@ use russh::keys::ssh_key::known_hosts::{Entry, HostPatterns, Marker};
 use russh::keys::{Algorithm, HashAlg, PublicKey};
 use sha1::Sha1;
 
+use crate::ssh_pattern::{has_wildcard, wildcard_match};
+
 /// The parsed known_hosts file.
 #[derive(Debug, Default)]
 pub struct KnownHosts {
     path: PathBuf,
     /// Entries with their 1-based line numbers.
     entries: Vec<(usize, Entry)>,
+    /// Unmarked entries whose patterns are all plain names, by lower-cased name: looked up, not
+    /// scanned, so checking N hosts against an N-line file is not quadratic.
+    by_name: HashMap<String, Vec<usize>>,
+    /// Unmarked entries that must be matched one by one: hashed names, globs, negations.
+    scanned: Vec<usize>,
+    /// `@revoked` entries.
+    revoked: Vec<usize>,
     /// Serialises appends from hosts connecting at the same time.
     append_lock: Mutex<()>,
 }
@@ -88,9 +98,33 @@ impl KnownHosts {
                 ),
             }
         }
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        let (mut scanned, mut revoked) = (Vec::new(), Vec::new());
+        for (index, (_, entry)) in entries.iter().enumerate() {
+            match (entry.marker(), entry.host_patterns()) {
+                (Some(Marker::Revoked), _) => revoked.push(index),
+                // Other markers (`@cert-authority`) never match a plain host key.
+                (Some(_), _) => {}
+                (None, HostPatterns::Patterns(list))
+                    if list.iter().all(|p| !p.starts_with('!') && !has_wildcard(p)) =>
+                {
+                    for name in list {
+                        let slots = by_name.entry(name.to_ascii_lowercase()).or_default();
+                        // A name listed twice on one line is one entry.
+                        if slots.last() != Some(&index) {
+                            slots.push(index);
+                        }
+                    }
+                }
+                (None, _) => scanned.push(index),
+            }
+        }
         KnownHosts {
             path: path.to_path_buf(),
             entries,
+            by_name,
+            scanned,
+            revoked,
             append_lock: Mutex::new(()),
         }
     }
@@ -99,22 +133,33 @@ impl KnownHosts {
         &self.path
     }
 
+    /// The unmarked entries naming `name`, in file order.
+    fn matching(&self, name: &str) -> impl Iterator<Item = &(usize, Entry)> {
+        let mut indices: Vec<usize> = self
+            .scanned
+            .iter()
+            .copied()
+            .filter(|i| patterns_match(self.entries[*i].1.host_patterns(), name))
+            .chain(self.by_name.get(name).into_iter().flatten().copied())
+            .collect();
+        indices.sort_unstable();
+        indices.into_iter().map(|i| &self.entries[i])
+    }
+
     /// Checks `key` presented by `host` on `port`.
     pub fn check(&self, host: &str, port: u16, key: &PublicKey) -> HostKeyStatus {
         let name = lookup_name(host, port);
         let same_key = |entry: &Entry| entry.public_key().key_data() == key.key_data();
         if let Some((line, _)) = self
-            .entries
+            .revoked
             .iter()
-            .find(|(_, entry)| entry.marker() == Some(&Marker::Revoked) && same_key(entry))
+            .map(|i| &self.entries[*i])
+            .find(|(_, entry)| same_key(entry))
         {
             return HostKeyStatus::Revoked { line: *line };
         }
         let mut recorded = Vec::new();
-        for (line, entry) in &self.entries {
-            if entry.marker().is_some() || !patterns_match(entry.host_patterns(), &name) {
-                continue;
-            }
+        for (line, entry) in self.matching(&name) {
             if same_key(entry) {
                 return HostKeyStatus::Trusted { line: *line };
             }
@@ -131,12 +176,10 @@ impl KnownHosts {
     pub fn algorithms_for(&self, host: &str, port: u16) -> Vec<Algorithm> {
         let name = lookup_name(host, port);
         let mut algorithms = Vec::new();
-        for (_, entry) in &self.entries {
-            if entry.marker().is_none() && patterns_match(entry.host_patterns(), &name) {
-                let algorithm = entry.public_key().algorithm();
-                if !algorithms.contains(&algorithm) {
-                    algorithms.push(algorithm);
-                }
+        for (_, entry) in self.matching(&name) {
+            let algorithm = entry.public_key().algorithm();
+            if !algorithms.contains(&algorithm) {
+                algorithms.push(algorithm);
             }
         }
         algorithms
@@ -192,40 +235,16 @@ fn patterns_match(patterns: &HostPatterns, name: &str) -> bool {
             for pattern in list {
                 let pattern = pattern.to_ascii_lowercase();
                 if let Some(negated) = pattern.strip_prefix('!') {
-                    if glob_match(negated, name) {
+                    if wildcard_match(negated, name) {
                         return false;
                     }
-                } else if glob_match(&pattern, name) {
+                } else if wildcard_match(&pattern, name) {
                     matched = true;
                 }
             }
             matched
         }
     }
-}
-
-/// OpenSSH's `match_pattern`: `*` any run, `?` one character.
-fn glob_match(pattern: &str, text: &str) -> bool {
-    let pattern: Vec<char> = pattern.chars().collect();
-    let text: Vec<char> = text.chars().collect();
-    let (mut p, mut t) = (0, 0);
-    let mut backtrack: Option<(usize, usize)> = None;
-    while t < text.len() {
-        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
-            p += 1;
-            t += 1;
-        } else if p < pattern.len() && pattern[p] == '*' {
-            backtrack = Some((p, t));
-            p += 1;
-        } else if let Some((star, matched)) = backtrack {
-            p = star + 1;
-            t = matched + 1;
-            backtrack = Some((star, matched + 1));
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|c| *c == '*')
 }
 
 /// The SHA256 fingerprint OpenSSH prints, e.g. `SHA256:abc...`.
