@@ -40,6 +40,7 @@ usage: bench/scale.sh [options]
 USAGE
 }
 
+ORIGINAL_ARGS=("$@")
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) SIZES=50; RUNS=1; FAULT_SIZE=50; INVENTORY_HOSTS=500; INVENTORY_GROUPS=20 ;;
@@ -66,9 +67,24 @@ if [ "$BUILD" = 1 ]; then
     (cd "$ROOT" && cargo build --release --locked --quiet)
     (cd "$ROOT/bench/simulator" && cargo build --release --locked --quiet --target-dir "$TARGET_DIR")
 fi
-for binary in "$FP" "$SIM" /usr/bin/time ssh-keygen jq python3; do
+for binary in "$FP" "$SIM" /usr/bin/time ssh-keygen jq python3 bc; do
     command -v "$binary" >/dev/null || { echo "scale.sh: $binary is missing" >&2; exit 1; }
 done
+
+# The rest runs in a private network namespace whose only interface is lo, when we may make one
+# (root): the simulator can then serve every host from one wildcard listener (N descriptors
+# instead of 2N, so 10,000 hosts fit a hard RLIMIT_NOFILE of 20,000), and nothing it binds is
+# reachable from outside. Without one, each host gets its own listener on 127.NET.B.C.
+if [ -z "${FP_SCALE_NETNS:-}" ] && [ "$(id -u)" = 0 ] && unshare --net true 2>/dev/null; then
+    export FP_SCALE_NETNS=1
+    exec unshare --net -- bash "${BASH_SOURCE[0]}" "${ORIGINAL_ARGS[@]}" --no-build
+fi
+if [ -n "${FP_SCALE_NETNS:-}" ]; then
+    ip link set lo up
+    LISTEN=shared; NETWORK="private network namespace (lo only), one shared listener"
+else
+    LISTEN=per-host; NETWORK="host network namespace, one listener per host on 127.77.B.C"
+fi
 
 [ -n "$OUTDIR" ] || OUTDIR="$(mktemp -d /tmp/fp-scale.XXXXXX)"
 mkdir -p "$OUTDIR/keys" "$OUTDIR/home" "$OUTDIR/runs"
@@ -101,7 +117,7 @@ trap cleanup EXIT
 start_simulator() {
     local dir="$1" n="$2"; shift 2
     "${SIM_PIN[@]}" "$SIM" --hosts "$n" --out "$dir" --host-key "$OUTDIR/keys/host_ed25519" \
-        --client-key "$OUTDIR/keys/id_ed25519" --prune-latency "$PRUNE_LATENCY" "$@" \
+        --client-key "$OUTDIR/keys/id_ed25519" --prune-latency "$PRUNE_LATENCY" --listen "$LISTEN" "$@" \
         > "$dir/sim.out" 2> "$dir/sim.err" &
     SIM_PID=$!
     local waited=0
@@ -114,10 +130,12 @@ start_simulator() {
     done
 }
 
+# stop_simulator DIR: SIGTERM, wait (in this shell, never in a $(...) subshell, which cannot
+# wait for it), then check that it printed its usage line.
 stop_simulator() {
     local dir="$1"
     kill -TERM "$SIM_PID"; wait "$SIM_PID" || true; SIM_PID=""
-    grep '^usage' "$dir/sim.out" || { echo "scale.sh: no usage line from the simulator" >&2; exit 1; }
+    grep -q '^usage' "$dir/sim.out" || { echo "scale.sh: no usage line from the simulator in $dir" >&2; exit 1; }
 }
 
 # run_point LABEL N FORKS RUN [controller options...] [-- simulator options...]
@@ -136,7 +154,8 @@ run_point() {
         "${CTL_PIN[@]}" "$FP" prune --images -a --yes -o json --forks "$forks" \
         -i "$dir/inventory.yaml" --known-hosts "$dir/known_hosts" --host-key-checking strict \
         "${controller_args[@]}" > "$dir/report.json" 2> "$dir/stderr" || rc=$?
-    local usage_line; usage_line="$(stop_simulator "$dir")"
+    stop_simulator "$dir"
+    local usage_line; usage_line="$(grep '^usage' "$dir/sim.out")"
     local wall user sys rss
     read -r wall user sys rss < <(tail -n 1 "$dir/time")
     local ok failed reclaimed
@@ -155,7 +174,8 @@ run_point() {
 {
     echo "machine: $(uname -srm), $CPUS CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, load before start: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "fleetprune: $("$FP" --version) ($(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo ', modified'))"
-    echo "RLIMIT_NOFILE: $NOFILE for both; $PINNING; prune latency $PRUNE_LATENCY; started $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "RLIMIT_NOFILE: $NOFILE for both; $PINNING; $NETWORK"
+    echo "simulated prune latency $PRUNE_LATENCY; started $(date -u '+%Y-%m-%d %H:%M UTC')"
 } > "$OUTDIR/facts.txt"
 cat "$OUTDIR/facts.txt" >&2
 
@@ -199,7 +219,7 @@ if [ "$PROFILE_SIZE" -gt 0 ] && command -v perf >/dev/null; then
     env -i PATH="$PATH" HOME="$OUTDIR/home" "${CTL_PIN[@]}" perf record -q -e cpu-clock -F 4999 -g -o "$dir/perf.data" \
         "$FP" prune --images -a --yes -o json --forks "$PROFILE_SIZE" \
         -i "$dir/inventory.yaml" --known-hosts "$dir/known_hosts" > "$dir/report.json" 2> "$dir/stderr" || true
-    stop_simulator "$dir" > /dev/null
+    stop_simulator "$dir"
     perf report -i "$dir/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null | grep -v '^$' | head -n 400 > "$dir/report.txt" || true
     echo "profile: $dir/report.txt" >&2
 fi

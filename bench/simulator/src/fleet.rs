@@ -18,7 +18,8 @@ pub const MAX_HOSTS: usize = 256 * HOSTS_PER_BLOCK;
 pub enum Fault {
     /// Healthy.
     None,
-    /// Nothing listens: the TCP connection is refused.
+    /// Nothing listens: the inventory names a port without a listener, so the TCP connection
+    /// is refused.
     Refused,
     /// Accepts TCP, never says a word (no SSH banner).
     BlackHole,
@@ -159,21 +160,33 @@ impl Fleet {
                 let _ = writeln!(
                     yaml,
                     "        {}:\n          ansible_host: {}\n          ansible_port: {}",
-                    host.name, host.address, self.port
+                    host.name,
+                    host.address,
+                    self.port_of(host)
                 );
             }
         }
         yaml
     }
 
+    /// The port the inventory names for `host`: a refused host's is one where nothing listens.
+    pub fn port_of(&self, host: &HostSpec) -> u16 {
+        if host.fault == Fault::Refused {
+            self.port.wrapping_add(1)
+        } else {
+            self.port
+        }
+    }
+
     /// One known_hosts line per host, all with the fleet's shared host key.
     pub fn known_hosts(&self, host_key_line: &str) -> String {
         let mut text = String::new();
         for host in &self.hosts {
-            let name = if self.port == 22 {
+            let port = self.port_of(host);
+            let name = if port == 22 {
                 host.address.to_string()
             } else {
-                format!("[{}]:{}", host.address, self.port)
+                format!("[{}]:{port}", host.address)
             };
             let _ = writeln!(text, "{name} {host_key_line}");
         }

@@ -23,7 +23,7 @@ use russh::{MethodKind, MethodSet};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::engine::{EngineCounters, EngineState, Latency, Seed};
-use crate::fleet::{FaultShares, Fleet, MAX_HOSTS};
+use crate::fleet::{Fault, FaultShares, Fleet, MAX_HOSTS};
 use crate::ssh::{Shared, SshCounters};
 
 /// Simulates many SSH + Docker Engine hosts on loopback addresses, for benchmarks only.
@@ -73,13 +73,28 @@ struct Args {
     /// Spread the hosts over this many inventory groups.
     #[arg(long, default_value = "1")]
     groups: usize,
+    /// How hosts listen: `per-host` binds each host's own address; `shared` binds one wildcard
+    /// listener and routes by local address (N descriptors instead of 2N), and is refused
+    /// unless the network namespace has no interface but `lo` (bench/scale.sh makes one).
+    #[arg(long, value_enum, default_value = "per-host")]
+    listen: ListenMode,
     /// Write the inventory and known_hosts, then exit without serving (inventory benchmarks).
     #[arg(long)]
     inventory_only: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ListenMode {
+    PerHost,
+    Shared,
+}
+
 #[derive(Debug, thiserror::Error)]
 enum SimError {
+    #[error(
+        "--listen shared binds the wildcard address, so it needs a network namespace whose only interface is lo (unshare --net)"
+    )]
+    NotIsolated,
     #[error("--hosts {0}: at most {MAX_HOSTS} per --net")]
     TooManyHosts(usize),
     #[error("key file {path}: {source}")]
@@ -176,14 +191,35 @@ async fn run(args: Args) -> Result<(), SimError> {
     };
     let mut terminate = signal(SignalKind::terminate()).map_err(SimError::Signal)?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(SimError::Signal)?;
-    for host in &fleet.hosts {
-        let state = Arc::new(EngineState::new(host.index, host.fault, seed));
-        ssh::listen(host, args.port, state, Arc::clone(&shared))
-            .await
-            .map_err(|source| SimError::Listen {
-                address: format!("{}:{}", host.address, args.port),
-                source,
-            })?;
+    let listen_error = |address: String| {
+        move |source| SimError::Listen { address, source }
+    };
+    match args.listen {
+        ListenMode::PerHost => {
+            for host in &fleet.hosts {
+                let state = Arc::new(EngineState::new(host.index, host.fault, seed));
+                ssh::listen(host, args.port, state, Arc::clone(&shared))
+                    .await
+                    .map_err(listen_error(format!("{}:{}", host.address, args.port)))?;
+            }
+        }
+        ListenMode::Shared => {
+            if !ssh::only_loopback_interfaces().unwrap_or(false) {
+                return Err(SimError::NotIsolated);
+            }
+            let hosts = fleet
+                .hosts
+                .iter()
+                .filter(|host| host.fault != Fault::Refused)
+                .map(|host| {
+                    let state = Arc::new(EngineState::new(host.index, host.fault, seed));
+                    (host.address, (host.fault, state))
+                })
+                .collect();
+            ssh::listen_shared(args.port, hosts, Arc::clone(&shared))
+                .await
+                .map_err(listen_error(format!("0.0.0.0:{}", args.port)))?;
+        }
     }
     let faults: Vec<String> = fleet
         .fault_counts()

@@ -5,14 +5,14 @@
 //! are played here; the socket's HTTP is [`crate::engine`]'s.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use russh::keys::PublicKey;
 use russh::server::{self, Auth, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId, ChannelOpenFailure};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::engine::{self, EngineCounters, EngineState, Latency};
 use crate::fleet::{Fault, HostSpec};
@@ -34,7 +34,8 @@ pub struct SshCounters {
     pub tunnels: AtomicU64,
 }
 
-/// Binds `host`'s listener (none for a refused host) and serves it until the process ends.
+/// Binds `host`'s own listener (none for a refused host: its inventory port has no listener)
+/// and serves it until the process ends.
 pub async fn listen(
     host: &HostSpec,
     port: u16,
@@ -48,34 +49,88 @@ pub async fn listen(
     let fault = host.fault;
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            shared.counters.connections.fetch_add(1, Ordering::Relaxed);
-            if fault == Fault::BlackHole {
-                // Hold the connection open without a word until the process ends.
-                tokio::spawn(async move {
-                    let _held = stream;
-                    std::future::pending::<()>().await;
-                });
-                continue;
+            if let Some(stream) = accept(&listener).await {
+                serve_connection(stream, fault, Arc::clone(&state), Arc::clone(&shared));
             }
-            let _ = stream.set_nodelay(true);
-            let handler = HostHandler {
-                fault,
-                state: Arc::clone(&state),
-                shared: Arc::clone(&shared),
-                sessions: HashMap::new(),
-            };
-            let config = Arc::clone(&shared.config);
-            tokio::spawn(async move {
-                if let Ok(session) = server::run_stream(config, stream, handler).await {
-                    let _ = session.await;
-                }
-            });
         }
     });
     Ok(())
+}
+
+/// One listener on the wildcard address for every host, each connection routed to its host by
+/// the local address it arrived on. Only for a network namespace whose one interface is `lo`
+/// (see [`only_loopback_interfaces`]): N hosts then cost N descriptors instead of 2N.
+pub async fn listen_shared(
+    port: u16,
+    hosts: HashMap<Ipv4Addr, (Fault, Arc<EngineState>)>,
+    shared: Arc<Shared>,
+) -> std::io::Result<()> {
+    let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port))).await?;
+    tokio::spawn(async move {
+        loop {
+            let Some(stream) = accept(&listener).await else {
+                continue;
+            };
+            let host = match stream.local_addr() {
+                Ok(SocketAddr::V4(local)) => hosts.get(local.ip()),
+                _ => None,
+            };
+            // Connections to addresses that are no simulated host are dropped.
+            if let Some((fault, state)) = host {
+                serve_connection(stream, *fault, Arc::clone(state), Arc::clone(&shared));
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Whether this process's network namespace has no interface but `lo`, so that a wildcard
+/// listener is reachable from loopback only.
+pub fn only_loopback_interfaces() -> std::io::Result<bool> {
+    let devices = std::fs::read_to_string("/proc/self/net/dev")?;
+    Ok(devices
+        .lines()
+        .skip(2)
+        .filter_map(|line| line.split(':').next())
+        .all(|name| name.trim() == "lo"))
+}
+
+/// The next connection; on an error (such as running out of descriptors) waits a little
+/// instead of spinning.
+async fn accept(listener: &TcpListener) -> Option<TcpStream> {
+    match listener.accept().await {
+        Ok((stream, _)) => Some(stream),
+        Err(error) => {
+            eprintln!("fleetprune-sim: accept: {error}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            None
+        }
+    }
+}
+
+fn serve_connection(stream: TcpStream, fault: Fault, state: Arc<EngineState>, shared: Arc<Shared>) {
+    shared.counters.connections.fetch_add(1, Ordering::Relaxed);
+    if fault == Fault::BlackHole {
+        // Hold the connection open without a word until the process ends.
+        tokio::spawn(async move {
+            let _held = stream;
+            std::future::pending::<()>().await;
+        });
+        return;
+    }
+    let _ = stream.set_nodelay(true);
+    let config = Arc::clone(&shared.config);
+    let handler = HostHandler {
+        fault,
+        state,
+        shared,
+        sessions: HashMap::new(),
+    };
+    tokio::spawn(async move {
+        if let Ok(session) = server::run_stream(config, stream, handler).await {
+            let _ = session.await;
+        }
+    });
 }
 
 /// One SSH connection to one simulated host.
