@@ -23,6 +23,8 @@ INVENTORY_GROUPS=200
 OUTDIR=""
 BUILD=1
 PROFILE_SIZE=0          # perf profile of one run at this N with --forks N (0: none)
+CONNECT_TIMEOUT=""      # --connect-timeout for the clean runs (empty: fleetprune's default, 15 s)
+WITH_DEFAULT_FORKS=1    # also run each N at the default --forks
 
 usage() {
     cat <<USAGE
@@ -35,6 +37,8 @@ usage: bench/scale.sh [options]
   --faults SPEC        fault shares in percent (default $FAULT_SPEC)
   --inventory-hosts N  'fleetprune inventory' on N hosts / $INVENTORY_GROUPS groups (default $INVENTORY_HOSTS; 0 = skip)
   --profile N          also record a perf profile of one --forks N run at N hosts
+  --connect-timeout S  fleetprune --connect-timeout for the clean runs (default: fleetprune's, 15 s)
+  --no-default-forks   only run --forks N, not also the default --forks $DEFAULT_FORKS
   -o DIR               output directory (default: a new /tmp/fp-scale.XXXXXX)
   --no-build           use the existing release binaries
 USAGE
@@ -51,6 +55,8 @@ while [ $# -gt 0 ]; do
         --faults) FAULT_SPEC="$2"; shift ;;
         --inventory-hosts) INVENTORY_HOSTS="$2"; shift ;;
         --profile) PROFILE_SIZE="$2"; shift ;;
+        --connect-timeout) CONNECT_TIMEOUT="$2"; shift ;;
+        --no-default-forks) WITH_DEFAULT_FORKS=0 ;;
         -o) OUTDIR="$2"; shift ;;
         --no-build) BUILD=0 ;;
         -h|--help) usage; exit 0 ;;
@@ -108,7 +114,7 @@ else
 fi
 
 RESULTS="$OUTDIR/results.tsv"
-printf 'label\tn\tforks\trun\trc\twall_s\tuser_s\tsys_s\tmax_rss_kb\tok\tfailed\treclaimed_bytes\tsim_user_s\tsim_sys_s\tsim_rss_kb\n' > "$RESULTS"
+printf 'label\tn\tforks\trun\tload1\trc\twall_s\tuser_s\tsys_s\tmax_rss_kb\tok\tfailed\treclaimed_bytes\tsim_user_s\tsim_sys_s\tsim_rss_kb\n' > "$RESULTS"
 SIM_PID=""
 cleanup() { [ -z "$SIM_PID" ] || kill -TERM "$SIM_PID" 2>/dev/null || true; }
 trap cleanup EXIT
@@ -148,6 +154,8 @@ run_point() {
     mkdir -p "$dir"
     start_simulator "$dir" "$n" "${simulator_args[@]}"
     sync
+    # Other processes' load: the 1-minute load average when the controller starts.
+    local load1; load1="$(cut -d' ' -f1 /proc/loadavg)"
     local rc=0
     env -i PATH="$PATH" HOME="$OUTDIR/home" LANG=C.UTF-8 \
         /usr/bin/time -f '%e %U %S %M' -o "$dir/time" \
@@ -164,10 +172,10 @@ run_point() {
     sim_user="$(sed -n 's/.*user_s=\([^ ]*\).*/\1/p' <<<"$usage_line")"
     sim_sys="$(sed -n 's/.*sys_s=\([^ ]*\).*/\1/p' <<<"$usage_line")"
     sim_rss="$(sed -n 's/.*max_rss_kb=\([^ ]*\).*/\1/p' <<<"$usage_line")"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$n" "$forks" "$run" "$rc" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$n" "$forks" "$run" "$load1" "$rc" \
         "$wall" "$user" "$sys" "$rss" "$ok" "$failed" "$reclaimed" "$sim_user" "$sim_sys" "$sim_rss" >> "$RESULTS"
-    printf '  %-7s N=%-6s forks=%-6s run %s: wall %6.2fs cpu %6.2fs rss %7d kB ok %s failed %s (exit %s); simulator cpu %ss\n' \
-        "$label" "$n" "$forks" "$run" "$wall" "$(echo "$user + $sys" | bc)" "$rss" "$ok" "$failed" "$rc" \
+    printf '  load %5s  %-7s N=%-6s forks=%-6s run %s: wall %6.2fs cpu %6.2fs rss %7d kB ok %s failed %s (exit %s); simulator cpu %ss\n' \
+        "$load1" "$label" "$n" "$forks" "$run" "$wall" "$(echo "$user + $sys" | bc)" "$rss" "$ok" "$failed" "$rc" \
         "$(echo "$sim_user + $sim_sys" | bc)" >&2
 }
 
@@ -179,16 +187,18 @@ run_point() {
 } > "$OUTDIR/facts.txt"
 cat "$OUTDIR/facts.txt" >&2
 
+clean_args=(); [ -z "$CONNECT_TIMEOUT" ] || clean_args=(--connect-timeout "$CONNECT_TIMEOUT")
 IFS=',' read -r -a NS <<<"$SIZES"
 for n in "${NS[@]}"; do
     runs=1; [ "$n" -gt 1000 ] || runs="$RUNS"
-    forks_list=("$n"); [ "$n" -le "$DEFAULT_FORKS" ] || forks_list+=("$DEFAULT_FORKS")
+    forks_list=("$n")
+    [ "$WITH_DEFAULT_FORKS" = 0 ] || [ "$n" -le "$DEFAULT_FORKS" ] || forks_list+=("$DEFAULT_FORKS")
     for forks in "${forks_list[@]}"; do
         if [ "$forks" -gt $((NOFILE - 64)) ]; then
             echo "  note: --forks $forks exceeds RLIMIT_NOFILE $NOFILE; expect descriptor errors" >&2
         fi
         for run in $(seq 1 "$runs"); do
-            run_point clean "$n" "$forks" "$run"
+            run_point clean "$n" "$forks" "$run" "${clean_args[@]}"
         done
     done
 done
@@ -218,7 +228,7 @@ if [ "$PROFILE_SIZE" -gt 0 ] && command -v perf >/dev/null; then
     start_simulator "$dir" "$PROFILE_SIZE"
     env -i PATH="$PATH" HOME="$OUTDIR/home" "${CTL_PIN[@]}" perf record -q -e cpu-clock -F 4999 -g -o "$dir/perf.data" \
         "$FP" prune --images -a --yes -o json --forks "$PROFILE_SIZE" \
-        -i "$dir/inventory.yaml" --known-hosts "$dir/known_hosts" > "$dir/report.json" 2> "$dir/stderr" || true
+        -i "$dir/inventory.yaml" --known-hosts "$dir/known_hosts" "${clean_args[@]}" > "$dir/report.json" 2> "$dir/stderr" || true
     stop_simulator "$dir"
     perf report -i "$dir/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null | grep -v '^$' | head -n 400 > "$dir/report.txt" || true
     echo "profile: $dir/report.txt" >&2
@@ -233,15 +243,17 @@ for r in rows:
     points.setdefault((r["label"], int(r["n"]), int(r["forks"])), []).append(r)
 med = lambda rs, k: statistics.median(float(r[k]) for r in rs)
 print("SCALE: fleetprune prune --images -a --yes -o json against fleetprune-sim (a simulator), medians")
-print(f"{'hosts':>6} {'forks':>6} {'runs':>4} {'wall s':>7} {'hosts/s':>8} {'cpu s':>7} {'ms/host':>8} {'rss MB':>7} {'kB/host*':>8} {'ok':>6} {'failed':>6} {'sim cpu s':>9}  {'':<}")
+print(f"{'hosts':>6} {'forks':>6} {'runs':>4} {'load':>5} {'wall s':>7} {'hosts/s':>8} {'cpu s':>7} {'ms/host':>8} {'rss MB':>7} {'kB/host*':>8} {'ok':>6} {'failed':>6} {'sim cpu s':>9}  {'':<}")
 for (label, n, forks), rs in sorted(points.items(), key=lambda p: (p[0][0] != "clean", p[0][1], -p[0][2])):
     wall = med(rs, "wall_s"); cpu = statistics.median(float(r["user_s"]) + float(r["sys_s"]) for r in rs)
     rss = med(rs, "max_rss_kb"); ok = med(rs, "ok"); failed = med(rs, "failed")
     sim = statistics.median(float(r["sim_user_s"]) + float(r["sim_sys_s"]) for r in rs)
     in_flight = min(n, forks)
     note = "faulty hosts mixed in" if label == "faults" else ("--forks N" if forks == n else "default forks")
-    print(f"{n:>6} {forks:>6} {len(rs):>4} {wall:>7.2f} {n / wall:>8.0f} {cpu:>7.2f} {1000 * cpu / n:>8.2f} {rss / 1024:>7.1f} {rss / in_flight:>8.1f} {ok:>6.0f} {failed:>6.0f} {sim:>9.2f}  {note}")
+    load = max(float(r["load1"]) for r in rs)
+    print(f"{n:>6} {forks:>6} {len(rs):>4} {load:>5.1f} {wall:>7.2f} {n / wall:>8.0f} {cpu:>7.2f} {1000 * cpu / n:>8.2f} {rss / 1024:>7.1f} {rss / in_flight:>8.1f} {ok:>6.0f} {failed:>6.0f} {sim:>9.2f}  {note}")
 print("* kB/host = peak RSS / hosts in flight (min(N, forks)), an upper bound that includes the fixed base")
+print("  load = highest 1-minute load average at the start of a run; with 2 CPUs, above ~2 means other processes took CPU")
 clean = {(n, f): rs for (l, n, f), rs in points.items() if l == "clean"}
 ns = sorted({n for n, f in clean if f == n})
 if len(ns) >= 2:

@@ -178,17 +178,26 @@ fn prune_answer(state: &EngineState, path: &str) -> Option<(serde_json::Value, u
                 .into_iter()
                 .map(|id| json!({"Deleted": id}))
                 .collect();
-            (json!({"ImagesDeleted": deleted, "SpaceReclaimed": gone.bytes}), gone.bytes)
+            (
+                json!({"ImagesDeleted": deleted, "SpaceReclaimed": gone.bytes}),
+                gone.bytes,
+            )
         }
         "/containers/prune" => {
             let gone = state.take(&state.containers);
             let deleted = state.ids("", gone.count);
-            (json!({"ContainersDeleted": deleted, "SpaceReclaimed": gone.bytes}), gone.bytes)
+            (
+                json!({"ContainersDeleted": deleted, "SpaceReclaimed": gone.bytes}),
+                gone.bytes,
+            )
         }
         "/volumes/prune" => {
             let gone = state.take(&state.volumes);
             let deleted = state.ids("vol", gone.count);
-            (json!({"VolumesDeleted": deleted, "SpaceReclaimed": gone.bytes}), gone.bytes)
+            (
+                json!({"VolumesDeleted": deleted, "SpaceReclaimed": gone.bytes}),
+                gone.bytes,
+            )
         }
         "/networks/prune" => {
             let gone = state.take(&state.networks);
@@ -198,7 +207,10 @@ fn prune_answer(state: &EngineState, path: &str) -> Option<(serde_json::Value, u
         "/build/prune" => {
             let gone = state.take(&state.build_caches);
             let deleted = state.ids("", gone.count);
-            (json!({"CachesDeleted": deleted, "SpaceReclaimed": gone.bytes}), gone.bytes)
+            (
+                json!({"CachesDeleted": deleted, "SpaceReclaimed": gone.bytes}),
+                gone.bytes,
+            )
         }
         _ => return None,
     };
@@ -224,7 +236,9 @@ fn version() -> serde_json::Value {
 fn unversioned(path: &str) -> &str {
     if let Some(rest) = path.strip_prefix("/v")
         && let Some(slash) = rest.find('/')
-        && rest[..slash].chars().all(|c| c.is_ascii_digit() || c == '.')
+        && rest[..slash]
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.')
     {
         return &rest[slash..];
     }
@@ -232,7 +246,11 @@ fn unversioned(path: &str) -> &str {
 }
 
 fn plain(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
-    with_headers(status, "text/plain; charset=utf-8", Bytes::from_static(body.as_bytes()))
+    with_headers(
+        status,
+        "text/plain; charset=utf-8",
+        Bytes::from_static(body.as_bytes()),
+    )
 }
 
 fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Full<Bytes>> {
@@ -240,15 +258,25 @@ fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Full<
 }
 
 /// A response with the headers a Docker daemon sends on every answer.
-fn with_headers(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Full<Bytes>> {
+fn with_headers(
+    status: StatusCode,
+    content_type: &'static str,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type),
+    );
     headers.insert("api-version", HeaderValue::from_static(API_VERSION));
     headers.insert("docker-experimental", HeaderValue::from_static("false"));
     headers.insert("ostype", HeaderValue::from_static("linux"));
-    headers.insert(http::header::SERVER, HeaderValue::from_static("Docker/26.1.5-sim (linux)"));
+    headers.insert(
+        http::header::SERVER,
+        HeaderValue::from_static("Docker/26.1.5-sim (linux)"),
+    );
     response
 }
 

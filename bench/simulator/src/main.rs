@@ -152,7 +152,10 @@ async fn run(args: Args) -> Result<(), SimError> {
         &args.out.join("inventory.yaml"),
         &fleet.inventory_yaml(&args.user, &client_key_path, args.groups),
     )?;
-    write(&args.out.join("known_hosts"), &fleet.known_hosts(&host_key_line))?;
+    write(
+        &args.out.join("known_hosts"),
+        &fleet.known_hosts(&host_key_line),
+    )?;
     if args.inventory_only {
         println!("inventory hosts={} groups={}", args.hosts, args.groups);
         return Ok(());
@@ -191,9 +194,7 @@ async fn run(args: Args) -> Result<(), SimError> {
     };
     let mut terminate = signal(SignalKind::terminate()).map_err(SimError::Signal)?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(SimError::Signal)?;
-    let listen_error = |address: String| {
-        move |source| SimError::Listen { address, source }
-    };
+    let listen_error = |address: String| move |source| SimError::Listen { address, source };
     match args.listen {
         ListenMode::PerHost => {
             for host in &fleet.hosts {

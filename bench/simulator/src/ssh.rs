@@ -162,11 +162,13 @@ impl server::Handler for HostHandler {
         _user: &str,
         offer: PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
-        Ok(if offer.public_key.key_data() == self.shared.client_key.key_data() {
-            Auth::Accept
-        } else {
-            Auth::reject()
-        })
+        Ok(
+            if offer.public_key.key_data() == self.shared.client_key.key_data() {
+                Auth::Accept
+            } else {
+                Auth::reject()
+            },
+        )
     }
 
     async fn auth_publickey(
@@ -176,7 +178,10 @@ impl server::Handler for HostHandler {
     ) -> Result<Auth, Self::Error> {
         let known = key.public_key.key_data() == self.shared.client_key.key_data();
         if known && self.fault != Fault::AuthFailure {
-            self.shared.counters.authenticated.fetch_add(1, Ordering::Relaxed);
+            self.shared
+                .counters
+                .authenticated
+                .fetch_add(1, Ordering::Relaxed);
             Ok(Auth::Accept)
         } else {
             Ok(Auth::reject())
