@@ -1,10 +1,11 @@
-//! Property tests for the readers of untrusted local input: the inventory loader, `--limit` and
-//! `--filter`. Whatever the text, they return a value or a located error: no panic, no hang.
+//! Property tests for the readers of untrusted local input: the inventory loader, `--limit`,
+//! `--filter` and the OpenSSH client config reader. Whatever the text, they return a value or a located error: no panic, no hang.
 //! 256 cases each, so they stay quick.
 
 use std::path::Path;
 
 use fleetprune::filter::{Filter, FilterSet};
+use fleetprune::inventory::ssh_config::SshConfig;
 use fleetprune::inventory::{Inventory, Limit};
 use proptest::prelude::*;
 
@@ -33,8 +34,43 @@ fn inventory_line() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Lines an ssh config is made of, good and bad.
+fn ssh_config_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z*?!.-]{1,8}( [a-z*?!.-]{1,8}){0,2}".prop_map(|p| format!("Host {p}")),
+        Just("Match all".to_string()),
+        "(host|originalhost|user|localuser|exec|canonical|final|bogus)( [a-z*,]{0,8})?"
+            .prop_map(|c| format!("Match {c}")),
+        "[a-z%.]{0,12}".prop_map(|h| format!("    HostName {h}")),
+        "[0-9a-z]{0,6}".prop_map(|p| format!("    Port {p}")),
+        "[a-z]{0,6}".prop_map(|u| format!("    User={u}")),
+        Just("    ProxyJump bastion".to_string()),
+        Just("    StrictHostKeyChecking accept-new".to_string()),
+        "[A-Za-z]{1,12} [ -~]{0,12}".prop_map(|l| format!("    {l}")),
+        "[ -~]{0,30}",
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn ssh_config_reader_returns_options_or_a_located_error(
+        lines in proptest::collection::vec(ssh_config_line(), 0..30),
+        host in "[a-z.-]{0,10}",
+    ) {
+        match SshConfig::parse("cfg", &lines.join("\n")) {
+            Ok(config) => {
+                for (place, _) in config.host_config(&host, None, "me").options {
+                    prop_assert!(place.starts_with("cfg:"), "{place}");
+                }
+            }
+            Err(error) => {
+                let message = error.to_string();
+                prop_assert!(message.starts_with("cfg:"), "{message}");
+            }
+        }
+    }
 
     #[test]
     fn inventory_loader_returns_hosts_or_a_located_error(

@@ -30,6 +30,8 @@ pub struct SshConfig {
 struct Block {
     guards: Vec<Condition>,
     condition: Condition,
+    /// `file:line` of the `Host` or `Match` line (or of the file's start).
+    place: String,
     directives: Vec<Directive>,
 }
 
@@ -115,7 +117,15 @@ impl SshConfig {
         Ok(config)
     }
 
-    /// Parses configuration text, as if read from a file named `name` (tests and `Include`).
+    /// Parses configuration text as if read from a file named `name`; relative `Include`s are
+    /// looked up under `/etc/ssh`.
+    pub fn parse(name: &str, text: &str) -> Result<SshConfig, SshConfigError> {
+        let mut config = SshConfig::default();
+        config.read_text(name, text, Path::new("/etc/ssh"), &None, &[])?;
+        Ok(config)
+    }
+
+    /// Parses configuration text, as if read from a file named `name`.
     fn read_text(
         &mut self,
         name: &str,
@@ -124,12 +134,14 @@ impl SshConfig {
         home: &Option<PathBuf>,
         guards: &[Condition],
     ) -> Result<(), SshConfigError> {
-        let block = |condition| Block {
+        let block = |condition, place: &str| Block {
             guards: guards.to_vec(),
             condition,
+            place: place.to_string(),
             directives: Vec::new(),
         };
-        self.blocks.push(block(Condition::Always));
+        self.blocks
+            .push(block(Condition::Always, &format!("{name}:1")));
         for (index, line) in text.lines().enumerate() {
             let place = format!("{name}:{}", index + 1);
             let Some((keyword, value)) = split_directive(line) else {
@@ -137,12 +149,13 @@ impl SshConfig {
             };
             let lower = keyword.to_ascii_lowercase();
             match lower.as_str() {
-                "host" => self
-                    .blocks
-                    .push(block(Condition::Host(patterns(value.split_whitespace())))),
+                "host" => self.blocks.push(block(
+                    Condition::Host(patterns(value.split_whitespace())),
+                    &place,
+                )),
                 "match" => self
                     .blocks
-                    .push(block(Condition::Match(criteria(value, &place)?))),
+                    .push(block(Condition::Match(criteria(value, &place)?), &place)),
                 "include" => {
                     if guards.len() >= MAX_INCLUDE_DEPTH {
                         return Err(SshConfigError::TooDeep { place });
@@ -159,7 +172,7 @@ impl SshConfig {
                         }
                     }
                     // After an Include, the including block goes on.
-                    self.blocks.push(block(including));
+                    self.blocks.push(block(including, &place));
                 }
                 _ => {
                     let block = self
@@ -223,7 +236,7 @@ impl SshConfig {
                 Some(Applies::Unknown(what)) => {
                     // The block might apply: fail the host rather than guess.
                     options.push((
-                        block_place(block),
+                        block.place.clone(),
                         SshOption::Unsupported(format!("Match {what}")),
                     ));
                     continue;
@@ -354,7 +367,7 @@ fn criteria(value: &str, place: &str) -> Result<Vec<Criterion>, SshConfigError> 
             "localuser" => Criterion::LocalUser(list()?),
             "canonical" | "final" => Criterion::Unsupported(lower),
             "exec" | "localnetwork" | "tagged" => {
-                words.next();
+                list()?;
                 Criterion::Unsupported(lower)
             }
             _ => {
@@ -436,14 +449,6 @@ fn include_paths(pattern: &str, base: &Path, home: &Option<PathBuf>) -> Vec<Path
         .collect();
     found.sort();
     found
-}
-
-fn block_place(block: &Block) -> String {
-    block
-        .directives
-        .first()
-        .map(|d| d.place.clone())
-        .unwrap_or_else(|| "ssh config".to_string())
 }
 
 #[cfg(test)]
