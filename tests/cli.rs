@@ -240,8 +240,10 @@ fn silent_host_times_out_at_its_stage() {
         inventory.to_str().unwrap(),
         "--known-hosts",
         known_hosts.to_str().unwrap(),
-        "--timeout",
+        "--connect-timeout",
         "1",
+        "--timeout",
+        "10",
         "--output",
         "json",
     ]);
