@@ -16,7 +16,7 @@
 # peak RSS of its largest process, CPU of the servers (each host's sshd with its finished
 # sessions, dockerd and containerd, from /proc/PID/stat utime+stime+cutime+cstime), bytes
 # reclaimed (must equal the socket floor's), and the ratios fleetprune/floor and tool/fleetprune.
-# A run during which other processes used more than a quarter of a core is flagged and repeated
+# A run during which other processes used more than half a core is flagged and repeated
 # (up to 3 times). Rounds interleave the methods so drift hits all of them alike.
 #
 # Usage: bench/side-by-side.sh [-n "4 16 32"] [-r 3] [--methods LIST] [--engine 20.10|26]
@@ -206,7 +206,7 @@ for n in $SIZES; do
                 client_ticks=$(awk -v u="$user" -v s="$sys" -v t="$TICK" 'BEGIN { printf "%d", (u + s) * t }')
                 other=$(((b1 - b0) - client_ticks - (s1 - s0)))
                 busy_share=$(awk -v o="$other" -v w="$wall" -v t="$TICK" 'BEGIN { printf "%.2f", o / t / (w > 0 ? w : 1) }')
-                if awk -v b="$busy_share" 'BEGIN { exit !(b > 0.25) }' && ((attempt < 3)); then
+                if awk -v b="$busy_share" 'BEGIN { exit !(b > 0.5) }' && ((attempt < 3)); then
                     echo "  N=$n $method round $round: other processes used $busy_share cores, repeating"
                     continue
                 fi
