@@ -70,13 +70,7 @@ fn directory_files(dir: &Path, into: &mut Vec<Source>) -> Result<(), InventoryEr
         path: dir.display().to_string(),
         source,
     };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(read_error)?
-        .map(|entry| entry.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .map_err(read_error)?;
-    entries.sort();
-    for entry in entries {
+    for entry in sorted_entries(dir).map_err(read_error)? {
         let name = entry
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -143,4 +137,13 @@ pub(super) fn read_yaml(graph: &mut Graph, shown: &str, text: &str) -> Result<()
         message: error.message,
     })?;
     yaml_source::walk(graph, &root, shown).map_err(|e| e.in_file(shown))
+}
+
+/// The paths in `dir`, sorted by name (Ansible reads directories in that order).
+pub(super) fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    Ok(entries)
 }

@@ -71,12 +71,7 @@ fn files_by_name(
 
 /// Variable files under a `NAME/` directory, recursively, in name order; hidden files skipped.
 fn directory_files(dir: &Path, into: &mut Vec<PathBuf>) -> Result<(), InventoryError> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|source| read_error(dir, source))?
-        .map(|entry| entry.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .map_err(|source| read_error(dir, source))?;
-    entries.sort();
+    let entries = super::sources::sorted_entries(dir).map_err(|source| read_error(dir, source))?;
     for entry in entries {
         let name = entry
             .file_name()
