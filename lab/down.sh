@@ -91,6 +91,14 @@ host_down() {
         lab_stop_pid "$pid" "$(lab_needle_sshd "$hostdir")" 5 "$name sshd"
         [[ -z $tree ]] || lab_stop_snapshot 3 <<<"$tree"
     fi
+    # The second sshd lab/bastion.sh starts inside the host's own netns.
+    if pid=$(lab_pid_from "$hostdir/sshd-private.pid" "$(lab_needle_sshd_private "$hostdir")"); then
+        local tree
+        tree=$(lab_descendants "$pid")
+        echo "$name: stopping private sshd pid $pid"
+        lab_stop_pid "$pid" "$(lab_needle_sshd_private "$hostdir")" 5 "$name private sshd"
+        [[ -z $tree ]] || lab_stop_snapshot 3 <<<"$tree"
+    fi
 
     # dockerd: kill running containers first so the daemon's own shutdown
     # does not wait out each container's stop timeout.
@@ -152,6 +160,15 @@ for m in "${mounts[@]}"; do
 done
 if findmnt -rn -o TARGET | awk -v d="$DIR" '$0 == d || index($0, d "/") == 1' | grep -q .; then
     lab_die "mounts remain under $DIR; not removing it"
+fi
+
+# lab/bastion.sh's link and route on this machine (the rest went with the
+# hosts' namespaces).
+if [[ -r $DIR/bastion/links ]]; then
+    root_if=$(sed -n 's/^ROOT_IF=//p' "$DIR/bastion/links")
+    route=$(sed -n 's/^ROUTE=//p' "$DIR/bastion/links")
+    [[ -n $root_if ]] && ip link show "$root_if" >/dev/null 2>&1 && ip link del "$root_if"
+    [[ -n $route ]] && ip route show type unreachable "$route" | grep -q . && ip route del unreachable "$route"
 fi
 
 rm -rf --one-file-system -- "$DIR"

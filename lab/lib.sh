@@ -96,6 +96,7 @@ lab_pid_from() {
 lab_needle_holder() { printf 'fleetprune-lab-holder:%s infinity ' "$1"; }
 lab_needle_dockerd() { printf -- '--pidfile %s/dockerd.pid ' "$1"; }
 lab_needle_sshd() { printf -- '-f %s/sshd_config ' "$1"; }
+lab_needle_sshd_private() { printf -- '-f %s/sshd_config.private ' "$1"; }
 
 # lab_wait_gone PID TIMEOUT_SECONDS -> 0 once PID is gone (or a zombie).
 lab_wait_gone() {
@@ -195,6 +196,9 @@ lab_running_pids() {
         fi
         if pid=$(lab_pid_from "$hostdir/sshd.pid" "$(lab_needle_sshd "$hostdir")"); then
             printf '%s sshd %s\n' "$name" "$pid"
+        fi
+        if pid=$(lab_pid_from "$hostdir/sshd-private.pid" "$(lab_needle_sshd_private "$hostdir")"); then
+            printf '%s private-sshd %s\n' "$name" "$pid"
         fi
     done
 }

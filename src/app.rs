@@ -27,7 +27,9 @@ use crate::prompt;
 use crate::prune::PruneJob;
 use crate::report::{json, table};
 use crate::transport::identity::IdentityStore;
-use crate::transport::known_hosts::{KnownHosts, KnownHostsError};
+use crate::transport::known_hosts::{
+    DEFAULT_GLOBAL_KNOWN_HOSTS, KnownHosts, KnownHostsError, KnownHostsFiles,
+};
 use crate::transport::ssh::{HostKeyChecking, SshSettings};
 
 /// How a run ended, as documented exit codes.
@@ -249,23 +251,39 @@ fn write<T: ?Sized>(
     buffered.flush()
 }
 
-/// Loads keys and known_hosts once for the whole fleet (and once per `UserKnownHostsFile` the
-/// inventory names, unless `--known-hosts` was given); a key file that cannot be used fails only
+/// Loads keys and known_hosts files once for the whole fleet (the user files, the global ones,
+/// and those hosts name with `UserKnownHostsFile` unless `--known-hosts` was given, and
+/// `GlobalKnownHostsFile`); a key file that cannot be used fails only
 /// the hosts it is named for.
 fn fleet_options(settings: &Settings, hosts: &[Host]) -> Result<FleetOptions, AppError> {
     let contacted = || hosts.iter().filter(|h| h.refused.is_none());
-    let mut explicit: Vec<_> = contacted().filter_map(|h| h.identity.clone()).collect();
+    let jump_identities = contacted().flat_map(|h| match &h.route {
+        crate::route::Route::Jump { hops } => {
+            hops.iter().filter_map(|hop| hop.identity.clone()).collect()
+        }
+        _ => Vec::new(),
+    });
+    let mut explicit: Vec<_> = contacted()
+        .filter_map(|h| h.identity.clone())
+        .chain(jump_identities)
+        .collect();
     explicit.sort();
     explicit.dedup();
     let identities = IdentityStore::load(&explicit, crate::cli::home_dir().as_deref());
-    let known_hosts = KnownHosts::load(&settings.known_hosts)?;
-    let mut host_known_hosts = HashMap::new();
-    if !settings.known_hosts_given {
-        for path in contacted().filter_map(|h| h.known_hosts.clone()) {
-            if let Entry::Vacant(slot) = host_known_hosts.entry(path) {
-                let file = KnownHosts::load(slot.key())?;
-                slot.insert(Arc::new(file));
-            }
+    // Every known_hosts file any host is checked against, loaded once each.
+    let mut files: Vec<PathBuf> = settings.known_hosts.clone();
+    files.extend(DEFAULT_GLOBAL_KNOWN_HOSTS.iter().map(PathBuf::from));
+    for host in contacted() {
+        if !settings.known_hosts_given {
+            files.extend(host.known_hosts.iter().cloned());
+        }
+        files.extend(host.global_known_hosts.iter().flatten().cloned());
+    }
+    let mut known_hosts_files = HashMap::new();
+    for path in files {
+        if let Entry::Vacant(slot) = known_hosts_files.entry(path) {
+            let file = KnownHosts::load(slot.key())?;
+            slot.insert(Arc::new(file));
         }
     }
     let checking = settings
@@ -287,15 +305,18 @@ fn fleet_options(settings: &Settings, hosts: &[Host]) -> Result<FleetOptions, Ap
         forks: settings.forks,
         timeout: settings.timeout,
         host_key_checking_fixed: settings.host_key_checking.is_some(),
-        host_known_hosts,
+        known_hosts_fixed: settings.known_hosts_given,
+        user_known_hosts: settings.known_hosts.clone(),
+        known_hosts_files,
         ssh: SshSettings {
-            known_hosts: Arc::new(known_hosts),
+            known_hosts: KnownHostsFiles::default(),
             checking,
             identities: Arc::new(identities),
             agent_socket: std::env::var_os("SSH_AUTH_SOCK")
                 .filter(|s| !s.is_empty())
                 .map(Into::into),
             connect_timeout: settings.connect_timeout,
+            jumps: Arc::default(),
         },
         retries: settings.retries,
         serial: settings.serial,

@@ -122,14 +122,15 @@ pub struct CommonArgs {
     /// cut (and reported as outcome unknown).
     #[arg(long, global = true, value_name = "SECS", default_value = "10")]
     pub grace: u64,
-    /// known_hosts file [default: ~/.ssh/known_hosts].
+    /// known_hosts file, repeatable; new keys go to the first [default: ~/.ssh/known_hosts,
+    /// ~/.ssh/known_hosts2]. The global files (/etc/ssh/ssh_known_hosts) are read too, as ssh does.
     #[arg(
         long,
         global = true,
         env = "FLEETPRUNE_KNOWN_HOSTS",
         value_name = "FILE"
     )]
-    pub known_hosts: Option<PathBuf>,
+    pub known_hosts: Vec<PathBuf>,
     /// OpenSSH client configuration to read instead of ~/.ssh/config and /etc/ssh/ssh_config
     /// (like `ssh -F`); `-F /dev/null` reads none.
     #[arg(short = 'F', long, global = true, value_name = "FILE")]
@@ -180,7 +181,8 @@ pub struct Settings {
     pub forks: NonZeroUsize,
     pub timeout: Duration,
     pub connect_timeout: Duration,
-    pub known_hosts: PathBuf,
+    /// The user known_hosts files; new keys go to the first.
+    pub known_hosts: Vec<PathBuf>,
     /// `--known-hosts` was given: it wins over a host's `UserKnownHostsFile`.
     pub known_hosts_given: bool,
     /// `--host-key-checking`, when given.
@@ -245,12 +247,14 @@ impl Cli {
             Command::Ping => Action::Ping,
             Command::Inventory => Action::Inventory,
         };
-        let known_hosts_given = common.known_hosts.is_some();
-        let known_hosts = match common.known_hosts {
-            Some(path) => path,
-            None => home_dir()
-                .map(|home| home.join(".ssh").join("known_hosts"))
-                .ok_or(SettingsError::NoHome)?,
+        let known_hosts_given = !common.known_hosts.is_empty();
+        let known_hosts = if known_hosts_given {
+            common.known_hosts
+        } else {
+            let ssh_dir = home_dir()
+                .map(|home| home.join(".ssh"))
+                .ok_or(SettingsError::NoHome)?;
+            vec![ssh_dir.join("known_hosts"), ssh_dir.join("known_hosts2")]
         };
         Ok(Settings {
             action,

@@ -28,8 +28,9 @@ use crate::outcome::{
     Classify, ConnectionInfo, ErrorClass, FleetRun, HostFailure, HostOutcome, SafetyReport, Stage,
 };
 use crate::progress::Progress;
-use crate::transport::known_hosts::KnownHosts;
-use crate::transport::ssh::{self, HostKeyChecking, SshSession, SshSettings, SshTarget};
+use crate::route::Route;
+use crate::transport::known_hosts::{DEFAULT_GLOBAL_KNOWN_HOSTS, KnownHosts, KnownHostsFiles};
+use crate::transport::ssh::{self, HostKeyChecking, SshSession, SshSettings, SshTarget, Via};
 use crate::transport::tunnel;
 
 /// What a command does on a host once its engine is reachable.
@@ -130,8 +131,12 @@ pub struct FleetOptions {
     pub ssh: SshSettings,
     /// `--host-key-checking` was given: it wins over a host's `StrictHostKeyChecking`.
     pub host_key_checking_fixed: bool,
-    /// The known_hosts files hosts name with `UserKnownHostsFile`, loaded once each.
-    pub host_known_hosts: HashMap<PathBuf, Arc<KnownHosts>>,
+    /// `--known-hosts` was given: it wins over a host's `UserKnownHostsFile`.
+    pub known_hosts_fixed: bool,
+    /// The user known_hosts files of hosts that name none.
+    pub user_known_hosts: Vec<PathBuf>,
+    /// Every known_hosts file a host is checked against, loaded once each.
+    pub known_hosts_files: HashMap<PathBuf, Arc<KnownHosts>>,
     /// Extra attempts for transient connect failures (refused, connect timeout).
     pub retries: u32,
     pub serial: Option<Serial>,
@@ -143,7 +148,8 @@ pub struct FleetOptions {
 
 impl FleetOptions {
     /// The ssh settings for one host: its `StrictHostKeyChecking`, `UserKnownHostsFile` and
-    /// `ConnectTimeout` where the command line did not set them.
+    /// `ConnectTimeout` where the command line did not set them, its `GlobalKnownHostsFile` and
+    /// `HashKnownHosts`.
     fn ssh_for(&self, host: &Host) -> SshSettings {
         let mut ssh = self.ssh.clone();
         if !self.host_key_checking_fixed
@@ -157,13 +163,23 @@ impl FleetOptions {
                 }
             };
         }
-        if let Some(file) = host
-            .known_hosts
-            .as_ref()
-            .and_then(|path| self.host_known_hosts.get(path))
-        {
-            ssh.known_hosts = Arc::clone(file);
-        }
+        let user = if self.known_hosts_fixed || host.known_hosts.is_empty() {
+            &self.user_known_hosts
+        } else {
+            &host.known_hosts
+        };
+        let default_global = DEFAULT_GLOBAL_KNOWN_HOSTS.map(PathBuf::from);
+        let global = host
+            .global_known_hosts
+            .as_deref()
+            .unwrap_or(&default_global);
+        let loaded = |paths: &[PathBuf]| {
+            paths
+                .iter()
+                .filter_map(|path| self.known_hosts_files.get(path).cloned())
+                .collect()
+        };
+        ssh.known_hosts = KnownHostsFiles::new(loaded(user), loaded(global), host.hash_known_hosts);
         if let Some(timeout) = host.connect_timeout {
             ssh.connect_timeout = timeout.min(self.timeout);
         }
@@ -335,7 +351,9 @@ async fn run_host<J: HostJob>(
     if let Some(refusal) = &host.refused {
         let (stage, class) = match refusal {
             Refusal::Connection { .. } => (Stage::Plan, ErrorClass::Skipped),
-            Refusal::SshOption { .. } => (Stage::Connect, ErrorClass::UnsupportedOption),
+            Refusal::SshOption { .. } | Refusal::Route { .. } => {
+                (Stage::Connect, ErrorClass::UnsupportedOption)
+            }
         };
         outcome.failure = Some(HostFailure::new(stage, class, refusal.to_string()));
         tracing::info!(stage = %stage, "{refusal}");
@@ -428,6 +446,34 @@ fn unknown_outcome(failure: HostFailure, request: &str) -> HostFailure {
     )
 }
 
+/// Where and how to log in to `host`, for the transport.
+fn ssh_target(host: &Host) -> SshTarget {
+    let via = match &host.route {
+        Route::Direct => Via::Direct,
+        Route::Command { command } => Via::Command(command.clone()),
+        Route::Jump { hops } => Via::Jump(
+            hops.iter()
+                .map(|hop| SshTarget {
+                    address: hop.address.clone(),
+                    port: hop.port,
+                    user: hop.user.clone(),
+                    identity: hop.identity.clone(),
+                    identities_only: false,
+                    via: Via::Direct,
+                })
+                .collect(),
+        ),
+    };
+    SshTarget {
+        address: host.address.clone(),
+        port: host.port,
+        user: host.user.clone(),
+        identity: host.identity.clone(),
+        identities_only: host.identities_only,
+        via,
+    }
+}
+
 /// An SSH session, retrying transient failures with jittered, doubling pauses.
 async fn connect_with_retries(
     host: &Host,
@@ -494,12 +540,7 @@ async fn reach_and_run<J: HostJob>(
     (outcome, stage, job_started): (&mut HostOutcome<J::Output>, &mut Stage, &AtomicBool),
     stop: &CancellationToken,
 ) -> Result<(), HostFailure> {
-    let target = SshTarget {
-        address: host.address.clone(),
-        port: host.port,
-        user: host.user.clone(),
-        identity: host.identity.clone(),
-    };
+    let target = ssh_target(host);
     let session = connect_with_retries(host, &target, options, &mut outcome.attempts, stop).await?;
     outcome.host_key = Some(session.host_key.clone());
 

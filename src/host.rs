@@ -16,6 +16,7 @@ use crate::inventory::home::expand_tilde;
 use crate::inventory::ssh_args::{SshArgs, SshOption, StrictHostKeyChecking};
 use crate::inventory::ssh_config::{HostConfig, SshConfig};
 use crate::plan::{AllScope, PlanError, PruneKind, PrunePlan};
+use crate::route::{Destination, Proxy, Route, RouteError};
 
 /// The socket path Docker uses by default.
 pub const DEFAULT_DOCKER_SOCKET: &str = "/var/run/docker.sock";
@@ -33,11 +34,19 @@ pub struct Host {
     /// `StrictHostKeyChecking` from the host's ssh arguments or ansible.cfg, when set.
     #[serde(serialize_with = "serialize_display")]
     pub host_key_checking: Option<StrictHostKeyChecking>,
-    /// `UserKnownHostsFile` from the host's ssh arguments, when set.
-    pub known_hosts: Option<PathBuf>,
+    /// `UserKnownHostsFile` from the host's ssh options; empty when not set.
+    pub known_hosts: Vec<PathBuf>,
+    /// `GlobalKnownHostsFile` from the host's ssh options, when set.
+    pub global_known_hosts: Option<Vec<PathBuf>>,
+    /// `HashKnownHosts yes`: keys learnt with accept-new are recorded under hashed names.
+    pub hash_known_hosts: bool,
     /// `ConnectTimeout` from the host's ssh arguments, when set.
     #[serde(skip)]
     pub connect_timeout: Option<Duration>,
+    /// `IdentitiesOnly yes`: no agent key but the copies of the host's own key files.
+    pub identities_only: bool,
+    /// Directly, through jump hosts or through a proxy command.
+    pub route: Route,
     /// Why the host is not contacted at all, when it is not.
     pub refused: Option<Refusal>,
     /// `None` when neither the inventory nor the command line asks for a prune.
@@ -59,6 +68,20 @@ pub enum Refusal {
         "{setting} has ssh option {option}, which fleetprune cannot honour yet; the host is not contacted rather than reached without it"
     )]
     SshOption { setting: String, option: String },
+    /// A `ProxyJump` or `ProxyCommand` that cannot be followed as configured.
+    #[error("{setting}: {error}; the host is not contacted rather than reached some other way")]
+    Route {
+        setting: String,
+        #[serde(serialize_with = "serialize_error")]
+        error: RouteError,
+    },
+}
+
+fn serialize_error<S: serde::Serializer>(
+    error: &RouteError,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(error)
 }
 
 /// What the command line says about connections and prune plans.
@@ -118,7 +141,12 @@ struct EffectiveSsh {
     identity: Option<PathBuf>,
     host_key_checking: Option<StrictHostKeyChecking>,
     known_hosts: Option<Vec<PathBuf>>,
+    global_known_hosts: Option<Vec<PathBuf>>,
+    hash_known_hosts: Option<bool>,
     connect_timeout: Option<u64>,
+    identities_only: Option<bool>,
+    /// The first proxy setting, with where it came from.
+    proxy: Option<(String, Proxy)>,
     refused: Option<Refusal>,
 }
 
@@ -157,8 +185,22 @@ impl EffectiveSsh {
             SshOption::UserKnownHostsFile(files) => {
                 self.known_hosts.get_or_insert_with(|| files.clone());
             }
+            SshOption::GlobalKnownHostsFile(files) => {
+                self.global_known_hosts.get_or_insert_with(|| files.clone());
+            }
+            SshOption::HashKnownHosts(hash) => {
+                self.hash_known_hosts.get_or_insert(*hash);
+            }
             SshOption::ConnectTimeout(seconds) => {
                 self.connect_timeout.get_or_insert(*seconds);
+            }
+            SshOption::IdentitiesOnly(only) => {
+                self.identities_only.get_or_insert(*only);
+            }
+            SshOption::ProxyJump(_) | SshOption::ProxyCommand(_) => {
+                if self.proxy.is_none() {
+                    self.proxy = Proxy::from_option(option).map(|p| (setting.to_string(), p));
+                }
             }
             SshOption::Ignored(_) => {}
             SshOption::Unsupported(option) => {
@@ -224,40 +266,51 @@ impl Host {
             login,
             &defaults.local_user,
         ));
-        let known_hosts = match ssh.known_hosts.as_deref() {
-            Some([one]) => Some(expand_tilde(one)),
-            Some(several) => {
-                ssh.refused.get_or_insert_with(|| Refusal::SshOption {
-                    setting: "ssh arguments".to_string(),
-                    option: format!(
-                        "UserKnownHostsFile with {} files (fleetprune reads one per host)",
-                        several.len()
-                    ),
-                });
-                None
-            }
-            None => None,
-        };
+        let expand_all = |files: &Vec<PathBuf>| files.iter().map(|f| expand_tilde(f)).collect();
+        let known_hosts = ssh.known_hosts.as_ref().map(expand_all).unwrap_or_default();
+        let global_known_hosts = ssh.global_known_hosts.as_ref().map(expand_all);
         let connection = vars
             .connection
             .as_ref()
             .filter(|c| !SSH_CONNECTIONS.contains(&c.as_str()));
-        let refused = match connection {
-            Some(connection) => Some(Refusal::Connection {
+        let address = ssh.host_name.unwrap_or(destination);
+        let port = ssh.port.unwrap_or(22);
+        let user = overrides
+            .user
+            .clone()
+            .or(ssh.user)
+            .unwrap_or_else(|| defaults.local_user.clone());
+        let route = match &ssh.proxy {
+            None => Ok(Route::Direct),
+            Some((setting, proxy)) => proxy
+                .route(
+                    &Destination {
+                        name: &inventory_host.name,
+                        address: &address,
+                        port,
+                        user: &user,
+                        local_user: &defaults.local_user,
+                    },
+                    &defaults.ssh_config,
+                )
+                .map_err(|error| Refusal::Route {
+                    setting: setting.clone(),
+                    error,
+                }),
+        };
+        let refused = match (connection, route.as_ref().err()) {
+            (Some(connection), _) => Some(Refusal::Connection {
                 connection: connection.clone(),
             }),
-            None => ssh.refused,
+            (None, Some(refusal)) => Some(refusal.clone()),
+            (None, None) => ssh.refused,
         };
         Ok(Host {
             name: inventory_host.name.clone(),
             groups: inventory_host.groups.clone(),
-            address: ssh.host_name.unwrap_or(destination),
-            port: ssh.port.unwrap_or(22),
-            user: overrides
-                .user
-                .clone()
-                .or(ssh.user)
-                .unwrap_or_else(|| defaults.local_user.clone()),
+            address,
+            port,
+            user,
             identity: overrides
                 .identity
                 .clone()
@@ -268,7 +321,11 @@ impl Host {
                 .unwrap_or_else(|| DEFAULT_DOCKER_SOCKET.to_string()),
             host_key_checking: ssh.host_key_checking,
             known_hosts,
+            global_known_hosts,
+            hash_known_hosts: ssh.hash_known_hosts.unwrap_or(false),
             connect_timeout: ssh.connect_timeout.map(Duration::from_secs),
+            identities_only: ssh.identities_only.unwrap_or(false),
+            route: route.unwrap_or_default(),
             refused,
             plan: resolve_plan(inventory_host, overrides)?,
         })
@@ -425,30 +482,47 @@ all:
             hosts[0].host_key_checking,
             Some(StrictHostKeyChecking::AcceptNew)
         );
-        assert_eq!(hosts[0].known_hosts, Some(PathBuf::from("/k")));
+        assert_eq!(hosts[0].known_hosts, [PathBuf::from("/k")]);
         assert_eq!(hosts[0].refused, None);
     }
 
     #[test]
-    fn bastion_in_ssh_arguments_refuses_the_host() {
+    fn bastions_in_ssh_arguments_become_routes_first_proxy_setting_winning() {
         let hosts = resolve_text(
-            "all:\n  hosts:\n    h:\n      ansible_ssh_common_args: -o ProxyJump=bastion\n    k:\n      ansible_ssh_extra_args: -J bastion\n",
+            "all:\n  hosts:\n    h:\n      ansible_ssh_common_args: -o ProxyJump=ops@bastion:2200 -o ProxyCommand='nc %h %p'\n    k:\n      ansible_port: 2222\n      ansible_ssh_extra_args: -o ProxyCommand='nc %h %p' -J bastion\n    m:\n      ansible_ssh_extra_args: -o ProxyJump=none -J bastion\n",
             &defaults(),
         );
         assert_eq!(
-            hosts[0].refused,
-            Some(Refusal::SshOption {
-                setting: "ansible_ssh_common_args".into(),
-                option: "ProxyJump".into()
-            })
+            hosts[0].route,
+            Route::Jump {
+                hops: vec![crate::route::JumpHost {
+                    name: "bastion".into(),
+                    address: "bastion".into(),
+                    port: 2200,
+                    user: "ops".into(),
+                    identity: None,
+                }]
+            }
         );
-        assert!(
-            hosts[1]
-                .refused
-                .as_ref()
-                .unwrap()
-                .to_string()
-                .contains("-J (ProxyJump)")
+        assert_eq!(
+            hosts[1].route,
+            Route::Command {
+                command: "nc k 2222".into()
+            }
+        );
+        assert_eq!(hosts[2].route, Route::Direct);
+        assert!(hosts.iter().all(|h| h.refused.is_none()));
+    }
+
+    #[test]
+    fn an_unusable_route_refuses_the_host_naming_the_setting() {
+        let hosts = resolve_text(
+            "all:\n  hosts:\n    h:\n      ansible_ssh_common_args: -o ProxyCommand='nc %C'\n",
+            &defaults(),
+        );
+        assert_eq!(
+            hosts[0].refused.as_ref().unwrap().to_string(),
+            "ansible_ssh_common_args: ProxyCommand token %C is not supported (use %h, %p, %r, %n, %u or %%); the host is not contacted rather than reached some other way"
         );
     }
 

@@ -8,6 +8,7 @@
 //! - [`ssh_pattern`]: OpenSSH's `*`/`?` patterns, for ssh config and known_hosts alike;
 //! - [`filter`], [`plan`]: docker's filter grammar and what to prune per host (pure data);
 //! - [`host`]: a host's connection settings and effective plan (inventory + command line);
+//! - [`route`]: how a host's sshd is reached: directly, through jump hosts or a proxy command;
 //! - [`transport`]: SSH session (known_hosts, auth) and the tunnel to the Docker socket;
 //! - [`engine`]: HTTP to the Engine API over that tunnel, version negotiation;
 //! - [`prune`], [`df`]: the jobs run on each host;
@@ -33,5 +34,6 @@ pub mod progress;
 pub mod prompt;
 pub mod prune;
 pub mod report;
+pub mod route;
 pub mod ssh_pattern;
 pub mod transport;

@@ -87,6 +87,9 @@ pub enum ErrorClass {
     UnsupportedOption,
     /// Not contacted: `ansible_connection` is not ssh.
     Skipped,
+    /// The way to the host failed: its `ProxyCommand` exited, or a jump host would not open a
+    /// connection onwards.
+    ProxyFailed,
 }
 
 impl ErrorClass {
@@ -114,6 +117,7 @@ impl ErrorClass {
             ErrorClass::Cancelled => "cancelled",
             ErrorClass::UnsupportedOption => "unsupported_option",
             ErrorClass::Skipped => "skipped",
+            ErrorClass::ProxyFailed => "proxy_failed",
         }
     }
 
@@ -141,6 +145,7 @@ impl ErrorClass {
             ErrorClass::Cancelled => "cancelled",
             ErrorClass::UnsupportedOption => "unsupported option",
             ErrorClass::Skipped => "skipped",
+            ErrorClass::ProxyFailed => "proxy failed",
         }
     }
 }

@@ -109,8 +109,12 @@ mod tests {
             identity: None,
             docker_socket: "/var/run/docker.sock".into(),
             host_key_checking: None,
-            known_hosts: None,
+            known_hosts: vec![],
+            global_known_hosts: None,
+            hash_known_hosts: false,
             connect_timeout: None,
+            identities_only: false,
+            route: crate::route::Route::Direct,
             refused: None,
             plan: Some(
                 PrunePlan::new(

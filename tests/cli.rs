@@ -296,19 +296,23 @@ fn interrupted_run_reports_partially(signal: &str, code: i32) {
     );
 }
 
-/// A bastion the transport cannot honour yet must never be bypassed: the target below listens
-/// and would be reachable directly, yet it is not contacted. A non-ssh connection is skipped.
+/// A bastion that is down must never be bypassed: the target below listens and would be
+/// reachable directly, yet it is not contacted. A non-ssh connection is skipped.
 #[test]
 fn bastion_and_non_ssh_hosts_fail_without_being_contacted() {
     let dir = tempfile::tempdir().unwrap();
     let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     target.set_nonblocking(true).unwrap();
     let port = target.local_addr().unwrap().port();
+    let bastion_port = {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        closed.local_addr().unwrap().port()
+    };
     let inventory = write_file(
         dir.path(),
         "bastion.yaml",
         &format!(
-            "all:\n  hosts:\n    behind-bastion:\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n      ansible_ssh_common_args: -o ProxyJump=bastion.example\n    on-controller:\n      ansible_connection: local\n"
+            "all:\n  hosts:\n    behind-bastion:\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n      ansible_ssh_common_args: -o ProxyJump=127.0.0.1:{bastion_port}\n    on-controller:\n      ansible_connection: local\n"
         ),
     );
     let known_hosts = write_file(dir.path(), "known_hosts", "");
@@ -326,9 +330,15 @@ fn bastion_and_non_ssh_hosts_fail_without_being_contacted() {
     let behind = &report["hosts"][0];
     assert_eq!(behind["status"], "failed");
     assert_eq!(behind["error"]["stage"], "connect");
-    assert_eq!(
-        behind["error"]["message"],
-        "ansible_ssh_common_args has ssh option ProxyJump, which fleetprune cannot honour yet; the host is not contacted rather than reached without it"
+    assert_eq!(behind["error"]["class"], "connect_refused");
+    assert!(
+        behind["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!(
+                "jump host 127.0.0.1:{bastion_port}: cannot connect"
+            )),
+        "{behind}"
     );
     let local = &report["hosts"][1];
     assert_eq!(local["error"]["stage"], "plan");

@@ -5,6 +5,7 @@
 //! Options fleetprune honours become values; connection-sharing, keep-alive and logging options
 //! that change nothing about where or as whom it connects are ignored; every other option is kept
 //! as unsupported so the host fails naming it instead of connecting some other way.
+//! `ProxyJump`/`-J` and `ProxyCommand` are read as routes, which [`crate::host`] resolves.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -30,11 +31,90 @@ pub enum SshOption {
     IdentityFile(PathBuf),
     StrictHostKeyChecking(StrictHostKeyChecking),
     UserKnownHostsFile(Vec<PathBuf>),
+    GlobalKnownHostsFile(Vec<PathBuf>),
+    /// `HashKnownHosts`: hash the names of keys appended to known_hosts.
+    HashKnownHosts(bool),
     ConnectTimeout(u64),
+    /// `ProxyJump`/`-J`: the jump hosts in order, or `None` for `none` (no jump).
+    ProxyJump(Option<Vec<JumpSpec>>),
+    /// `ProxyCommand`: the command line as written, or `None` for `none`.
+    ProxyCommand(Option<String>),
+    /// `IdentitiesOnly`: offer only the configured key files (and their agent copies).
+    IdentitiesOnly(bool),
     /// Options with no bearing on the destination or trust, e.g. `ControlPersist`, `-C`.
     Ignored(String),
-    /// Anything else, as written: `ProxyJump`, `-J`, `-F`, `ProxyCommand`, ...
+    /// Anything else, as written: `-F`, `LocalCommand`, ...
     Unsupported(String),
+}
+
+/// One jump host of a `ProxyJump` list: `[user@]host[:port]` or `ssh://[user@]host[:port]`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct JumpSpec {
+    pub user: Option<String>,
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl JumpSpec {
+    /// Parses a comma-separated `ProxyJump` value; `none` is `None`.
+    pub fn parse_list(option: &str, value: &str) -> Result<Option<Vec<JumpSpec>>, SshArgsError> {
+        if value.eq_ignore_ascii_case("none") {
+            return Ok(None);
+        }
+        let bad = || SshArgsError::BadValue {
+            option: option.to_string(),
+            value: value.to_string(),
+            expected: "a list of [user@]host[:port]",
+        };
+        let mut hops = Vec::new();
+        for text in value.split(',') {
+            let text = text.trim();
+            let text = text.strip_prefix("ssh://").unwrap_or(text);
+            let (user, rest) = match text.rsplit_once('@') {
+                Some((user, rest)) if !user.is_empty() => (Some(user.to_string()), rest),
+                Some(_) => return Err(bad()),
+                None => (None, text),
+            };
+            let (host, port) = match rest.strip_prefix('[') {
+                // `[2001:db8::1]:2222` or `[host]`
+                Some(bracketed) => {
+                    let (host, after) = bracketed.split_once(']').ok_or_else(bad)?;
+                    match after.strip_prefix(':') {
+                        Some(port) => (host, Some(parse_port(option, port)?)),
+                        None if after.is_empty() => (host, None),
+                        None => return Err(bad()),
+                    }
+                }
+                None => match rest.split_once(':') {
+                    Some((host, port)) if !port.contains(':') => {
+                        (host, Some(parse_port(option, port)?))
+                    }
+                    _ => (rest, None),
+                },
+            };
+            if host.is_empty() || host.contains(char::is_whitespace) {
+                return Err(bad());
+            }
+            hops.push(JumpSpec {
+                user,
+                host: host.to_string(),
+                port,
+            });
+        }
+        Ok(Some(hops))
+    }
+}
+
+impl fmt::Display for JumpSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(user) = &self.user {
+            write!(f, "{user}@")?;
+        }
+        match self.port {
+            Some(port) => f.write_str(&crate::transport::ssh::endpoint(&self.host, port)),
+            None => f.write_str(&self.host),
+        }
+    }
 }
 
 /// A parsed argument string.
@@ -62,8 +142,7 @@ pub enum SshArgsError {
 
 /// `-o` keywords (and ssh_config directives) that do not change the destination, the login or
 /// host-key trust: connection sharing, keep-alives, logging, what a shell session would send or
-/// forward (fleetprune opens no shell and forwards nothing), and `HashKnownHosts` (fleetprune
-/// appends accepted keys unhashed).
+/// forward (fleetprune opens no shell and forwards nothing).
 const IGNORED_KEYWORDS: &[&str] = &[
     "controlmaster",
     "controlpersist",
@@ -76,7 +155,6 @@ const IGNORED_KEYWORDS: &[&str] = &[
     "connectionattempts",
     "sendenv",
     "setenv",
-    "hashknownhosts",
     "forwardagent",
     "forwardx11",
     "forwardx11trusted",
@@ -87,7 +165,6 @@ const IGNORED_KEYWORDS: &[&str] = &[
     "updatehostkeys",
     "batchmode",
     "addkeystoagent",
-    "identitiesonly",
     "gssapiauthentication",
     "gssapidelegatecredentials",
 ];
@@ -148,7 +225,7 @@ fn flag_option(flag: char, value: &str) -> Result<SshOption, SshArgsError> {
         'p' => SshOption::Port(parse_port("-p", value)?),
         'l' => SshOption::User(value.to_string()),
         'i' => SshOption::IdentityFile(PathBuf::from(value)),
-        'J' => SshOption::Unsupported("-J (ProxyJump)".to_string()),
+        'J' => SshOption::ProxyJump(JumpSpec::parse_list("-J", value)?),
         other => SshOption::Unsupported(format!("-{other}")),
     })
 }
@@ -193,6 +270,19 @@ pub(crate) fn keyword_option(text: &str) -> Result<SshOption, SshArgsError> {
         "userknownhostsfile" => {
             SshOption::UserKnownHostsFile(value.split_whitespace().map(PathBuf::from).collect())
         }
+        "proxyjump" => SshOption::ProxyJump(JumpSpec::parse_list(keyword, value)?),
+        "proxycommand" => SshOption::ProxyCommand(
+            Some(value.to_string()).filter(|command| !command.eq_ignore_ascii_case("none")),
+        ),
+        "identitiesonly" => {
+            SshOption::IdentitiesOnly(yes_no(value).ok_or_else(|| bad("yes or no"))?)
+        }
+        "hashknownhosts" => {
+            SshOption::HashKnownHosts(yes_no(value).ok_or_else(|| bad("yes or no"))?)
+        }
+        "globalknownhostsfile" => {
+            SshOption::GlobalKnownHostsFile(value.split_whitespace().map(PathBuf::from).collect())
+        }
         "connecttimeout" => SshOption::ConnectTimeout(
             value
                 .parse()
@@ -208,6 +298,14 @@ pub(crate) fn keyword_option(text: &str) -> Result<SshOption, SshArgsError> {
         }
         _ => SshOption::Unsupported(keyword.to_string()),
     })
+}
+
+fn yes_no(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    }
 }
 
 fn parse_port(option: &str, value: &str) -> Result<u16, SshArgsError> {
@@ -265,16 +363,32 @@ mod tests {
     }
 
     #[test]
-    fn ssh_args_keep_bastions_and_config_files_as_unsupported() {
+    fn ssh_args_read_bastions_and_keep_config_files_as_unsupported() {
+        let hop = |user: Option<&str>, host: &str, port| JumpSpec {
+            user: user.map(str::to_string),
+            host: host.into(),
+            port,
+        };
         assert_eq!(
-            parse("-J bastion -F cfg -o ProxyCommand='ssh -W %h:%p b' -o ProxyJump=b"),
+            parse(
+                "-J bastion -F cfg -o ProxyCommand='ssh -W %h:%p b' -o ProxyJump=ops@b:2222,ssh://[::1]:22"
+            ),
             [
-                SshOption::Unsupported("-J (ProxyJump)".into()),
+                SshOption::ProxyJump(Some(vec![hop(None, "bastion", None)])),
                 SshOption::Unsupported("-F".into()),
-                SshOption::Unsupported("ProxyCommand".into()),
-                SshOption::Unsupported("ProxyJump".into()),
+                SshOption::ProxyCommand(Some("ssh -W %h:%p b".into())),
+                SshOption::ProxyJump(Some(vec![
+                    hop(Some("ops"), "b", Some(2222)),
+                    hop(None, "::1", Some(22))
+                ])),
             ]
         );
+        assert_eq!(
+            parse("-o ProxyJump=none -o ProxyCommand=NONE"),
+            [SshOption::ProxyJump(None), SshOption::ProxyCommand(None)]
+        );
+        assert!(SshArgs::parse("-J a@:22").is_err());
+        assert!(SshArgs::parse("-J b:port").is_err());
     }
 
     #[test]

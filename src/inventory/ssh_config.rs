@@ -507,14 +507,18 @@ mod tests {
     }
 
     #[test]
-    fn a_bastion_in_the_config_is_kept_as_unsupported_with_its_place() {
+    fn a_bastion_in_the_config_is_read_with_its_place() {
         let config = config("Host db*\n  ProxyJump bastion\n");
         let found = config.host_config("db1", None, "me");
         assert_eq!(
             found.options,
             [(
                 "cfg:2".to_string(),
-                SshOption::Unsupported("ProxyJump".into())
+                SshOption::ProxyJump(Some(vec![crate::inventory::ssh_args::JumpSpec {
+                    user: None,
+                    host: "bastion".into(),
+                    port: None
+                }]))
             )]
         );
     }
@@ -531,13 +535,15 @@ mod tests {
     }
 
     #[test]
-    fn debians_default_global_config_changes_nothing_for_a_host() {
+    fn debians_default_global_config_only_asks_for_hashed_known_hosts() {
         let config = config(
             "Include /nonexistent.d/*.conf\nHost *\n    SendEnv LANG LC_*\n    HashKnownHosts yes\n    GSSAPIAuthentication yes\n",
         );
         let found = options(&config, "anything");
         assert!(
-            found.iter().all(|o| matches!(o, SshOption::Ignored(_))),
+            found
+                .iter()
+                .all(|o| matches!(o, SshOption::Ignored(_) | SshOption::HashKnownHosts(true))),
             "{found:?}"
         );
     }

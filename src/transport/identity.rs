@@ -1,16 +1,18 @@
 //! Private keys for public-key authentication, loaded once per run before any host is contacted.
 //!
 //! A key file named on the command line or in the inventory that cannot be used (missing,
-//! unreadable, locked, not a key) fails the hosts it is named for, not the run; OpenSSH's default
+//! unreadable, not a key) fails the hosts it is named for, not the run; OpenSSH's default
 //! files (`~/.ssh/id_ed25519`, ...) are used when present. An encrypted key is unlocked with
-//! `FLEETPRUNE_KEY_PASSPHRASE` or, on a terminal, a prompt — once, not once per host.
+//! `FLEETPRUNE_KEY_PASSPHRASE` or, on a terminal, a prompt — once, not once per host. A locked
+//! key whose public half is known (from the key file itself or `FILE.pub`) can still be used
+//! through the ssh-agent's copy, as `ssh` does.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use russh::keys::PrivateKey;
+use russh::keys::{PrivateKey, PublicKey};
 
 /// The environment variable holding the passphrase of encrypted keys.
 pub const PASSPHRASE_VARIABLE: &str = "FLEETPRUNE_KEY_PASSPHRASE";
@@ -22,9 +24,19 @@ const DEFAULT_IDENTITY_FILES: [&str; 4] = ["id_rsa", "id_ecdsa", "id_ed25519", "
 #[derive(Debug, Clone, Default)]
 pub struct IdentityStore {
     keys: BTreeMap<PathBuf, Arc<PrivateKey>>,
-    /// Named key files that could not be loaded, failing the hosts they are named for.
-    unusable: BTreeMap<PathBuf, IdentityError>,
+    /// Named key files that could not be loaded, failing the hosts they are named for unless the
+    /// agent holds their public key (when it is known).
+    unusable: BTreeMap<PathBuf, (Option<PublicKey>, IdentityError)>,
     defaults: Vec<PathBuf>,
+}
+
+/// A key file to offer: its public key, and the private key when it could be loaded.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub path: PathBuf,
+    pub public: Option<PublicKey>,
+    /// The loaded key, or why it could not be (then only an agent copy can be used).
+    pub private: Result<Arc<PrivateKey>, IdentityError>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -54,12 +66,20 @@ impl IdentityStore {
                     store.keys.insert(path.clone(), Arc::new(key));
                 }
                 Err(error) => {
+                    let public = public_half(path);
                     // Escaped: a path from the inventory must not forge log lines.
-                    tracing::warn!(
-                        "{}; hosts using it will fail",
-                        error.to_string().escape_debug()
-                    );
-                    store.unusable.insert(path.clone(), error);
+                    if public.is_some() {
+                        tracing::info!(
+                            "{}; only an ssh-agent copy of it can be used",
+                            error.to_string().escape_debug()
+                        );
+                    } else {
+                        tracing::warn!(
+                            "{}; hosts using it will fail",
+                            error.to_string().escape_debug()
+                        );
+                    }
+                    store.unusable.insert(path.clone(), (public, error));
                 }
             }
         }
@@ -83,14 +103,21 @@ impl IdentityStore {
         store
     }
 
-    /// The keys to offer for a host: its own key file if it has one, else the defaults; an
-    /// error when the host's own key file could not be loaded.
-    pub fn keys_for(
-        &self,
-        explicit: Option<&Path>,
-    ) -> Result<Vec<(PathBuf, Arc<PrivateKey>)>, IdentityError> {
-        if let Some(error) = explicit.and_then(|path| self.unusable.get(path)) {
-            return Err(error.clone());
+    /// The key files to offer for a host: its own key file if it has one, else the defaults. Its
+    /// own key file failing to load is an error only when no agent copy could stand in for it
+    /// (its public key is unknown).
+    pub fn candidates(&self, explicit: Option<&Path>) -> Result<Vec<Candidate>, IdentityError> {
+        if let Some(path) = explicit
+            && let Some((public, error)) = self.unusable.get(path)
+        {
+            return match public {
+                Some(public) => Ok(vec![Candidate {
+                    path: path.to_path_buf(),
+                    public: Some(public.clone()),
+                    private: Err(error.clone()),
+                }]),
+                None => Err(error.clone()),
+            };
         }
         let paths: Vec<&PathBuf> = match explicit {
             Some(path) => self.keys.keys().filter(|p| p.as_path() == path).collect(),
@@ -98,9 +125,30 @@ impl IdentityStore {
         };
         Ok(paths
             .into_iter()
-            .filter_map(|p| self.keys.get(p).map(|k| (p.clone(), Arc::clone(k))))
+            .filter_map(|p| {
+                self.keys.get(p).map(|key| Candidate {
+                    path: p.clone(),
+                    public: Some(key.public_key().clone()),
+                    private: Ok(Arc::clone(key)),
+                })
+            })
             .collect())
     }
+}
+
+/// The public half of a key file that could not be loaded: from the file itself (OpenSSH's
+/// format keeps it in the clear) or from `FILE.pub`.
+fn public_half(path: &Path) -> Option<PublicKey> {
+    let text = crate::input_file::read_to_string(path, crate::input_file::KEY_LIMIT).ok()?;
+    if let Ok(key) = PrivateKey::from_openssh(&text) {
+        return Some(key.public_key().clone());
+    }
+    let mut pub_path = path.as_os_str().to_owned();
+    pub_path.push(".pub");
+    let text =
+        crate::input_file::read_to_string(Path::new(&pub_path), crate::input_file::KEY_LIMIT)
+            .ok()?;
+    PublicKey::from_openssh(text.trim()).ok()
 }
 
 fn load_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKey, IdentityError> {

@@ -3,13 +3,15 @@
 //!
 //! Entries are parsed with `ssh-key`; matching follows OpenSSH: `[host]:port` names for other ports
 //! than 22, hashed names (`|1|salt|hash`), `*`/`?` globs, `!` negations and `@revoked` markers.
-//! What to do with the verdict (strict, accept-new, off) is the SSH handler's decision.
+//! A host is checked against several files as OpenSSH does ([`KnownHostsFiles`]): its user files
+//! (`UserKnownHostsFile`), then the global ones (`GlobalKnownHostsFile`). What to do with the
+//! verdict (strict, accept-new, off) is the SSH handler's decision.
 
 use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use hmac::{Hmac, KeyInit, Mac};
 use russh::keys::ssh_key::known_hosts::{Entry, HostPatterns, Marker};
@@ -17,6 +19,10 @@ use russh::keys::{Algorithm, HashAlg, PublicKey};
 use sha1::Sha1;
 
 use crate::ssh_pattern::{has_wildcard, wildcard_match};
+
+/// The global files OpenSSH reads when `GlobalKnownHostsFile` is not set.
+pub const DEFAULT_GLOBAL_KNOWN_HOSTS: [&str; 2] =
+    ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"];
 
 /// The parsed known_hosts file.
 #[derive(Debug, Default)]
@@ -63,9 +69,13 @@ pub enum KnownHostsError {
 }
 
 impl KnownHosts {
-    /// Reads `path`; a missing file is an empty one, as for OpenSSH. Lines that do not parse are
+    /// Reads `path`; a missing file (or `/dev/null`, `none`) is an empty one, as for OpenSSH. Lines that do not parse are
     /// skipped (OpenSSH skips them too) and logged.
     pub fn load(path: &Path) -> Result<KnownHosts, KnownHostsError> {
+        // `UserKnownHostsFile none` and `/dev/null`: no file at all.
+        if path == Path::new("/dev/null") || path == Path::new("none") {
+            return Ok(KnownHosts::parse(path, ""));
+        }
         let text =
             match crate::input_file::read_to_string(path, crate::input_file::KNOWN_HOSTS_LIMIT) {
                 Ok(text) => text,
@@ -185,8 +195,15 @@ impl KnownHosts {
         algorithms
     }
 
-    /// Appends `key` for `host`:`port`, as `accept-new` does on first contact.
-    pub fn append(&self, host: &str, port: u16, key: &PublicKey) -> Result<(), KnownHostsError> {
+    /// Appends `key` for `host`:`port`, as `accept-new` does on first contact; the name is
+    /// hashed when `hashed` (OpenSSH's `HashKnownHosts yes`).
+    pub fn append(
+        &self,
+        host: &str,
+        port: u16,
+        key: &PublicKey,
+        hashed: bool,
+    ) -> Result<(), KnownHostsError> {
         let write_error = |source| KnownHostsError::Write {
             path: self.path.display().to_string(),
             source,
@@ -209,8 +226,120 @@ impl KnownHosts {
             .map(|bytes| bytes.last().is_some_and(|b| *b != b'\n'))
             .unwrap_or(false);
         let separator = if needs_newline { "\n" } else { "" };
-        writeln!(file, "{separator}{} {encoded}", lookup_name(host, port)).map_err(write_error)
+        let name = if hashed {
+            hashed_name(&lookup_name(host, port)).map_err(write_error)?
+        } else {
+            lookup_name(host, port)
+        };
+        writeln!(file, "{separator}{name} {encoded}").map_err(write_error)
     }
+}
+
+/// The known_hosts files one host is checked against, in OpenSSH's order: the user files, then
+/// the global ones. A key found in any file is trusted; a key `@revoked` in any file is refused;
+/// keys learnt on first use are appended to the first user file.
+#[derive(Debug, Clone, Default)]
+pub struct KnownHostsFiles {
+    user: Vec<Arc<KnownHosts>>,
+    global: Vec<Arc<KnownHosts>>,
+    /// `HashKnownHosts yes`: names appended are hashed.
+    pub hash_names: bool,
+}
+
+/// A verdict and the file it comes from (the first user file when no file knows the host).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: HostKeyStatus,
+    pub path: PathBuf,
+}
+
+impl KnownHostsFiles {
+    pub fn new(
+        user: Vec<Arc<KnownHosts>>,
+        global: Vec<Arc<KnownHosts>>,
+        hash_names: bool,
+    ) -> KnownHostsFiles {
+        KnownHostsFiles {
+            user,
+            global,
+            hash_names,
+        }
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Arc<KnownHosts>> {
+        self.user.iter().chain(self.global.iter())
+    }
+
+    /// Where new keys go, and where "unknown" points.
+    pub fn primary_path(&self) -> PathBuf {
+        self.user
+            .first()
+            .map(|file| file.path().to_path_buf())
+            .unwrap_or_default()
+    }
+
+    /// Checks `key` presented by `host` on `port` against every file.
+    pub fn check(&self, host: &str, port: u16, key: &PublicKey) -> Verdict {
+        let verdicts: Vec<(HostKeyStatus, &Path)> = self
+            .all()
+            .map(|file| (file.check(host, port, key), file.path()))
+            .collect();
+        let pick = |wanted: fn(&HostKeyStatus) -> bool| {
+            verdicts
+                .iter()
+                .find(|(status, _)| wanted(status))
+                .map(|(status, path)| Verdict {
+                    status: status.clone(),
+                    path: path.to_path_buf(),
+                })
+        };
+        pick(|s| matches!(s, HostKeyStatus::Revoked { .. }))
+            .or_else(|| pick(|s| matches!(s, HostKeyStatus::Trusted { .. })))
+            .or_else(|| pick(|s| matches!(s, HostKeyStatus::Changed { .. })))
+            .unwrap_or_else(|| Verdict {
+                status: HostKeyStatus::Unknown,
+                path: self.primary_path(),
+            })
+    }
+
+    /// The key algorithms recorded for `host`:`port` in any file, in order.
+    pub fn algorithms_for(&self, host: &str, port: u16) -> Vec<Algorithm> {
+        let mut algorithms = Vec::new();
+        for algorithm in self.all().flat_map(|file| file.algorithms_for(host, port)) {
+            if !algorithms.contains(&algorithm) {
+                algorithms.push(algorithm);
+            }
+        }
+        algorithms
+    }
+
+    /// Appends `key` to the first user file.
+    pub fn append(&self, host: &str, port: u16, key: &PublicKey) -> Result<(), KnownHostsError> {
+        match self.user.first() {
+            Some(file) => file.append(host, port, key, self.hash_names),
+            None => Err(KnownHostsError::Write {
+                path: String::new(),
+                source: std::io::Error::other("no user known_hosts file to write to"),
+            }),
+        }
+    }
+}
+
+/// `|1|salt|hash`: the name hashed with a fresh salt, as `ssh-keygen -H` writes it.
+fn hashed_name(name: &str) -> std::io::Result<String> {
+    let mut salt = [0u8; 20];
+    // SAFETY: the buffer is valid for its length; getrandom writes at most that many bytes.
+    let filled = unsafe { libc::getrandom(salt.as_mut_ptr().cast(), salt.len(), 0) };
+    if filled != salt.len() as isize {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mac = Hmac::<Sha1>::new_from_slice(&salt)
+        .map_err(|e| std::io::Error::other(e.to_string()))?
+        .chain_update(name.as_bytes())
+        .finalize()
+        .into_bytes();
+    let encode = |bytes: &[u8]| data_encoding::BASE64.encode(bytes);
+    Ok(format!("|1|{}|{}", encode(&salt), encode(&mac)))
 }
 
 /// The name OpenSSH looks up: `host` on port 22, `[host]:port` otherwise.
@@ -351,11 +480,51 @@ mod tests {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, format!("other {KEY_B}")).unwrap();
         let known = KnownHosts::load(&path).unwrap();
-        known.append("127.0.0.1", 2201, &key(KEY_A)).unwrap();
+        known.append("127.0.0.1", 2201, &key(KEY_A), false).unwrap();
+        known.append("10.0.0.9", 22, &key(KEY_B), true).unwrap();
         let reloaded = KnownHosts::load(&path).unwrap();
         assert_eq!(
             reloaded.check("127.0.0.1", 2201, &key(KEY_A)),
             HostKeyStatus::Trusted { line: 2 }
+        );
+        assert_eq!(
+            reloaded.check("10.0.0.9", 22, &key(KEY_B)),
+            HostKeyStatus::Trusted { line: 3 }
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.lines().nth(2).unwrap().starts_with("|1|"), "{text}");
+        assert!(!text.contains("10.0.0.9"));
+    }
+
+    #[test]
+    fn several_files_trust_a_key_found_in_any_and_refuse_one_revoked_in_any() {
+        let user = Arc::new(hosts(&format!("a {KEY_A}\n")));
+        let global = Arc::new(KnownHosts::parse(
+            Path::new("/etc/ssh/ssh_known_hosts"),
+            &format!("b {KEY_B}\nc {KEY_A}\n@revoked * {KEY_B}\n"),
+        ));
+        let files = KnownHostsFiles::new(vec![user], vec![global], false);
+        assert!(matches!(
+            files.check("a", 22, &key(KEY_A)).status,
+            HostKeyStatus::Trusted { .. }
+        ));
+        assert_eq!(
+            files.check("b", 22, &key(KEY_B)),
+            Verdict {
+                status: HostKeyStatus::Revoked { line: 3 },
+                path: "/etc/ssh/ssh_known_hosts".into()
+            }
+        );
+        assert_eq!(
+            files.check("c", 22, &key(KEY_B)).path,
+            PathBuf::from("/etc/ssh/ssh_known_hosts")
+        );
+        assert_eq!(
+            files.check("d", 22, &key(KEY_A)),
+            Verdict {
+                status: HostKeyStatus::Unknown,
+                path: "known_hosts".into()
+            }
         );
     }
 

@@ -1,7 +1,9 @@
-//! Reaching a host's Docker Engine: the SSH session (host keys, authentication) and the tunnel
-//! to the Docker socket through it.
+//! Reaching a host's Docker Engine: the SSH session (host keys, authentication; directly, through
+//! jump hosts or a proxy command) and the tunnel to the Docker socket through it.
 
 pub mod identity;
+pub mod jump;
 pub mod known_hosts;
+pub mod proxy_command;
 pub mod ssh;
 pub mod tunnel;

@@ -1,5 +1,6 @@
-//! One SSH session per host: TCP connect, host key verification against known_hosts, and
-//! public-key authentication (ssh-agent first, then key files, as OpenSSH does).
+//! One SSH session per host: the connection (TCP, through jump hosts, or a proxy command's
+//! stdio), host key verification against known_hosts, and public-key authentication (the host's
+//! own key files first, then other ssh-agent keys unless `IdentitiesOnly`, as OpenSSH does).
 //!
 //! Failures are typed by the stage they happened in, so a host's row can say what went wrong.
 //! Carrying the Docker API over the session is [`super::tunnel`]'s job.
@@ -18,7 +19,9 @@ use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::identity::{IdentityError, IdentityStore};
-use super::known_hosts::{self, HostKeyStatus, KnownHosts, KnownHostsError};
+use super::jump::JumpSessions;
+use super::known_hosts::{self, HostKeyStatus, KnownHostsError, KnownHostsFiles};
+use super::proxy_command::{self, CommandStderr};
 use crate::outcome::{Classify, ErrorClass, Stage};
 
 /// How strictly host keys are checked, as OpenSSH's `StrictHostKeyChecking`.
@@ -36,12 +39,15 @@ pub enum HostKeyChecking {
 /// Settings shared by every host's session.
 #[derive(Debug, Clone)]
 pub struct SshSettings {
-    pub known_hosts: Arc<KnownHosts>,
+    /// The files host keys are checked against (per host: its own `UserKnownHostsFile`s).
+    pub known_hosts: KnownHostsFiles,
     pub checking: HostKeyChecking,
     pub identities: Arc<IdentityStore>,
     /// `SSH_AUTH_SOCK`, when an agent should be asked first.
     pub agent_socket: Option<PathBuf>,
     pub connect_timeout: Duration,
+    /// Sessions with jump hosts, shared by every host behind them.
+    pub jumps: Arc<JumpSessions>,
 }
 
 /// Where and as whom to log in.
@@ -51,6 +57,22 @@ pub struct SshTarget {
     pub port: u16,
     pub user: String,
     pub identity: Option<PathBuf>,
+    /// Offer no agent key other than copies of `identity`.
+    pub identities_only: bool,
+    pub via: Via,
+}
+
+/// How the SSH connection is carried.
+#[derive(Debug, Clone, Default)]
+pub enum Via {
+    /// TCP from this machine.
+    #[default]
+    Direct,
+    /// A `direct-tcpip` channel through the last of these jump hosts, each reached through the
+    /// one before it (the first over TCP).
+    Jump(Vec<SshTarget>),
+    /// The stdio of this command, run by `sh -c`.
+    Command(String),
 }
 
 impl SshTarget {
@@ -103,6 +125,24 @@ pub enum SshError {
     NotSsh { address: String, first_line: String },
     #[error("SSH protocol error: {0}")]
     Protocol(#[from] russh::Error),
+    #[error("jump host {hop}: {source}")]
+    Jump { hop: String, source: Arc<SshError> },
+    #[error("jump host {hop} could not open a connection to {target}: {source}")]
+    JumpChannel {
+        hop: String,
+        target: String,
+        source: Box<russh::Error>,
+    },
+    #[error("cannot run ProxyCommand {command:?}: {source}")]
+    ProxyCommandSpawn {
+        command: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "ProxyCommand {command:?} closed the connection before SSH started{}",
+        stderr_suffix(stderr)
+    )]
+    ProxyCommandClosed { command: String, stderr: String },
     #[error("the host key of {name} ({fingerprint}) is marked as revoked in {path}:{line}")]
     HostKeyRevoked {
         name: String,
@@ -139,8 +179,24 @@ pub enum SshError {
         address: String,
         tried: String,
     },
+    #[error(
+        "the server closed the connection after refusing {refused} keys ({tried}): too many authentication attempts for its MaxAuthTries; name the right key (IdentityFile) and set IdentitiesOnly yes [{detail}]"
+    )]
+    AuthCutOff {
+        refused: usize,
+        tried: String,
+        detail: String,
+    },
     #[error(transparent)]
     KeyUnusable(#[from] IdentityError),
+}
+
+fn stderr_suffix(stderr: &str) -> String {
+    if stderr.is_empty() {
+        String::new()
+    } else {
+        format!(": {stderr}")
+    }
 }
 
 /// A hint when the peer on the SSH port is a web server (a Docker daemon's TCP port, say).
@@ -168,14 +224,20 @@ impl SshError {
             | SshError::Connect { .. }
             | SshError::ConnectTimeout { .. }
             | SshError::NotSsh { .. }
+            | SshError::JumpChannel { .. }
+            | SshError::ProxyCommandSpawn { .. }
+            | SshError::ProxyCommandClosed { .. }
             | SshError::Protocol(_) => Stage::Connect,
+            SshError::Jump { source, .. } => source.stage(),
             SshError::HostKeyRevoked { .. }
             | SshError::HostKeyChanged { .. }
             | SshError::HostKeyUnknown { .. }
             | SshError::HostCertificate { .. }
             | SshError::HostKeyNotChecked
             | SshError::RecordHostKey(_) => Stage::HostKey,
-            SshError::Auth { .. } | SshError::KeyUnusable(_) => Stage::Auth,
+            SshError::Auth { .. } | SshError::AuthCutOff { .. } | SshError::KeyUnusable(_) => {
+                Stage::Auth
+            }
         }
     }
 }
@@ -190,6 +252,18 @@ impl Classify for SshError {
                 _ => ErrorClass::ConnectTimeout,
             },
             SshError::ConnectTimeout { .. } => ErrorClass::ConnectTimeout,
+            SshError::Jump { source, .. } => source.class(),
+            SshError::JumpChannel { source, .. }
+                if matches!(
+                    **source,
+                    russh::Error::ChannelOpenFailure(russh::ChannelOpenFailure::ConnectFailed)
+                ) =>
+            {
+                ErrorClass::ConnectRefused
+            }
+            SshError::JumpChannel { .. }
+            | SshError::ProxyCommandSpawn { .. }
+            | SshError::ProxyCommandClosed { .. } => ErrorClass::ProxyFailed,
             SshError::NotSsh { .. } | SshError::Protocol(_) | SshError::HostCertificate { .. } => {
                 ErrorClass::Protocol
             }
@@ -198,7 +272,7 @@ impl Classify for SshError {
             SshError::HostKeyUnknown { .. }
             | SshError::HostKeyNotChecked
             | SshError::RecordHostKey(_) => ErrorClass::HostKeyUnknown,
-            SshError::Auth { .. } => ErrorClass::AuthFailed,
+            SshError::Auth { .. } | SshError::AuthCutOff { .. } => ErrorClass::AuthFailed,
             SshError::KeyUnusable(_) => ErrorClass::KeyUnusable,
         }
     }
@@ -242,13 +316,14 @@ impl HostKeyVerifier {
     fn verify(&self, key: &PublicKey) -> Result<HostKeyCheck, SshError> {
         let fingerprint = known_hosts::fingerprint(key);
         let known = &self.settings.known_hosts;
-        let path = known.path().display().to_string();
+        let verdict = known.check(&self.address, self.port, key);
+        let path = verdict.path.display().to_string();
         let name = if self.port == 22 {
             self.address.clone()
         } else {
             format!("[{}]:{}", self.address, self.port)
         };
-        match known.check(&self.address, self.port, key) {
+        match verdict.status {
             HostKeyStatus::Trusted { .. } => Ok(HostKeyCheck::Verified { fingerprint }),
             HostKeyStatus::Revoked { line } => Err(SshError::HostKeyRevoked {
                 name,
@@ -307,7 +382,62 @@ pub async fn connect(target: &SshTarget, settings: &SshSettings) -> Result<SshSe
 
 async fn establish(target: &SshTarget, settings: &SshSettings) -> Result<SshSession, SshError> {
     // A key file named for this host that cannot be used fails it before it is contacted.
-    settings.identities.keys_for(target.identity.as_deref())?;
+    settings.identities.candidates(target.identity.as_deref())?;
+    match &target.via {
+        Via::Direct => {
+            let (stream, first_bytes) = FirstBytes::record(tcp_connect(target).await?);
+            handshake(stream, target, settings)
+                .await
+                .map_err(|error| match error {
+                    SshError::Protocol(_) => not_ssh(target, &first_bytes).unwrap_or(error),
+                    other => other,
+                })
+        }
+        Via::Jump(hops) => {
+            let (last, jump) = settings.jumps.session(hops, settings).await?;
+            let channel = jump
+                .channel_open_direct_tcpip(
+                    target.address.as_str(),
+                    target.port.into(),
+                    "127.0.0.1",
+                    0,
+                )
+                .await
+                .map_err(|source| SshError::JumpChannel {
+                    hop: last.endpoint(),
+                    target: target.endpoint(),
+                    source: Box::new(source),
+                })?;
+            handshake(channel.into_stream(), target, settings).await
+        }
+        Via::Command(command) => {
+            let (stream, stderr) =
+                proxy_command::spawn(command).map_err(|source| SshError::ProxyCommandSpawn {
+                    command: command.clone(),
+                    source,
+                })?;
+            handshake(stream, target, settings)
+                .await
+                .map_err(|error| proxy_closed(error, command, &stderr))
+        }
+    }
+}
+
+/// A proxy command that ended before the handshake is named, with what it said on stderr.
+fn proxy_closed(error: SshError, command: &str, stderr: &CommandStderr) -> SshError {
+    match error {
+        SshError::Protocol(russh::Error::Disconnect | russh::Error::IO(_) | russh::Error::HUP) => {
+            SshError::ProxyCommandClosed {
+                command: command.to_string(),
+                stderr: proxy_command::stderr_text(stderr),
+            }
+        }
+        other => other,
+    }
+}
+
+/// A TCP connection to the target, with small exchanges sent at once.
+pub(crate) async fn tcp_connect(target: &SshTarget) -> Result<tokio::net::TcpStream, SshError> {
     // Resolved first, so that a name that does not resolve is told apart from a refused port.
     let addresses: Vec<std::net::SocketAddr> =
         tokio::net::lookup_host((target.address.as_str(), target.port))
@@ -326,7 +456,18 @@ async fn establish(target: &SshTarget, settings: &SshSettings) -> Result<SshSess
     // Small request/response exchanges: do not wait for Nagle or delayed ACKs.
     let _ = stream.set_nodelay(true);
     let _ = socket2::SockRef::from(&stream).set_tcp_quickack(true);
+    Ok(stream)
+}
 
+/// The SSH handshake over `stream`: host key verification, then authentication.
+pub(crate) async fn handshake<S>(
+    stream: S,
+    target: &SshTarget,
+    settings: &SshSettings,
+) -> Result<SshSession, SshError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let verdict = Arc::new(Mutex::new(None));
     let handler = HostKeyVerifier {
         address: target.address.clone(),
@@ -343,13 +484,7 @@ async fn establish(target: &SshTarget, settings: &SshSettings) -> Result<SshSess
         nodelay: true,
         ..client::Config::default()
     };
-    let (stream, first_bytes) = FirstBytes::record(stream);
-    let mut handle = client::connect_stream(Arc::new(config), stream, handler)
-        .await
-        .map_err(|error| match error {
-            SshError::Protocol(_) => not_ssh(target, &first_bytes).unwrap_or(error),
-            other => other,
-        })?;
+    let mut handle = client::connect_stream(Arc::new(config), stream, handler).await?;
     let host_key = verdict
         .lock()
         .ok()
@@ -387,56 +522,147 @@ fn preferred_host_key_algorithms(settings: &SshSettings, target: &SshTarget) -> 
     preferred
 }
 
+/// Public-key authentication: the host's own key files first (through the agent's copy when
+/// the agent holds one), then the agent's other keys unless `IdentitiesOnly`.
 async fn authenticate(
     handle: &mut Handle<HostKeyVerifier>,
     target: &SshTarget,
     settings: &SshSettings,
 ) -> Result<(), SshError> {
-    let mut tried = Vec::new();
-    if let Some(socket) = &settings.agent_socket {
-        match AgentClient::connect_uds(socket).await {
+    let candidates = settings.identities.candidates(target.identity.as_deref())?;
+    let mut agent = match &settings.agent_socket {
+        Some(socket) => match AgentClient::connect_uds(socket).await {
             Ok(mut agent) => {
-                let identities = agent.request_identities().await.unwrap_or_default();
-                for identity in identities {
-                    let AgentIdentity::PublicKey { key, comment } = identity else {
-                        continue;
-                    };
-                    let hash = rsa_hash(handle, &key.algorithm()).await?;
-                    let result = handle
-                        .authenticate_publickey_with(&target.user, key, hash, &mut agent)
-                        .await;
-                    match result {
-                        Ok(AuthResult::Success) => return Ok(()),
-                        Ok(AuthResult::Failure { .. }) => {
-                            tried.push(format!("agent key {comment}"))
-                        }
-                        Err(error) => tracing::debug!("agent signing failed: {error}"),
-                    }
-                }
+                let keys: Vec<(PublicKey, String)> = agent
+                    .request_identities()
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|identity| match identity {
+                        AgentIdentity::PublicKey { key, comment } => Some((key, comment)),
+                        _ => None,
+                    })
+                    .collect();
+                Some((agent, keys))
             }
-            Err(error) => tracing::debug!("ssh-agent at {} unusable: {error}", socket.display()),
-        }
-    }
-    for (path, key) in settings.identities.keys_for(target.identity.as_deref())? {
-        let hash = rsa_hash(handle, &key.algorithm()).await?;
-        let result = handle
-            .authenticate_publickey(&target.user, PrivateKeyWithHashAlg::new(key, hash))
-            .await?;
-        if result.success() {
+            Err(error) => {
+                tracing::debug!("ssh-agent at {} unusable: {error}", socket.display());
+                None
+            }
+        },
+        None => None,
+    };
+    let mut attempts = Attempts::default();
+    let mut locked = None;
+    for candidate in &candidates {
+        let in_agent = candidate.public.as_ref().filter(|public| {
+            agent.as_ref().is_some_and(|(_, keys)| {
+                keys.iter()
+                    .any(|(key, _)| key.key_data() == public.key_data())
+            })
+        });
+        let shown = candidate.path.display().to_string();
+        let accepted = match (in_agent, &mut agent, &candidate.private) {
+            (Some(public), Some((agent, _)), _) => {
+                let hash = rsa_hash(handle, &public.algorithm()).await?;
+                let result = handle
+                    .authenticate_publickey_with(&target.user, public.clone(), hash, agent)
+                    .await;
+                attempts.judge(
+                    result.map_err(|e| e.to_string()),
+                    format!("{shown} (agent)"),
+                )?
+            }
+            (_, _, Ok(key)) => {
+                let hash = rsa_hash(handle, &key.algorithm()).await?;
+                let result = handle
+                    .authenticate_publickey(
+                        &target.user,
+                        PrivateKeyWithHashAlg::new(Arc::clone(key), hash),
+                    )
+                    .await;
+                attempts.judge(result.map_err(|e| e.to_string()), shown)?
+            }
+            (_, _, Err(error)) => {
+                locked.get_or_insert_with(|| error.clone());
+                false
+            }
+        };
+        if accepted {
             return Ok(());
         }
-        tried.push(path.display().to_string());
     }
-    let tried = if tried.is_empty() {
+    if !target.identities_only
+        && let Some((agent, keys)) = &mut agent
+    {
+        let own: Vec<&PublicKey> = candidates
+            .iter()
+            .filter_map(|c| c.public.as_ref())
+            .collect();
+        for (key, comment) in keys.iter() {
+            if own.iter().any(|o| o.key_data() == key.key_data()) {
+                continue;
+            }
+            let hash = rsa_hash(handle, &key.algorithm()).await?;
+            let result = handle
+                .authenticate_publickey_with(&target.user, key.clone(), hash, agent)
+                .await;
+            if attempts.judge(
+                result.map_err(|e| e.to_string()),
+                format!("agent key {comment}"),
+            )? {
+                return Ok(());
+            }
+        }
+    }
+    if attempts.tried.is_empty()
+        && let Some(error) = locked
+    {
+        return Err(SshError::KeyUnusable(error));
+    }
+    let tried = if attempts.tried.is_empty() {
         "no key to offer (no agent, no identity file)".to_string()
     } else {
-        format!("tried {}", tried.join(", "))
+        format!("tried {}", attempts.tried.join(", "))
     };
     Err(SshError::Auth {
         user: target.user.clone(),
         address: target.address.clone(),
         tried,
     })
+}
+
+/// The keys offered so far, to name them and to tell the server's cut-off from a bad key.
+#[derive(Default)]
+struct Attempts {
+    tried: Vec<String>,
+}
+
+impl Attempts {
+    /// Whether `result` is a success; a refusal is remembered, and an error after refusals is
+    /// the server closing the connection on too many attempts (its `MaxAuthTries`).
+    fn judge<E: std::fmt::Display>(
+        &mut self,
+        result: Result<AuthResult, E>,
+        shown: String,
+    ) -> Result<bool, SshError> {
+        match result {
+            Ok(AuthResult::Success) => Ok(true),
+            Ok(AuthResult::Failure { .. }) => {
+                self.tried.push(shown);
+                Ok(false)
+            }
+            Err(error) if !self.tried.is_empty() => Err(SshError::AuthCutOff {
+                refused: self.tried.len(),
+                tried: self.tried.join(", "),
+                detail: error.to_string(),
+            }),
+            Err(error) => {
+                tracing::debug!("offering {shown} failed: {error}");
+                Ok(false)
+            }
+        }
+    }
 }
 
 async fn rsa_hash(
@@ -533,6 +759,8 @@ mod tests {
             port: 22,
             user: "ops".into(),
             identity: None,
+            identities_only: false,
+            via: Via::Direct,
         }
     }
 
