@@ -185,7 +185,7 @@ fn build_cache_until_timestamp_matches_docker_builder_prune(engine: Engine) {
             "--limit",
             "host01",
         ]);
-        assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+        assert_eq!(run.status.code(), Some(3), "{}", stderr(&run)); // every host failed
         let report = json(&run);
         let error = &json_host(&report, "host01")["error"];
         assert_eq!(error["stage"], "plan", "{error}");
@@ -497,7 +497,7 @@ fn exec_fallback_prunes_dangling_images_through_dial_stdio(engine: Engine) {
         "--output",
         "json",
     ]);
-    assert_eq!(run.status.code(), Some(1));
+    assert_eq!(run.status.code(), Some(3)); // every host failed
     let report = json(&run);
     let error = &json_host(&report, "host01")["error"];
     assert_eq!(error["stage"], "tunnel", "{error}");
@@ -599,7 +599,8 @@ fn wrong_host_key_and_unreachable_host_fail_alone(engine: Engine) {
     );
     assert_eq!(report["totals"]["failed"], 2);
 
-    // The table says the same, hosts in inventory order, failures below it.
+    // The table says the same: hosts that succeeded, then failed ones, each in inventory order;
+    // failures below it.
     let run = common::fleetprune(&[
         "-i",
         inventory.to_str().unwrap(),
@@ -618,7 +619,7 @@ fn wrong_host_key_and_unreachable_host_fail_alone(engine: Engine) {
         .filter(|w| ["host01", "host02", "ghost"].contains(w))
         .take(3)
         .collect();
-    assert_eq!(order, ["host01", "host02", "ghost"], "{table}");
+    assert_eq!(order, ["host02", "host01", "ghost"], "{table}");
     assert!(table.contains("host01 (127.0.0.1:"), "{table}");
     assert!(
         table.contains("failed at host key: REMOTE HOST IDENTIFICATION HAS CHANGED"),
@@ -649,7 +650,7 @@ fn host_keys_are_checked_strictly_unless_accept_new() {
         ])
     };
     let strict = ping("strict");
-    assert_eq!(strict.status.code(), Some(1));
+    assert_eq!(strict.status.code(), Some(3)); // every host failed
     let report = json(&strict);
     assert_eq!(json_host(&report, "host01")["error"]["stage"], "host_key");
     assert_eq!(
@@ -735,7 +736,7 @@ fn authentication_by_agent_by_encrypted_key_and_refused_keys() {
 
     // No agent, no key: refused at the auth stage.
     let run = ping(&[], &[]);
-    assert_eq!(run.status.code(), Some(1));
+    assert_eq!(run.status.code(), Some(3)); // every host failed
     let report = json(&run);
     assert_eq!(report["hosts"][0]["error"]["stage"], "auth");
 
@@ -764,7 +765,7 @@ fn authentication_by_agent_by_encrypted_key_and_refused_keys() {
 
     // A locked key fails the hosts it is named for (key_unusable), not the run.
     let key_unusable = |run: &std::process::Output, says: &str| {
-        assert_eq!(run.status.code(), Some(1), "{}", stderr(run));
+        assert_eq!(run.status.code(), Some(3), "{}", stderr(run)); // every host failed
         let report = json(run);
         let error = &report["hosts"][0]["error"];
         assert_eq!(error["class"], "key_unusable", "{error}");
@@ -788,7 +789,7 @@ fn authentication_by_agent_by_encrypted_key_and_refused_keys() {
     let stranger = lab.dir.join("client/id_stranger");
     keygen(&stranger, &["-t", "rsa", "-b", "2048"], "");
     let run = ping(&["--identity", stranger.to_str().unwrap()], &[]);
-    assert_eq!(run.status.code(), Some(1));
+    assert_eq!(run.status.code(), Some(3)); // every host failed
     let report = json(&run);
     let error = &report["hosts"][0]["error"];
     assert_eq!(error["stage"], "auth");
