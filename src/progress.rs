@@ -100,7 +100,7 @@ impl<T: LiveFacts> Progress<T> {
             let bar =
                 ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
             if let Ok(style) = ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:20} {pos}/{len} hosts {wide_msg}",
+                "{spinner} {elapsed:>4} {bar:12} {pos}/{len} hosts {wide_msg}",
             ) {
                 bar.set_style(style);
             }

@@ -54,7 +54,11 @@ pub(crate) fn write_table(out: &mut dyn Write, builder: Builder, layout: Layout)
     let mut table = builder.build();
     table.with(Style::empty()).with(Padding::new(0, 3, 0, 0));
     if let Some(width) = layout.width {
-        table.with(Width::wrap(width + 3).priority(Priority::max(true)));
+        table.with(
+            Width::truncate(width + 3)
+                .suffix("…")
+                .priority(Priority::max(true)),
+        );
     }
     for line in table.to_string().lines() {
         writeln!(out, "{}", line.trim_end())?;
