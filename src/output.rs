@@ -130,8 +130,25 @@ impl Output {
         json::write_summary_event(out, run, &self.info)
     }
 
-    /// `fleetprune inventory` in the chosen format.
-    pub fn inventory(&self, hosts: &[Host]) -> io::Result<()> {
+    /// `fleetprune inventory` in the chosen format, and as JSON to `--report` (there are no
+    /// metrics: nothing is contacted).
+    pub fn inventory(&self, hosts: &[Host]) -> Result<(), FileError> {
+        if let Some(path) = &self.report {
+            let mut document = Vec::new();
+            json::write_inventory(&mut document, hosts, &self.info)
+                .and_then(|()| write_atomically(path, &document))
+                .map_err(|source| file_error("--report", path, source))?;
+        }
+        if self.metrics.is_some() {
+            tracing::warn!("--metrics-file: inventory contacts no host, so no metrics are written");
+        }
+        self.inventory_to_stdout(hosts).map_err(|source| FileError {
+            what: "the report to stdout".into(),
+            source,
+        })
+    }
+
+    fn inventory_to_stdout(&self, hosts: &[Host]) -> io::Result<()> {
         let mut text = Vec::new();
         match self.format {
             OutputFormat::Table | OutputFormat::Markdown => {

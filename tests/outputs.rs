@@ -871,6 +871,12 @@ fn report_file_holds_the_json_while_the_table_goes_to_stdout() {
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(saved["command"], "ping");
     assert_eq!(saved["hosts"].as_array().unwrap().len(), 3);
+    // inventory too: the resolved hosts as JSON in the file, the table on stdout.
+    let run = setup.run(&["inventory", "--report", &path]);
+    assert_eq!(run.status.code(), Some(0));
+    assert!(stdout(&run).starts_with("HOST "), "{}", stdout(&run));
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(saved["command"], "inventory");
 }
 
 /// Checks an exposition with Prometheus's own promtool (Debian's `prometheus` package, installed

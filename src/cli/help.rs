@@ -13,7 +13,9 @@ pub const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     "\nrevision: ",
     env!("FLEETPRUNE_GIT_REVISION"),
-    "\nssh: russh 0.65, crypto backend ring"
+    "\nssh: russh ",
+    env!("FLEETPRUNE_RUSSH_VERSION"),
+    ", crypto backend ring"
 );
 
 pub const MAIN: &str = "\
