@@ -60,9 +60,10 @@ impl Output {
         }
     }
 
-    /// The live display for `total` hosts; with `--output ndjson` it also streams each host's
-    /// line to stdout as the host finishes.
-    pub fn progress<T: Render>(&self, total: usize) -> Progress<T> {
+    /// The live display for `total` hosts, called as the fleet starts (`started_at`); with
+    /// `--output ndjson` it also streams each host's line to stdout as the host finishes.
+    pub fn progress<T: Render>(&mut self, total: usize) -> Progress<T> {
+        self.info.started_at = jiff::Timestamp::now();
         if self.format != OutputFormat::Ndjson {
             return Progress::new(total, self.live);
         }
@@ -95,7 +96,7 @@ impl Output {
                 T::table(&mut text, run, self.verbose, self.layout())
             }
             OutputFormat::Json => json::write(&mut text, run, &self.info),
-            OutputFormat::Csv => T::csv(&mut text, run),
+            OutputFormat::Csv => T::csv(&mut text, run, &self.info),
             OutputFormat::Ndjson => self.ndjson_rest(&mut text, run),
         };
         written

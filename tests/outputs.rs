@@ -248,6 +248,36 @@ fn json_documents_are_whole_and_carry_run_facts_and_plans() {
         assert_eq!(run.status.code(), Some(3), "{args:?}: {}", stderr(&run));
         let report: Value = serde_json::from_slice(&run.stdout).expect("one JSON document");
         assert_eq!(normalized(report), expected, "{args:?}");
+
+        // NDJSON has the same shapes: each host's entry with `event` and `command`, then the
+        // document without `hosts`.
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| if *a == "json" { "ndjson" } else { a })
+            .collect();
+        let run = setup.run(&args);
+        assert_eq!(run.status.code(), Some(3), "{args:?}: {}", stderr(&run));
+        let mut events: Vec<Value> = stdout(&run)
+            .lines()
+            .map(|l| normalized(serde_json::from_str(l).expect("a JSON line")))
+            .collect();
+        let summary = events.pop().unwrap();
+        events.sort_by_key(|e| e["name"].as_str().unwrap().to_string());
+        let command = expected["command"].clone();
+        let hosts: Vec<Value> = expected["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| with(json!({"event": "host", "command": command}), h.clone()))
+            .collect();
+        assert_eq!(events, hosts, "{args:?}");
+        let mut document = expected.clone();
+        document.as_object_mut().unwrap().remove("hosts");
+        assert_eq!(
+            summary,
+            with(json!({"event": "summary"}), document),
+            "{args:?}"
+        );
     }
 }
 
@@ -431,14 +461,15 @@ fn csv_has_a_row_per_host_and_kind_read_by_the_csv_crate() {
                 "error_class",
                 "error_message"
             ],
+            // The connection failed before the plan ran: its kinds were not started.
             vec![
                 "down-1",
                 "127.0.0.1:1",
                 "failed",
-                "",
-                "",
-                "",
-                "",
+                "images",
+                "not_started",
+                "0",
+                "0",
                 "0",
                 "connect",
                 "connect_refused",
@@ -502,6 +533,27 @@ fn markdown_is_a_table_to_paste_with_failed_rows_last() {
         table[3],
         "| TOTAL  | 0/1 ok           |             |          |           |        |     |      |"
     );
+    for args in [&["df"][..], &["prune", "--images", "--yes"][..]] {
+        let run = setup.run(&[args, &["-o", "markdown", "--limit", "down-1"]].concat());
+        let text = stdout(&run);
+        let mut lines = text.lines();
+        assert!(
+            lines.next().unwrap().starts_with("| HOST   | STATUS "),
+            "{text}"
+        );
+        assert!(lines.next().unwrap().starts_with("|--------|"), "{text}");
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .starts_with("| down-1 | FAILED (refused) |"),
+            "{text}"
+        );
+        assert!(
+            lines.next().unwrap().starts_with("| TOTAL  | 0/1 ok "),
+            "{text}"
+        );
+    }
 }
 
 #[test]

@@ -7,8 +7,11 @@ use std::io::{self, Write};
 use crate::df::{DiskUsage, UsageLine};
 use crate::host::Host;
 use crate::outcome::{FleetRun, HostFailure, HostOutcome};
+use crate::plan::PruneKind;
 use crate::prune::PruneReport;
 use crate::transport::ssh::HostKeyCheck;
+
+use super::run_info::RunInfo;
 
 fn writer(out: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
     csv::Writer::from_writer(out)
@@ -46,8 +49,13 @@ fn serde_plain<T: serde::Serialize>(value: &T) -> String {
 }
 
 /// `prune`: a row per host and planned kind (`kind_status` completed, in_flight or
-/// not_started); a host that failed before its plan was known has one row with no kind.
-pub fn write_prune(out: &mut dyn Write, run: &FleetRun<PruneReport>) -> io::Result<()> {
+/// not_started; a host that failed before its job started lists its effective plan's kinds as
+/// not_started); a host without a plan has one row with no kind.
+pub fn write_prune(
+    out: &mut dyn Write,
+    run: &FleetRun<PruneReport>,
+    info: &RunInfo,
+) -> io::Result<()> {
     let mut csv = writer(out);
     let header = [
         "host",
@@ -63,10 +71,17 @@ pub fn write_prune(out: &mut dyn Write, run: &FleetRun<PruneReport>) -> io::Resu
         "error_message",
     ];
     csv.write_record(header).map_err(into_io)?;
-    for outcome in &run.outcomes {
+    for (index, outcome) in run.outcomes.iter().enumerate() {
         let report = &outcome.payload;
+        let planned: Vec<PruneKind> = if report.planned.is_empty() {
+            info.plan(index)
+                .map(|p| p.kinds().collect())
+                .unwrap_or_default()
+        } else {
+            report.planned.clone()
+        };
         let mut rows: Vec<[String; 4]> = Vec::new();
-        for kind in &report.planned {
+        for kind in &planned {
             let row = match report.kind(*kind) {
                 Some(k) => [
                     kind.to_string(),

@@ -10,6 +10,7 @@ use crate::prune::PruneReport;
 
 use super::json::JsonShape;
 use super::metrics::MetricsShape;
+use super::run_info::RunInfo;
 use super::table::Layout;
 use super::{csv, table};
 
@@ -22,7 +23,8 @@ pub trait Render: JsonShape + MetricsShape + LiveFacts + Send + Sync + 'static {
         verbose: bool,
         layout: Layout,
     ) -> io::Result<()>;
-    fn csv(out: &mut dyn Write, run: &FleetRun<Self>) -> io::Result<()>;
+    /// CSV; `info` has each host's effective plan.
+    fn csv(out: &mut dyn Write, run: &FleetRun<Self>, info: &RunInfo) -> io::Result<()>;
 }
 
 impl LiveFacts for PruneReport {
@@ -41,8 +43,8 @@ impl Render for PruneReport {
         table::write_prune(out, run, verbose, layout)
     }
 
-    fn csv(out: &mut dyn Write, run: &FleetRun<Self>) -> io::Result<()> {
-        csv::write_prune(out, run)
+    fn csv(out: &mut dyn Write, run: &FleetRun<Self>, info: &RunInfo) -> io::Result<()> {
+        csv::write_prune(out, run, info)
     }
 }
 
@@ -59,7 +61,7 @@ impl Render for DiskUsage {
         table::write_df(out, run, layout)
     }
 
-    fn csv(out: &mut dyn Write, run: &FleetRun<Self>) -> io::Result<()> {
+    fn csv(out: &mut dyn Write, run: &FleetRun<Self>, _: &RunInfo) -> io::Result<()> {
         csv::write_df(out, run)
     }
 }
@@ -69,7 +71,7 @@ impl Render for () {
         table::write_ping(out, run, layout)
     }
 
-    fn csv(out: &mut dyn Write, run: &FleetRun<Self>) -> io::Result<()> {
+    fn csv(out: &mut dyn Write, run: &FleetRun<Self>, _: &RunInfo) -> io::Result<()> {
         csv::write_ping(out, run)
     }
 }
