@@ -31,7 +31,6 @@ pub use terminal::{colour, terminal_width};
 #[command(
     name = "fleetprune",
     version = help::VERSION,
-    long_version = help::LONG_VERSION,
     about,
     max_term_width = 100,
     after_help = help::MAIN

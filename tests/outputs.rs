@@ -723,6 +723,12 @@ fn on_a_terminal_the_bar_names_running_hosts_and_failures_print_above_it() {
         screen.contains("down-1 FAILED at connect: [connect_refused]"),
         "{screen:?}"
     );
+    // -q on a terminal: no bar, only the report.
+    let mut quiet = vec![env!("CARGO_BIN_EXE_fleetprune").to_string()];
+    quiet.extend(setup.args(&["ping", "--limit", "down-1", "-q"]));
+    let screen = in_terminal(&quiet, 200, &[]);
+    assert!(!screen.contains("hosts"), "{screen:?}");
+    assert!(screen.contains("Failed hosts:"), "{screen:?}");
     // Logs on a terminal are coloured unless NO_COLOR is set.
     let warn = setup.args(&["inventory", "--limit", "all,!nothing*"]);
     let mut command = vec![env!("CARGO_BIN_EXE_fleetprune").to_string()];
@@ -1020,7 +1026,11 @@ fn completions_man_version_and_help() {
         .unwrap();
     let revision = String::from_utf8(revision.stdout).unwrap();
     assert!(
-        version.contains(&format!("revision: {}", revision.trim())),
+        version.starts_with(&format!(
+            "fleetprune {} (revision {}; russh ",
+            env!("CARGO_PKG_VERSION"),
+            revision.trim()
+        )),
         "{version}"
     );
     assert!(version.contains("crypto backend ring"), "{version}");

@@ -1,21 +1,14 @@
 //! `--version` and the examples shown after each command's `--help`.
 
-/// `fleetprune --version`'s short form: version and build revision.
+/// `fleetprune --version` (and `-V`), on one line: version, the git revision it was built from,
+/// and the SSH and crypto implementation.
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    " (",
+    " (revision ",
     env!("FLEETPRUNE_GIT_REVISION"),
-    ")"
-);
-
-/// `fleetprune --version` in full: also the SSH and crypto implementation.
-pub const LONG_VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    "\nrevision: ",
-    env!("FLEETPRUNE_GIT_REVISION"),
-    "\nssh: russh ",
+    "; russh ",
     env!("FLEETPRUNE_RUSSH_VERSION"),
-    ", crypto backend ring"
+    ", crypto backend ring)"
 );
 
 pub const MAIN: &str = "\
