@@ -2,7 +2,10 @@
 # lab/install-deps.sh - install what the lab fleet and the tests need on Debian 12:
 # - Debian's Docker Engine 20.10 (docker.io: dockerd, containerd, runc), OpenSSH server and client,
 #   busybox-static (the lab's offline base image), iproute2 and util-linux (namespaces);
-# - ansible-core from PyPI (the oracle of the inventory parity test);
+# - ansible-core from PyPI (the oracle of the inventory parity test, and the examples' playbook
+#   check);
+# - Debian's prometheus for promtool (the oracle of --metrics-file), bsdutils for script (the
+#   pseudo-terminal of the live-output tests), systemd for systemd-analyze (the examples' units);
 # - the Docker 26 engine: a Debian 13 root filesystem holding docker.io 26.1 (API 1.45), its
 #   containerd, runc, CLI and buildx, built once with mmdebstrap from the Debian mirror this
 #   machine's apt sources already use, and cached under $LAB_ENGINE_ROOT with a version stamp.
@@ -14,7 +17,8 @@ LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$LAB_SRC/lib.sh"
 lab_become_root "$0" "$@"
 
-packages=(docker.io openssh-server openssh-client busybox-static iproute2 util-linux procps mmdebstrap)
+packages=(docker.io openssh-server openssh-client busybox-static iproute2 util-linux procps mmdebstrap
+    prometheus bsdutils systemd)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
@@ -25,7 +29,7 @@ if ((${#missing[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-for command in dockerd containerd runc sshd ssh-keygen busybox unshare nsenter mmdebstrap; do
+for command in dockerd containerd runc sshd ssh-keygen busybox unshare nsenter mmdebstrap promtool script systemd-analyze; do
     command -v "$command" >/dev/null || PATH=$PATH:/usr/sbin:/sbin command -v "$command" >/dev/null \
         || { echo "error: $command is still missing after install" >&2; exit 1; }
 done

@@ -5,14 +5,14 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{Action, OutputFormat, Settings};
+use crate::cli::{Action, Settings};
 use crate::df::DiskUsageJob;
 use crate::executor::{FleetOptions, HostJob, ReachOnly, run_fleet};
 use crate::host::{self, Defaults, Host, HostPlanError};
@@ -22,10 +22,12 @@ use crate::inventory::ssh_config::{SshConfig, SshConfigError};
 use crate::inventory::{Inventory, InventoryError, UnmatchedTerm};
 use crate::outcome::FleetRun;
 use crate::outcome::HostOutcome;
+use crate::output::{FileError, Output};
 use crate::progress::Progress;
 use crate::prompt;
 use crate::prune::PruneJob;
-use crate::report::{json, table};
+use crate::report::render::Render;
+use crate::report::run_info::RunInfo;
 use crate::transport::identity::IdentityStore;
 use crate::transport::known_hosts::{
     DEFAULT_GLOBAL_KNOWN_HOSTS, KnownHosts, KnownHostsError, KnownHostsFiles,
@@ -41,6 +43,8 @@ pub enum Exit {
     PartialFailure = 1,
     /// Invalid input; nothing was contacted.
     Usage = 2,
+    /// Every selected host failed (none succeeded).
+    AllFailed = 3,
     /// Interrupted by Ctrl-C (SIGINT).
     Interrupted = 130,
     /// Stopped by SIGTERM (128 + 15, as shells report it).
@@ -91,12 +95,14 @@ pub enum AppError {
     KnownHosts(#[from] KnownHostsError),
     #[error("cannot write the report: {0}")]
     Output(#[from] io::Error),
+    #[error(transparent)]
+    File(#[from] FileError),
 }
 
 impl AppError {
     pub fn exit(&self) -> Exit {
         match self {
-            AppError::Output(_) => Exit::PartialFailure,
+            AppError::Output(_) | AppError::File(_) => Exit::PartialFailure,
             AppError::Interrupted => Exit::Interrupted,
             _ => Exit::Usage,
         }
@@ -163,18 +169,27 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
         local_user: local_user(),
         ssh_config: load_ssh_config(&settings)?,
     };
-    let hosts = host::resolve_all(&selection.hosts, &settings.overrides, &defaults)?;
-    let mut stdout = io::stdout().lock();
+    let mut hosts = host::resolve_all(&selection.hosts, &settings.overrides, &defaults)?;
+    let mut info = RunInfo::starting(
+        sources.iter().map(|s| s.display().to_string()).collect(),
+        settings.limit.as_ref().map(|l| l.as_str().to_string()),
+    );
+    if let Some(shard) = settings.shard {
+        let selected = hosts.len();
+        hosts.retain(|host| shard.includes(&host.name));
+        if hosts.is_empty() {
+            tracing::warn!(
+                "--shard {shard}: none of the {selected} selected hosts is in this shard"
+            );
+        }
+        info.shard = Some(shard.to_string());
+    }
+    info.plans = hosts.iter().map(|h| h.plan.clone()).collect();
+    let mut output = Output::new(&settings, info);
 
     match settings.action {
         Action::Inventory => {
-            write(
-                &settings,
-                &mut stdout,
-                hosts.as_slice(),
-                table::write_inventory,
-                json::write_inventory,
-            )?;
+            output.inventory(&hosts)?;
             Ok(Exit::Success)
         }
         Action::Prune => {
@@ -190,40 +205,15 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             }
             let options = fleet_options(&settings, &hosts)?;
             confirm(&settings, &hosts, &cancel).await?;
-            let verbose = settings.verbose > 0;
-            let run = fleet(hosts, PruneJob, options, &cancel).await;
-            write(
-                &settings,
-                &mut stdout,
-                &run,
-                |out, o| table::write_prune(out, o, verbose),
-                json::write_prune,
-            )?;
-            Ok(exit_for(&run, &cancel))
+            fleet(hosts, PruneJob, options, &cancel, &mut output).await
         }
         Action::Df => {
             let options = fleet_options(&settings, &hosts)?;
-            let run = fleet(hosts, DiskUsageJob, options, &cancel).await;
-            write(
-                &settings,
-                &mut stdout,
-                &run,
-                table::write_df,
-                json::write_df,
-            )?;
-            Ok(exit_for(&run, &cancel))
+            fleet(hosts, DiskUsageJob, options, &cancel, &mut output).await
         }
         Action::Ping => {
             let options = fleet_options(&settings, &hosts)?;
-            let run = fleet(hosts, ReachOnly, options, &cancel).await;
-            write(
-                &settings,
-                &mut stdout,
-                &run,
-                table::write_ping,
-                json::write_ping,
-            )?;
-            Ok(exit_for(&run, &cancel))
+            fleet(hosts, ReachOnly, options, &cancel, &mut output).await
         }
     }
 }
@@ -232,23 +222,6 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
 /// this uid (else `$USER`, else root).
 fn local_user() -> String {
     crate::inventory::home::user_name().unwrap_or_else(|| "root".to_string())
-}
-
-/// Writes a report in the chosen format. Buffered: stdout is line-buffered, and a report of
-/// thousands of hosts written line by line spent most of its time in write calls.
-fn write<T: ?Sized>(
-    settings: &Settings,
-    out: &mut dyn Write,
-    report: &T,
-    as_table: impl FnOnce(&mut dyn Write, &T) -> io::Result<()>,
-    as_json: impl FnOnce(&mut dyn Write, &T) -> io::Result<()>,
-) -> io::Result<()> {
-    let mut buffered = io::BufWriter::new(out);
-    match settings.output {
-        OutputFormat::Table => as_table(&mut buffered, report)?,
-        OutputFormat::Json => as_json(&mut buffered, report)?,
-    }
-    buffered.flush()
 }
 
 /// Loads keys and known_hosts files once for the whole fleet (the user files, the global ones,
@@ -353,22 +326,29 @@ async fn confirm(
     }
 }
 
-/// Runs `job` on every host, with a progress line on stderr when it is a terminal.
+/// Runs `job` on every host with the live display on stderr, writes the outputs, and returns
+/// the exit code the hosts earned.
 async fn fleet<J: HostJob>(
     hosts: Vec<Host>,
     job: J,
     options: FleetOptions,
     cancel: &CancellationToken,
-) -> FleetRun<J::Output> {
-    let progress = Progress::new(hosts.len());
-    run_fleet(
+    output: &mut Output,
+) -> Result<Exit, AppError>
+where
+    J::Output: Render,
+{
+    let progress: Progress<J::Output> = output.progress(hosts.len());
+    let run = run_fleet(
         hosts,
         Arc::new(job),
         Arc::new(options),
         cancel.clone(),
         progress,
     )
-    .await
+    .await;
+    output.finish(&run)?;
+    Ok(exit_for(&run, cancel))
 }
 
 fn exit_for<T>(run: &FleetRun<T>, cancel: &CancellationToken) -> Exit {
@@ -376,6 +356,8 @@ fn exit_for<T>(run: &FleetRun<T>, cancel: &CancellationToken) -> Exit {
         Exit::Interrupted
     } else if run.outcomes.iter().all(HostOutcome::succeeded) {
         Exit::Success
+    } else if !run.outcomes.iter().any(HostOutcome::succeeded) {
+        Exit::AllFailed
     } else {
         Exit::PartialFailure
     }

@@ -16,11 +16,25 @@ use crate::filter::{Filter, FilterError, FilterSet};
 use crate::host::Overrides;
 use crate::inventory::{Limit, LimitError};
 use crate::plan::PruneKind;
+use crate::shard::{ShardArg, ShardError};
 use crate::transport::ssh::HostKeyChecking;
+
+mod habits;
+mod help;
+mod terminal;
+
+pub use habits::habit_error;
+pub use terminal::{colour, terminal_width};
 
 /// Prune Docker hosts across a fleet over SSH, with one merged report of reclaimed space.
 #[derive(Debug, Parser)]
-#[command(name = "fleetprune", version, about, max_term_width = 100)]
+#[command(
+    name = "fleetprune",
+    version = help::VERSION,
+    about,
+    max_term_width = 100,
+    after_help = help::MAIN
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -31,13 +45,47 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a prune plan on every selected host (like `docker system prune`, fleet-wide).
+    #[command(after_help = help::PRUNE)]
     Prune(PruneArgs),
     /// Show each host's disk usage (like `docker system df`) and a total.
+    #[command(after_help = help::DF)]
     Df,
     /// Check each host: SSH, host key, authentication, tunnel, Engine and API version.
+    #[command(after_help = help::PING)]
     Ping,
     /// Print the resolved hosts, connection settings and effective plans; contacts nothing.
+    #[command(after_help = help::INVENTORY)]
     Inventory,
+    #[command(flatten)]
+    Offline(OfflineCommand),
+}
+
+/// Commands that contact no host and read no inventory.
+#[derive(Debug, Subcommand)]
+pub enum OfflineCommand {
+    /// Sum saved prune reports (from --report): merge the shards of a run, or a week of runs.
+    #[command(after_help = help::REPORT)]
+    Report(ReportArgs),
+    /// Print a shell completion script.
+    #[command(after_help = help::COMPLETIONS)]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout.
+    #[command(after_help = help::MAN)]
+    Man,
+}
+
+/// `fleetprune report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// JSON prune reports, or directories of them (`*.json`).
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub files: Vec<PathBuf>,
+    /// With a directory: only reports finished within this age (90m, 36h, 7d, 2w).
+    #[arg(long, value_name = "AGE")]
+    pub since: Option<String>,
 }
 
 /// What to prune; with no kind flag the inventory's plan is used.
@@ -72,12 +120,21 @@ pub struct PruneArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
+    /// Columns for people (fits the terminal's width).
     Table,
+    /// One JSON document.
     Json,
+    /// One JSON line per host as it finishes, then a summary line.
+    Ndjson,
+    /// A row per host and kind, exact bytes.
+    Csv,
+    /// A Markdown table, to paste into a ticket.
+    Markdown,
 }
 
 /// Options every command takes.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct CommonArgs {
     /// Ansible inventory: a YAML or INI file, a directory of them, or `host1,host2,`;
     /// repeatable [default: ansible.cfg's inventory, else ./inventory.yaml].
@@ -148,7 +205,21 @@ pub struct CommonArgs {
     /// Report format on stdout.
     #[arg(short = 'o', long, global = true, value_enum, default_value = "table")]
     pub output: OutputFormat,
-    /// Do not prompt for confirmation.
+    /// Also write the JSON report to FILE (replaced atomically), whatever --output says.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Write Prometheus metrics to PATH (node_exporter's textfile collector; replaced
+    /// atomically).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
+    /// Run only slice I of N of the selected hosts (by a stable hash of the name); auto/N
+    /// takes I from JOB_COMPLETION_INDEX (from 0).
+    #[arg(long, global = true, value_name = "I/N")]
+    pub shard: Option<ShardArg>,
+    /// Print only the final report and errors: no progress, no per-host lines.
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
+    /// Do not prompt for confirmation (also -f/--force, as with docker).
     #[arg(
         short = 'y',
         long,
@@ -195,6 +266,13 @@ pub struct Settings {
     pub max_fail_percentage: Option<u8>,
     pub grace: Duration,
     pub output: OutputFormat,
+    /// `--report`.
+    pub report: Option<PathBuf>,
+    /// `--metrics-file`.
+    pub metrics_file: Option<PathBuf>,
+    /// `--shard`, resolved.
+    pub shard: Option<crate::shard::Shard>,
+    pub quiet: bool,
     pub yes: bool,
     pub verbose: u8,
 }
@@ -207,6 +285,10 @@ pub enum SettingsError {
     Limit(#[from] LimitError),
     #[error("cannot find the home directory for ~/.ssh/known_hosts: give --known-hosts")]
     NoHome,
+    #[error(transparent)]
+    Shard(#[from] ShardError),
+    #[error("this command contacts no host")]
+    Offline,
 }
 
 impl Cli {
@@ -246,6 +328,7 @@ impl Cli {
             Command::Df => Action::Df,
             Command::Ping => Action::Ping,
             Command::Inventory => Action::Inventory,
+            Command::Offline(_) => return Err(SettingsError::Offline),
         };
         let known_hosts_given = !common.known_hosts.is_empty();
         let known_hosts = if known_hosts_given {
@@ -273,6 +356,13 @@ impl Cli {
             max_fail_percentage: common.max_fail_percentage,
             grace: Duration::from_secs(common.grace),
             output: common.output,
+            report: common.report,
+            metrics_file: common.metrics_file,
+            shard: common
+                .shard
+                .map(|shard| shard.resolve(std::env::var("JOB_COMPLETION_INDEX").ok()))
+                .transpose()?,
+            quiet: common.quiet,
             yes: common.yes,
             verbose: common.verbose,
         })

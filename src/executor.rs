@@ -27,7 +27,7 @@ use crate::inventory::ssh_args::StrictHostKeyChecking;
 use crate::outcome::{
     Classify, ConnectionInfo, ErrorClass, FleetRun, HostFailure, HostOutcome, SafetyReport, Stage,
 };
-use crate::progress::Progress;
+use crate::progress::{LiveFacts, Progress};
 use crate::route::Route;
 use crate::transport::known_hosts::{DEFAULT_GLOBAL_KNOWN_HOSTS, KnownHosts, KnownHostsFiles};
 use crate::transport::ssh::{self, HostKeyChecking, SshSession, SshSettings, SshTarget, Via};
@@ -196,8 +196,11 @@ pub async fn run_fleet<J: HostJob>(
     job: Arc<J>,
     options: Arc<FleetOptions>,
     cancel: CancellationToken,
-    progress: Progress,
-) -> FleetRun<J::Output> {
+    progress: Progress<J::Output>,
+) -> FleetRun<J::Output>
+where
+    J::Output: LiveFacts,
+{
     let total = hosts.len();
     let batch_size = options
         .serial
@@ -247,11 +250,12 @@ pub async fn run_fleet<J: HostJob>(
                     if let Some(reason) = reason {
                         return (index, cancelled(&host, &reason), Some(reason));
                     }
-                    progress.host_started();
+                    progress.host_started(&host.name);
                     let span = tracing::info_span!("host", name = %host.name.escape_debug());
                     let (name, address) = (host.name.clone(), host.endpoint());
+                    let stages = progress.clone();
                     let task = tokio::spawn(
-                        async move { run_host(host, job.as_ref(), &options, cancel).await }
+                        async move { run_host(host, job.as_ref(), &options, cancel, stages).await }
                             .instrument(span),
                     );
                     let outcome = task.await.unwrap_or_else(|panic| HostOutcome {
@@ -268,7 +272,7 @@ pub async fn run_fleet<J: HostJob>(
                         duration: Duration::ZERO,
                         attempts: 0,
                     });
-                    progress.host_finished(&outcome.name, outcome.succeeded());
+                    progress.host_finished(index, &outcome);
                     (index, outcome, None)
                 }
             })
@@ -335,7 +339,11 @@ async fn run_host<J: HostJob>(
     job: &J,
     options: &FleetOptions,
     cancel: CancellationToken,
-) -> HostOutcome<J::Output> {
+    progress: Progress<J::Output>,
+) -> HostOutcome<J::Output>
+where
+    J::Output: LiveFacts,
+{
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + options.timeout;
     let mut outcome = HostOutcome {
@@ -368,6 +376,7 @@ async fn run_host<J: HostJob>(
             options,
             (&mut outcome, &mut stage, &job_started),
             &cancel,
+            &progress,
         );
         tokio::pin!(work);
         tokio::select! {
@@ -539,13 +548,18 @@ async fn reach_and_run<J: HostJob>(
     options: &FleetOptions,
     (outcome, stage, job_started): (&mut HostOutcome<J::Output>, &mut Stage, &AtomicBool),
     stop: &CancellationToken,
-) -> Result<(), HostFailure> {
+    progress: &Progress<J::Output>,
+) -> Result<(), HostFailure>
+where
+    J::Output: LiveFacts,
+{
     let target = ssh_target(host);
     let session = connect_with_retries(host, &target, options, &mut outcome.attempts, stop).await?;
     outcome.host_key = Some(session.host_key.clone());
 
     let result = async {
         *stage = Stage::Tunnel;
+        progress.host_stage(&host.name, *stage);
         if stop.is_cancelled() {
             return Err(stopped_before(*stage));
         }
@@ -554,6 +568,7 @@ async fn reach_and_run<J: HostJob>(
             .map_err(|e| HostFailure::from_error(Stage::Tunnel, &e))?;
 
         *stage = Stage::Engine;
+        progress.host_stage(&host.name, *stage);
         let engine = Engine::connect(tunnel).await.map_err(|error| {
             // The exec fallback ran but could not reach the socket: a tunnel problem.
             let stage = match error {
@@ -575,6 +590,7 @@ async fn reach_and_run<J: HostJob>(
         );
 
         *stage = J::STAGE;
+        progress.host_stage(&host.name, *stage);
         if stop.is_cancelled() {
             return Err(stopped_before(*stage));
         }

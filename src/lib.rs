@@ -14,7 +14,12 @@
 //! - [`prune`], [`df`]: the jobs run on each host;
 //! - [`executor`]: the fleet, with bounded concurrency, timeouts and cancellation;
 //! - [`fd_limit`]: the open-files limit raised for thousands of connections;
-//! - [`outcome`], [`report`]: per-host results and their table / JSON rendering;
+//! - [`shard`]: `--shard I/N`, a stable slice of the selected hosts;
+//! - [`progress`]: the live display on stderr while hosts run;
+//! - [`outcome`], [`report`]: per-host results and their table / Markdown / JSON / NDJSON / CSV /
+//!   Prometheus rendering, and saved reports read back;
+//! - [`output`]: where a run's results go (stdout, `--report`, `--metrics-file`);
+//! - [`offline`]: `report`, `completions`, `man`, which contact no host;
 //! - [`app`]: ties it together for `main` and decides the exit code.
 
 pub mod api_version;
@@ -28,12 +33,15 @@ pub mod filter;
 pub mod host;
 pub mod input_file;
 pub mod inventory;
+pub mod offline;
 pub mod outcome;
+pub mod output;
 pub mod plan;
 pub mod progress;
 pub mod prompt;
 pub mod prune;
 pub mod report;
 pub mod route;
+pub mod shard;
 pub mod ssh_pattern;
 pub mod transport;

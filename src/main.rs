@@ -1,24 +1,41 @@
 //! The `fleetprune` binary: parse flags, set up logging and Ctrl-C, run, print the error once,
-//! exit with its code.
+//! exit with its code. Nothing here panics on a closed stdout or stderr: messages that cannot be
+//! written are dropped, and the exit code is still the one the run earned.
 
+use std::ffi::OsString;
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 use fleetprune::app::{self, Exit};
-use fleetprune::cli::Cli;
+use fleetprune::cli::{Cli, Command};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if let Some(message) = fleetprune::cli::habit_error(&args) {
+        say(&message);
+        return Exit::Usage.into();
+    }
     let cli = Cli::parse();
     init_logging(cli.common.verbose);
+    if let Command::Offline(command) = &cli.command {
+        return match fleetprune::offline::run(command, cli.common.output) {
+            Ok(()) => Exit::Success.into(),
+            Err(error) => {
+                say(&error.to_string());
+                error.exit().into()
+            }
+        };
+    }
     let settings = match cli.settings() {
         Ok(settings) => settings,
         Err(error) => {
-            eprintln!("fleetprune: {error}");
+            say(&error.to_string());
             return Exit::Usage.into();
         }
     };
@@ -35,7 +52,7 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("fleetprune: cannot start the async runtime: {error}");
+            say(&format!("cannot start the async runtime: {error}"));
             return Exit::PartialFailure.into();
         }
     };
@@ -46,7 +63,7 @@ fn main() -> ExitCode {
         let exit = match app::run(settings, cancel).await {
             Ok(exit) => exit,
             Err(error) => {
-                eprintln!("fleetprune: {error}");
+                say(&error.to_string());
                 error.exit()
             }
         };
@@ -74,8 +91,8 @@ async fn handle_interrupts(cancel: CancellationToken, terminated: Arc<AtomicBool
         _ = interrupt.recv() => {}
         _ = terminate.recv() => terminated.store(true, Ordering::SeqCst),
     }
-    eprintln!(
-        "fleetprune: interrupted; letting calls in flight finish, then writing the report (Ctrl-C again to quit now)"
+    say(
+        "interrupted; letting calls in flight finish, then writing the report (Ctrl-C again to quit now)",
     );
     cancel.cancel();
     let second = tokio::select! {
@@ -85,7 +102,13 @@ async fn handle_interrupts(cancel: CancellationToken, terminated: Arc<AtomicBool
     std::process::exit(second as i32);
 }
 
-/// Logs go to stderr: warnings by default, more with -vv/-vvv, or as `RUST_LOG` says.
+/// `fleetprune: message` on stderr; dropped when stderr is closed (never a panic).
+fn say(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "fleetprune: {message}");
+}
+
+/// Logs go to stderr: warnings by default, more with -vv/-vvv, or as `RUST_LOG` says. Coloured
+/// only on a terminal and never with `NO_COLOR`; a log line that cannot be written is dropped.
 fn init_logging(verbose: u8) {
     let default = match verbose {
         0 | 1 => "warn",
@@ -97,5 +120,7 @@ fn init_logging(verbose: u8) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(fleetprune::cli::colour(&std::io::stderr()))
+        .log_internal_errors(false)
         .init();
 }

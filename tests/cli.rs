@@ -161,7 +161,7 @@ fn limit_exclusion_matching_nothing_warns_and_excludes_nothing() {
 }
 
 #[test]
-fn unreachable_host_fails_with_exit_code_1_and_a_row() {
+fn unreachable_host_fails_with_a_row_and_exit_code_3_as_every_host_failed() {
     let dir = tempfile::tempdir().unwrap();
     let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -185,7 +185,7 @@ fn unreachable_host_fails_with_exit_code_1_and_a_row() {
         "--images",
         "--yes",
     ]);
-    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    assert_eq!(run.status.code(), Some(3), "{}", stderr(&run)); // every host failed
     let table = stdout(&run);
     assert!(table.contains("\ndown-1   FAILED (refused) "), "{table}");
     assert!(table.contains("\nTOTAL    0/1 ok "), "{table}");
@@ -247,7 +247,7 @@ fn silent_host_times_out_at_its_stage() {
         "--output",
         "json",
     ]);
-    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    assert_eq!(run.status.code(), Some(3), "{}", stderr(&run)); // every host failed
     let report = json(&run);
     assert_eq!(report["hosts"][0]["error"]["stage"], "connect");
     assert_eq!(report["hosts"][0]["error"]["class"], "connect_timeout");
@@ -325,7 +325,7 @@ fn bastion_and_non_ssh_hosts_fail_without_being_contacted() {
         "--output",
         "json",
     ]);
-    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    assert_eq!(run.status.code(), Some(3), "{}", stderr(&run)); // every host failed
     let report: serde_json::Value = serde_json::from_str(&stdout(&run)).unwrap();
     let behind = &report["hosts"][0];
     assert_eq!(behind["status"], "failed");
@@ -510,7 +510,7 @@ fn classes(report: &serde_json::Value) -> Vec<String> {
 #[test]
 fn a_failed_canary_batch_leaves_later_batches_cancelled() {
     let run = ping_refusing_hosts(&["h1", "h2", "h3", "h4"], "", &["--serial", "1"]);
-    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    assert_eq!(run.status.code(), Some(3), "{}", stderr(&run)); // every host failed
     let report = json(&run);
     assert_eq!(
         classes(&report),
@@ -535,7 +535,7 @@ fn max_fail_percentage_stops_starting_hosts_once_exceeded() {
         "",
         &["--forks", "1", "--max-fail-percentage", "25"],
     );
-    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    assert_eq!(run.status.code(), Some(3), "{}", stderr(&run)); // every host failed
     let report = json(&run);
     // 1 of 4 is not more than 25%; 2 of 4 is.
     assert_eq!(
@@ -557,7 +557,7 @@ fn max_fail_percentage_stops_starting_hosts_once_exceeded() {
 fn transient_connect_failures_are_retried_and_the_attempts_reported() {
     let started = std::time::Instant::now();
     let run = ping_refusing_hosts(&["h1"], "", &["--retries", "2"]);
-    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    assert_eq!(run.status.code(), Some(3), "{}", stderr(&run)); // every host failed
     let report = json(&run);
     let host = &report["hosts"][0];
     assert_eq!(host["attempts"], 3);
@@ -598,7 +598,7 @@ fn an_unusable_key_file_fails_its_hosts_not_the_run() {
         "--known-hosts",
         known_hosts.to_str().unwrap(),
     ]);
-    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    assert_eq!(run.status.code(), Some(3), "{}", stderr(&run)); // every host failed
     let report = json(&run);
     assert_eq!(
         classes(&report),
@@ -632,7 +632,7 @@ fn a_name_that_does_not_resolve_is_a_dns_failure() {
         "--known-hosts",
         known_hosts.to_str().unwrap(),
     ]);
-    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    assert_eq!(run.status.code(), Some(3), "{}", stderr(&run)); // every host failed
     let error = &json(&run)["hosts"][0]["error"];
     assert_eq!(error["class"], "dns", "{error}");
     assert!(

@@ -185,7 +185,7 @@ fn build_cache_until_timestamp_matches_docker_builder_prune(engine: Engine) {
             "--limit",
             "host01",
         ]);
-        assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+        assert_eq!(run.status.code(), Some(3), "{}", stderr(&run)); // every host failed
         let report = json(&run);
         let error = &json_host(&report, "host01")["error"];
         assert_eq!(error["stage"], "plan", "{error}");
@@ -497,7 +497,7 @@ fn exec_fallback_prunes_dangling_images_through_dial_stdio(engine: Engine) {
         "--output",
         "json",
     ]);
-    assert_eq!(run.status.code(), Some(1));
+    assert_eq!(run.status.code(), Some(3)); // every host failed
     let report = json(&run);
     let error = &json_host(&report, "host01")["error"];
     assert_eq!(error["stage"], "tunnel", "{error}");
@@ -599,7 +599,8 @@ fn wrong_host_key_and_unreachable_host_fail_alone(engine: Engine) {
     );
     assert_eq!(report["totals"]["failed"], 2);
 
-    // The table says the same, hosts in inventory order, failures below it.
+    // The table says the same: hosts that succeeded, then failed ones, each in inventory order;
+    // failures below it.
     let run = common::fleetprune(&[
         "-i",
         inventory.to_str().unwrap(),
@@ -618,7 +619,7 @@ fn wrong_host_key_and_unreachable_host_fail_alone(engine: Engine) {
         .filter(|w| ["host01", "host02", "ghost"].contains(w))
         .take(3)
         .collect();
-    assert_eq!(order, ["host01", "host02", "ghost"], "{table}");
+    assert_eq!(order, ["host02", "host01", "ghost"], "{table}");
     assert!(table.contains("host01 (127.0.0.1:"), "{table}");
     assert!(
         table.contains("failed at host key: REMOTE HOST IDENTIFICATION HAS CHANGED"),
@@ -649,7 +650,7 @@ fn host_keys_are_checked_strictly_unless_accept_new() {
         ])
     };
     let strict = ping("strict");
-    assert_eq!(strict.status.code(), Some(1));
+    assert_eq!(strict.status.code(), Some(3)); // every host failed
     let report = json(&strict);
     assert_eq!(json_host(&report, "host01")["error"]["stage"], "host_key");
     assert_eq!(
@@ -735,7 +736,7 @@ fn authentication_by_agent_by_encrypted_key_and_refused_keys() {
 
     // No agent, no key: refused at the auth stage.
     let run = ping(&[], &[]);
-    assert_eq!(run.status.code(), Some(1));
+    assert_eq!(run.status.code(), Some(3)); // every host failed
     let report = json(&run);
     assert_eq!(report["hosts"][0]["error"]["stage"], "auth");
 
@@ -764,7 +765,7 @@ fn authentication_by_agent_by_encrypted_key_and_refused_keys() {
 
     // A locked key fails the hosts it is named for (key_unusable), not the run.
     let key_unusable = |run: &std::process::Output, says: &str| {
-        assert_eq!(run.status.code(), Some(1), "{}", stderr(run));
+        assert_eq!(run.status.code(), Some(3), "{}", stderr(run)); // every host failed
         let report = json(run);
         let error = &report["hosts"][0]["error"];
         assert_eq!(error["class"], "key_unusable", "{error}");
@@ -788,7 +789,7 @@ fn authentication_by_agent_by_encrypted_key_and_refused_keys() {
     let stranger = lab.dir.join("client/id_stranger");
     keygen(&stranger, &["-t", "rsa", "-b", "2048"], "");
     let run = ping(&["--identity", stranger.to_str().unwrap()], &[]);
-    assert_eq!(run.status.code(), Some(1));
+    assert_eq!(run.status.code(), Some(3)); // every host failed
     let report = json(&run);
     let error = &report["hosts"][0]["error"];
     assert_eq!(error["stage"], "auth");
@@ -799,5 +800,120 @@ fn authentication_by_agent_by_encrypted_key_and_refused_keys() {
             .unwrap()
             .starts_with("permission denied (publickey) for fplab@127.0.0.1"),
         "{error}"
+    );
+}
+
+/// The machine formats on real hosts: CSV rows carry the same exact bytes as the JSON report
+/// written beside them with `--report`, the metrics file passes promtool and carries them too,
+/// NDJSON has one event per host, `-v` lists deleted objects as host-prefixed lines, and
+/// `fleetprune report` reads the saved report back.
+#[test]
+fn csv_report_metrics_ndjson_and_verbose_lines_agree_on_a_lab() {
+    let lab = Lab::start("outputs", 2, &[]);
+    let saved = lab.dir.join("host01.json");
+    let metrics = lab.dir.join("fleetprune.prom");
+    let run = lab.fleetprune(&[
+        "prune",
+        "--containers",
+        "--images",
+        "-a",
+        "--yes",
+        "--limit",
+        "host01",
+        "--output",
+        "csv",
+        "--report",
+        saved.to_str().unwrap(),
+        "--metrics-file",
+        metrics.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let mut rows = csv::Reader::from_reader(run.stdout.as_slice());
+    let mut kinds = 0;
+    for row in rows.deserialize::<std::collections::HashMap<String, String>>() {
+        let row = row.unwrap();
+        assert_eq!(row["host"], "host01");
+        assert_eq!(row["kind_status"], "completed");
+        let kind = row["kind"].as_str();
+        let json_kind = &json_host(&report, "host01")["kinds"][kind];
+        assert_eq!(
+            row["reclaimed_bytes"],
+            json_kind["reclaimed_bytes"].to_string()
+        );
+        assert_eq!(
+            row["deleted"],
+            json_kind["deleted"].as_array().unwrap().len().to_string()
+        );
+        kinds += 1;
+    }
+    assert_eq!(kinds, 2, "containers and images");
+    assert!(kind_bytes(&report, "host01", "images") > 0, "{report}");
+
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    let check = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::fs::File::open(&metrics).unwrap())
+        .output()
+        .expect("promtool is installed (lab/install-deps.sh)");
+    assert!(check.status.success(), "{}", stderr(&check));
+    let images = format!(
+        "fleetprune_reclaimed_bytes{{command=\"prune\",host=\"host01\",kind=\"images\"}} {}",
+        kind_bytes(&report, "host01", "images")
+    );
+    assert!(text.lines().any(|l| l == images), "{images} in\n{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("fleetprune_last_success_timestamp_seconds{command=\"prune\"} ")),
+        "{text}"
+    );
+
+    // -v: each deleted object on a line of its own, prefixed by host and kind.
+    let containers = || lines(&lab.docker("host02", &["ps", "-aq", "--no-trunc"]));
+    let before = containers();
+    let run = lab.fleetprune(&["prune", "--containers", "--yes", "-v", "--limit", "host02"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let listed: Vec<String> = stdout(&run)
+        .lines()
+        .filter_map(|l| l.strip_prefix("host02 containers "))
+        .map(String::from)
+        .collect();
+    let after = containers();
+    let removed: Vec<String> = before.into_iter().filter(|c| !after.contains(c)).collect();
+    assert!(!removed.is_empty(), "the seed leaves stopped containers");
+    assert_eq!(lines(&listed.join("\n")), removed, "{}", stdout(&run));
+    // Without a terminal, one line per host on stderr as it finishes.
+    assert!(stderr(&run).starts_with("host02 ok "), "{}", stderr(&run));
+
+    // NDJSON: a host event per host, then the summary; every host ok, exit 0.
+    let run = lab.fleetprune(&["df", "--output", "ndjson"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let events: Vec<serde_json::Value> = stdout(&run)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 3);
+    for event in &events[..2] {
+        assert_eq!(event["event"], "host");
+        assert_eq!(event["status"], "ok");
+        assert!(
+            event["disk_usage"]["images"]["size_bytes"]
+                .as_u64()
+                .unwrap()
+                > 0
+        );
+    }
+    assert_eq!(events[2]["event"], "summary");
+    assert_eq!(events[2]["totals"]["succeeded"], 2);
+
+    // The saved report, read back.
+    let run = common::fleetprune(&["report", saved.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let reclaimed = human_size(bytes(&report["totals"]["reclaimed_bytes"]));
+    assert!(
+        stdout(&run).ends_with(&format!("Total reclaimed space: {reclaimed}\n")),
+        "{}",
+        stdout(&run)
     );
 }

@@ -1,10 +1,17 @@
-//! Outcomes rendered for people (tables, docker-style lists) and for programs (one JSON document
-//! with a `schema_version`), written to any `io::Write`. Deciding the exit code is [`crate::app`]'s.
+//! Outcomes rendered for people (tables, Markdown, host-prefixed object lists) and for programs
+//! (JSON with a `schema_version`, NDJSON, CSV, Prometheus text), written to any `io::Write`; and
+//! saved JSON reports read back and summed. Deciding the exit code is [`crate::app`]'s.
 
+pub mod csv;
 pub mod human_size;
 pub mod json;
+pub mod metrics;
+pub mod render;
+pub mod run_info;
+pub mod saved;
 pub mod table;
 
+use std::io;
 use std::time::Duration;
 
 pub use human_size::human_size;
@@ -55,6 +62,15 @@ fn is_format_character(c: char) -> bool {
             | '\u{E0001}'
             | '\u{E0020}'..='\u{E007F}'
     )
+}
+
+/// A reader that went away (`fleetprune df | head -1`) is not an error: the run ends quietly with
+/// the exit code its hosts earned, as ripgrep and the coreutils do.
+pub fn quiet_closed_pipe(result: io::Result<()>) -> io::Result<()> {
+    match result {
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 /// `1.2s`, as a table cell.

@@ -1,10 +1,13 @@
-//! Human output: one row per host in inventory order, a TOTAL row, failures and per-host notes
-//! below the table, and with `-v` docker's own `Deleted Images:` style lists.
+//! Human output: one row per host in inventory order (failed hosts after the others), a TOTAL
+//! row, failures and per-host notes below the table, and with `-v` the deleted objects as
+//! host-prefixed lines (`host01 images deleted sha256:...`) that grep can use. The same tables
+//! render as Markdown (`--output markdown`) to paste into a ticket, and fit a terminal's width.
 
 use std::io::{self, Write};
 
 use tabled::builder::Builder;
-use tabled::settings::{Padding, Style};
+use tabled::settings::peaker::Priority;
+use tabled::settings::{Padding, Style, Width};
 
 use super::{human_size, sanitize, seconds};
 use crate::df::{DiskUsage, UsageLine};
@@ -23,14 +26,52 @@ const PRUNE_COLUMNS: [PruneKind; 5] = [
     PruneKind::BuildCache,
 ];
 
-/// Plain columns three spaces apart, as docker prints its tables.
-fn write_table(out: &mut dyn Write, builder: Builder) -> io::Result<()> {
+/// How tables are drawn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// A Markdown table instead of plain columns.
+    pub markdown: bool,
+    /// Columns available (a terminal's width); wider tables wrap their widest cells.
+    pub width: Option<usize>,
+}
+
+/// Plain columns three spaces apart, as docker prints its tables; or a Markdown table.
+pub(crate) fn write_table(out: &mut dyn Write, builder: Builder, layout: Layout) -> io::Result<()> {
+    if layout.markdown {
+        let rows: Vec<Vec<String>> = builder.into();
+        let escaped: Vec<Vec<String>> = rows
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(|cell| cell.replace('|', "\\|"))
+                    .collect()
+            })
+            .collect();
+        let mut table = Builder::from(escaped).build();
+        table.with(Style::markdown());
+        return writeln!(out, "{table}");
+    }
     let mut table = builder.build();
     table.with(Style::empty()).with(Padding::new(0, 3, 0, 0));
+    if let Some(width) = layout.width {
+        table.with(
+            Width::truncate(width + 3)
+                .suffix("…")
+                .priority(Priority::max(true)),
+        );
+    }
     for line in table.to_string().lines() {
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
+}
+
+/// Hosts that succeeded, then the others, each in inventory order: failures stay easy to find.
+fn ok_first<T>(outcomes: &[HostOutcome<T>]) -> impl Iterator<Item = &HostOutcome<T>> {
+    outcomes
+        .iter()
+        .filter(|o| o.succeeded())
+        .chain(outcomes.iter().filter(|o| !o.succeeded()))
 }
 
 /// `ok`, or `FAILED (refused)` with the failure class's short form.
@@ -43,7 +84,7 @@ fn status<T>(outcome: &HostOutcome<T>) -> String {
 
 /// A prune cell: objects removed and bytes; images show bytes only, because the daemon's list
 /// mixes image and layer IDs; networks have no size.
-fn prune_cell(kind: PruneKind, objects: usize, bytes: u64) -> String {
+pub(crate) fn prune_cell(kind: PruneKind, objects: usize, bytes: u64) -> String {
     match kind {
         PruneKind::Images => human_size(bytes),
         PruneKind::Networks => objects.to_string(),
@@ -113,6 +154,7 @@ pub fn write_prune(
     out: &mut dyn Write,
     run: &FleetRun<PruneReport>,
     verbose: bool,
+    layout: Layout,
 ) -> io::Result<()> {
     let outcomes = run.outcomes.as_slice();
     if verbose {
@@ -133,7 +175,7 @@ pub fn write_prune(
         "TIME",
     ]);
     let mut totals: Vec<KindTotal> = PRUNE_COLUMNS.iter().map(|k| KindTotal::new(*k)).collect();
-    for outcome in outcomes {
+    for outcome in ok_first(outcomes) {
         let mut row = vec![sanitize(&outcome.name), status(outcome)];
         for total in &mut totals {
             let report = outcome.payload.kind(total.kind);
@@ -165,7 +207,7 @@ pub fn write_prune(
     total_row.push(human_size(reclaimed));
     total_row.push(String::new());
     builder.push_record(total_row);
-    write_table(out, builder)?;
+    write_table(out, builder, layout)?;
     write_prune_notes(out, outcomes)?;
     write_failures(out, run)?;
     writeln!(out)?;
@@ -274,37 +316,27 @@ fn host_list(hosts: &[&str]) -> String {
     }
 }
 
-/// docker's own per-kind lists, under a header naming the host.
+/// The deleted objects, one per line, prefixed by host and kind: `host01 containers 1f57...`,
+/// `host01 images untagged lab/app:1`, `host01 images deleted sha256:...`; then a blank line.
 fn write_deleted_lists(out: &mut dyn Write, outcome: &HostOutcome<PruneReport>) -> io::Result<()> {
-    let reports: Vec<&KindReport> = outcome
-        .payload
-        .kinds
-        .iter()
-        .filter(|k| !k.deleted.is_empty() || !k.untagged.is_empty())
-        .collect();
-    if reports.is_empty() {
-        return Ok(());
-    }
-    writeln!(out, "== {} ==", sanitize(&outcome.name))?;
-    for report in reports {
-        let heading = match report.kind {
-            PruneKind::Containers => "Deleted Containers:",
-            PruneKind::Networks => "Deleted Networks:",
-            PruneKind::Volumes => "Deleted Volumes:",
-            PruneKind::Images => "Deleted Images:",
-            PruneKind::BuildCache => "Deleted build cache objects:",
-        };
-        writeln!(out, "{heading}")?;
+    let name = sanitize(&outcome.name);
+    let mut any = false;
+    for report in &outcome.payload.kinds {
+        let kind = report.kind.to_string().replace(' ', "_");
         for reference in &report.untagged {
-            writeln!(out, "untagged: {}", sanitize(reference))?;
+            writeln!(out, "{name} {kind} untagged {}", sanitize(reference))?;
+            any = true;
         }
         for id in &report.deleted {
             if report.kind == PruneKind::Images {
-                writeln!(out, "deleted: {}", sanitize(id))?;
+                writeln!(out, "{name} {kind} deleted {}", sanitize(id))?;
             } else {
-                writeln!(out, "{}", sanitize(id))?;
+                writeln!(out, "{name} {kind} {}", sanitize(id))?;
             }
+            any = true;
         }
+    }
+    if any {
         writeln!(out)?;
     }
     Ok(())
@@ -319,7 +351,7 @@ fn usage_cell(line: &UsageLine) -> String {
 }
 
 /// The fleet-wide `docker system df` table: each cell is `size (reclaimable)`.
-pub fn write_df(out: &mut dyn Write, run: &FleetRun<DiskUsage>) -> io::Result<()> {
+pub fn write_df(out: &mut dyn Write, run: &FleetRun<DiskUsage>, layout: Layout) -> io::Result<()> {
     let outcomes = run.outcomes.as_slice();
     let mut builder = Builder::default();
     builder.push_record([
@@ -333,7 +365,7 @@ pub fn write_df(out: &mut dyn Write, run: &FleetRun<DiskUsage>) -> io::Result<()
         "RECLAIMABLE",
     ]);
     let mut total = DiskUsage::default();
-    for outcome in outcomes {
+    for outcome in ok_first(outcomes) {
         let usage = &outcome.payload;
         if outcome.succeeded() {
             total.add(usage);
@@ -364,7 +396,7 @@ pub fn write_df(out: &mut dyn Write, run: &FleetRun<DiskUsage>) -> io::Result<()
         human_size(total.size_bytes()),
         human_size(total.reclaimable_bytes()),
     ]);
-    write_table(out, builder)?;
+    write_table(out, builder, layout)?;
     writeln!(
         out,
         "(cells: size (reclaimable), computed as `docker system df` does)"
@@ -373,7 +405,7 @@ pub fn write_df(out: &mut dyn Write, run: &FleetRun<DiskUsage>) -> io::Result<()
 }
 
 /// `fleetprune ping`: what each host's connection looks like.
-pub fn write_ping(out: &mut dyn Write, run: &FleetRun<()>) -> io::Result<()> {
+pub fn write_ping(out: &mut dyn Write, run: &FleetRun<()>, layout: Layout) -> io::Result<()> {
     let outcomes = run.outcomes.as_slice();
     let mut builder = Builder::default();
     builder.push_record([
@@ -386,7 +418,7 @@ pub fn write_ping(out: &mut dyn Write, run: &FleetRun<()>) -> io::Result<()> {
         "API",
         "TIME",
     ]);
-    for outcome in outcomes {
+    for outcome in ok_first(outcomes) {
         let host_key = match &outcome.host_key {
             Some(HostKeyCheck::Verified { .. }) => "verified",
             Some(HostKeyCheck::Added { .. }) => "added",
@@ -412,12 +444,16 @@ pub fn write_ping(out: &mut dyn Write, run: &FleetRun<()>) -> io::Result<()> {
             seconds(outcome.duration),
         ]);
     }
-    write_table(out, builder)?;
+    let ok = outcomes.iter().filter(|o| o.succeeded()).count();
+    let mut total_row = vec!["TOTAL".to_string(), format!("{ok}/{} ok", outcomes.len())];
+    total_row.extend(std::iter::repeat_n(String::new(), 6));
+    builder.push_record(total_row);
+    write_table(out, builder, layout)?;
     write_failures(out, run)
 }
 
 /// `fleetprune inventory`: resolved hosts and their effective plans; nothing is contacted.
-pub fn write_inventory(out: &mut dyn Write, hosts: &[Host]) -> io::Result<()> {
+pub fn write_inventory(out: &mut dyn Write, hosts: &[Host], layout: Layout) -> io::Result<()> {
     let mut builder = Builder::default();
     builder.push_record([
         "HOST",
@@ -446,7 +482,7 @@ pub fn write_inventory(out: &mut dyn Write, hosts: &[Host]) -> io::Result<()> {
         ];
         builder.push_record(row.map(|cell| sanitize(&cell)));
     }
-    write_table(out, builder)
+    write_table(out, builder, layout)
 }
 
 #[cfg(test)]

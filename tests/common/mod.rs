@@ -20,7 +20,14 @@ pub fn repo_root() -> PathBuf {
 
 /// Runs the fleetprune binary with `args`, stdin from /dev/null.
 pub fn fleetprune(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fleetprune"))
+    fleetprune_command(args).output().expect("run fleetprune")
+}
+
+/// The fleetprune command with `args`, stdin from /dev/null and no setting of this machine
+/// leaking in, for tests that need to choose stdout, stderr or the environment.
+pub fn fleetprune_command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fleetprune"));
+    command
         .args(args)
         .env_remove("FLEETPRUNE_INVENTORY")
         .env_remove("FLEETPRUNE_KNOWN_HOSTS")
@@ -33,9 +40,11 @@ pub fn fleetprune(args: &[&str]) -> Output {
         .env_remove("ANSIBLE_HOST_KEY_CHECKING")
         .env_remove("ANSIBLE_SSH_ARGS")
         .env("RUST_LOG", "warn")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run fleetprune")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("COLUMNS")
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::null());
+    command
 }
 
 pub fn stdout(output: &Output) -> String {

@@ -1,0 +1,60 @@
+//! Commands that contact no host and read no inventory: `report` (sum saved reports),
+//! `completions` and `man` (generated from the clap definition).
+
+use std::io::{self, Write};
+
+use clap::CommandFactory;
+
+use crate::app::Exit;
+use crate::cli::{Cli, OfflineCommand, OutputFormat, terminal_width};
+use crate::report::quiet_closed_pipe;
+use crate::report::saved::{ReportFileError, Summary};
+use crate::report::table::Layout;
+
+/// Why an offline command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OfflineError {
+    #[error(transparent)]
+    Report(#[from] ReportFileError),
+    #[error("fleetprune report writes a table or markdown; --output {0:?} is not available")]
+    Format(OutputFormat),
+    #[error("cannot write to stdout: {0}")]
+    Output(#[from] io::Error),
+}
+
+impl OfflineError {
+    pub fn exit(&self) -> Exit {
+        match self {
+            OfflineError::Output(_) => Exit::PartialFailure,
+            _ => Exit::Usage,
+        }
+    }
+}
+
+/// Runs `command`, writing to stdout.
+pub fn run(command: &OfflineCommand, output: OutputFormat) -> Result<(), OfflineError> {
+    let mut text = Vec::new();
+    match command {
+        OfflineCommand::Report(args) => {
+            let layout = match output {
+                OutputFormat::Table => Layout {
+                    markdown: false,
+                    width: terminal_width(),
+                },
+                OutputFormat::Markdown => Layout {
+                    markdown: true,
+                    width: None,
+                },
+                other => return Err(OfflineError::Format(other)),
+            };
+            Summary::load(&args.files, args.since.as_deref())?.write_table(&mut text, layout)?;
+        }
+        OfflineCommand::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "fleetprune", &mut text);
+        }
+        OfflineCommand::Man => clap_mangen::Man::new(Cli::command()).render(&mut text)?,
+    }
+    let mut stdout = io::stdout().lock();
+    quiet_closed_pipe(stdout.write_all(&text).and_then(|()| stdout.flush()))?;
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! `--metrics-file`: the run in Prometheus text exposition format (version 0.0.4), for
+//! node_exporter's textfile collector. Every sample is a gauge about the last run of a command:
+//! per host and kind objects deleted and bytes reclaimed (prune) or size and reclaimable bytes
+//! (df), per host success, hosts by status, failures by stage and class, run duration, and the
+//! last run and last fully successful run timestamps (the latter carried over from the previous
+//! file when this run had failures).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::df::{DiskUsage, UsageLine};
+use crate::outcome::{FleetRun, HostOutcome};
+use crate::prune::PruneReport;
+
+use super::json::JsonShape;
+use super::run_info::RunInfo;
+
+/// One metric family: help text and samples (labels, value), in insertion order.
+struct Family {
+    help: &'static str,
+    samples: Vec<(Vec<(&'static str, String)>, String)>,
+}
+
+/// The families of one exposition, by name.
+#[derive(Default)]
+pub struct Families {
+    families: BTreeMap<&'static str, Family>,
+}
+
+impl Families {
+    /// Adds a sample to `name` (created with `help` on first use).
+    pub fn add(
+        &mut self,
+        name: &'static str,
+        help: &'static str,
+        labels: Vec<(&'static str, String)>,
+        value: impl ToString,
+    ) {
+        self.families
+            .entry(name)
+            .or_insert_with(|| Family {
+                help,
+                samples: Vec::new(),
+            })
+            .samples
+            .push((labels, value.to_string()));
+    }
+
+    fn render(&self) -> String {
+        let mut text = String::new();
+        for (name, family) in &self.families {
+            let _ = writeln!(text, "# HELP {name} {}", family.help);
+            let _ = writeln!(text, "# TYPE {name} gauge");
+            for (labels, value) in &family.samples {
+                let labels: Vec<String> = labels
+                    .iter()
+                    .map(|(key, value)| format!("{key}=\"{}\"", escape(value)))
+                    .collect();
+                let _ = writeln!(text, "{name}{{{}}} {value}", labels.join(","));
+            }
+        }
+        text
+    }
+}
+
+/// A label value escaped as the text format requires: `\`, `"` and newlines.
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// A command's per-host samples.
+pub trait MetricsShape: JsonShape {
+    fn host_samples(outcome: &HostOutcome<Self>, families: &mut Families);
+}
+
+fn host_kind(outcome_name: &str, command: &str, kind: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("command", command.to_string()),
+        ("host", outcome_name.to_string()),
+        ("kind", kind.to_string()),
+    ]
+}
+
+impl MetricsShape for PruneReport {
+    fn host_samples(outcome: &HostOutcome<Self>, families: &mut Families) {
+        for report in &outcome.payload.kinds {
+            let kind = report.kind.to_string().replace(' ', "_");
+            families.add(
+                "fleetprune_deleted_objects",
+                "Objects the daemon reported deleted in the last run, per host and kind.",
+                host_kind(&outcome.name, Self::COMMAND, &kind),
+                report.deleted.len(),
+            );
+            families.add(
+                "fleetprune_reclaimed_bytes",
+                "Bytes the daemon reported reclaimed in the last run, per host and kind.",
+                host_kind(&outcome.name, Self::COMMAND, &kind),
+                report.reclaimed_bytes,
+            );
+        }
+    }
+}
+
+impl MetricsShape for DiskUsage {
+    fn host_samples(outcome: &HostOutcome<Self>, families: &mut Families) {
+        if !outcome.succeeded() {
+            return;
+        }
+        let usage = &outcome.payload;
+        let lines: [(&str, &UsageLine); 4] = [
+            ("images", &usage.images),
+            ("containers", &usage.containers),
+            ("volumes", &usage.volumes),
+            ("build_cache", &usage.build_cache),
+        ];
+        for (kind, line) in lines {
+            families.add(
+                "fleetprune_disk_usage_bytes",
+                "Disk used per host and kind, as docker system df computes it.",
+                host_kind(&outcome.name, Self::COMMAND, kind),
+                line.size_bytes,
+            );
+            families.add(
+                "fleetprune_reclaimable_bytes",
+                "Disk reclaimable per host and kind, as docker system df computes it.",
+                host_kind(&outcome.name, Self::COMMAND, kind),
+                line.reclaimable_bytes,
+            );
+        }
+    }
+}
+
+impl MetricsShape for () {
+    fn host_samples(_: &HostOutcome<Self>, _: &mut Families) {}
+}
+
+const LAST_SUCCESS: &str = "fleetprune_last_success_timestamp_seconds";
+
+/// The run as a textfile exposition. `previous` is the file this one replaces: its last success
+/// timestamp for the same command is kept when this run had a failure.
+pub fn render<T: MetricsShape>(
+    run: &FleetRun<T>,
+    info: &RunInfo,
+    previous: Option<&str>,
+) -> String {
+    let command = || vec![("command", T::COMMAND.to_string())];
+    let mut families = Families::default();
+    let finished = info.finished_at.as_millisecond() as f64 / 1000.0;
+    families.add(
+        "fleetprune_last_run_timestamp_seconds",
+        "When the last run finished (Unix time).",
+        command(),
+        finished,
+    );
+    let all_ok = run.outcomes.iter().all(HostOutcome::succeeded);
+    let last_success = if all_ok {
+        Some(finished.to_string())
+    } else {
+        previous.and_then(|text| previous_sample(text, LAST_SUCCESS, T::COMMAND))
+    };
+    if let Some(value) = last_success {
+        families.add(
+            LAST_SUCCESS,
+            "When the last run in which every host succeeded finished (Unix time).",
+            command(),
+            value,
+        );
+    }
+    families.add(
+        "fleetprune_run_duration_seconds",
+        "How long the last run took.",
+        command(),
+        info.duration_seconds(),
+    );
+    let ok = run.outcomes.iter().filter(|o| o.succeeded()).count();
+    for (status, count) in [("ok", ok), ("failed", run.outcomes.len() - ok)] {
+        let mut labels = command();
+        labels.push(("status", status.to_string()));
+        families.add(
+            "fleetprune_hosts",
+            "Hosts in the last run, by status.",
+            labels,
+            count,
+        );
+    }
+    let mut failures: BTreeMap<(String, &str), usize> = BTreeMap::new();
+    for outcome in &run.outcomes {
+        let mut labels = command();
+        labels.push(("host", outcome.name.clone()));
+        families.add(
+            "fleetprune_host_success",
+            "1 when the host succeeded in the last run, else 0.",
+            labels,
+            u8::from(outcome.succeeded()),
+        );
+        if let Some(failure) = &outcome.failure {
+            let stage = serde_json::to_value(failure.stage)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            *failures.entry((stage, failure.class.as_str())).or_default() += 1;
+        }
+        T::host_samples(outcome, &mut families);
+    }
+    for ((stage, class), count) in failures {
+        let mut labels = command();
+        labels.push(("stage", stage));
+        labels.push(("class", class.to_string()));
+        families.add(
+            "fleetprune_failures",
+            "Hosts that failed in the last run, by stage and class.",
+            labels,
+            count,
+        );
+    }
+    families.render()
+}
+
+/// The value of `name{command="..."}` in a previous exposition.
+fn previous_sample(text: &str, name: &str, command: &str) -> Option<String> {
+    let prefix = format!("{name}{{command=\"{}\"}} ", escape(command));
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map(|value| value.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    #[test]
+    fn previous_last_success_is_found_per_command() {
+        let text = "fleetprune_last_success_timestamp_seconds{command=\"df\"} 5\nfleetprune_last_success_timestamp_seconds{command=\"prune\"} 7.5\n";
+        assert_eq!(
+            previous_sample(text, LAST_SUCCESS, "prune").as_deref(),
+            Some("7.5")
+        );
+        assert_eq!(previous_sample(text, LAST_SUCCESS, "ping"), None);
+    }
+}

@@ -1,0 +1,51 @@
+//! Facts about a run that the machine formats carry besides the hosts: when it ran, which
+//! fleetprune, which inventory and `--limit`, the shard, and each host's effective plan.
+
+use jiff::Timestamp;
+
+use crate::plan::PrunePlan;
+
+/// The run's facts, filled in by [`crate::app`] before the fleet starts (`finished_at` after).
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+    /// The inventory sources as given (`-i`, ansible.cfg, or the default).
+    pub inventory: Vec<String>,
+    pub limit: Option<String>,
+    /// `--shard` as resolved, `2/4`.
+    pub shard: Option<String>,
+    /// Each host's effective prune plan, in the order of the run's hosts (prune only).
+    pub plans: Vec<Option<PrunePlan>>,
+}
+
+impl RunInfo {
+    /// A run starting now.
+    pub fn starting(inventory: Vec<String>, limit: Option<String>) -> RunInfo {
+        let now = Timestamp::now();
+        RunInfo {
+            started_at: now,
+            finished_at: now,
+            inventory,
+            limit,
+            shard: None,
+            plans: Vec::new(),
+        }
+    }
+
+    /// The plan of the host at `index`, when the run has plans.
+    pub fn plan(&self, index: usize) -> Option<&PrunePlan> {
+        self.plans.get(index).and_then(Option::as_ref)
+    }
+
+    /// Seconds from start to finish.
+    pub fn duration_seconds(&self) -> f64 {
+        self.finished_at
+            .duration_since(self.started_at)
+            .as_secs_f64()
+            .max(0.0)
+    }
+}
+
+/// `fleetprune 0.1.0`'s version, as machine formats report it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
