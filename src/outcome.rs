@@ -59,6 +59,9 @@ pub enum ErrorClass {
     HostKeyUnknown,
     HostKeyChanged,
     HostKeyRevoked,
+    /// A host certificate from a known authority that is expired, for another host, badly
+    /// signed or otherwise not valid.
+    HostCertificateInvalid,
     AuthFailed,
     /// The key file named for this host is missing, unreadable, locked or not a key.
     KeyUnusable,
@@ -103,6 +106,7 @@ impl ErrorClass {
             ErrorClass::HostKeyUnknown => "host_key_unknown",
             ErrorClass::HostKeyChanged => "host_key_changed",
             ErrorClass::HostKeyRevoked => "host_key_revoked",
+            ErrorClass::HostCertificateInvalid => "host_certificate_invalid",
             ErrorClass::AuthFailed => "auth_failed",
             ErrorClass::KeyUnusable => "key_unusable",
             ErrorClass::SocketMissing => "socket_missing",
@@ -131,6 +135,7 @@ impl ErrorClass {
             ErrorClass::HostKeyUnknown => "unknown host key",
             ErrorClass::HostKeyChanged => "host key changed",
             ErrorClass::HostKeyRevoked => "host key revoked",
+            ErrorClass::HostCertificateInvalid => "bad host certificate",
             ErrorClass::AuthFailed => "auth",
             ErrorClass::KeyUnusable => "bad key file",
             ErrorClass::SocketMissing => "no socket",

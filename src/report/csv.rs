@@ -205,6 +205,9 @@ pub fn write_ping(out: &mut dyn Write, run: &FleetRun<()>) -> io::Result<()> {
             Some(HostKeyCheck::Verified { fingerprint }) => ("verified", fingerprint.as_str()),
             Some(HostKeyCheck::Added { fingerprint }) => ("added", fingerprint.as_str()),
             Some(HostKeyCheck::Unchecked { fingerprint }) => ("unchecked", fingerprint.as_str()),
+            Some(HostKeyCheck::Certified { fingerprint, .. }) => {
+                ("certified", fingerprint.as_str())
+            }
             None => ("", ""),
         };
         let (transport, engine, api) = match &outcome.connection {

@@ -423,6 +423,7 @@ pub fn write_ping(out: &mut dyn Write, run: &FleetRun<()>, layout: Layout) -> io
             Some(HostKeyCheck::Verified { .. }) => "verified",
             Some(HostKeyCheck::Added { .. }) => "added",
             Some(HostKeyCheck::Unchecked { .. }) => "unchecked",
+            Some(HostKeyCheck::Certified { .. }) => "certified",
             None => "-",
         };
         let (transport, engine, api) = match &outcome.connection {

@@ -14,8 +14,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use hmac::{Hmac, KeyInit, Mac};
+use russh::keys::ssh_key::certificate::CertType;
 use russh::keys::ssh_key::known_hosts::{Entry, HostPatterns, Marker};
-use russh::keys::{Algorithm, HashAlg, PublicKey};
+use russh::keys::ssh_key::public::KeyData;
+use russh::keys::{Algorithm, Certificate, HashAlg, PublicKey};
 use sha1::Sha1;
 
 use crate::ssh_pattern::{has_wildcard, wildcard_match};
@@ -37,6 +39,8 @@ pub struct KnownHosts {
     scanned: Vec<usize>,
     /// `@revoked` entries.
     revoked: Vec<usize>,
+    /// `@cert-authority` entries: keys trusted to sign host certificates for their patterns.
+    authorities: Vec<usize>,
     /// Serialises appends from hosts connecting at the same time.
     append_lock: Mutex<()>,
 }
@@ -109,12 +113,12 @@ impl KnownHosts {
             }
         }
         let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-        let (mut scanned, mut revoked) = (Vec::new(), Vec::new());
+        let (mut scanned, mut revoked, mut authorities) = (Vec::new(), Vec::new(), Vec::new());
         for (index, (_, entry)) in entries.iter().enumerate() {
             match (entry.marker(), entry.host_patterns()) {
                 (Some(Marker::Revoked), _) => revoked.push(index),
-                // Other markers (`@cert-authority`) never match a plain host key.
-                (Some(_), _) => {}
+                // A certificate authority never matches a plain host key.
+                (Some(Marker::CertAuthority), _) => authorities.push(index),
                 (None, HostPatterns::Patterns(list))
                     if list.iter().all(|p| !p.starts_with('!') && !has_wildcard(p)) =>
                 {
@@ -135,6 +139,7 @@ impl KnownHosts {
             by_name,
             scanned,
             revoked,
+            authorities,
             append_lock: Mutex::new(()),
         }
     }
@@ -180,6 +185,26 @@ impl KnownHosts {
         } else {
             HostKeyStatus::Changed { lines: recorded }
         }
+    }
+
+    /// The line marking `key` `@revoked`, if any.
+    fn revoked_line(&self, key: &KeyData) -> Option<usize> {
+        self.revoked
+            .iter()
+            .map(|i| &self.entries[*i])
+            .find(|(_, entry)| entry.public_key().key_data() == key)
+            .map(|(line, _)| *line)
+    }
+
+    /// The `@cert-authority` entries for `host`:`port`: (line, CA key).
+    fn authorities_for(&self, host: &str, port: u16) -> Vec<(usize, &KeyData)> {
+        let name = lookup_name(host, port);
+        self.authorities
+            .iter()
+            .map(|i| &self.entries[*i])
+            .filter(|(_, entry)| patterns_match(entry.host_patterns(), &name))
+            .map(|(line, entry)| (*line, entry.public_key().key_data()))
+            .collect()
     }
 
     /// The key algorithms recorded for `host`:`port`, in file order.
@@ -302,6 +327,86 @@ impl KnownHostsFiles {
             })
     }
 
+    /// Whether any file names a certificate authority for `host`:`port`: then host certificates
+    /// are asked for, as OpenSSH does.
+    pub fn has_authority_for(&self, host: &str, port: u16) -> bool {
+        self.all()
+            .any(|file| !file.authorities_for(host, port).is_empty())
+    }
+
+    /// Checks a host certificate presented by `host` on `port` at `now` (seconds since the
+    /// epoch), as OpenSSH does: signed by a `@cert-authority` listed for the host, neither the
+    /// CA nor the host key revoked, a host certificate, valid now, its principals naming the
+    /// host (or empty), and no critical option.
+    pub fn check_certificate(
+        &self,
+        host: &str,
+        port: u16,
+        certificate: &Certificate,
+        now: u64,
+    ) -> Result<CertifiedBy, CertificateProblem> {
+        for file in self.all() {
+            for key in [certificate.signature_key(), certificate.public_key()] {
+                if let Some(line) = file.revoked_line(key) {
+                    return Err(CertificateProblem::Revoked {
+                        path: file.path().to_path_buf(),
+                        line,
+                    });
+                }
+            }
+        }
+        let authority = self.all().find_map(|file| {
+            file.authorities_for(host, port)
+                .into_iter()
+                .find(|(_, ca)| *ca == certificate.signature_key())
+                .map(|(line, _)| (file.path().to_path_buf(), line))
+        });
+        let Some((path, line)) = authority else {
+            return Err(CertificateProblem::UnknownAuthority {
+                authority: certificate
+                    .signature_key()
+                    .fingerprint(HashAlg::Sha256)
+                    .to_string(),
+            });
+        };
+        if certificate.verify_signature().is_err() {
+            return Err(CertificateProblem::BadSignature);
+        }
+        if certificate.cert_type() != CertType::Host {
+            return Err(CertificateProblem::NotAHostCertificate);
+        }
+        if now < certificate.valid_after() {
+            return Err(CertificateProblem::NotYetValid {
+                valid_after: certificate.valid_after(),
+            });
+        }
+        if now >= certificate.valid_before() {
+            return Err(CertificateProblem::Expired {
+                valid_before: certificate.valid_before(),
+            });
+        }
+        let principals = certificate.valid_principals();
+        if !principals.is_empty() && !principals.iter().any(|p| p.eq_ignore_ascii_case(host)) {
+            return Err(CertificateProblem::WrongPrincipal {
+                host: host.to_string(),
+                principals: principals.join(","),
+            });
+        }
+        if let Some(option) = certificate.critical_options().keys().next() {
+            return Err(CertificateProblem::CriticalOption {
+                option: option.clone(),
+            });
+        }
+        Ok(CertifiedBy {
+            authority: certificate
+                .signature_key()
+                .fingerprint(HashAlg::Sha256)
+                .to_string(),
+            path,
+            line,
+        })
+    }
+
     /// The key algorithms recorded for `host`:`port` in any file, in order.
     pub fn algorithms_for(&self, host: &str, port: u16) -> Vec<Algorithm> {
         let mut algorithms = Vec::new();
@@ -323,6 +428,36 @@ impl KnownHostsFiles {
             }),
         }
     }
+}
+
+/// The authority that signed a valid host certificate, and where it is listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertifiedBy {
+    /// The CA key's SHA256 fingerprint.
+    pub authority: String,
+    pub path: PathBuf,
+    pub line: usize,
+}
+
+/// Why a host certificate is not trusted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertificateProblem {
+    #[error("no @cert-authority line for this host lists its signing key {authority}")]
+    UnknownAuthority { authority: String },
+    #[error("the certificate or its authority is marked @revoked in {}:{line}", path.display())]
+    Revoked { path: PathBuf, line: usize },
+    #[error("the certificate's signature does not verify")]
+    BadSignature,
+    #[error("it is a user certificate, not a host certificate")]
+    NotAHostCertificate,
+    #[error("the certificate is not valid before {valid_after} (seconds since 1970)")]
+    NotYetValid { valid_after: u64 },
+    #[error("the certificate expired at {valid_before} (seconds since 1970)")]
+    Expired { valid_before: u64 },
+    #[error("the certificate names {principals}, not {host}")]
+    WrongPrincipal { host: String, principals: String },
+    #[error("the certificate has critical option {option}, which is not understood")]
+    CriticalOption { option: String },
 }
 
 /// `|1|salt|hash`: the name hashed with a fresh salt, as `ssh-keygen -H` writes it.

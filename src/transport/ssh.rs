@@ -20,7 +20,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::identity::{IdentityError, IdentityStore};
 use super::jump::JumpSessions;
-use super::known_hosts::{self, HostKeyStatus, KnownHostsError, KnownHostsFiles};
+use super::known_hosts::{
+    self, CertificateProblem, HostKeyStatus, KnownHostsError, KnownHostsFiles,
+};
 use super::proxy_command::{self, CommandStderr};
 use crate::outcome::{Classify, ErrorClass, Stage};
 
@@ -101,6 +103,12 @@ pub enum HostKeyCheck {
     Added { fingerprint: String },
     /// Not checked (`--host-key-checking off`).
     Unchecked { fingerprint: String },
+    /// A host certificate signed by a `@cert-authority` known_hosts lists for the host.
+    Certified {
+        fingerprint: String,
+        /// The CA key's fingerprint.
+        authority: String,
+    },
 }
 
 /// A failure to establish a session, by stage.
@@ -167,8 +175,11 @@ pub enum SshError {
         fingerprint: String,
         path: String,
     },
-    #[error("{address} presented a host certificate; fleetprune verifies plain host keys only")]
-    HostCertificate { address: String },
+    #[error("the host certificate of {name} is not trusted: {problem}")]
+    HostCertificate {
+        name: String,
+        problem: CertificateProblem,
+    },
     #[error("the server's host key was never checked")]
     HostKeyNotChecked,
     #[error(transparent)]
@@ -264,9 +275,16 @@ impl Classify for SshError {
             SshError::JumpChannel { .. }
             | SshError::ProxyCommandSpawn { .. }
             | SshError::ProxyCommandClosed { .. } => ErrorClass::ProxyFailed,
-            SshError::NotSsh { .. } | SshError::Protocol(_) | SshError::HostCertificate { .. } => {
-                ErrorClass::Protocol
-            }
+            SshError::NotSsh { .. } | SshError::Protocol(_) => ErrorClass::Protocol,
+            SshError::HostCertificate {
+                problem: CertificateProblem::Revoked { .. },
+                ..
+            } => ErrorClass::HostKeyRevoked,
+            SshError::HostCertificate {
+                problem: CertificateProblem::UnknownAuthority { .. },
+                ..
+            } => ErrorClass::HostKeyUnknown,
+            SshError::HostCertificate { .. } => ErrorClass::HostCertificateInvalid,
             SshError::HostKeyRevoked { .. } => ErrorClass::HostKeyRevoked,
             SshError::HostKeyChanged { .. } => ErrorClass::HostKeyChanged,
             SshError::HostKeyUnknown { .. }
@@ -299,12 +317,12 @@ impl client::Handler for HostKeyVerifier {
         &mut self,
         server_key: &PublicKeyOrCertificate,
     ) -> Result<bool, SshError> {
-        let PublicKeyOrCertificate::PublicKey { key, .. } = server_key else {
-            return Err(SshError::HostCertificate {
-                address: endpoint(&self.address, self.port),
-            });
+        let check = match server_key {
+            PublicKeyOrCertificate::PublicKey { key, .. } => self.verify(key)?,
+            PublicKeyOrCertificate::Certificate(certificate) => {
+                self.verify_certificate(certificate)?
+            }
         };
-        let check = self.verify(key)?;
         if let Ok(mut slot) = self.verdict.lock() {
             *slot = Some(check);
         }
@@ -313,16 +331,49 @@ impl client::Handler for HostKeyVerifier {
 }
 
 impl HostKeyVerifier {
+    /// `host` on port 22, `[host]:port` otherwise, as messages name it.
+    fn name(&self) -> String {
+        if self.port == 22 {
+            self.address.clone()
+        } else {
+            format!("[{}]:{}", self.address, self.port)
+        }
+    }
+
+    /// A host certificate, checked against the `@cert-authority` lines for the host. Whatever
+    /// the checking mode, an untrusted certificate fails the host: fleetprune only asks for
+    /// certificates from hosts whose authority it was told.
+    fn verify_certificate(
+        &self,
+        certificate: &russh::keys::Certificate,
+    ) -> Result<HostKeyCheck, SshError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let certified = self
+            .settings
+            .known_hosts
+            .check_certificate(&self.address, self.port, certificate, now)
+            .map_err(|problem| SshError::HostCertificate {
+                name: self.name(),
+                problem,
+            })?;
+        Ok(HostKeyCheck::Certified {
+            fingerprint: certificate
+                .public_key()
+                .fingerprint(russh::keys::HashAlg::Sha256)
+                .to_string(),
+            authority: certified.authority,
+        })
+    }
+
     fn verify(&self, key: &PublicKey) -> Result<HostKeyCheck, SshError> {
         let fingerprint = known_hosts::fingerprint(key);
         let known = &self.settings.known_hosts;
         let verdict = known.check(&self.address, self.port, key);
         let path = verdict.path.display().to_string();
-        let name = if self.port == 22 {
-            self.address.clone()
-        } else {
-            format!("[{}]:{}", self.address, self.port)
-        };
+        let name = self.name();
         match verdict.status {
             HostKeyStatus::Trusted { .. } => Ok(HostKeyCheck::Verified { fingerprint }),
             HostKeyStatus::Revoked { line } => Err(SshError::HostKeyRevoked {
@@ -475,9 +526,20 @@ where
         settings: settings.clone(),
         verdict: Arc::clone(&verdict),
     };
+    let key = preferred_host_key_algorithms(settings, target);
+    // Host certificates are asked for only from hosts with a known authority, as OpenSSH does.
+    let host_key_certificates = if settings
+        .known_hosts
+        .has_authority_for(&target.address, target.port)
+    {
+        key.clone()
+    } else {
+        Vec::new()
+    };
     let config = client::Config {
         preferred: russh::Preferred {
-            key: preferred_host_key_algorithms(settings, target).into(),
+            key: key.into(),
+            host_key_certificates: host_key_certificates.into(),
             ..russh::Preferred::DEFAULT
         },
         keepalive_interval: Some(Duration::from_secs(15)),
