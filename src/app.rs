@@ -211,6 +211,18 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             let options = fleet_options(&settings, &hosts)?;
             fleet(hosts, DiskUsageJob, options, &cancel, &mut output).await
         }
+        Action::Ping if settings.print_host_keys => {
+            let options = fleet_options(&settings, &hosts)?;
+            let scanned = crate::key_scan::scan_fleet(&hosts, &options).await;
+            output.host_keys(&scanned)?;
+            Ok(if scanned.iter().all(|s| s.result.is_ok()) {
+                Exit::Success
+            } else if scanned.iter().all(|s| s.result.is_err()) {
+                Exit::AllFailed
+            } else {
+                Exit::PartialFailure
+            })
+        }
         Action::Ping => {
             let options = fleet_options(&settings, &hosts)?;
             fleet(hosts, ReachOnly, options, &cancel, &mut output).await

@@ -52,7 +52,7 @@ pub enum Command {
     Df,
     /// Check each host: SSH, host key, authentication, tunnel, Engine and API version.
     #[command(after_help = help::PING)]
-    Ping,
+    Ping(PingArgs),
     /// Print the resolved hosts, connection settings and effective plans; contacts nothing.
     #[command(after_help = help::INVENTORY)]
     Inventory,
@@ -130,6 +130,15 @@ pub enum OutputFormat {
     Csv,
     /// A Markdown table, to paste into a ticket.
     Markdown,
+}
+
+/// What `ping` does besides checking.
+#[derive(Debug, Args)]
+pub struct PingArgs {
+    /// Print each host's SSH host key as a known_hosts line (like ssh-keyscan) to review and
+    /// pin; nothing is trusted, authenticated or written.
+    #[arg(long)]
+    pub print_host_keys: bool,
 }
 
 /// Options every command takes.
@@ -275,6 +284,8 @@ pub struct Settings {
     pub quiet: bool,
     pub yes: bool,
     pub verbose: u8,
+    /// `ping --print-host-keys`.
+    pub print_host_keys: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -300,6 +311,7 @@ impl Cli {
             identity: common.identity,
             ..Overrides::default()
         };
+        let mut print_host_keys = false;
         let action = match self.command {
             Command::Prune(prune) => {
                 overrides.kinds = prune.kinds();
@@ -326,7 +338,10 @@ impl Cli {
                 Action::Prune
             }
             Command::Df => Action::Df,
-            Command::Ping => Action::Ping,
+            Command::Ping(ping) => {
+                print_host_keys = ping.print_host_keys;
+                Action::Ping
+            }
             Command::Inventory => Action::Inventory,
             Command::Offline(_) => return Err(SettingsError::Offline),
         };
@@ -365,6 +380,7 @@ impl Cli {
             quiet: common.quiet,
             yes: common.yes,
             verbose: common.verbose,
+            print_host_keys,
         })
     }
 }

@@ -150,7 +150,7 @@ impl FleetOptions {
     /// The ssh settings for one host: its `StrictHostKeyChecking`, `UserKnownHostsFile` and
     /// `ConnectTimeout` where the command line did not set them, its `GlobalKnownHostsFile` and
     /// `HashKnownHosts`.
-    fn ssh_for(&self, host: &Host) -> SshSettings {
+    pub(crate) fn ssh_for(&self, host: &Host) -> SshSettings {
         let mut ssh = self.ssh.clone();
         if !self.host_key_checking_fixed
             && let Some(mode) = host.host_key_checking
@@ -456,7 +456,7 @@ fn unknown_outcome(failure: HostFailure, request: &str) -> HostFailure {
 }
 
 /// Where and how to log in to `host`, for the transport.
-fn ssh_target(host: &Host) -> SshTarget {
+pub(crate) fn ssh_target(host: &Host) -> SshTarget {
     let via = match &host.route {
         Route::Direct => Via::Direct,
         Route::Command { command } => Via::Command(command.clone()),

@@ -12,6 +12,7 @@
 //! - [`transport`]: SSH session (known_hosts, auth) and the tunnel to the Docker socket;
 //! - [`engine`]: HTTP to the Engine API over that tunnel, version negotiation;
 //! - [`prune`], [`df`]: the jobs run on each host;
+//! - [`key_scan`]: `ping --print-host-keys`, ssh-keyscan's lines for review and pinning;
 //! - [`executor`]: the fleet, with bounded concurrency, timeouts and cancellation;
 //! - [`fd_limit`]: the open-files limit raised for thousands of connections;
 //! - [`shard`]: `--shard I/N`, a stable slice of the selected hosts;
@@ -33,6 +34,7 @@ pub mod filter;
 pub mod host;
 pub mod input_file;
 pub mod inventory;
+pub mod key_scan;
 pub mod offline;
 pub mod outcome;
 pub mod output;

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::cli::{OutputFormat, Settings};
 use crate::host::Host;
+use crate::key_scan::ScannedKey;
 use crate::outcome::FleetRun;
 use crate::progress::{Live, Progress};
 use crate::report::render::Render;
@@ -160,6 +161,27 @@ impl Output {
             OutputFormat::Csv => csv::write_inventory(&mut text, hosts)?,
         }
         write_stdout(&self.stdout_closed, &text)
+    }
+
+    /// `ping --print-host-keys`: the known_hosts lines on stdout, like ssh-keyscan; hosts whose
+    /// key could not be had on stderr, as `# host: reason` lines.
+    pub fn host_keys(&self, scanned: &[ScannedKey]) -> Result<(), FileError> {
+        let mut text = Vec::new();
+        for scan in scanned {
+            match &scan.result {
+                Ok(line) => text.extend_from_slice(format!("{line}\n").as_bytes()),
+                Err(failure) => tracing::error!(
+                    "# {}: [{}] {}",
+                    crate::report::sanitize(&scan.host),
+                    failure.class,
+                    crate::report::sanitize(&failure.message)
+                ),
+            }
+        }
+        write_stdout(&self.stdout_closed, &text).map_err(|source| FileError {
+            what: "the host keys to stdout".into(),
+            source,
+        })
     }
 
     fn layout(&self) -> Layout {

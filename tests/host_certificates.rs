@@ -1,7 +1,7 @@
 //! Host keys as OpenSSH trusts them, on a real lab sshd with OpenSSH's `ssh` as the oracle:
 //! host certificates signed by a `@cert-authority` (valid, wrong principal, expired, revoked CA),
 //! a key found only in the global known_hosts file, and keys learnt with `accept-new` recorded
-//! under hashed names when `HashKnownHosts yes`.
+//! under hashed names when `HashKnownHosts yes`; `ping --print-host-keys` beside `ssh-keyscan`.
 
 mod common;
 
@@ -273,4 +273,54 @@ fn global_known_hosts_are_read_and_hashed_names_are_appended_when_asked() {
     assert!(!text.contains("127.0.0.1"), "{text}");
     let (ok, why) = ssh_oracle(&lab, &learnt);
     assert!(ok, "ssh does not trust the hashed line: {why}");
+}
+
+#[test]
+fn print_host_keys_prints_what_ssh_keyscan_prints_and_the_lines_pin_the_hosts() {
+    let lab = Lab::start("keyscan", 2, &[]);
+    let empty = write_file(&lab.dir, "empty_known_hosts", "");
+    let scan = common::fleetprune(&[
+        "--known-hosts",
+        empty.to_str().unwrap(),
+        "-F",
+        "/dev/null",
+        "-i",
+        lab.inventory().to_str().unwrap(),
+        "ping",
+        "--print-host-keys",
+    ]);
+    assert_eq!(scan.status.code(), Some(0), "{}", stderr(&scan));
+    let ours = String::from_utf8(scan.stdout).unwrap();
+    // The oracle.
+    let mut theirs = String::new();
+    for host in ["host01", "host02"] {
+        let keyscan = Command::new("ssh-keyscan")
+            .args([
+                "-t",
+                "ed25519",
+                "-p",
+                &lab.port(host).to_string(),
+                "127.0.0.1",
+            ])
+            .output()
+            .unwrap();
+        theirs.push_str(&String::from_utf8(keyscan.stdout).unwrap());
+    }
+    assert_eq!(ours, theirs);
+    assert!(
+        std::fs::read_to_string(&empty).unwrap().is_empty(),
+        "nothing is written"
+    );
+    // The printed lines pin the hosts.
+    let pinned = write_file(&lab.dir, "pinned_known_hosts", &ours);
+    let run = common::fleetprune(&[
+        "--known-hosts",
+        pinned.to_str().unwrap(),
+        "-F",
+        "/dev/null",
+        "-i",
+        lab.inventory().to_str().unwrap(),
+        "ping",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
 }

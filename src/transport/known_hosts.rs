@@ -477,6 +477,15 @@ fn hashed_name(name: &str) -> std::io::Result<String> {
     Ok(format!("|1|{}|{}", encode(&salt), encode(&mac)))
 }
 
+/// The known_hosts line for `key` of `host`:`port`, as `ssh-keyscan` prints it.
+pub fn known_hosts_line(host: &str, port: u16, key: &PublicKey) -> Result<String, KnownHostsError> {
+    let encoded = key.to_openssh().map_err(|e| KnownHostsError::Write {
+        path: "stdout".to_string(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    Ok(format!("{} {encoded}", lookup_name(host, port)))
+}
+
 /// The name OpenSSH looks up: `host` on port 22, `[host]:port` otherwise.
 fn lookup_name(host: &str, port: u16) -> String {
     if port == 22 {

@@ -434,15 +434,109 @@ pub async fn connect(target: &SshTarget, settings: &SshSettings) -> Result<SshSe
 async fn establish(target: &SshTarget, settings: &SshSettings) -> Result<SshSession, SshError> {
     // A key file named for this host that cannot be used fails it before it is contacted.
     settings.identities.candidates(target.identity.as_deref())?;
+    let (stream, carrier) = carry(target, settings).await?;
+    handshake(stream, target, settings)
+        .await
+        .map_err(|error| carrier.explain(error, target))
+}
+
+/// The server's host key, as `ssh-keyscan` gets it: the handshake stops once the key is seen,
+/// before it is trusted or anything is authenticated. Jump hosts on the way are checked as usual.
+pub async fn scan_host_key(
+    target: &SshTarget,
+    settings: &SshSettings,
+) -> Result<PublicKey, SshError> {
+    let scan = async {
+        let (stream, carrier) = carry(target, settings).await?;
+        let seen = Arc::new(Mutex::new(None));
+        let scanner = KeyScanner {
+            seen: Arc::clone(&seen),
+        };
+        let config = client::Config {
+            preferred: russh::Preferred {
+                key: preferred_host_key_algorithms(settings, target).into(),
+                ..russh::Preferred::DEFAULT
+            },
+            ..client::Config::default()
+        };
+        let result = client::connect_stream(Arc::new(config), stream, scanner).await;
+        if let Some(key) = seen.lock().ok().and_then(|mut slot| slot.take()) {
+            return Ok(key);
+        }
+        Err(carrier.explain(
+            result
+                .err()
+                .map(SshError::Protocol)
+                .unwrap_or(SshError::HostKeyNotChecked),
+            target,
+        ))
+    };
+    tokio::time::timeout(settings.connect_timeout, scan)
+        .await
+        .unwrap_or_else(|_| {
+            Err(SshError::ConnectTimeout {
+                address: target.endpoint(),
+                seconds: settings.connect_timeout.as_secs(),
+            })
+        })
+}
+
+/// Records the server's key and ends the handshake there.
+struct KeyScanner {
+    seen: Arc<Mutex<Option<PublicKey>>>,
+}
+
+impl client::Handler for KeyScanner {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        server_key: &PublicKeyOrCertificate,
+    ) -> Result<bool, russh::Error> {
+        if let (PublicKeyOrCertificate::PublicKey { key, .. }, Ok(mut slot)) =
+            (server_key, self.seen.lock())
+        {
+            *slot = Some(key.clone());
+        }
+        Ok(false)
+    }
+}
+
+/// A stream to the target's sshd.
+trait SshStream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> SshStream for T {}
+
+/// What carries the connection, kept to explain a handshake that fails.
+enum Carrier {
+    /// TCP, with the first bytes the peer sent.
+    Tcp(Arc<Mutex<Vec<u8>>>),
+    Jump,
+    Command(String, CommandStderr),
+}
+
+impl Carrier {
+    /// A clearer error for a failed handshake: a peer that is not sshd, a proxy command that
+    /// exited.
+    fn explain(&self, error: SshError, target: &SshTarget) -> SshError {
+        match (self, error) {
+            (Carrier::Tcp(first_bytes), error @ SshError::Protocol(_)) => {
+                not_ssh(target, first_bytes).unwrap_or(error)
+            }
+            (Carrier::Command(command, stderr), error) => proxy_closed(error, command, stderr),
+            (_, error) => error,
+        }
+    }
+}
+
+/// The connection to the target's sshd, carried as its route says.
+async fn carry(
+    target: &SshTarget,
+    settings: &SshSettings,
+) -> Result<(Box<dyn SshStream>, Carrier), SshError> {
     match &target.via {
         Via::Direct => {
             let (stream, first_bytes) = FirstBytes::record(tcp_connect(target).await?);
-            handshake(stream, target, settings)
-                .await
-                .map_err(|error| match error {
-                    SshError::Protocol(_) => not_ssh(target, &first_bytes).unwrap_or(error),
-                    other => other,
-                })
+            Ok((Box::new(stream), Carrier::Tcp(first_bytes)))
         }
         Via::Jump(hops) => {
             let (last, jump) = settings.jumps.session(hops, settings).await?;
@@ -459,7 +553,7 @@ async fn establish(target: &SshTarget, settings: &SshSettings) -> Result<SshSess
                     target: target.endpoint(),
                     source: Box::new(source),
                 })?;
-            handshake(channel.into_stream(), target, settings).await
+            Ok((Box::new(channel.into_stream()), Carrier::Jump))
         }
         Via::Command(command) => {
             let (stream, stderr) =
@@ -467,9 +561,7 @@ async fn establish(target: &SshTarget, settings: &SshSettings) -> Result<SshSess
                     command: command.clone(),
                     source,
                 })?;
-            handshake(stream, target, settings)
-                .await
-                .map_err(|error| proxy_closed(error, command, &stderr))
+            Ok((Box::new(stream), Carrier::Command(command.clone(), stderr)))
         }
     }
 }
