@@ -10,6 +10,8 @@
 //! - [`host`]: a host's connection settings and effective plan (inventory + command line);
 //! - [`transport`]: SSH session (known_hosts, auth) and the tunnel to the Docker socket;
 //! - [`engine`]: HTTP to the Engine API over that tunnel, version negotiation;
+//! - [`snapshot`]: a read-only picture of a host's objects, from which [`plan::select`] predicts
+//!   a prune exactly;
 //! - [`prune`], [`df`]: the jobs run on each host;
 //! - [`executor`]: the fleet, with bounded concurrency, timeouts and cancellation;
 //! - [`fd_limit`]: the open-files limit raised for thousands of connections;
@@ -33,5 +35,6 @@ pub mod progress;
 pub mod prompt;
 pub mod prune;
 pub mod report;
+pub mod snapshot;
 pub mod ssh_pattern;
 pub mod transport;

@@ -2,18 +2,21 @@
 //! exact Engine API requests they become for a given API version.
 //!
 //! Nothing here talks to a daemon; [`crate::prune`] makes the calls. Keeping the decision apart
-//! lets `inventory` print effective plans and lets every rule be unit-tested.
+//! lets `inventory` print effective plans and lets every rule be unit-tested. [`select`] predicts,
+//! from a host snapshot, exactly which objects those requests would delete.
+
+pub mod select;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::api_version::ApiVersion;
 use crate::filter::FilterSet;
 
 /// The prune kinds, declared in `docker system prune` order, which is also the order they run in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PruneKind {
     Containers,
