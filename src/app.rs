@@ -22,13 +22,16 @@ use crate::inventory::ssh_config::{SshConfig, SshConfigError};
 use crate::inventory::{Inventory, InventoryError, UnmatchedTerm};
 use crate::outcome::FleetRun;
 use crate::outcome::HostOutcome;
+use crate::plan::file::{PLAN_FILE_VERSION, PlanFile, SavedHost};
+use crate::predict::{PlanJob, PlanReport};
 use crate::progress::Progress;
 use crate::prompt;
 use crate::prune::PruneJob;
+use crate::report::object_plan::{self, PlanView};
 use crate::report::{json, table};
 use crate::transport::identity::IdentityStore;
 use crate::transport::known_hosts::{KnownHosts, KnownHostsError};
-use crate::transport::ssh::{HostKeyChecking, SshSettings};
+use crate::transport::ssh::{HostKeyCheck, HostKeyChecking, SshSettings};
 
 /// How a run ended, as documented exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,12 +92,14 @@ pub enum AppError {
     KnownHosts(#[from] KnownHostsError),
     #[error("cannot write the report: {0}")]
     Output(#[from] io::Error),
+    #[error("cannot write the plan file {path}: {source}")]
+    SavePlan { path: String, source: io::Error },
 }
 
 impl AppError {
     pub fn exit(&self) -> Exit {
         match self {
-            AppError::Output(_) => Exit::PartialFailure,
+            AppError::Output(_) | AppError::SavePlan { .. } => Exit::PartialFailure,
             AppError::Interrupted => Exit::Interrupted,
             _ => Exit::Usage,
         }
@@ -176,16 +181,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             Ok(Exit::Success)
         }
         Action::Prune => {
-            let unplanned: Vec<&str> = hosts
-                .iter()
-                .filter(|h| h.plan.is_none())
-                .map(|h| h.name.as_str())
-                .collect();
-            if !unplanned.is_empty() {
-                return Err(AppError::NoPlan {
-                    hosts: unplanned.join(", "),
-                });
-            }
+            require_plans(&hosts)?;
             let options = fleet_options(&settings, &hosts)?;
             confirm(&settings, &hosts, &cancel).await?;
             let verbose = settings.verbose > 0;
@@ -196,6 +192,26 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
                 &run,
                 |out, o| table::write_prune(out, o, verbose),
                 json::write_prune,
+            )?;
+            Ok(exit_for(&run, &cancel))
+        }
+        Action::Plan => {
+            require_plans(&hosts)?;
+            let options = fleet_options(&settings, &hosts)?;
+            let run = fleet(hosts, PlanJob, options, &cancel).await;
+            if let Some(path) = &settings.save_plan {
+                save_plan(path, &run)?;
+            }
+            let view = PlanView {
+                objects: settings.verbose > 0,
+                kept: settings.show_kept,
+            };
+            write(
+                &settings,
+                &mut stdout,
+                &run,
+                |out, o| object_plan::write_table_report(out, o, view),
+                |out, o| object_plan::write_json_report(out, o, view),
             )?;
             Ok(exit_for(&run, &cancel))
         }
@@ -224,6 +240,57 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             Ok(exit_for(&run, &cancel))
         }
     }
+}
+
+/// Every host needs a plan before a prune or a prediction starts.
+fn require_plans(hosts: &[Host]) -> Result<(), AppError> {
+    let unplanned: Vec<&str> = hosts
+        .iter()
+        .filter(|h| h.plan.is_none())
+        .map(|h| h.name.as_str())
+        .collect();
+    if unplanned.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::NoPlan {
+            hosts: unplanned.join(", "),
+        })
+    }
+}
+
+/// `--save FILE`: the hosts that were planned, with the identities they were planned for.
+fn save_plan(path: &std::path::Path, run: &FleetRun<PlanReport>) -> Result<(), AppError> {
+    let hosts = run
+        .outcomes
+        .iter()
+        .filter(|o| o.succeeded())
+        .filter_map(|o| {
+            let facts = o.payload.facts.as_ref()?;
+            Some(SavedHost {
+                name: o.name.clone(),
+                address: o.address.clone(),
+                host_key_fingerprint: o.host_key.as_ref().map(|key| match key {
+                    HostKeyCheck::Verified { fingerprint }
+                    | HostKeyCheck::Added { fingerprint }
+                    | HostKeyCheck::Unchecked { fingerprint } => fingerprint.clone(),
+                }),
+                engine_id: facts.engine_id.clone(),
+                image_store: facts.image_store,
+                daemon_time: facts.daemon_time,
+                description: o.payload.description.clone(),
+                plan: o.payload.plan.clone(),
+            })
+        })
+        .collect();
+    let file = PlanFile {
+        plan_file_version: PLAN_FILE_VERSION,
+        created_at: jiff::Timestamp::now(),
+        hosts,
+    };
+    std::fs::write(path, file.to_json() + "\n").map_err(|source| AppError::SavePlan {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 /// The login name used when nothing names one, as ssh finds it: the password database's name for

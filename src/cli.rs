@@ -32,6 +32,9 @@ pub struct Cli {
 pub enum Command {
     /// Run a prune plan on every selected host (like `docker system prune`, fleet-wide).
     Prune(PruneArgs),
+    /// Predict, read-only, exactly what `prune` with the same options would delete on each
+    /// host, and the space it would free (same as `prune --dry-run`).
+    Plan(PruneArgs),
     /// Show each host's disk usage (like `docker system df`) and a total.
     Df,
     /// Check each host: SSH, host key, authentication, tunnel, Engine and API version.
@@ -68,6 +71,15 @@ pub struct PruneArgs {
     /// label!=KEY[=VALUE], dangling=true|false.
     #[arg(long = "filter", value_name = "KEY=VALUE")]
     pub filters: Vec<String>,
+    /// Delete nothing: predict what would go, as `fleetprune plan` does.
+    #[arg(long, visible_alias = "check")]
+    pub dry_run: bool,
+    /// With a plan: also list what stays on each host, and why.
+    #[arg(long)]
+    pub show_kept: bool,
+    /// With a plan: write it to FILE (objects by ID, host identities) for `fleetprune apply`.
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -165,6 +177,8 @@ pub struct CommonArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Prune,
+    /// `plan`, `prune --dry-run`.
+    Plan,
     Df,
     Ping,
     Inventory,
@@ -195,10 +209,16 @@ pub struct Settings {
     pub output: OutputFormat,
     pub yes: bool,
     pub verbose: u8,
+    /// `--show-kept` (plans).
+    pub show_kept: bool,
+    /// `--save FILE` (plans).
+    pub save_plan: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    #[error("{flag} needs `fleetprune plan` or `prune --dry-run`")]
+    PlanOnly { flag: &'static str },
     #[error("--filter {text}: {error}")]
     Filter { text: String, error: FilterError },
     #[error("--limit: {0}")]
@@ -216,8 +236,22 @@ impl Cli {
             identity: common.identity,
             ..Overrides::default()
         };
+        let mut show_kept = false;
+        let mut save_plan = None;
+        let is_plan = matches!(self.command, Command::Plan(_));
         let action = match self.command {
-            Command::Prune(prune) => {
+            Command::Prune(prune) | Command::Plan(prune) => {
+                let planning = prune.dry_run || is_plan;
+                if !planning && prune.show_kept {
+                    return Err(SettingsError::PlanOnly {
+                        flag: "--show-kept",
+                    });
+                }
+                if !planning && prune.save.is_some() {
+                    return Err(SettingsError::PlanOnly { flag: "--save" });
+                }
+                show_kept = prune.show_kept;
+                save_plan = prune.save.clone();
                 overrides.kinds = prune.kinds();
                 overrides.all = prune.all;
                 if !prune.filters.is_empty() {
@@ -239,7 +273,11 @@ impl Cli {
                     })?;
                     overrides.filters = Some(set);
                 }
-                Action::Prune
+                if planning {
+                    Action::Plan
+                } else {
+                    Action::Prune
+                }
             }
             Command::Df => Action::Df,
             Command::Ping => Action::Ping,
@@ -271,6 +309,8 @@ impl Cli {
             output: common.output,
             yes: common.yes,
             verbose: common.verbose,
+            show_kept,
+            save_plan,
         })
     }
 }

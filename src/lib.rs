@@ -12,7 +12,7 @@
 //! - [`engine`]: HTTP to the Engine API over that tunnel, version negotiation;
 //! - [`snapshot`]: a read-only picture of a host's objects, from which [`plan::select`] predicts
 //!   a prune exactly;
-//! - [`prune`], [`df`]: the jobs run on each host;
+//! - [`prune`], [`df`], [`predict`]: the jobs run on each host;
 //! - [`executor`]: the fleet, with bounded concurrency, timeouts and cancellation;
 //! - [`fd_limit`]: the open-files limit raised for thousands of connections;
 //! - [`outcome`], [`report`]: per-host results and their table / JSON rendering;
@@ -31,6 +31,7 @@ pub mod input_file;
 pub mod inventory;
 pub mod outcome;
 pub mod plan;
+pub mod predict;
 pub mod progress;
 pub mod prompt;
 pub mod prune;

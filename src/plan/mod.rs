@@ -5,6 +5,7 @@
 //! lets `inventory` print effective plans and lets every rule be unit-tested. [`select`] predicts,
 //! from a host snapshot, exactly which objects those requests would delete.
 
+pub mod file;
 pub mod select;
 
 use std::collections::{BTreeMap, BTreeSet};

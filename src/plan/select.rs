@@ -163,6 +163,8 @@ pub enum Reason {
     ParentWithChildren,
     /// A build-cache record nothing references.
     UnusedCache,
+    /// Containerd store: the names go, but BuildKit's cache holds the content of a build base.
+    HeldByBuildCache,
 }
 
 impl std::fmt::Display for Reason {
@@ -177,6 +179,7 @@ impl std::fmt::Display for Reason {
             Reason::InUseMultiTag => "in use, several tags: untagged only (moby#36295)",
             Reason::ParentWithChildren => "has children: untagged only",
             Reason::UnusedCache => "unused",
+            Reason::HeldByBuildCache => "untagged; the build cache holds its content",
         })
     }
 }
@@ -774,7 +777,8 @@ fn graphdriver_images(
     let mut freed: BTreeSet<&str> = BTreeSet::new();
     for (chain, (size, held)) in &sizes {
         if *held {
-            plan.inexact("layers written by BuildKit stay while its build cache holds them");
+            // BuildKit keeps a layer-store reference per cache record (checked on 20.10 and
+            // 26): the layer is freed, and counted, by a later build-cache prune.
             continue;
         }
         match size {
@@ -1020,10 +1024,31 @@ fn containerd_images(
         };
         untagged.entry(id).or_default().push(familiar);
     }
+    // A BuildKit build leases the content of its base image: while the build cache holds
+    // records, a target that is the base of a BuildKit-built image keeps its content.
+    let cache_holds = !snapshot.build_cache.is_empty();
+    let buildkit_base = |image: &ImageInfo| {
+        cache_holds
+            && snapshot.images.iter().any(|other| {
+                other.chain.len() > image.chain.len()
+                    && other.chain.starts_with(&image.chain)
+                    && other.buildkit_layers[image.chain.len()..]
+                        .iter()
+                        .any(|b| *b)
+            })
+    };
+    let held: BTreeSet<&str> = snapshot
+        .images
+        .iter()
+        .filter(|image| buildkit_base(image))
+        .map(|image| image.id.as_str())
+        .collect();
     let gone: BTreeSet<&str> = untagged
         .keys()
         .copied()
-        .filter(|id| left.get(id) == Some(&0) && !content_protected.contains(id))
+        .filter(|id| {
+            left.get(id) == Some(&0) && !content_protected.contains(id) && !held.contains(id)
+        })
         .collect();
     let remaining_layers: BTreeSet<&str> = snapshot
         .images
@@ -1031,7 +1056,6 @@ fn containerd_images(
         .filter(|image| !gone.contains(image.id.as_str()))
         .flat_map(|image| image.chain.iter().map(String::as_str))
         .collect();
-    let cache_holds = !snapshot.build_cache.is_empty();
     let mut counted: BTreeSet<&str> = BTreeSet::new();
     for image in &snapshot.images {
         let id = image.id.as_str();
@@ -1071,6 +1095,8 @@ fn containerd_images(
                         Reason::Dangling
                     } else if deleted {
                         Reason::Unused
+                    } else if held.contains(id) {
+                        Reason::HeldByBuildCache
                     } else {
                         Reason::InUseMultiTag
                     },

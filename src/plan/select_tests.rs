@@ -322,7 +322,21 @@ fn layers_written_by_buildkit_stay_while_the_build_cache_holds_them() {
     let p = images_plan(&h, true, &[]);
     assert_eq!(deleted(&p), ["sha256:bk"]);
     assert_eq!(p.bytes, 10);
-    assert!(!p.exact);
+}
+
+#[test]
+fn containerd_base_of_a_buildkit_build_keeps_its_content_while_the_cache_holds_it() {
+    let mut h = containerd();
+    let base = image("base", &["lab/busybox:latest"], None, &[("b", 10)]);
+    let mut bk = image("bk", &["lab/bk:1"], None, &[("b", 10), ("run", 20)]);
+    bk.buildkit_layers = vec![false, true];
+    h.images = vec![base, bk];
+    h.build_cache.push(cache("r1", &[], false, 5));
+    let p = images_plan(&h, true, &[]);
+    assert_eq!(untagged(&p), ["lab/bk:1", "lab/busybox:latest"]);
+    assert_eq!(deleted(&p), ["sha256:bk"]);
+    let base = p.doomed.iter().find(|d| d.id == "sha256:base").unwrap();
+    assert_eq!(base.reason, Reason::HeldByBuildCache);
 }
 
 // ------------------------------------------------------------------------ containerd images

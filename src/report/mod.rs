@@ -3,6 +3,7 @@
 
 pub mod human_size;
 pub mod json;
+pub mod object_plan;
 pub mod table;
 
 use std::time::Duration;

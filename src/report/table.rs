@@ -24,7 +24,7 @@ const PRUNE_COLUMNS: [PruneKind; 5] = [
 ];
 
 /// Plain columns three spaces apart, as docker prints its tables.
-fn write_table(out: &mut dyn Write, builder: Builder) -> io::Result<()> {
+pub(crate) fn write_table(out: &mut dyn Write, builder: Builder) -> io::Result<()> {
     let mut table = builder.build();
     table.with(Style::empty()).with(Padding::new(0, 3, 0, 0));
     for line in table.to_string().lines() {
@@ -34,7 +34,7 @@ fn write_table(out: &mut dyn Write, builder: Builder) -> io::Result<()> {
 }
 
 /// `ok`, or `FAILED (refused)` with the failure class's short form.
-fn status<T>(outcome: &HostOutcome<T>) -> String {
+pub(crate) fn status<T>(outcome: &HostOutcome<T>) -> String {
     match &outcome.failure {
         None => "ok".to_string(),
         Some(failure) => format!("FAILED ({})", failure.class.short()),
@@ -53,7 +53,7 @@ fn prune_cell(kind: PruneKind, objects: usize, bytes: u64) -> String {
 
 /// Failures below a table: `host (address): [class] failed at <stage>: <reason>`, then why the
 /// run stopped early, if it did.
-fn write_failures<T>(out: &mut dyn Write, run: &FleetRun<T>) -> io::Result<()> {
+pub(crate) fn write_failures<T>(out: &mut dyn Write, run: &FleetRun<T>) -> io::Result<()> {
     let failed: Vec<&HostOutcome<T>> = run.outcomes.iter().filter(|o| !o.succeeded()).collect();
     if !failed.is_empty() {
         writeln!(out)?;

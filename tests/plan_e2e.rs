@@ -1,0 +1,298 @@
+//! End-to-end proof of `fleetprune plan` against the daemon's own answers: on each lab engine,
+//! a sequence of option sets is planned (read-only) and then pruned for real with the same
+//! options on the same host; the planned deleted and untagged objects must equal the daemon's
+//! lists (`ContainersDeleted`, `ImagesDeleted`, ...), and the predicted bytes its
+//! `SpaceReclaimed` (exactly on overlay2).
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{Engine, Lab, json, json_host, stderr, stdout};
+
+/// Runs each named `fn(Engine)` as one test per lab engine.
+macro_rules! on_each_engine {
+    ($($test:ident),* $(,)?) => {
+        mod docker_20_10 {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::Docker20) })*
+        }
+        mod docker_26 {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::Docker26) })*
+        }
+        mod docker_26_containerd {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::Docker26Containerd) })*
+        }
+    };
+}
+
+on_each_engine!(plan_predicts_what_prune_deletes_kind_by_kind_and_filter_by_filter);
+
+fn strings(value: &serde_json::Value) -> BTreeSet<String> {
+    value
+        .as_array()
+        .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// What the plan says one kind's prune will report.
+struct Predicted {
+    deleted: BTreeSet<String>,
+    untagged: BTreeSet<String>,
+    bytes: u64,
+    exact: bool,
+}
+
+fn predicted(kind: &serde_json::Value) -> Predicted {
+    let doomed = kind["doomed"].as_array().unwrap();
+    let mut deleted: BTreeSet<String> = doomed
+        .iter()
+        .filter(|d| d["action"] == "delete")
+        .map(|d| d["id"].as_str().unwrap().to_string())
+        .collect();
+    deleted.extend(strings(&kind["freed_layers"]));
+    let untagged = doomed
+        .iter()
+        .flat_map(|d| strings(&d["untagged"]))
+        .collect();
+    Predicted {
+        deleted,
+        untagged,
+        bytes: kind["predicted_bytes"].as_u64().unwrap(),
+        exact: kind["exact"].as_bool().unwrap(),
+    }
+}
+
+/// Plans, then prunes with the same options on `host`; asserts agreement per kind and returns
+/// the number of objects the prune removed.
+fn plan_then_prune(lab: &Lab, engine: Engine, host: &str, args: &[&str]) -> usize {
+    let mut plan_args = vec!["plan", "--output", "json", "--limit", host];
+    plan_args.extend_from_slice(args);
+    let plan = lab.fleetprune(&plan_args);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "plan {args:?}: {}",
+        stderr(&plan)
+    );
+    let plan = json(&plan);
+    let mut prune_args = vec!["prune", "--yes", "--output", "json", "--limit", host];
+    prune_args.extend_from_slice(args);
+    let prune = lab.fleetprune(&prune_args);
+    assert_eq!(
+        prune.status.code(),
+        Some(0),
+        "prune {args:?}: {}",
+        stderr(&prune)
+    );
+    let prune = json(&prune);
+    let planned = &json_host(&plan, host)["kinds"];
+    let actual = &json_host(&prune, host)["kinds"];
+    let mut removed = 0;
+    for (kind, report) in actual.as_object().unwrap() {
+        let want = predicted(&planned[kind]);
+        let deleted = strings(&report["deleted"]);
+        let untagged = strings(&report["untagged"]);
+        let bytes = report["reclaimed_bytes"].as_u64().unwrap();
+        removed += deleted.len() + untagged.len();
+        let containerd_images = engine == Engine::Docker26Containerd && kind.as_str() == "images";
+        assert_eq!(want.untagged, untagged, "{args:?} {kind}: untagged");
+        if containerd_images {
+            // The containerd store reports freed blobs (layers, configs, manifests), which the
+            // Engine API does not list: each planned deletion's manifest must be among them.
+            assert!(
+                want.deleted.is_subset(&deleted),
+                "{args:?} {kind}: planned {:?} not all in {deleted:?}",
+                want.deleted.difference(&deleted).collect::<Vec<_>>()
+            );
+            assert!(
+                !want.exact,
+                "{args:?}: containerd image bytes are estimates"
+            );
+            let (low, high) = (bytes.min(want.bytes), bytes.max(want.bytes));
+            assert!(
+                high - low <= high / 20 + 64 * 1024,
+                "{args:?} {kind}: predicted ≈{} vs reclaimed {bytes}",
+                want.bytes
+            );
+        } else {
+            assert_eq!(want.deleted, deleted, "{args:?} {kind}: deleted");
+            assert_eq!(want.bytes, bytes, "{args:?} {kind}: bytes");
+        }
+    }
+    removed
+}
+
+fn docker_time(lab: &Lab, host: &str, args: &[&str]) -> String {
+    lab.docker(host, args).trim().to_string()
+}
+
+fn plan_predicts_what_prune_deletes_kind_by_kind_and_filter_by_filter(engine: Engine) {
+    let lab = Lab::start_on(engine, "plan", 1, &[]);
+    let host = "host01";
+
+    // Dangling images only.
+    assert!(plan_then_prune(&lab, engine, host, &["--images"]) > 0);
+
+    // label= on containers: only the one labelled keep=true.
+    assert_eq!(
+        plan_then_prune(
+            &lab,
+            engine,
+            host,
+            &["--containers", "--filter", "label=keep=true"]
+        ),
+        1
+    );
+
+    // until as a Unix timestamp with nanoseconds, exactly a container's creation time: that
+    // container is at the cutoff and goes; newer ones stay.
+    let created = docker_time(
+        &lab,
+        host,
+        &["inspect", "--format", "{{.Created}}", "lab-exited"],
+    );
+    let created: jiff::Timestamp = created.parse().unwrap();
+    let unix = format!(
+        "until={}.{:09}",
+        created.as_second(),
+        created.subsec_nanosecond()
+    );
+    assert!(plan_then_prune(&lab, engine, host, &["--containers", "--filter", &unix]) >= 1);
+
+    // label! on networks: lab-net-b (keep=true) stays.
+    assert_eq!(
+        plan_then_prune(
+            &lab,
+            engine,
+            host,
+            &["--networks", "--filter", "label!=keep"]
+        ),
+        1
+    );
+
+    // All unused images up to one image's build time (RFC 3339 with nanoseconds), except
+    // those labelled keep=true.
+    let built = docker_time(
+        &lab,
+        host,
+        &["image", "inspect", "--format", "{{.Created}}", "lab/old:1"],
+    );
+    let until = format!("until={built}");
+    plan_then_prune(
+        &lab,
+        engine,
+        host,
+        &[
+            "--images",
+            "-a",
+            "--filter",
+            &until,
+            "--filter",
+            "label!=keep=true",
+        ],
+    );
+
+    // Volumes: anonymous only on API >= 1.42, then named ones too.
+    plan_then_prune(&lab, engine, host, &["--volumes"]);
+    plan_then_prune(
+        &lab,
+        engine,
+        host,
+        &["--volumes", "-a", "--filter", "label!=keep"],
+    );
+
+    // Build cache by last use, as a duration (the only form API 1.41 takes).
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    plan_then_prune(
+        &lab,
+        engine,
+        host,
+        &["--build-cache", "--filter", "until=1s"],
+    );
+
+    // A zone-less local date-time in the daemon's zone, a minute ahead: everything so far.
+    let now = docker_time(&lab, host, &["info", "--format", "{{.SystemTime}}"]);
+    let now: jiff::Timestamp = now.parse().unwrap();
+    let local = (now + jiff::SignedDuration::from_secs(60))
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .strftime("until=%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    // (API 1.41 takes only a duration for build cache, so 20.10 leaves it out here.)
+    let mut args = vec!["--system", "-a", "--filter", &local];
+    if engine != Engine::Docker20 {
+        args.push("--build-cache");
+    }
+    plan_then_prune(&lab, engine, host, &args);
+
+    // Finally every kind, everything: what is left is what the plan said would be kept.
+    plan_then_prune(
+        &lab,
+        engine,
+        host,
+        &["--system", "--volumes", "--build-cache", "-a"],
+    );
+    assert_eq!(lab.image_tags(host), ["lab/inuse-running:1"]);
+    assert_eq!(lab.container_names(host), ["lab-running"]);
+}
+
+#[test]
+fn plan_table_for_a_mixed_fleet_marks_estimates_and_changes_nothing() {
+    let lab = Lab::start_engines(
+        "planmix",
+        &[
+            Engine::Docker20,
+            Engine::Docker26,
+            Engine::Docker26Containerd,
+        ],
+        &[],
+    );
+    let before: Vec<Vec<String>> = lab.hosts.iter().map(|h| lab.image_tags(h)).collect();
+    let run = lab.fleetprune(&["plan", "--system", "--volumes", "--build-cache", "-a"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let table = stdout(&run);
+    println!("{table}");
+    let row = |host: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(host))
+            .unwrap_or_else(|| panic!("no {host} row:\n{table}"))
+            .to_string()
+    };
+    assert!(row("host01").contains("graphdriver"), "{table}");
+    assert!(row("host03").contains("containerd"), "{table}");
+    assert!(row("host03").contains('≈'), "{table}");
+    assert!(table.contains("Predicted reclaimable space: ≈"), "{table}");
+    assert!(table.contains("nothing was deleted"), "{table}");
+    let after: Vec<Vec<String>> = lab.hosts.iter().map(|h| lab.image_tags(h)).collect();
+    assert_eq!(before, after, "a plan deletes nothing");
+
+    // --save writes each host's identity and objects by ID.
+    let saved = lab.dir.join("plan.json");
+    let run = lab.fleetprune(&[
+        "plan",
+        "--images",
+        "-a",
+        "--save",
+        saved.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert_eq!(file["plan_file_version"], 1);
+    let hosts = file["hosts"].as_array().unwrap();
+    assert_eq!(hosts.len(), 3);
+    for host in hosts {
+        assert!(
+            host["host_key_fingerprint"]
+                .as_str()
+                .unwrap()
+                .starts_with("SHA256:")
+        );
+        assert!(!host["engine_id"].as_str().unwrap().is_empty());
+        let images = &host["plan"]["kinds"][0];
+        assert_eq!(images["kind"], "images");
+        assert!(!images["doomed"].as_array().unwrap().is_empty());
+    }
+}
