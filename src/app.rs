@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::apply::ApplyJob;
 use crate::cli::{Action, OutputFormat, Settings};
 use crate::df::DiskUsageJob;
 use crate::executor::{FleetOptions, HostJob, ReachOnly, run_fleet};
@@ -28,7 +29,7 @@ use crate::progress::Progress;
 use crate::prompt;
 use crate::prune::PruneJob;
 use crate::report::object_plan::{self, PlanView};
-use crate::report::{json, table};
+use crate::report::{self, json, table};
 use crate::transport::identity::IdentityStore;
 use crate::transport::known_hosts::{KnownHosts, KnownHostsError};
 use crate::transport::ssh::{HostKeyCheck, HostKeyChecking, SshSettings};
@@ -94,6 +95,23 @@ pub enum AppError {
     Output(#[from] io::Error),
     #[error("cannot write the plan file {path}: {source}")]
     SavePlan { path: String, source: io::Error },
+    #[error("cannot read the plan file {path}: {source}")]
+    ReadPlan { path: String, source: io::Error },
+    #[error(transparent)]
+    PlanFile(#[from] crate::plan::file::PlanFileError),
+    #[error(
+        "{path}: the plan was made at {created}, {age} ago, more than --max-age {max_age}; make a new plan"
+    )]
+    PlanTooOld {
+        path: String,
+        created: jiff::Timestamp,
+        age: String,
+        max_age: String,
+    },
+    #[error("{path}: the plan names host {host}, which the inventory does not have")]
+    PlannedHostMissing { path: String, host: String },
+    #[error("{path}: no selected host has a plan in this file")]
+    NothingPlanned { path: String },
 }
 
 impl AppError {
@@ -215,6 +233,28 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             )?;
             Ok(exit_for(&run, &cancel))
         }
+        Action::Apply => {
+            let (path, max_age) = settings.apply.clone().ok_or(AppError::NotConfirmed)?;
+            let file = load_plan(&path, max_age)?;
+            let hosts = planned_hosts(hosts, &file, settings.limit.is_some())?;
+            let options = fleet_options(&settings, &hosts)?;
+            let warning = object_plan::apply_warning(&file, &hosts);
+            confirm_with(&settings, warning, &cancel).await?;
+            let saved = file
+                .hosts
+                .into_iter()
+                .map(|h| (h.name.clone(), h))
+                .collect();
+            let run = fleet(hosts, ApplyJob { hosts: saved }, options, &cancel).await;
+            write(
+                &settings,
+                &mut stdout,
+                &run,
+                report::apply::write_table_report,
+                report::apply::write_json_report,
+            )?;
+            Ok(exit_for(&run, &cancel))
+        }
         Action::Df => {
             let options = fleet_options(&settings, &hosts)?;
             let run = fleet(hosts, DiskUsageJob, options, &cancel).await;
@@ -240,6 +280,52 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             Ok(exit_for(&run, &cancel))
         }
     }
+}
+
+/// Reads a plan file and refuses it when older than `max_age`.
+fn load_plan(path: &std::path::Path, max_age: std::time::Duration) -> Result<PlanFile, AppError> {
+    let shown = path.display().to_string();
+    let text = crate::input_file::read_to_string(path, crate::input_file::INVENTORY_LIMIT)
+        .map_err(|source| AppError::ReadPlan {
+            path: shown.clone(),
+            source,
+        })?;
+    let file = PlanFile::from_json(&shown, &text)?;
+    let age = jiff::Timestamp::now().duration_since(file.created_at);
+    let limit = jiff::SignedDuration::try_from(max_age).unwrap_or(jiff::SignedDuration::MAX);
+    if age > limit {
+        return Err(AppError::PlanTooOld {
+            path: shown,
+            created: file.created_at,
+            age: format!("{:#}", jiff::SignedDuration::from_secs(age.as_secs())),
+            max_age: format!("{:#}", limit),
+        });
+    }
+    Ok(file)
+}
+
+/// The selected hosts the plan names; without `--limit` every planned host must be selected.
+fn planned_hosts(hosts: Vec<Host>, file: &PlanFile, limited: bool) -> Result<Vec<Host>, AppError> {
+    let path = || "plan file".to_string();
+    if !limited
+        && let Some(missing) = file
+            .hosts
+            .iter()
+            .find(|saved| !hosts.iter().any(|h| h.name == saved.name))
+    {
+        return Err(AppError::PlannedHostMissing {
+            path: path(),
+            host: missing.name.clone(),
+        });
+    }
+    let hosts: Vec<Host> = hosts
+        .into_iter()
+        .filter(|h| file.hosts.iter().any(|saved| saved.name == h.name))
+        .collect();
+    if hosts.is_empty() {
+        return Err(AppError::NothingPlanned { path: path() });
+    }
+    Ok(hosts)
 }
 
 /// Every host needs a plan before a prune or a prediction starts.
@@ -377,13 +463,21 @@ async fn confirm(
     hosts: &[Host],
     cancel: &CancellationToken,
 ) -> Result<(), AppError> {
+    confirm_with(settings, prompt::warning(hosts), cancel).await
+}
+
+/// [`confirm`] with a given warning text.
+async fn confirm_with(
+    settings: &Settings,
+    warning: String,
+    cancel: &CancellationToken,
+) -> Result<(), AppError> {
     if settings.yes {
         return Ok(());
     }
     if !io::stdin().is_terminal() {
         return Err(AppError::NeedsConfirmation);
     }
-    let warning = prompt::warning(hosts);
     // Reading stdin blocks; it runs on a blocking thread so Ctrl-C can still be noticed.
     let answer = tokio::task::spawn_blocking(move || {
         prompt::confirm(&warning, &mut io::stdin().lock(), &mut io::stderr())

@@ -35,6 +35,9 @@ pub enum Command {
     /// Predict, read-only, exactly what `prune` with the same options would delete on each
     /// host, and the space it would free (same as `prune --dry-run`).
     Plan(PruneArgs),
+    /// Delete exactly the objects a saved plan (`plan --save`) names, by ID, after checking
+    /// each is still there, unchanged and unused.
+    Apply(ApplyArgs),
     /// Show each host's disk usage (like `docker system df`) and a total.
     Df,
     /// Check each host: SSH, host key, authentication, tunnel, Engine and API version.
@@ -80,6 +83,24 @@ pub struct PruneArgs {
     /// With a plan: write it to FILE (objects by ID, host identities) for `fleetprune apply`.
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
+}
+
+/// `fleetprune apply PLAN.json`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The plan file written by `fleetprune plan --save`.
+    #[arg(value_name = "PLAN.json")]
+    pub plan: PathBuf,
+    /// Refuse a plan older than this (24h, 90m, 2h30m).
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_max_age)]
+    pub max_age: Duration,
+}
+
+fn parse_max_age(text: &str) -> Result<Duration, String> {
+    let duration: jiff::SignedDuration = text
+        .parse()
+        .map_err(|e| format!("expected a duration such as 24h or 90m: {e}"))?;
+    Duration::try_from(duration).map_err(|_| "a maximum age cannot be negative".to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -179,6 +200,8 @@ pub enum Action {
     Prune,
     /// `plan`, `prune --dry-run`.
     Plan,
+    /// `apply PLAN.json`.
+    Apply,
     Df,
     Ping,
     Inventory,
@@ -213,6 +236,8 @@ pub struct Settings {
     pub show_kept: bool,
     /// `--save FILE` (plans).
     pub save_plan: Option<PathBuf>,
+    /// `apply`: the plan file and the oldest plan accepted.
+    pub apply: Option<(PathBuf, Duration)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -238,6 +263,7 @@ impl Cli {
         };
         let mut show_kept = false;
         let mut save_plan = None;
+        let mut apply = None;
         let is_plan = matches!(self.command, Command::Plan(_));
         let action = match self.command {
             Command::Prune(prune) | Command::Plan(prune) => {
@@ -279,6 +305,10 @@ impl Cli {
                     Action::Prune
                 }
             }
+            Command::Apply(args) => {
+                apply = Some((args.plan, args.max_age));
+                Action::Apply
+            }
             Command::Df => Action::Df,
             Command::Ping => Action::Ping,
             Command::Inventory => Action::Inventory,
@@ -311,6 +341,7 @@ impl Cli {
             verbose: common.verbose,
             show_kept,
             save_plan,
+            apply,
         })
     }
 }

@@ -12,7 +12,7 @@
 //! - [`engine`]: HTTP to the Engine API over that tunnel, version negotiation;
 //! - [`snapshot`]: a read-only picture of a host's objects, from which [`plan::select`] predicts
 //!   a prune exactly;
-//! - [`prune`], [`df`], [`predict`]: the jobs run on each host;
+//! - [`prune`], [`df`], [`predict`], [`apply`]: the jobs run on each host;
 //! - [`executor`]: the fleet, with bounded concurrency, timeouts and cancellation;
 //! - [`fd_limit`]: the open-files limit raised for thousands of connections;
 //! - [`outcome`], [`report`]: per-host results and their table / JSON rendering;
@@ -20,6 +20,7 @@
 
 pub mod api_version;
 pub mod app;
+pub mod apply;
 pub mod cli;
 pub mod df;
 pub mod engine;

@@ -87,6 +87,8 @@ pub enum ErrorClass {
     UnsupportedOption,
     /// Not contacted: `ansible_connection` is not ssh.
     Skipped,
+    /// `apply`: the host is not the one the plan was made for (another engine ID).
+    PlanMismatch,
 }
 
 impl ErrorClass {
@@ -114,6 +116,7 @@ impl ErrorClass {
             ErrorClass::Cancelled => "cancelled",
             ErrorClass::UnsupportedOption => "unsupported_option",
             ErrorClass::Skipped => "skipped",
+            ErrorClass::PlanMismatch => "plan_mismatch",
         }
     }
 
@@ -141,6 +144,7 @@ impl ErrorClass {
             ErrorClass::Cancelled => "cancelled",
             ErrorClass::UnsupportedOption => "unsupported option",
             ErrorClass::Skipped => "skipped",
+            ErrorClass::PlanMismatch => "not the planned host",
         }
     }
 }

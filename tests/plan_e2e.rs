@@ -25,7 +25,10 @@ macro_rules! on_each_engine {
     };
 }
 
-on_each_engine!(plan_predicts_what_prune_deletes_kind_by_kind_and_filter_by_filter);
+on_each_engine!(
+    plan_predicts_what_prune_deletes_kind_by_kind_and_filter_by_filter,
+    apply_deletes_only_what_is_still_as_planned,
+);
 
 fn strings(value: &serde_json::Value) -> BTreeSet<String> {
     value
@@ -47,7 +50,13 @@ fn predicted(kind: &serde_json::Value) -> Predicted {
     let mut deleted: BTreeSet<String> = doomed
         .iter()
         .filter(|d| d["action"] == "delete")
-        .map(|d| d["id"].as_str().unwrap().to_string())
+        .map(|d| {
+            d["reported"]
+                .as_str()
+                .or(d["id"].as_str())
+                .unwrap()
+                .to_string()
+        })
         .collect();
     deleted.extend(strings(&kind["freed_layers"]));
     let untagged = doomed
@@ -295,4 +304,101 @@ fn plan_table_for_a_mixed_fleet_marks_estimates_and_changes_nothing() {
         assert_eq!(images["kind"], "images");
         assert!(!images["doomed"].as_array().unwrap().is_empty());
     }
+}
+
+/// The `skipped` entries of one kind of an apply report, as `name: why`.
+fn skipped(report: &serde_json::Value, host: &str, kind: &str) -> Vec<String> {
+    json_host(report, host)["kinds"][kind]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{}: {}",
+                s["name"].as_str().unwrap(),
+                s["reason"]["why"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+fn apply_deletes_only_what_is_still_as_planned(engine: Engine) {
+    let lab = Lab::start_on(engine, "apply", 1, &[]);
+    let host = "host01";
+    let saved = lab.dir.join("plan.json");
+    let saved = saved.to_str().unwrap();
+    let plan = lab.fleetprune(&["plan", "--containers", "--images", "-a", "--save", saved]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+
+    // A plan made for another engine is refused on this host, which keeps everything.
+    let text = std::fs::read_to_string(saved).unwrap();
+    let forged_path = lab.dir.join("forged.json");
+    let mut forged: serde_json::Value = serde_json::from_str(&text).unwrap();
+    forged["hosts"][0]["engine_id"] = "SOMEONE-ELSE".into();
+    std::fs::write(&forged_path, forged.to_string()).unwrap();
+    let run = lab.fleetprune(&[
+        "apply",
+        forged_path.to_str().unwrap(),
+        "--yes",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    assert_eq!(
+        json_host(&json(&run), host)["error"]["class"],
+        "plan_mismatch"
+    );
+    assert!(lab.image_tags(host).contains(&"lab/app:1".to_string()));
+
+    // Between plan and apply: a container is created on a planned image, a tag is moved onto
+    // another planned image, a planned container is removed by someone else.
+    lab.docker(
+        host,
+        &["create", "--name", "late", "--network", "none", "lab/ci:1"],
+    );
+    lab.docker(host, &["tag", "lab/keep:1", "lab/old:1"]);
+    lab.docker(host, &["rm", "lab-exited"]);
+
+    let run = lab.fleetprune(&["apply", saved, "--yes", "-o", "json"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let report = json(&run);
+    assert_eq!(
+        skipped(&report, host, "containers"),
+        ["lab-exited: already_gone"]
+    );
+    let images = skipped(&report, host, "images");
+    assert!(
+        images.contains(&"lab/ci:1: in_use_now".to_string()),
+        "{images:?}"
+    );
+    assert!(
+        images.contains(&"lab/keep:1: changed".to_string()),
+        "{images:?}"
+    );
+    let tags = lab.image_tags(host);
+    for kept in ["lab/ci:1", "lab/keep:1", "lab/old:1", "lab/inuse-running:1"] {
+        assert!(
+            tags.contains(&kept.to_string()),
+            "{kept} must stay: {tags:?}"
+        );
+    }
+    for gone in ["lab/app:1", "lab/web:1", "lab/worker:1", "lab/rebuild:1"] {
+        assert!(
+            !tags.contains(&gone.to_string()),
+            "{gone} was planned: {tags:?}"
+        );
+    }
+    assert_eq!(lab.container_names(host), ["lab-running", "late"]);
+    let totals = &report["totals"];
+    assert!(totals["reclaimed_bytes"].as_u64().unwrap() > 0);
+
+    // An old plan is refused before any host is contacted.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let run = lab.fleetprune(&["apply", saved, "--yes", "--max-age", "1s"]);
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("more than --max-age"),
+        "{}",
+        stderr(&run)
+    );
 }

@@ -132,12 +132,15 @@ pub struct Doomed {
     /// Images: every reference the image had when planned.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refs: Vec<String>,
+    /// What the daemon's prune answer lists instead of `id` (networks: their name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported: Option<String>,
 }
 
 impl Doomed {
     /// The string the daemon's prune answer uses for this object.
     pub fn reported_id(&self) -> &str {
-        &self.id
+        self.reported.as_deref().unwrap_or(&self.id)
     }
 }
 
@@ -432,6 +435,7 @@ fn containers(world: &mut World<'_>, filters: &Filters) -> KindPlan {
                     bytes,
                     untagged: Vec::new(),
                     refs: Vec::new(),
+                    reported: None,
                 });
             }
         }
@@ -466,15 +470,16 @@ fn networks(snapshot: &HostSnapshot, filters: &Filters) -> KindPlan {
                 name: network.name.clone(),
                 reason,
             }),
-            // The daemon reports network names.
             None => plan.doomed.push(Doomed {
-                id: network.name.clone(),
+                id: network.id.clone(),
                 name: network.name.clone(),
                 action: Action::Delete,
                 reason: Reason::NoRunningContainer,
                 bytes: 0,
                 untagged: Vec::new(),
                 refs: Vec::new(),
+                // The daemon reports network names.
+                reported: Some(network.name.clone()),
             }),
         }
     }
@@ -528,6 +533,7 @@ fn volumes(
                     bytes,
                     untagged: Vec::new(),
                     refs: Vec::new(),
+                    reported: None,
                 });
             }
         }
@@ -821,6 +827,7 @@ fn graphdriver_images(
                 bytes,
                 untagged: image.untagged.clone(),
                 refs: image.info.refs().cloned().collect(),
+                reported: None,
             });
         } else {
             let reason = kept.get(&i).cloned().unwrap_or_else(|| {
@@ -1103,6 +1110,7 @@ fn containerd_images(
                     bytes,
                     untagged: names.clone(),
                     refs: image.refs().cloned().collect(),
+                    reported: None,
                 });
             }
             None => plan.kept.push(Kept {
@@ -1186,6 +1194,7 @@ fn build_cache(
                 bytes: record.size,
                 untagged: Vec::new(),
                 refs: Vec::new(),
+                reported: None,
             });
         } else {
             plan.kept.push(Kept {

@@ -1,6 +1,7 @@
 //! Outcomes rendered for people (tables, docker-style lists) and for programs (one JSON document
 //! with a `schema_version`), written to any `io::Write`. Deciding the exit code is [`crate::app`]'s.
 
+pub mod apply;
 pub mod human_size;
 pub mod json;
 pub mod object_plan;

@@ -319,3 +319,66 @@ pub fn write_json_report(
     };
     write_document(out, "plan", hosts, totals, Some(&run.safety))
 }
+
+/// Above this many objects on a host, the prompt shows counts per kind instead of names.
+pub const PROMPT_OBJECT_LIST_LIMIT: usize = 12;
+
+/// The confirmation text of `apply`: the host count, each host's objects (or a summary per kind
+/// above [`PROMPT_OBJECT_LIST_LIMIT`]) and the predicted total.
+pub fn apply_warning(file: &crate::plan::file::PlanFile, hosts: &[crate::host::Host]) -> String {
+    let plans: Vec<(&str, &ObjectPlan)> = file
+        .hosts
+        .iter()
+        .filter(|saved| hosts.iter().any(|h| h.name == saved.name))
+        .map(|saved| (saved.name.as_str(), &saved.plan))
+        .collect();
+    plan_warning(&plans)
+}
+
+/// A prompt listing what each host would lose.
+pub fn plan_warning(plans: &[(&str, &ObjectPlan)]) -> String {
+    let total: u64 = plans
+        .iter()
+        .fold(0u64, |sum, (_, p)| sum.saturating_add(p.bytes()));
+    let exact = plans.iter().all(|(_, p)| p.exact());
+    let objects: usize = plans.iter().map(|(_, p)| p.doomed_count()).sum();
+    let mut text = format!(
+        "WARNING! This will delete {objects} objects on {} host{}, freeing {}:\n",
+        plans.len(),
+        if plans.len() == 1 { "" } else { "s" },
+        bytes_cell(total, exact)
+    );
+    for (name, plan) in plans {
+        text.push_str(&format!(
+            "  {} ({} objects, {}):\n",
+            sanitize(name),
+            plan.doomed_count(),
+            bytes_cell(plan.bytes(), plan.exact())
+        ));
+        let detailed = plan.doomed_count() <= PROMPT_OBJECT_LIST_LIMIT;
+        for kind in plan.kinds.iter().filter(|k| !k.doomed.is_empty()) {
+            if detailed {
+                for d in &kind.doomed {
+                    let verb = match d.action {
+                        Action::Delete => "delete",
+                        Action::Untag => "untag",
+                    };
+                    text.push_str(&format!(
+                        "    {verb} {} {} ({})\n",
+                        kind.kind,
+                        sanitize(&d.name),
+                        human_size(d.bytes)
+                    ));
+                }
+            } else {
+                text.push_str(&format!(
+                    "    {}: {} ({})\n",
+                    kind.kind,
+                    kind.doomed.len(),
+                    bytes_cell(kind.bytes, kind.exact)
+                ));
+            }
+        }
+    }
+    text
+}
