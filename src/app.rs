@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::apply::ApplyJob;
+use crate::apply::{ApplyJob, PolicyPruneJob};
 use crate::cli::{Action, OutputFormat, Settings};
 use crate::df::DiskUsageJob;
 use crate::executor::{FleetOptions, HostJob, ReachOnly, run_fleet};
@@ -198,6 +198,25 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             )?;
             Ok(Exit::Success)
         }
+        Action::Prune
+            if hosts
+                .iter()
+                .any(|h| h.plan.as_ref().is_some_and(|p| !p.policy().is_empty())) =>
+        {
+            // A keep policy: fleetprune decides the objects and deletes them by ID.
+            require_plans(&hosts)?;
+            let options = fleet_options(&settings, &hosts)?;
+            confirm(&settings, &hosts, &cancel).await?;
+            let run = fleet(hosts, PolicyPruneJob, options, &cancel).await;
+            write(
+                &settings,
+                &mut stdout,
+                &run,
+                report::apply::write_table_report,
+                |out, o| report::apply::write_json_report(out, o, "prune"),
+            )?;
+            Ok(exit_for(&run, &cancel))
+        }
         Action::Prune => {
             require_plans(&hosts)?;
             let options = fleet_options(&settings, &hosts)?;
@@ -251,7 +270,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
                 &mut stdout,
                 &run,
                 report::apply::write_table_report,
-                report::apply::write_json_report,
+                |out, o| report::apply::write_json_report(out, o, "apply"),
             )?;
             Ok(exit_for(&run, &cancel))
         }

@@ -17,7 +17,7 @@ use crate::host::Host;
 use crate::outcome::{ErrorClass, HostFailure, Stage};
 use crate::plan::PruneKind;
 use crate::plan::file::SavedHost;
-use crate::plan::select::{Action, Doomed};
+use crate::plan::select::{Action, Doomed, ObjectPlan, select};
 use crate::snapshot::{self, HostSnapshot, ImageStore};
 
 /// Why a planned object was not deleted.
@@ -172,50 +172,7 @@ impl HostJob for ApplyJob {
                 ),
             ));
         }
-        for kind_plan in &saved.plan.kinds {
-            let mut kind = ApplyKind::new(kind_plan.kind);
-            kind.planned = kind_plan.doomed.len();
-            kind.planned_bytes = kind_plan.bytes;
-            kind.planned_exact = kind_plan.exact;
-            report.kinds.push(kind);
-            let mut doomed: Vec<&Doomed> = kind_plan.doomed.iter().collect();
-            if kind_plan.kind == PruneKind::Images {
-                // Children before parents: a longer chain first.
-                let depth = |d: &Doomed| {
-                    live.images
-                        .iter()
-                        .find(|i| i.id == d.id)
-                        .map_or(0, |i| i.chain.len())
-                };
-                doomed.sort_by_key(|d| std::cmp::Reverse(depth(d)));
-            }
-            let mut pending = doomed;
-            // Build-cache parents go only after their children: retry what the daemon kept.
-            for _round in 0..8 {
-                let mut retry = Vec::new();
-                for object in pending {
-                    if stop.is_cancelled() {
-                        return Err(HostFailure::new(
-                            Stage::Prune,
-                            ErrorClass::Interrupted,
-                            "interrupted between objects; the report lists what was deleted",
-                        ));
-                    }
-                    report.in_flight = Some(object.id.clone());
-                    let kind = report.kinds.last_mut().expect("pushed above");
-                    let again = apply_one(engine, &mut live, kind, object).await;
-                    report.in_flight = None;
-                    if again {
-                        retry.push(object);
-                    }
-                }
-                if retry.is_empty() {
-                    break;
-                }
-                pending = retry;
-            }
-        }
-        Ok(())
+        delete_planned(engine, &mut live, &saved.plan, report, stop).await
     }
 
     fn in_flight(report: &ApplyReport) -> Option<String> {
@@ -224,6 +181,106 @@ impl HostJob for ApplyJob {
             .as_ref()
             .map(|id| format!("the delete of {id}"))
     }
+}
+
+/// `prune` with a keep policy: fleetprune decides the object list itself ([`select`] with the
+/// host's policy) and deletes it by ID, exactly as `apply` does.
+pub struct PolicyPruneJob;
+
+impl HostJob for PolicyPruneJob {
+    type Output = ApplyReport;
+    const STAGE: Stage = Stage::Prune;
+
+    async fn run(
+        &self,
+        host: &Host,
+        engine: &Engine,
+        report: &mut ApplyReport,
+        stop: &CancellationToken,
+    ) -> Result<(), HostFailure> {
+        let plan = host.plan.as_ref().ok_or_else(|| {
+            HostFailure::new(
+                Stage::Plan,
+                ErrorClass::EngineError,
+                "no prune plan for this host",
+            )
+        })?;
+        plan.requests(engine.api_version)
+            .map_err(|e| HostFailure::new(Stage::Plan, ErrorClass::EngineError, e))?;
+        let mut live = snapshot::take(engine)
+            .await
+            .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
+        let objects = select(&live, plan);
+        delete_planned(engine, &mut live, &objects, report, stop).await
+    }
+
+    fn in_flight(report: &ApplyReport) -> Option<String> {
+        ApplyJob::in_flight(report)
+    }
+}
+
+/// Deletes `plan`'s objects kind by kind, re-checking each against `live` (kept current as
+/// objects go); a stop request is honoured between objects.
+pub async fn delete_planned(
+    engine: &Engine,
+    live: &mut HostSnapshot,
+    plan: &ObjectPlan,
+    report: &mut ApplyReport,
+    stop: &CancellationToken,
+) -> Result<(), HostFailure> {
+    for kind_plan in &plan.kinds {
+        let mut kind = ApplyKind::new(kind_plan.kind);
+        kind.planned = kind_plan.doomed.len();
+        kind.planned_bytes = kind_plan.bytes;
+        kind.planned_exact = kind_plan.exact;
+        report.kinds.push(kind);
+        let mut doomed: Vec<&Doomed> = kind_plan.doomed.iter().collect();
+        if kind_plan.kind == PruneKind::Images {
+            // Children before parents: a longer chain first.
+            let depth = |d: &Doomed| {
+                live.images
+                    .iter()
+                    .find(|i| i.id == d.id)
+                    .map_or(0, |i| i.chain.len())
+            };
+            doomed.sort_by_key(|d| std::cmp::Reverse(depth(d)));
+        }
+        let mut pending = doomed;
+        // Build-cache parents go only after their children: retry what the daemon kept.
+        for round in 0..8 {
+            let mut retry = Vec::new();
+            for object in pending {
+                if stop.is_cancelled() {
+                    return Err(HostFailure::new(
+                        Stage::Prune,
+                        ErrorClass::Interrupted,
+                        "interrupted between objects; the report lists what was deleted",
+                    ));
+                }
+                report.in_flight = Some(object.id.clone());
+                let kind = report.kinds.last_mut().expect("pushed above");
+                let again = apply_one(engine, live, kind, object).await;
+                report.in_flight = None;
+                if again {
+                    retry.push(object);
+                }
+            }
+            if retry.is_empty() {
+                break;
+            }
+            if round == 7 {
+                let kind = report.kinds.last_mut().expect("pushed above");
+                for object in &retry {
+                    kind.skip(
+                        object,
+                        SkipReason::Changed("still referenced by another record".into()),
+                    );
+                }
+            }
+            pending = retry;
+        }
+    }
+    Ok(())
 }
 
 /// Turns a delete's error into a skip reason.

@@ -16,6 +16,7 @@ use crate::filter::{Filter, FilterError, FilterSet};
 use crate::host::Overrides;
 use crate::inventory::{Limit, LimitError};
 use crate::plan::PruneKind;
+use crate::plan::policy::KeepPolicy;
 use crate::transport::ssh::HostKeyChecking;
 
 /// Prune Docker hosts across a fleet over SSH, with one merged report of reclaimed space.
@@ -83,6 +84,44 @@ pub struct PruneArgs {
     /// With a plan: write it to FILE (objects by ID, host identities) for `fleetprune apply`.
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
+    /// Keep policy: keep the N most recently created tagged images of each repository.
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<usize>,
+    /// Keep policy: never remove images with a reference matching GLOB (repeatable),
+    /// e.g. 'registry.example.com/base/*' or '*:stable'.
+    #[arg(long, value_name = "GLOB")]
+    pub protect: Vec<String>,
+    /// Keep policy: never remove objects carrying label KEY or KEY=VALUE (repeatable).
+    #[arg(long = "protect-label", value_name = "KEY[=VALUE]")]
+    pub protect_labels: Vec<String>,
+    /// Keep policy: never remove containers whose name matches GLOB (repeatable).
+    #[arg(long = "protect-container", value_name = "GLOB")]
+    pub protect_containers: Vec<String>,
+    /// Keep policy: never remove anything created less than this long ago (48h, 14d).
+    #[arg(long, value_name = "DURATION", value_parser = parse_min_age)]
+    pub min_age: Option<jiff::SignedDuration>,
+}
+
+fn parse_min_age(text: &str) -> Result<jiff::SignedDuration, String> {
+    crate::plan::policy::parse_age(text).map_err(|e| e.to_string())
+}
+
+impl PruneArgs {
+    /// The keep policy the flags set, if any flag was given.
+    fn policy(&self) -> Result<Option<KeepPolicy>, SettingsError> {
+        let policy = KeepPolicy {
+            keep_last: self.keep_last,
+            protect: self.protect.clone(),
+            protect_labels: self.protect_labels.clone(),
+            protect_containers: self.protect_containers.clone(),
+            min_age: self.min_age,
+        };
+        if policy.is_empty() {
+            return Ok(None);
+        }
+        policy.validate().map_err(SettingsError::Policy)?;
+        Ok(Some(policy))
+    }
 }
 
 /// `fleetprune apply PLAN.json`.
@@ -242,6 +281,8 @@ pub struct Settings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    #[error("keep policy: {0}")]
+    Policy(crate::plan::policy::PolicyError),
     #[error("{flag} needs `fleetprune plan` or `prune --dry-run`")]
     PlanOnly { flag: &'static str },
     #[error("--filter {text}: {error}")]
@@ -280,6 +321,7 @@ impl Cli {
                 save_plan = prune.save.clone();
                 overrides.kinds = prune.kinds();
                 overrides.all = prune.all;
+                overrides.policy = prune.policy()?;
                 if !prune.filters.is_empty() {
                     // Parsed one by one so the message names the offending flag.
                     let filters = prune

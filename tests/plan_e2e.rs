@@ -28,6 +28,7 @@ macro_rules! on_each_engine {
 on_each_engine!(
     plan_predicts_what_prune_deletes_kind_by_kind_and_filter_by_filter,
     apply_deletes_only_what_is_still_as_planned,
+    keep_last_and_protect_decide_what_prune_deletes,
 );
 
 fn strings(value: &serde_json::Value) -> BTreeSet<String> {
@@ -401,4 +402,81 @@ fn apply_deletes_only_what_is_still_as_planned(engine: Engine) {
         "{}",
         stderr(&run)
     );
+}
+
+fn keep_last_and_protect_decide_what_prune_deletes(engine: Engine) {
+    let lab = Lab::start_on(engine, "policy", 1, &[]);
+    let host = "host01";
+    // One repository with three images, built in the order keep < ci < rebuild.
+    for (from, to) in [
+        ("lab/keep:1", "lab/svc:a"),
+        ("lab/ci:1", "lab/svc:b"),
+        ("lab/rebuild:1", "lab/svc:c"),
+    ] {
+        lab.docker(host, &["tag", from, to]);
+        lab.docker(host, &["rmi", from]);
+    }
+    let tags = |lab: &Lab| lab.image_tags(host);
+
+    // The plan says why each stays.
+    let run = lab.fleetprune(&["plan", "--images", "-a", "--keep-last", "2", "--show-kept"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(
+        stdout(&run).contains("kept by keep_last"),
+        "{}",
+        stdout(&run)
+    );
+
+    let run = lab.fleetprune(&[
+        "prune",
+        "--images",
+        "-a",
+        "--keep-last",
+        "2",
+        "--yes",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let report = json(&run);
+    // A policy prune deletes by ID: its report has planned and actual figures.
+    let images = &json_host(&report, host)["kinds"]["images"];
+    assert!(images["planned"].as_u64().unwrap() > 0, "{images}");
+    let after = tags(&lab);
+    assert!(!after.contains(&"lab/svc:a".to_string()), "{after:?}");
+    for kept in [
+        "lab/svc:b",
+        "lab/svc:c",
+        "lab/app:1",
+        "lab/web:1",
+        "lab/inuse-running:1",
+    ] {
+        assert!(after.contains(&kept.to_string()), "{kept}: {after:?}");
+    }
+
+    // protect: globs on references.
+    let run = lab.fleetprune(&[
+        "prune",
+        "--images",
+        "-a",
+        "--protect",
+        "lab/app*",
+        "--protect",
+        "*:b",
+        "--yes",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let after = tags(&lab);
+    for kept in [
+        "lab/app:1",
+        "lab/app:latest",
+        "lab/app-alias:1",
+        "lab/svc:b",
+        "lab/inuse-running:1",
+    ] {
+        assert!(after.contains(&kept.to_string()), "{kept}: {after:?}");
+    }
+    for gone in ["lab/svc:c", "lab/buildkit:1"] {
+        assert!(!after.contains(&gone.to_string()), "{gone}: {after:?}");
+    }
 }

@@ -11,6 +11,7 @@ use super::ssh_args::SshArgs;
 use super::yaml::{Node, Value};
 use crate::filter::{Filter, FilterSet, Suggestion};
 use crate::plan::PruneKind;
+use crate::plan::policy::{KeepPolicy, parse_age};
 
 /// Variables of one inventory level, or of a host once all levels are merged.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -44,6 +45,25 @@ pub struct HostVars {
 pub struct PruneVars {
     pub kinds: BTreeMap<PruneKind, KindVar>,
     pub filters: Option<FilterSet>,
+    /// Keep-policy keys, each replaced as a whole by a more specific level.
+    pub keep_last: Option<usize>,
+    pub protect: Option<Vec<String>>,
+    pub protect_labels: Option<Vec<String>>,
+    pub protect_containers: Option<Vec<String>>,
+    pub min_age: Option<jiff::SignedDuration>,
+}
+
+impl PruneVars {
+    /// The keep policy these variables set (empty when none).
+    pub fn policy(&self) -> KeepPolicy {
+        KeepPolicy {
+            keep_last: self.keep_last,
+            protect: self.protect.clone().unwrap_or_default(),
+            protect_labels: self.protect_labels.clone().unwrap_or_default(),
+            protect_containers: self.protect_containers.clone().unwrap_or_default(),
+            min_age: self.min_age,
+        }
+    }
 }
 
 /// One kind's setting: `images: true` or `images: { all: true }`.
@@ -93,13 +113,18 @@ fn take<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
 }
 
 const FLEETPRUNE_KEYS: [&str; 2] = ["docker_socket", "prune"];
-const PRUNE_KEYS: [&str; 6] = [
+const PRUNE_KEYS: [&str; 11] = [
     "containers",
     "networks",
     "volumes",
     "images",
     "build_cache",
     "filter",
+    "keep_last",
+    "protect",
+    "protect_labels",
+    "protect_containers",
+    "min_age",
 ];
 
 impl HostVars {
@@ -126,6 +151,14 @@ impl HostVars {
             self.prune.kinds.insert(*kind, merged);
         }
         take(&mut self.prune.filters, &layer.prune.filters);
+        take(&mut self.prune.keep_last, &layer.prune.keep_last);
+        take(&mut self.prune.protect, &layer.prune.protect);
+        take(&mut self.prune.protect_labels, &layer.prune.protect_labels);
+        take(
+            &mut self.prune.protect_containers,
+            &layer.prune.protect_containers,
+        );
+        take(&mut self.prune.min_age, &layer.prune.min_age);
     }
 }
 
@@ -222,6 +255,44 @@ fn parse_prune(node: &Node, path: &str) -> Result<PruneVars, WalkError> {
                 prune.filters = Some(parse_filters(value, &key_path)?);
                 continue;
             }
+            "keep_last" => {
+                let n = expect_integer(value, &key_path)?;
+                let n = usize::try_from(n).map_err(|_| {
+                    WalkError::new(
+                        value,
+                        &key_path,
+                        format!("keep_last must be 0 or more, found {n}"),
+                    )
+                })?;
+                prune.keep_last = Some(n);
+                continue;
+            }
+            "protect" | "protect_labels" | "protect_containers" => {
+                let list = parse_string_list(value, &key_path)?;
+                if name != "protect_labels" {
+                    for glob in &list {
+                        KeepPolicy {
+                            protect: vec![glob.clone()],
+                            ..KeepPolicy::default()
+                        }
+                        .validate()
+                        .map_err(|e| WalkError::new(value, &key_path, e))?;
+                    }
+                }
+                let slot = match name.as_str() {
+                    "protect" => &mut prune.protect,
+                    "protect_labels" => &mut prune.protect_labels,
+                    _ => &mut prune.protect_containers,
+                };
+                *slot = Some(list);
+                continue;
+            }
+            "min_age" => {
+                let text = expect_plain_string(value, &key_path)?;
+                let age = parse_age(&text).map_err(|e| WalkError::new(value, &key_path, e))?;
+                prune.min_age = Some(age);
+                continue;
+            }
             _ => return Err(unknown_key(key, &key_path, &name, &PRUNE_KEYS)),
         };
         let widens = matches!(
@@ -261,6 +332,18 @@ fn parse_prune(node: &Node, path: &str) -> Result<PruneVars, WalkError> {
         prune.kinds.insert(kind, setting);
     }
     Ok(prune)
+}
+
+/// A string or a list of strings.
+fn parse_string_list(node: &Node, path: &str) -> Result<Vec<String>, WalkError> {
+    match &node.value {
+        Value::Sequence(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| expect_plain_string(item, &format!("{path}[{i}]")))
+            .collect(),
+        _ => Ok(vec![expect_plain_string(node, path)?]),
+    }
 }
 
 fn parse_filters(node: &Node, path: &str) -> Result<FilterSet, WalkError> {

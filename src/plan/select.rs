@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api_version::ApiVersion;
 use crate::filter::{Filter, FilterSet, UntilKind};
+use crate::plan::policy::{CompiledPolicy, KeepPolicy};
 use crate::plan::{PruneKind, PrunePlan, VolumeScope};
 use crate::snapshot::{ANONYMOUS_VOLUME_LABEL, ContainerInfo, HostSnapshot, ImageInfo, ImageStore};
 
@@ -231,6 +232,12 @@ pub enum KeptReason {
     CacheNeedsAll,
     /// A child record stays.
     CacheChildKept,
+    /// A keep policy protects it (the glob, label or name that matched).
+    Protected(String),
+    /// One of the `keep_last` newest images of its repository.
+    KeepLast,
+    /// Created within `min_age`.
+    TooYoung,
 }
 
 impl std::fmt::Display for KeptReason {
@@ -252,13 +259,19 @@ impl std::fmt::Display for KeptReason {
             KeptReason::CacheInUse => f.write_str("in use"),
             KeptReason::CacheNeedsAll => f.write_str("shared or internal (needs -a)"),
             KeptReason::CacheChildKept => f.write_str("a child record stays"),
+            KeptReason::Protected(what) => write!(f, "protected: {what}"),
+            KeptReason::KeepLast => f.write_str("kept by keep_last"),
+            KeptReason::TooYoung => f.write_str("younger than min_age"),
         }
     }
 }
 
 /// Predicts `plan` on the host `snapshot` describes.
 pub fn select(snapshot: &HostSnapshot, plan: &PrunePlan) -> ObjectPlan {
-    let filters = Filters::new(snapshot, plan.filters());
+    let mut filters = Filters::new(snapshot, plan.filters());
+    filters.policy = plan.policy().compile();
+    filters.now = snapshot.daemon_now;
+    filters.pinned = pinned_images(snapshot, &filters);
     let mut world = World {
         containers: snapshot.containers.iter().collect(),
     };
@@ -307,11 +320,15 @@ impl World<'_> {
     }
 }
 
-/// The plan's filters, resolved against the daemon's clock.
+/// The plan's filters, resolved against the daemon's clock, and its keep policy.
 struct Filters {
     cutoff: Option<Timestamp>,
     labels: Vec<String>,
     not_labels: Vec<String>,
+    policy: CompiledPolicy,
+    now: Timestamp,
+    /// Images the policy keeps, by ID, with the reason.
+    pinned: BTreeMap<String, KeptReason>,
 }
 
 impl Filters {
@@ -329,7 +346,28 @@ impl Filters {
             cutoff: set.until().map(|u| cutoff(snapshot, u.kind())),
             labels,
             not_labels,
+            policy: KeepPolicy::default().compile(),
+            now: snapshot.daemon_now,
+            pinned: BTreeMap::new(),
         }
+    }
+
+    /// Why the policy keeps an object with these labels, name and creation time.
+    fn policy_keeps(
+        &self,
+        labels: &BTreeMap<String, String>,
+        name: Option<&str>,
+        created: Option<Timestamp>,
+    ) -> Option<KeptReason> {
+        if let Some(what) = name.and_then(|n| self.policy.protected_container(n)) {
+            return Some(KeptReason::Protected(what));
+        }
+        if let Some(what) = self.policy.protected_label(labels) {
+            return Some(KeptReason::Protected(what));
+        }
+        self.policy
+            .too_young(created, self.now)
+            .then_some(KeptReason::TooYoung)
     }
 
     /// `time <= cutoff` (graphdriver images, containers, networks); no cutoff passes all.
@@ -373,6 +411,48 @@ impl Filters {
     }
 }
 
+/// Images a keep policy keeps: protected references or labels, too young, or among the
+/// `keep_last` newest of a repository.
+fn pinned_images(snapshot: &HostSnapshot, filters: &Filters) -> BTreeMap<String, KeptReason> {
+    let policy = &filters.policy;
+    let mut pinned = BTreeMap::new();
+    for image in &snapshot.images {
+        let empty = BTreeMap::new();
+        let labels = image.labels.as_ref().unwrap_or(&empty);
+        let reason = if let Some(what) = policy.protected_ref(image.refs()) {
+            Some(KeptReason::Protected(what))
+        } else if let Some(what) = policy.protected_label(labels) {
+            Some(KeptReason::Protected(what))
+        } else if policy.too_young(image.created, filters.now) {
+            Some(KeptReason::TooYoung)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            pinned.insert(image.id.clone(), reason);
+        }
+    }
+    if let Some(keep) = policy.keep_last {
+        let mut by_repo: BTreeMap<String, Vec<&ImageInfo>> = BTreeMap::new();
+        for image in &snapshot.images {
+            let repos: BTreeSet<String> =
+                image.repo_tags.iter().map(|t| Ref::parse(t).repo).collect();
+            for repo in repos {
+                by_repo.entry(repo).or_default().push(image);
+            }
+        }
+        for images in by_repo.values_mut() {
+            images.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
+            for image in images.iter().take(keep) {
+                pinned
+                    .entry(image.id.clone())
+                    .or_insert(KeptReason::KeepLast);
+            }
+        }
+    }
+    pinned
+}
+
 /// The absolute cutoff the daemon computes from an `until` value (§7).
 pub fn cutoff(snapshot: &HostSnapshot, until: &UntilKind) -> Timestamp {
     match until {
@@ -408,6 +488,12 @@ fn containers(world: &mut World<'_>, filters: &Filters) -> KindPlan {
     for container in world.containers.iter().copied() {
         let kept = if container.running {
             Some(KeptReason::Running)
+        } else if let Some(reason) = filters.policy_keeps(
+            &container.labels,
+            Some(&container.name),
+            Some(container.created),
+        ) {
+            Some(reason)
         } else if !filters.old_enough(container.created) {
             Some(KeptReason::NewerThanUntil)
         } else if !filters.labels_pass(&container.labels) {
@@ -457,6 +543,10 @@ fn networks(snapshot: &HostSnapshot, filters: &Filters) -> KindPlan {
             Some(KeptReason::NotLocal)
         } else if network.endpoints > 0 {
             Some(KeptReason::HasEndpoints)
+        } else if let Some(reason) =
+            filters.policy_keeps(&network.labels, None, Some(network.created))
+        {
+            Some(reason)
         } else if !filters.old_enough(network.created) {
             Some(KeptReason::NewerThanUntil)
         } else if !filters.labels_pass(&network.labels) {
@@ -504,6 +594,8 @@ fn volumes(
             Some(KeptReason::NotPrunable)
         } else if let Some(container) = user {
             Some(KeptReason::InUse(container.name.clone()))
+        } else if let Some(reason) = filters.policy_keeps(&volume.labels, None, None) {
+            Some(reason)
         } else if scope == VolumeScope::Anonymous
             && !volume.labels.contains_key(ANONYMOUS_VOLUME_LABEL)
         {
@@ -620,6 +712,8 @@ struct GImage<'a> {
     deleted: bool,
     untagged: Vec<String>,
     reason: Option<Reason>,
+    /// A keep policy keeps it (never deleted, not even as a parent).
+    pinned: bool,
 }
 
 fn graphdriver_images(
@@ -646,6 +740,7 @@ fn graphdriver_images(
             deleted: false,
             untagged: Vec::new(),
             reason: None,
+            pinned: filters.pinned.contains_key(&info.id),
         })
         .collect();
     for i in 0..images.len() {
@@ -659,6 +754,10 @@ fn graphdriver_images(
     let mut kept: BTreeMap<usize, KeptReason> = BTreeMap::new();
     for (i, image) in images.iter().enumerate() {
         let has_children = !image.children.is_empty();
+        if let Some(reason) = filters.pinned.get(&image.info.id) {
+            kept.insert(i, reason.clone());
+            continue;
+        }
         if dangling_only && has_children {
             kept.insert(
                 i,
@@ -854,6 +953,7 @@ fn graphdriver_images(
 fn delete_image(images: &mut [GImage<'_>], i: usize, world: &World<'_>) -> bool {
     let image = &images[i];
     if image.deleted
+        || image.pinned
         || !image.refs.is_empty()
         || !image.children.is_empty()
         || world.using_image(&image.info.id).is_some()
@@ -933,7 +1033,9 @@ fn containerd_images(
     let mut candidate = vec![false; records.len()];
     let mut kept: BTreeMap<&str, KeptReason> = BTreeMap::new();
     for (i, record) in records.iter().enumerate() {
-        let reason = if dangling_only && !record.dangling {
+        let reason = if let Some(reason) = filters.pinned.get(&record.image.id) {
+            Some(reason.clone())
+        } else if dangling_only && !record.dangling {
             Some(KeptReason::Tagged)
         } else if let Some(cutoff) = filters.cutoff
             && record

@@ -545,3 +545,159 @@ fn build_cache_goes_leaf_first_and_a_kept_child_keeps_its_parents() {
     let p = run(&h, true, &["until=1h"]);
     assert!(!p.deleted().contains("leaf"));
 }
+
+// ---------------------------------------------------------------------------- keep policies
+
+fn with_policy(
+    kinds: &[PruneKind],
+    all: bool,
+    policy: crate::plan::policy::KeepPolicy,
+) -> PrunePlan {
+    plan(kinds, all, &[]).with_policy(policy)
+}
+
+fn policy() -> crate::plan::policy::KeepPolicy {
+    crate::plan::policy::KeepPolicy::default()
+}
+
+#[test]
+fn keep_last_keeps_the_newest_tagged_images_of_each_repository() {
+    let mut h = graph();
+    let mut at = |id: &str, tag: &str, day: u8| {
+        let mut i = image(id, &[tag], None, &[(id, 1)]);
+        i.created = Some(ts(&format!("2026-01-{day:02}T00:00:00Z")));
+        h.images.push(i);
+    };
+    at("a1", "app:1", 1);
+    at("a2", "app:2", 2);
+    at("a3", "app:3", 3);
+    at("w1", "web:1", 1);
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                keep_last: Some(2),
+                ..policy()
+            },
+        ),
+    );
+    let images = p.kind(PruneKind::Images).unwrap();
+    assert_eq!(deleted(images), ["sha256:a1"]);
+    let kept: Vec<_> = images
+        .kept
+        .iter()
+        .map(|k| (k.id.as_str(), k.reason.clone()))
+        .collect();
+    assert!(kept.contains(&("sha256:a3", KeptReason::KeepLast)));
+    assert!(kept.contains(&("sha256:w1", KeptReason::KeepLast)));
+}
+
+#[test]
+fn protect_globs_keep_matching_references() {
+    let mut h = graph();
+    h.images = vec![
+        image("s", &["app:stable"], None, &[("s", 1)]),
+        image("b", &["registry.example.com/base/os:1"], None, &[("b", 1)]),
+        image("x", &["app:1"], None, &[("x", 1)]),
+    ];
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                protect: vec!["*:stable".into(), "registry.example.com/base/*".into()],
+                ..policy()
+            },
+        ),
+    );
+    let images = p.kind(PruneKind::Images).unwrap();
+    assert_eq!(deleted(images), ["sha256:x"]);
+    assert!(
+        images
+            .kept
+            .iter()
+            .any(|k| k.reason == KeptReason::Protected("app:stable matches *:stable".into()))
+    );
+}
+
+#[test]
+fn protect_labels_keep_images_containers_volumes_and_networks_even_as_parents() {
+    let mut h = graph();
+    let mut parent = image("p", &[], None, &[("p", 5)]);
+    parent.labels = Some(labels(&[("keep", "true")]));
+    h.images = vec![parent, image("c", &[], Some("p"), &[("p", 5), ("c", 1)])];
+    let mut stopped = container("stopped", "other", false);
+    stopped.labels = labels(&[("keep", "true")]);
+    h.containers = vec![stopped];
+    let mut vol = volume("v", true, 1);
+    vol.labels.insert("keep".into(), "true".into());
+    h.volumes = vec![vol];
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Containers, PruneKind::Volumes, PruneKind::Images],
+            false,
+            crate::plan::policy::KeepPolicy {
+                protect_labels: vec!["keep=true".into()],
+                ..policy()
+            },
+        ),
+    );
+    assert!(p.kind(PruneKind::Containers).unwrap().doomed.is_empty());
+    assert!(p.kind(PruneKind::Volumes).unwrap().doomed.is_empty());
+    let images = p.kind(PruneKind::Images).unwrap();
+    assert_eq!(deleted(images), ["sha256:c"], "the protected parent stays");
+    assert_eq!(images.bytes, 1);
+}
+
+#[test]
+fn protected_container_names_keep_the_container_and_its_image() {
+    let mut h = graph();
+    h.images = vec![image("db", &["postgres:16"], None, &[("d", 1)])];
+    h.containers = vec![
+        container("db-main", "db", false),
+        container("tmp", "db", false),
+    ];
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Containers, PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                protect_containers: vec!["db-*".into()],
+                ..policy()
+            },
+        ),
+    );
+    assert_eq!(deleted(p.kind(PruneKind::Containers).unwrap()), ["c-tmp"]);
+    assert!(p.kind(PruneKind::Images).unwrap().doomed.is_empty());
+}
+
+#[test]
+fn min_age_keeps_recent_objects() {
+    let mut h = graph();
+    let mut young = image("young", &[], None, &[("y", 1)]);
+    young.created = Some(ts("2026-06-01T11:00:00Z"));
+    h.images = vec![young, image("old", &[], None, &[("o", 1)])];
+    let mut fresh = container("fresh", "x", false);
+    fresh.created = ts("2026-06-01T10:00:00Z");
+    h.containers = vec![fresh, container("stale", "x", false)];
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Containers, PruneKind::Images],
+            false,
+            crate::plan::policy::KeepPolicy {
+                min_age: Some(jiff::SignedDuration::from_hours(48)),
+                ..policy()
+            },
+        ),
+    );
+    assert_eq!(deleted(p.kind(PruneKind::Containers).unwrap()), ["c-stale"]);
+    let images = p.kind(PruneKind::Images).unwrap();
+    assert_eq!(deleted(images), ["sha256:old"]);
+    assert_eq!(images.kept[0].reason, KeptReason::TooYoung);
+}

@@ -109,8 +109,12 @@ struct ApplyTotals {
     reclaimed_bytes: u64,
 }
 
-/// `fleetprune apply --output json`.
-pub fn write_json_report(out: &mut dyn Write, run: &FleetRun<ApplyReport>) -> io::Result<()> {
+/// `fleetprune apply --output json` (and `prune` with a keep policy: `command` says which).
+pub fn write_json_report(
+    out: &mut dyn Write,
+    run: &FleetRun<ApplyReport>,
+    command: &str,
+) -> io::Result<()> {
     let outcomes = run.outcomes.as_slice();
     let hosts: Vec<_> = outcomes
         .iter()
@@ -136,5 +140,5 @@ pub fn write_json_report(out: &mut dyn Write, run: &FleetRun<ApplyReport>) -> io
             .iter()
             .fold(0u64, |s, o| s.saturating_add(o.payload.reclaimed_bytes())),
     };
-    write_document(out, "apply", hosts, totals, Some(&run.safety))
+    write_document(out, command, hosts, totals, Some(&run.safety))
 }
