@@ -206,7 +206,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             // A keep policy: fleetprune decides the objects and deletes them by ID.
             require_plans(&hosts)?;
             let options = fleet_options(&settings, &hosts)?;
-            confirm(&settings, &hosts, &cancel).await?;
+            confirm_with_plan(&settings, &hosts, &options, &cancel).await?;
             let run = fleet(hosts, PolicyPruneJob, options, &cancel).await;
             write(
                 &settings,
@@ -220,7 +220,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
         Action::Prune => {
             require_plans(&hosts)?;
             let options = fleet_options(&settings, &hosts)?;
-            confirm(&settings, &hosts, &cancel).await?;
+            confirm_with_plan(&settings, &hosts, &options, &cancel).await?;
             let verbose = settings.verbose > 0;
             let run = fleet(hosts, PruneJob, options, &cancel).await;
             write(
@@ -476,13 +476,43 @@ fn fleet_options(settings: &Settings, hosts: &[Host]) -> Result<FleetOptions, Ap
     })
 }
 
-/// Asks on the terminal unless `--yes`; Ctrl-C at the prompt ends the run with nothing done.
-async fn confirm(
+/// Asks on the terminal unless `--yes`, after planning every host read-only: the prompt shows
+/// the host count, each host's objects (a summary per kind for long lists) and the predicted
+/// total. Ctrl-C at the prompt ends the run with nothing done.
+async fn confirm_with_plan(
     settings: &Settings,
     hosts: &[Host],
+    options: &FleetOptions,
     cancel: &CancellationToken,
 ) -> Result<(), AppError> {
-    confirm_with(settings, prompt::warning(hosts), cancel).await
+    if settings.yes {
+        return Ok(());
+    }
+    if !io::stdin().is_terminal() {
+        return Err(AppError::NeedsConfirmation);
+    }
+    let preview = fleet(hosts.to_vec(), PlanJob, options.clone(), cancel).await;
+    if cancel.is_cancelled() {
+        return Err(AppError::Interrupted);
+    }
+    let plans: Vec<(&str, &crate::plan::select::ObjectPlan)> = preview
+        .outcomes
+        .iter()
+        .filter(|o| o.succeeded())
+        .map(|o| (o.name.as_str(), &o.payload.plan))
+        .collect();
+    let mut warning = prompt::warning(hosts);
+    warning.push_str(&object_plan::plan_warning(&plans));
+    for outcome in preview.outcomes.iter().filter(|o| !o.succeeded()) {
+        if let Some(failure) = &outcome.failure {
+            warning.push_str(&format!(
+                "  {}: not planned ({}); it will be tried anyway\n",
+                report::sanitize(&outcome.name),
+                failure.class
+            ));
+        }
+    }
+    confirm_with(settings, warning, cancel).await
 }
 
 /// [`confirm`] with a given warning text.

@@ -382,3 +382,54 @@ pub fn plan_warning(plans: &[(&str, &ObjectPlan)]) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::select::{Doomed, KindPlan, Reason};
+
+    fn plan(objects: usize) -> ObjectPlan {
+        let doomed = (0..objects)
+            .map(|i| Doomed {
+                id: format!("c{i}"),
+                name: format!("box-{i}"),
+                action: Action::Delete,
+                reason: Reason::Stopped,
+                bytes: 1000,
+                untagged: Vec::new(),
+                refs: Vec::new(),
+                reported: None,
+            })
+            .collect();
+        ObjectPlan {
+            kinds: vec![KindPlan {
+                kind: PruneKind::Containers,
+                doomed,
+                kept: Vec::new(),
+                freed_layers: Vec::new(),
+                bytes: 1000 * objects as u64,
+                exact: true,
+                notes: Vec::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn prompt_lists_objects_per_host_and_summarises_long_lists() {
+        let short = plan(2);
+        let long = plan(PROMPT_OBJECT_LIST_LIMIT + 1);
+        let text = plan_warning(&[("a", &short), ("b", &long)]);
+        assert!(
+            text.starts_with("WARNING! This will delete 15 objects on 2 hosts, freeing 15kB:"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  a (2 objects, 2kB):\n    delete containers box-0 (1kB)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  b (13 objects, 13kB):\n    containers: 13 (13kB)\n"),
+            "{text}"
+        );
+    }
+}
