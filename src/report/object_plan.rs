@@ -332,10 +332,10 @@ pub fn apply_warning(file: &crate::plan::file::PlanFile, hosts: &[crate::host::H
         .filter(|saved| hosts.iter().any(|h| h.name == saved.name))
         .map(|saved| (saved.name.as_str(), &saved.plan))
         .collect();
-    plan_warning(&plans)
+    format!("WARNING! {}", plan_warning(&plans))
 }
 
-/// A prompt listing what each host would lose.
+/// The part of a prompt listing what each host would lose.
 pub fn plan_warning(plans: &[(&str, &ObjectPlan)]) -> String {
     let total: u64 = plans
         .iter()
@@ -343,7 +343,7 @@ pub fn plan_warning(plans: &[(&str, &ObjectPlan)]) -> String {
     let exact = plans.iter().all(|(_, p)| p.exact());
     let objects: usize = plans.iter().map(|(_, p)| p.doomed_count()).sum();
     let mut text = format!(
-        "WARNING! This will delete {objects} objects on {} host{}, freeing {}:\n",
+        "This will delete {objects} objects on {} host{}, freeing {}:\n",
         plans.len(),
         if plans.len() == 1 { "" } else { "s" },
         bytes_cell(total, exact)
