@@ -420,7 +420,7 @@ mod tests {
         let long = plan(PROMPT_OBJECT_LIST_LIMIT + 1);
         let text = plan_warning(&[("a", &short), ("b", &long)]);
         assert!(
-            text.starts_with("WARNING! This will delete 15 objects on 2 hosts, freeing 15kB:"),
+            text.starts_with("This will delete 15 objects on 2 hosts, freeing 15kB:"),
             "{text}"
         );
         assert!(
