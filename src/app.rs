@@ -30,6 +30,7 @@ use crate::prompt;
 use crate::prune::PruneJob;
 use crate::report::object_plan::{self, PlanView};
 use crate::report::{self, json, table};
+use crate::rmi::RmiJob;
 use crate::transport::identity::IdentityStore;
 use crate::transport::known_hosts::{KnownHosts, KnownHostsError};
 use crate::transport::ssh::{HostKeyCheck, HostKeyChecking, SshSettings};
@@ -271,6 +272,37 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
                 &run,
                 report::apply::write_table_report,
                 |out, o| report::apply::write_json_report(out, o, "apply"),
+            )?;
+            Ok(exit_for(&run, &cancel))
+        }
+        Action::Rmi => {
+            let (refs, remove_in_use) = settings.rmi.clone().ok_or(AppError::NotConfirmed)?;
+            let options = fleet_options(&settings, &hosts)?;
+            if !settings.yes {
+                if !io::stdin().is_terminal() {
+                    return Err(AppError::NeedsConfirmation);
+                }
+                let preview = RmiJob {
+                    refs: refs.clone(),
+                    remove_in_use,
+                    preview: true,
+                };
+                let preview = fleet(hosts.clone(), preview, options.clone(), &cancel).await;
+                let warning = report::apply::rmi_warning(&refs, &preview);
+                confirm_with(&settings, warning, &cancel).await?;
+            }
+            let job = RmiJob {
+                refs,
+                remove_in_use,
+                preview: false,
+            };
+            let run = fleet(hosts, job, options, &cancel).await;
+            write(
+                &settings,
+                &mut stdout,
+                &run,
+                report::apply::write_table_report,
+                |out, o| report::apply::write_json_report(out, o, "rmi"),
             )?;
             Ok(exit_for(&run, &cancel))
         }

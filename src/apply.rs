@@ -99,6 +99,9 @@ impl ApplyKind {
 /// A host's apply, as far as it got.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ApplyReport {
+    /// `rmi`'s read-only first pass: what would go.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<ObjectPlan>,
     pub kinds: Vec<ApplyKind>,
     /// The object being deleted when the host was cut off, if any.
     pub in_flight: Option<String>,
@@ -172,7 +175,15 @@ impl HostJob for ApplyJob {
                 ),
             ));
         }
-        delete_planned(engine, &mut live, &saved.plan, report, stop).await
+        delete_planned(
+            engine,
+            &mut live,
+            &saved.plan,
+            report,
+            stop,
+            ImageDelete::default(),
+        )
+        .await
     }
 
     fn in_flight(report: &ApplyReport) -> Option<String> {
@@ -211,12 +222,30 @@ impl HostJob for PolicyPruneJob {
             .await
             .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
         let objects = select(&live, plan);
-        delete_planned(engine, &mut live, &objects, report, stop).await
+        delete_planned(
+            engine,
+            &mut live,
+            &objects,
+            report,
+            stop,
+            ImageDelete::default(),
+        )
+        .await
     }
 
     fn in_flight(report: &ApplyReport) -> Option<String> {
         ApplyJob::in_flight(report)
     }
+}
+
+/// How images are deleted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImageDelete {
+    /// Also images used by stopped containers (as `docker rmi -f`); a running container's
+    /// image is never forced.
+    pub force: bool,
+    /// Let the daemon delete untagged parents too (as `docker rmi`); plans list them instead.
+    pub parents: bool,
 }
 
 /// Deletes `plan`'s objects kind by kind, re-checking each against `live` (kept current as
@@ -227,6 +256,7 @@ pub async fn delete_planned(
     plan: &ObjectPlan,
     report: &mut ApplyReport,
     stop: &CancellationToken,
+    mode: ImageDelete,
 ) -> Result<(), HostFailure> {
     for kind_plan in &plan.kinds {
         let mut kind = ApplyKind::new(kind_plan.kind);
@@ -259,7 +289,7 @@ pub async fn delete_planned(
                 }
                 report.in_flight = Some(object.id.clone());
                 let kind = report.kinds.last_mut().expect("pushed above");
-                let again = apply_one(engine, live, kind, object).await;
+                let again = apply_one(engine, live, kind, object, mode).await;
                 report.in_flight = None;
                 if again {
                     retry.push(object);
@@ -323,6 +353,7 @@ async fn apply_one(
     live: &mut HostSnapshot,
     kind: &mut ApplyKind,
     object: &Doomed,
+    mode: ImageDelete,
 ) -> bool {
     match kind.kind {
         PruneKind::Containers => {
@@ -384,7 +415,7 @@ async fn apply_one(
                 Err(error) => kind.skip(object, refused(&error)),
             }
         }
-        PruneKind::Images => apply_image(engine, live, kind, object).await,
+        PruneKind::Images => apply_image(engine, live, kind, object, mode).await,
         PruneKind::BuildCache => {
             let Some(record) = live.build_cache.iter().find(|r| r.id == object.id) else {
                 kind.skip(object, SkipReason::AlreadyGone);
@@ -428,12 +459,23 @@ async fn apply_image(
     live: &mut HostSnapshot,
     kind: &mut ApplyKind,
     object: &Doomed,
+    mode: ImageDelete,
 ) {
+    let force = mode.force;
+    let query = match (mode.parents, force) {
+        (false, false) => "?noprune=1",
+        (false, true) => "?noprune=1&force=1",
+        (true, false) => "",
+        (true, true) => "?force=1",
+    };
     let Some(image) = live.images.iter().find(|i| i.id == object.id).cloned() else {
         kind.skip(object, SkipReason::AlreadyGone);
         return;
     };
-    if let Some(user) = live.containers.iter().find(|c| c.image_id == object.id)
+    if let Some(user) = live
+        .containers
+        .iter()
+        .find(|c| c.image_id == object.id && (c.running || !force))
         && object.action == Action::Delete
     {
         kind.skip(object, SkipReason::InUseNow(user.name.clone()));
@@ -466,11 +508,13 @@ async fn apply_image(
                 return;
             }
         }
-        match engine
-            .delete(&format!("/images/{reference}?noprune=1"))
-            .await
-        {
-            Ok(_) => kind.untagged.push(reference.clone()),
+        match engine.delete(&format!("/images/{reference}{query}")).await {
+            Ok(body) => {
+                // Removing the last reference can delete the image (forced, or containerd).
+                if record_image_answer(live, kind, object, &body) {
+                    return;
+                }
+            }
             Err(error) => {
                 kind.skip(object, refused(&error));
                 return;
@@ -481,39 +525,62 @@ async fn apply_image(
         return;
     }
     match engine
-        .delete(&format!("/images/{}?noprune=1", object.id))
+        .delete(&format!("/images/{}{query}", object.id))
         .await
     {
         Ok(body) => {
-            let items: Vec<DeleteItem> = serde_json::from_slice(&body).unwrap_or_default();
-            let sizes: BTreeMap<&str, u64> = live
-                .images
-                .iter()
-                .flat_map(|i| {
-                    i.chain
-                        .iter()
-                        .zip(&i.layer_sizes)
-                        .map(|(c, s)| (c.as_str(), s.unwrap_or(0)))
-                })
-                .collect();
-            let mut bytes = 0u64;
-            for item in &items {
-                if let Some(untagged) = &item.untagged {
-                    kind.untagged.push(untagged.clone());
-                }
-                if let Some(deleted) = &item.deleted {
-                    bytes = bytes.saturating_add(sizes.get(deleted.as_str()).copied().unwrap_or(0));
-                }
-            }
-            if live.image_store == ImageStore::Containerd {
-                // The answer lists blobs whose sizes the API does not give: the plan's figure.
-                bytes = object.bytes;
+            if !record_image_answer(live, kind, object, &body) {
+                // Deleted without saying so: count it, with the plan's figure.
+                kind.reclaimed_bytes = kind.reclaimed_bytes.saturating_add(object.bytes);
                 kind.reclaimed_exact = false;
+                kind.deleted.push(object.id.clone());
+                live.images.retain(|i| i.id != object.id);
             }
-            kind.reclaimed_bytes = kind.reclaimed_bytes.saturating_add(bytes);
-            kind.deleted.push(object.id.clone());
-            live.images.retain(|i| i.id != object.id);
         }
         Err(error) => kind.skip(object, refused(&error)),
     }
+}
+
+/// Records an image delete answer (`Untagged` / `Deleted` items); true when it says the image
+/// itself was deleted.
+fn record_image_answer(
+    live: &mut HostSnapshot,
+    kind: &mut ApplyKind,
+    object: &Doomed,
+    body: &[u8],
+) -> bool {
+    let items: Vec<DeleteItem> = serde_json::from_slice(body).unwrap_or_default();
+    let sizes: BTreeMap<&str, u64> = live
+        .images
+        .iter()
+        .flat_map(|i| {
+            i.chain
+                .iter()
+                .zip(&i.layer_sizes)
+                .map(|(c, s)| (c.as_str(), s.unwrap_or(0)))
+        })
+        .collect();
+    let mut bytes = 0u64;
+    let mut image_deleted = false;
+    for item in &items {
+        if let Some(untagged) = &item.untagged {
+            kind.untagged.push(untagged.clone());
+        }
+        if let Some(deleted) = &item.deleted {
+            image_deleted |= *deleted == object.id;
+            bytes = bytes.saturating_add(sizes.get(deleted.as_str()).copied().unwrap_or(0));
+        }
+    }
+    if !image_deleted {
+        return false;
+    }
+    if live.image_store == ImageStore::Containerd {
+        // The answer lists blobs whose sizes the API does not give: the plan's figure.
+        bytes = object.bytes;
+        kind.reclaimed_exact = false;
+    }
+    kind.reclaimed_bytes = kind.reclaimed_bytes.saturating_add(bytes);
+    kind.deleted.push(object.id.clone());
+    live.images.retain(|i| i.id != object.id);
+    true
 }

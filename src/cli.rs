@@ -39,6 +39,9 @@ pub enum Command {
     /// Delete exactly the objects a saved plan (`plan --save`) names, by ID, after checking
     /// each is still there, unchanged and unused.
     Apply(ApplyArgs),
+    /// Remove image references on every selected host (like `docker rmi`, fleet-wide): shows
+    /// where each exists and whether a container uses it, asks, then removes.
+    Rmi(RmiArgs),
     /// Show each host's disk usage (like `docker system df`) and a total.
     Df,
     /// Check each host: SSH, host key, authentication, tunnel, Engine and API version.
@@ -133,6 +136,18 @@ pub struct ApplyArgs {
     /// Refuse a plan older than this (24h, 90m, 2h30m).
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_max_age)]
     pub max_age: Duration,
+}
+
+/// `fleetprune rmi REF...`.
+#[derive(Debug, Args)]
+pub struct RmiArgs {
+    /// Image references (`repo:tag`, `repo@sha256:...`) or IDs (at least 12 hex digits).
+    #[arg(value_name = "REF", required = true)]
+    pub refs: Vec<String>,
+    /// Also remove images used by stopped containers (docker's `rmi -f`; `--force` here means
+    /// `--yes`). A running container's image is never removed.
+    #[arg(long)]
+    pub remove_in_use: bool,
 }
 
 fn parse_max_age(text: &str) -> Result<Duration, String> {
@@ -241,6 +256,8 @@ pub enum Action {
     Plan,
     /// `apply PLAN.json`.
     Apply,
+    /// `rmi REF...`.
+    Rmi,
     Df,
     Ping,
     Inventory,
@@ -277,6 +294,8 @@ pub struct Settings {
     pub save_plan: Option<PathBuf>,
     /// `apply`: the plan file and the oldest plan accepted.
     pub apply: Option<(PathBuf, Duration)>,
+    /// `rmi`: the references, and `--remove-in-use`.
+    pub rmi: Option<(Vec<String>, bool)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -305,6 +324,7 @@ impl Cli {
         let mut show_kept = false;
         let mut save_plan = None;
         let mut apply = None;
+        let mut rmi = None;
         let is_plan = matches!(self.command, Command::Plan(_));
         let action = match self.command {
             Command::Prune(prune) | Command::Plan(prune) => {
@@ -351,6 +371,10 @@ impl Cli {
                 apply = Some((args.plan, args.max_age));
                 Action::Apply
             }
+            Command::Rmi(args) => {
+                rmi = Some((args.refs, args.remove_in_use));
+                Action::Rmi
+            }
             Command::Df => Action::Df,
             Command::Ping => Action::Ping,
             Command::Inventory => Action::Inventory,
@@ -384,6 +408,7 @@ impl Cli {
             show_kept,
             save_plan,
             apply,
+            rmi,
         })
     }
 }

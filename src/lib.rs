@@ -12,7 +12,7 @@
 //! - [`engine`]: HTTP to the Engine API over that tunnel, version negotiation;
 //! - [`snapshot`]: a read-only picture of a host's objects, from which [`plan::select`] predicts
 //!   a prune exactly;
-//! - [`prune`], [`df`], [`predict`], [`apply`]: the jobs run on each host;
+//! - [`prune`], [`df`], [`predict`], [`apply`], [`rmi`]: the jobs run on each host;
 //! - [`executor`]: the fleet, with bounded concurrency, timeouts and cancellation;
 //! - [`fd_limit`]: the open-files limit raised for thousands of connections;
 //! - [`outcome`], [`report`]: per-host results and their table / JSON rendering;
@@ -37,6 +37,7 @@ pub mod progress;
 pub mod prompt;
 pub mod prune;
 pub mod report;
+pub mod rmi;
 pub mod snapshot;
 pub mod ssh_pattern;
 pub mod transport;

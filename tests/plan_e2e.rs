@@ -480,3 +480,68 @@ fn keep_last_and_protect_decide_what_prune_deletes(engine: Engine) {
         assert!(!after.contains(&gone.to_string()), "{gone}: {after:?}");
     }
 }
+
+#[test]
+fn rmi_removes_references_fleet_wide_and_keeps_images_in_use() {
+    let lab = Lab::start_engines(
+        "rmi",
+        &[
+            Engine::Docker20,
+            Engine::Docker26,
+            Engine::Docker26Containerd,
+        ],
+        &[],
+    );
+    // lab/app:1 has two more tags (untag only); lab/old:1 is used by a stopped container,
+    // lab/inuse-running:1 by a running one.
+    let run = lab.fleetprune(&[
+        "rmi",
+        "lab/app:1",
+        "lab/ci:1",
+        "lab/old:1",
+        "lab/inuse-running:1",
+        "--yes",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let report = json(&run);
+    for host in &lab.hosts {
+        let tags = lab.image_tags(host);
+        for gone in ["lab/app:1", "lab/ci:1"] {
+            assert!(
+                !tags.contains(&gone.to_string()),
+                "{host}: {gone}: {tags:?}"
+            );
+        }
+        for kept in ["lab/app:latest", "lab/old:1", "lab/inuse-running:1"] {
+            assert!(tags.contains(&kept.to_string()), "{host}: {kept}: {tags:?}");
+        }
+        let skipped: Vec<String> = json_host(&report, host)["kinds"]["images"]["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["reason"]["why"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(skipped, ["in_use_now", "in_use_now"], "{host}");
+    }
+
+    // --remove-in-use takes the stopped container's image, never the running one's.
+    let run = lab.fleetprune(&[
+        "rmi",
+        "lab/old:1",
+        "lab/inuse-running:1",
+        "--remove-in-use",
+        "--yes",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    for host in &lab.hosts {
+        let tags = lab.image_tags(host);
+        assert!(!tags.contains(&"lab/old:1".to_string()), "{host}: {tags:?}");
+        assert!(tags.contains(&"lab/inuse-running:1".to_string()), "{host}");
+        assert!(
+            lab.container_names(host)
+                .contains(&"lab-running".to_string())
+        );
+    }
+}

@@ -169,6 +169,8 @@ pub enum Reason {
     UnusedCache,
     /// Containerd store: the names go, but BuildKit's cache holds the content of a build base.
     HeldByBuildCache,
+    /// Named on the command line (`fleetprune rmi`).
+    Requested,
 }
 
 impl std::fmt::Display for Reason {
@@ -184,6 +186,7 @@ impl std::fmt::Display for Reason {
             Reason::ParentWithChildren => "has children: untagged only",
             Reason::UnusedCache => "unused",
             Reason::HeldByBuildCache => "untagged; the build cache holds its content",
+            Reason::Requested => "requested",
         })
     }
 }

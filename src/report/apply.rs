@@ -142,3 +142,59 @@ pub fn write_json_report(
     };
     write_document(out, command, hosts, totals, Some(&run.safety))
 }
+
+/// The confirmation text of `rmi`: for each reference, the hosts where it exists, whether its
+/// image goes and which container keeps it; hosts that could not be checked.
+pub fn rmi_warning(refs: &[String], preview: &FleetRun<ApplyReport>) -> String {
+    let mut text = format!(
+        "WARNING! This will remove {} on {} host{}:\n",
+        refs.join(", "),
+        preview.outcomes.len(),
+        if preview.outcomes.len() == 1 { "" } else { "s" }
+    );
+    let (mut images, mut bytes) = (0usize, 0u64);
+    for outcome in &preview.outcomes {
+        let name = sanitize(&outcome.name);
+        if let Some(failure) = &outcome.failure {
+            text.push_str(&format!("  {name}: not checked ({})\n", failure.class));
+            continue;
+        }
+        let Some(kind) = outcome
+            .payload
+            .preview
+            .as_ref()
+            .and_then(|p| p.kinds.first())
+        else {
+            continue;
+        };
+        if kind.doomed.is_empty() && kind.kept.is_empty() {
+            text.push_str(&format!("  {name}: not present\n"));
+        }
+        for doomed in &kind.doomed {
+            images += 1;
+            bytes = bytes.saturating_add(doomed.bytes);
+            let what = match doomed.action {
+                crate::plan::select::Action::Delete => {
+                    format!("image deleted ({})", human_size(doomed.bytes))
+                }
+                crate::plan::select::Action::Untag => "untag only, other references stay".into(),
+            };
+            text.push_str(&format!(
+                "  {name}: {} {what}\n",
+                sanitize(&doomed.untagged.join(", "))
+            ));
+        }
+        for kept in &kind.kept {
+            text.push_str(&format!(
+                "  {name}: {} kept: {}\n",
+                sanitize(&kept.name),
+                sanitize(&kept.reason.to_string())
+            ));
+        }
+    }
+    text.push_str(&format!(
+        "{images} image(s) affected, about {} freed\n",
+        human_size(bytes)
+    ));
+    text
+}
