@@ -34,6 +34,7 @@ use crate::rmi::RmiJob;
 use crate::transport::identity::IdentityStore;
 use crate::transport::known_hosts::{KnownHosts, KnownHostsError};
 use crate::transport::ssh::{HostKeyCheck, HostKeyChecking, SshSettings};
+use crate::use_log::UseLog;
 
 /// How a run ended, as documented exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,7 +209,12 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             require_plans(&hosts)?;
             let options = fleet_options(&settings, &hosts)?;
             confirm_with_plan(&settings, &hosts, &options, &cancel).await?;
-            let run = fleet(hosts, PolicyPruneJob, options, &cancel).await;
+            let uses = Arc::new(UseLog::load());
+            let job = PolicyPruneJob {
+                uses: Arc::clone(&uses),
+            };
+            let run = fleet(hosts, job, options, &cancel).await;
+            uses.save();
             write(
                 &settings,
                 &mut stdout,
@@ -236,7 +242,12 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
         Action::Plan => {
             require_plans(&hosts)?;
             let options = fleet_options(&settings, &hosts)?;
-            let run = fleet(hosts, PlanJob, options, &cancel).await;
+            let uses = Arc::new(UseLog::load());
+            let job = PlanJob {
+                uses: Arc::clone(&uses),
+            };
+            let run = fleet(hosts, job, options, &cancel).await;
+            uses.save();
             if let Some(path) = &settings.save_plan {
                 save_plan(path, &run)?;
             }
@@ -265,7 +276,13 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
                 .into_iter()
                 .map(|h| (h.name.clone(), h))
                 .collect();
-            let run = fleet(hosts, ApplyJob { hosts: saved }, options, &cancel).await;
+            let uses = Arc::new(UseLog::load());
+            let job = ApplyJob {
+                hosts: saved,
+                uses: Arc::clone(&uses),
+            };
+            let run = fleet(hosts, job, options, &cancel).await;
+            uses.save();
             write(
                 &settings,
                 &mut stdout,
@@ -523,7 +540,12 @@ async fn confirm_with_plan(
     if !io::stdin().is_terminal() {
         return Err(AppError::NeedsConfirmation);
     }
-    let preview = fleet(hosts.to_vec(), PlanJob, options.clone(), cancel).await;
+    let uses = Arc::new(UseLog::load());
+    let job = PlanJob {
+        uses: Arc::clone(&uses),
+    };
+    let preview = fleet(hosts.to_vec(), job, options.clone(), cancel).await;
+    uses.save();
     if cancel.is_cancelled() {
         return Err(AppError::Interrupted);
     }

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
@@ -19,6 +20,7 @@ use crate::plan::PruneKind;
 use crate::plan::file::SavedHost;
 use crate::plan::select::{Action, Doomed, ObjectPlan, select};
 use crate::snapshot::{self, HostSnapshot, ImageStore};
+use crate::use_log::UseLog;
 
 /// Why a planned object was not deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -142,6 +144,8 @@ impl ApplyReport {
 pub struct ApplyJob {
     /// Saved plans by host name.
     pub hosts: HashMap<String, SavedHost>,
+    /// Image use seen on earlier runs, updated with this one's.
+    pub uses: Arc<UseLog>,
 }
 
 impl HostJob for ApplyJob {
@@ -165,6 +169,7 @@ impl HostJob for ApplyJob {
         let mut live = snapshot::take(engine)
             .await
             .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
+        self.uses.remember(&mut live);
         if live.engine_id != saved.engine_id {
             return Err(HostFailure::new(
                 Stage::Plan,
@@ -196,7 +201,10 @@ impl HostJob for ApplyJob {
 
 /// `prune` with a keep policy: fleetprune decides the object list itself ([`select`] with the
 /// host's policy) and deletes it by ID, exactly as `apply` does.
-pub struct PolicyPruneJob;
+pub struct PolicyPruneJob {
+    /// Image use seen on earlier runs (for `unused_for`), updated with this one's.
+    pub uses: Arc<UseLog>,
+}
 
 impl HostJob for PolicyPruneJob {
     type Output = ApplyReport;
@@ -221,6 +229,7 @@ impl HostJob for PolicyPruneJob {
         let mut live = snapshot::take(engine)
             .await
             .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
+        self.uses.remember(&mut live);
         let objects = select(&live, plan);
         delete_planned(
             engine,

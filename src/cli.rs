@@ -103,6 +103,10 @@ pub struct PruneArgs {
     /// Keep policy: never remove anything created less than this long ago (48h, 14d).
     #[arg(long, value_name = "DURATION", value_parser = parse_min_age)]
     pub min_age: Option<jiff::SignedDuration>,
+    /// Keep policy: keep images used (by a container, or as fleetprune saw on earlier runs)
+    /// less than this long ago (14d).
+    #[arg(long, value_name = "DURATION", value_parser = parse_min_age)]
+    pub unused_for: Option<jiff::SignedDuration>,
 }
 
 fn parse_min_age(text: &str) -> Result<jiff::SignedDuration, String> {
@@ -118,6 +122,7 @@ impl PruneArgs {
             protect_labels: self.protect_labels.clone(),
             protect_containers: self.protect_containers.clone(),
             min_age: self.min_age,
+            unused_for: self.unused_for,
         };
         if policy.is_empty() {
             return Ok(None);

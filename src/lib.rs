@@ -15,6 +15,7 @@
 //! - [`prune`], [`df`], [`predict`], [`apply`], [`rmi`]: the jobs run on each host;
 //! - [`executor`]: the fleet, with bounded concurrency, timeouts and cancellation;
 //! - [`fd_limit`]: the open-files limit raised for thousands of connections;
+//! - [`use_log`]: when fleetprune last saw each image in use (for `unused_for`);
 //! - [`outcome`], [`report`]: per-host results and their table / JSON rendering;
 //! - [`app`]: ties it together for `main` and decides the exit code.
 
@@ -41,3 +42,4 @@ pub mod rmi;
 pub mod snapshot;
 pub mod ssh_pattern;
 pub mod transport;
+pub mod use_log;

@@ -1,6 +1,8 @@
 //! `fleetprune plan` (and `prune --dry-run`): on each host, a read-only snapshot and the
 //! selection it implies for the host's prune plan. Nothing is deleted.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
@@ -10,6 +12,7 @@ use crate::host::Host;
 use crate::outcome::{ErrorClass, HostFailure, Stage};
 use crate::plan::select::{ObjectPlan, select};
 use crate::snapshot::{self, ImageStore};
+use crate::use_log::UseLog;
 
 /// What a host's snapshot says about the host itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,7 +35,10 @@ pub struct PlanReport {
 }
 
 /// Snapshots the host and predicts its plan.
-pub struct PlanJob;
+pub struct PlanJob {
+    /// Image use seen on earlier runs, updated with this one's.
+    pub uses: Arc<UseLog>,
+}
 
 impl HostJob for PlanJob {
     type Output = PlanReport;
@@ -56,9 +62,10 @@ impl HostJob for PlanJob {
         plan.requests(engine.api_version)
             .map_err(|e| HostFailure::new(Stage::Plan, ErrorClass::EngineError, e))?;
         report.description = plan.describe();
-        let snapshot = snapshot::take(engine)
+        let mut snapshot = snapshot::take(engine)
             .await
             .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
+        self.uses.remember(&mut snapshot);
         report.facts = Some(HostFacts {
             engine_id: snapshot.engine_id.clone(),
             image_store: snapshot.image_store,

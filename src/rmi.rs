@@ -236,6 +236,7 @@ mod tests {
             volumes: Vec::new(),
             networks: Vec::new(),
             build_cache: Vec::new(),
+            last_seen: Default::default(),
         }
     }
 
@@ -251,6 +252,8 @@ mod tests {
             labels: Default::default(),
             size_rw: None,
             volumes: Vec::new(),
+            started: None,
+            finished: None,
         }
     }
 

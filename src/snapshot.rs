@@ -4,7 +4,7 @@
 //! [`take`] is the only I/O here; it never calls a prune or delete endpoint. The snapshot itself
 //! is plain data (serialisable, so scenario tests and saved plans can hold one).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,10 @@ pub struct HostSnapshot {
     pub volumes: Vec<VolumeInfo>,
     pub networks: Vec<NetworkInfo>,
     pub build_cache: Vec<CacheRecord>,
+    /// When fleetprune last saw each image (by ID) in use on this engine on earlier runs
+    /// (controller-side state, see [`crate::use_log`]); empty when unknown.
+    #[serde(default)]
+    pub last_seen: BTreeMap<String, Timestamp>,
 }
 
 /// A container, from `/containers/json?all=1&size=1` and its inspect.
@@ -62,6 +66,11 @@ pub struct ContainerInfo {
     pub size_rw: Option<u64>,
     /// Names of the volumes it mounts.
     pub volumes: Vec<String>,
+    /// `State.StartedAt` and `State.FinishedAt`, when set.
+    #[serde(default)]
+    pub started: Option<Timestamp>,
+    #[serde(default)]
+    pub finished: Option<Timestamp>,
 }
 
 /// An image, from `/images/json?all=1`, its inspect and its history.
@@ -199,6 +208,8 @@ struct ContainerInspect {
 #[serde(rename_all = "PascalCase", default)]
 struct ContainerState {
     running: bool,
+    started_at: Option<String>,
+    finished_at: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -393,6 +404,8 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
             image_id: item.image_id,
             config_image: inspect.config.image,
             created: time("container Created", &inspect.created)?,
+            started: optional_time("container StartedAt", inspect.state.started_at.as_deref())?,
+            finished: optional_time("container FinishedAt", inspect.state.finished_at.as_deref())?,
             running: inspect.state.running,
             state: item.state,
             labels: item.labels.unwrap_or_default(),
@@ -484,6 +497,7 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
         volumes,
         networks,
         build_cache,
+        last_seen: BTreeMap::new(),
     })
 }
 
@@ -574,9 +588,6 @@ pub fn fill_layer_sizes(images: &mut [ImageInfo]) {
         }
     }
 }
-
-/// A set of chain IDs.
-pub type Chains = BTreeSet<String>;
 
 #[cfg(test)]
 mod tests {

@@ -51,6 +51,7 @@ pub struct PruneVars {
     pub protect_labels: Option<Vec<String>>,
     pub protect_containers: Option<Vec<String>>,
     pub min_age: Option<jiff::SignedDuration>,
+    pub unused_for: Option<jiff::SignedDuration>,
 }
 
 impl PruneVars {
@@ -62,6 +63,7 @@ impl PruneVars {
             protect_labels: self.protect_labels.clone().unwrap_or_default(),
             protect_containers: self.protect_containers.clone().unwrap_or_default(),
             min_age: self.min_age,
+            unused_for: self.unused_for,
         }
     }
 }
@@ -113,7 +115,7 @@ fn take<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
 }
 
 const FLEETPRUNE_KEYS: [&str; 2] = ["docker_socket", "prune"];
-const PRUNE_KEYS: [&str; 11] = [
+const PRUNE_KEYS: [&str; 12] = [
     "containers",
     "networks",
     "volumes",
@@ -125,6 +127,7 @@ const PRUNE_KEYS: [&str; 11] = [
     "protect_labels",
     "protect_containers",
     "min_age",
+    "unused_for",
 ];
 
 impl HostVars {
@@ -159,6 +162,7 @@ impl HostVars {
             &layer.prune.protect_containers,
         );
         take(&mut self.prune.min_age, &layer.prune.min_age);
+        take(&mut self.prune.unused_for, &layer.prune.unused_for);
     }
 }
 
@@ -287,10 +291,14 @@ fn parse_prune(node: &Node, path: &str) -> Result<PruneVars, WalkError> {
                 *slot = Some(list);
                 continue;
             }
-            "min_age" => {
+            "min_age" | "unused_for" => {
                 let text = expect_plain_string(value, &key_path)?;
                 let age = parse_age(&text).map_err(|e| WalkError::new(value, &key_path, e))?;
-                prune.min_age = Some(age);
+                if name == "min_age" {
+                    prune.min_age = Some(age);
+                } else {
+                    prune.unused_for = Some(age);
+                }
                 continue;
             }
             _ => return Err(unknown_key(key, &key_path, &name, &PRUNE_KEYS)),

@@ -6,7 +6,10 @@
 //! - `protect: [globs]` on image references (`registry.example.com/base/*`, `*:stable`);
 //! - `protect_labels: [k or k=v]` on images, containers, volumes and networks;
 //! - `protect_containers: [globs]` on container names (their images stay too);
-//! - `min_age: 48h`: nothing created more recently goes (docker-gc's grace period).
+//! - `min_age: 48h`: nothing created more recently goes (docker-gc's grace period);
+//! - `unused_for: 14d`: images used more recently stay; an image's last use is the latest of its
+//!   containers' create/start/finish times and of what fleetprune saw on earlier runs
+//!   ([`crate::use_log`]), else its creation.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -22,6 +25,9 @@ pub struct KeepPolicy {
     pub protect_labels: Vec<String>,
     pub protect_containers: Vec<String>,
     pub min_age: Option<SignedDuration>,
+    /// Images last used (by a container, or as fleetprune saw on earlier runs) more recently
+    /// than this stay.
+    pub unused_for: Option<SignedDuration>,
 }
 
 /// Why a policy value was rejected.
@@ -70,6 +76,7 @@ impl KeepPolicy {
             protect_labels: self.protect_labels.clone(),
             protect_containers: compile(&self.protect_containers),
             min_age: self.min_age,
+            unused_for: self.unused_for,
         }
     }
 }
@@ -92,6 +99,9 @@ impl fmt::Display for KeepPolicy {
         if let Some(age) = self.min_age {
             parts.push(format!("min_age={age:#}"));
         }
+        if let Some(age) = self.unused_for {
+            parts.push(format!("unused_for={age:#}"));
+        }
         f.write_str(&parts.join(", "))
     }
 }
@@ -112,6 +122,7 @@ pub(crate) struct CompiledPolicy {
     pub protect_labels: Vec<String>,
     pub protect_containers: Vec<(String, GlobMatcher)>,
     pub min_age: Option<SignedDuration>,
+    pub unused_for: Option<SignedDuration>,
 }
 
 impl CompiledPolicy {

@@ -241,6 +241,8 @@ pub enum KeptReason {
     KeepLast,
     /// Created within `min_age`.
     TooYoung,
+    /// Used within `unused_for`.
+    RecentlyUsed,
 }
 
 impl std::fmt::Display for KeptReason {
@@ -265,6 +267,7 @@ impl std::fmt::Display for KeptReason {
             KeptReason::Protected(what) => write!(f, "protected: {what}"),
             KeptReason::KeepLast => f.write_str("kept by keep_last"),
             KeptReason::TooYoung => f.write_str("younger than min_age"),
+            KeptReason::RecentlyUsed => f.write_str("used within unused_for"),
         }
     }
 }
@@ -428,6 +431,10 @@ fn pinned_images(snapshot: &HostSnapshot, filters: &Filters) -> BTreeMap<String,
             Some(KeptReason::Protected(what))
         } else if policy.too_young(image.created, filters.now) {
             Some(KeptReason::TooYoung)
+        } else if let Some(unused_for) = policy.unused_for
+            && filters.now.duration_since(last_use(snapshot, image)) < unused_for
+        {
+            Some(KeptReason::RecentlyUsed)
         } else {
             None
         };
@@ -454,6 +461,21 @@ fn pinned_images(snapshot: &HostSnapshot, filters: &Filters) -> BTreeMap<String,
         }
     }
     pinned
+}
+
+/// An image's last use: the latest of its containers' create, start and finish times and of
+/// when fleetprune last saw it in use; an image never seen used counts from its creation.
+fn last_use(snapshot: &HostSnapshot, image: &ImageInfo) -> Timestamp {
+    snapshot
+        .containers
+        .iter()
+        .filter(|c| c.image_id == image.id)
+        .flat_map(|c| [Some(c.created), c.started, c.finished])
+        .flatten()
+        .chain(snapshot.last_seen.get(&image.id).copied())
+        .max()
+        .or(image.last_tag_time.max(image.created))
+        .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// The absolute cutoff the daemon computes from an `until` value (§7).

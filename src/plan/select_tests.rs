@@ -29,6 +29,7 @@ fn host(api: (u16, u16), store: ImageStore) -> HostSnapshot {
         volumes: Vec::new(),
         networks: Vec::new(),
         build_cache: Vec::new(),
+        last_seen: BTreeMap::new(),
     }
 }
 
@@ -81,6 +82,8 @@ fn container(name: &str, image_id: &str, running: bool) -> ContainerInfo {
         labels: BTreeMap::new(),
         size_rw: Some(100),
         volumes: Vec::new(),
+        started: None,
+        finished: None,
     }
 }
 
@@ -700,4 +703,48 @@ fn min_age_keeps_recent_objects() {
     let images = p.kind(PruneKind::Images).unwrap();
     assert_eq!(deleted(images), ["sha256:old"]);
     assert_eq!(images.kept[0].reason, KeptReason::TooYoung);
+}
+
+#[test]
+fn unused_for_counts_container_times_and_what_fleetprune_saw_before() {
+    let mut h = graph();
+    let mut finished = container("job", "ran", false);
+    finished.finished = Some(ts("2026-05-30T12:00:00Z"));
+    h.containers = vec![finished];
+    h.images = vec![
+        image("ran", &["job:1"], None, &[("r", 1)]),
+        image("seen", &["svc:1"], None, &[("s", 1)]),
+        image("never", &["old:1"], None, &[("n", 1)]),
+    ];
+    h.last_seen
+        .insert("sha256:seen".into(), ts("2026-05-29T12:00:00Z"));
+    let run = |h: &HostSnapshot, days: i64| {
+        select(
+            h,
+            &with_policy(
+                &[PruneKind::Containers, PruneKind::Images],
+                true,
+                crate::plan::policy::KeepPolicy {
+                    unused_for: Some(jiff::SignedDuration::from_hours(24 * days)),
+                    ..policy()
+                },
+            ),
+        )
+    };
+    // The container goes first; its image was used 2 days ago, svc:1 seen 3 days ago.
+    let p = run(&h, 7);
+    assert_eq!(deleted(p.kind(PruneKind::Containers).unwrap()), ["c-job"]);
+    let images = p.kind(PruneKind::Images).unwrap();
+    assert_eq!(deleted(images), ["sha256:never"]);
+    assert!(
+        images
+            .kept
+            .iter()
+            .all(|k| k.reason == KeptReason::RecentlyUsed)
+    );
+    let p = run(&h, 2);
+    assert_eq!(
+        deleted(p.kind(PruneKind::Images).unwrap()),
+        ["sha256:never", "sha256:ran", "sha256:seen"]
+    );
 }

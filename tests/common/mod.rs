@@ -33,6 +33,11 @@ pub fn fleetprune(args: &[&str]) -> Output {
         .env_remove("ANSIBLE_HOST_KEY_CHECKING")
         .env_remove("ANSIBLE_SSH_ARGS")
         .env("RUST_LOG", "warn")
+        // Image-use history (unused_for) stays out of the user's state directory.
+        .env(
+            "FLEETPRUNE_STATE_DIR",
+            std::env::temp_dir().join("fleetprune-test-state"),
+        )
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run fleetprune")
