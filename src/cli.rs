@@ -107,6 +107,16 @@ pub struct PruneArgs {
     /// less than this long ago (14d).
     #[arg(long, value_name = "DURATION", value_parser = parse_min_age)]
     pub unused_for: Option<jiff::SignedDuration>,
+    /// Keep policy: leave hosts whose docker usage is under HIGH alone; above it, remove stopped
+    /// containers, dangling images, build cache, then least recently used images until LOW
+    /// (50GB, or 50GB:40GB).
+    #[arg(long, value_name = "HIGH[:LOW]", value_parser = parse_max_usage)]
+    pub max_usage: Option<crate::plan::policy::UsageLimit>,
+}
+
+fn parse_max_usage(text: &str) -> Result<crate::plan::policy::UsageLimit, String> {
+    text.parse()
+        .map_err(|e: crate::plan::policy::PolicyError| e.to_string())
 }
 
 fn parse_min_age(text: &str) -> Result<jiff::SignedDuration, String> {
@@ -123,6 +133,7 @@ impl PruneArgs {
             protect_containers: self.protect_containers.clone(),
             min_age: self.min_age,
             unused_for: self.unused_for,
+            max_usage: self.max_usage,
         };
         if policy.is_empty() {
             return Ok(None);

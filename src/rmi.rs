@@ -63,6 +63,7 @@ pub fn rmi_plan(snapshot: &HostSnapshot, refs: &[String], remove_in_use: bool) -
         bytes: 0,
         exact: false,
         notes: vec!["bytes are the image's own layers; shared ones stay".into()],
+        info: Vec::new(),
     };
     for image in &snapshot.images {
         // The containerd store lists digests derived from tags too: its names are the tags.

@@ -11,7 +11,7 @@ use super::ssh_args::SshArgs;
 use super::yaml::{Node, Value};
 use crate::filter::{Filter, FilterSet, Suggestion};
 use crate::plan::PruneKind;
-use crate::plan::policy::{KeepPolicy, parse_age};
+use crate::plan::policy::{KeepPolicy, UsageLimit, parse_age};
 
 /// Variables of one inventory level, or of a host once all levels are merged.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -52,6 +52,7 @@ pub struct PruneVars {
     pub protect_containers: Option<Vec<String>>,
     pub min_age: Option<jiff::SignedDuration>,
     pub unused_for: Option<jiff::SignedDuration>,
+    pub max_usage: Option<UsageLimit>,
 }
 
 impl PruneVars {
@@ -64,6 +65,7 @@ impl PruneVars {
             protect_containers: self.protect_containers.clone().unwrap_or_default(),
             min_age: self.min_age,
             unused_for: self.unused_for,
+            max_usage: self.max_usage,
         }
     }
 }
@@ -115,7 +117,7 @@ fn take<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
 }
 
 const FLEETPRUNE_KEYS: [&str; 2] = ["docker_socket", "prune"];
-const PRUNE_KEYS: [&str; 12] = [
+const PRUNE_KEYS: [&str; 13] = [
     "containers",
     "networks",
     "volumes",
@@ -128,6 +130,7 @@ const PRUNE_KEYS: [&str; 12] = [
     "protect_containers",
     "min_age",
     "unused_for",
+    "max_usage",
 ];
 
 impl HostVars {
@@ -163,6 +166,7 @@ impl HostVars {
         );
         take(&mut self.prune.min_age, &layer.prune.min_age);
         take(&mut self.prune.unused_for, &layer.prune.unused_for);
+        take(&mut self.prune.max_usage, &layer.prune.max_usage);
     }
 }
 
@@ -289,6 +293,40 @@ fn parse_prune(node: &Node, path: &str) -> Result<PruneVars, WalkError> {
                     _ => &mut prune.protect_containers,
                 };
                 *slot = Some(list);
+                continue;
+            }
+            "max_usage" => {
+                let text = match &value.value {
+                    Value::Mapping(entries) => {
+                        let (mut high, mut low) = (None, None);
+                        for (option, option_value) in entries {
+                            let option_name = option.key_text();
+                            let option_path = format!("{key_path}.{option_name}");
+                            let size = expect_plain_string(option_value, &option_path)?;
+                            match option_name.as_str() {
+                                "high" => high = Some(size),
+                                "low" => low = Some(size),
+                                _ => {
+                                    return Err(unknown_key(
+                                        option,
+                                        &option_path,
+                                        &option_name,
+                                        &["high", "low"],
+                                    ));
+                                }
+                            }
+                        }
+                        let high = high.ok_or_else(|| {
+                            WalkError::new(value, &key_path, "max_usage needs a high mark")
+                        })?;
+                        format!("{high}:{}", low.unwrap_or_else(|| high.clone()))
+                    }
+                    _ => expect_plain_string(value, &key_path)?,
+                };
+                let limit = text
+                    .parse::<UsageLimit>()
+                    .map_err(|e| WalkError::new(value, &key_path, e))?;
+                prune.max_usage = Some(limit);
                 continue;
             }
             "min_age" | "unused_for" => {

@@ -9,7 +9,10 @@
 //! - `min_age: 48h`: nothing created more recently goes (docker-gc's grace period);
 //! - `unused_for: 14d`: images used more recently stay; an image's last use is the latest of its
 //!   containers' create/start/finish times and of what fleetprune saw on earlier runs
-//!   ([`crate::use_log`]), else its creation.
+//!   ([`crate::use_log`]), else its creation;
+//! - `max_usage: 50GB` (or `{ high: 50GB, low: 40GB }`): hosts whose docker usage is above the
+//!   high mark lose stopped containers, dangling images, build cache, then least recently used
+//!   images until the prediction reaches the low mark; hosts under it are left alone.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -28,6 +31,62 @@ pub struct KeepPolicy {
     /// Images last used (by a container, or as fleetprune saw on earlier runs) more recently
     /// than this stay.
     pub unused_for: Option<SignedDuration>,
+    /// A bound on docker's own disk usage: hosts above `high` lose objects until `low`.
+    pub max_usage: Option<UsageLimit>,
+}
+
+/// `max_usage`: docker's own usage (images' layers, containers' RW layers, volumes, build
+/// cache) above `high` is brought down to `low`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsageLimit {
+    pub high: u64,
+    pub low: u64,
+}
+
+impl std::str::FromStr for UsageLimit {
+    type Err = PolicyError;
+
+    /// `50GB`, or `50GB:40GB` (high:low).
+    fn from_str(text: &str) -> Result<UsageLimit, PolicyError> {
+        let (high, low) = match text.split_once(':') {
+            Some((high, low)) => (parse_size(high)?, parse_size(low)?),
+            None => {
+                let high = parse_size(text)?;
+                (high, high)
+            }
+        };
+        if low > high {
+            return Err(PolicyError::Size(format!(
+                "{text}: the low mark is above the high one"
+            )));
+        }
+        Ok(UsageLimit { high, low })
+    }
+}
+
+/// `50GB`, `1.5GiB`, `500MB`, `1024`: docker's decimal units, and binary ones.
+pub fn parse_size(text: &str) -> Result<u64, PolicyError> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| PolicyError::Size(text.to_string()))?;
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "tb" | "t" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(PolicyError::Size(text.to_string())),
+    };
+    Ok((number * factor) as u64)
 }
 
 /// Why a policy value was rejected.
@@ -37,6 +96,8 @@ pub enum PolicyError {
     Glob { glob: String, message: String },
     #[error("invalid duration {0:?}: expected e.g. 48h, 14d, 2h30m")]
     Duration(String),
+    #[error("invalid size {0:?}: expected e.g. 50GB, 1.5GiB, or HIGH:LOW such as 50GB:40GB")]
+    Size(String),
 }
 
 /// `48h`, `14d`, `2w`, `2h30m` (days are 24 hours).
@@ -101,6 +162,9 @@ impl fmt::Display for KeepPolicy {
         }
         if let Some(age) = self.unused_for {
             parts.push(format!("unused_for={age:#}"));
+        }
+        if let Some(limit) = self.max_usage {
+            parts.push(format!("max_usage={}:{}", limit.high, limit.low));
         }
         f.write_str(&parts.join(", "))
     }
@@ -175,6 +239,17 @@ mod tests {
         assert_eq!(parse_age("48h").unwrap(), SignedDuration::from_hours(48));
         assert_eq!(parse_age("1w").unwrap(), SignedDuration::from_hours(168));
         assert!(parse_age("banana").is_err());
+    }
+
+    #[test]
+    fn sizes_and_limits_read_docker_units() {
+        assert_eq!(parse_size("50GB").unwrap(), 50_000_000_000);
+        assert_eq!(parse_size("1.5GiB").unwrap(), 1_610_612_736);
+        assert_eq!(parse_size("1024").unwrap(), 1024);
+        assert!(parse_size("lots").is_err());
+        let limit: UsageLimit = "50GB:40GB".parse().unwrap();
+        assert_eq!((limit.high, limit.low), (50_000_000_000, 40_000_000_000));
+        assert!("40GB:50GB".parse::<UsageLimit>().is_err());
     }
 
     #[test]

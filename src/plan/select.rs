@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api_version::ApiVersion;
 use crate::filter::{Filter, FilterSet, UntilKind};
-use crate::plan::policy::{CompiledPolicy, KeepPolicy};
+use crate::plan::policy::{CompiledPolicy, KeepPolicy, UsageLimit};
 use crate::plan::{PruneKind, PrunePlan, VolumeScope};
 use crate::snapshot::{ANONYMOUS_VOLUME_LABEL, ContainerInfo, HostSnapshot, ImageInfo, ImageStore};
 
@@ -66,6 +66,9 @@ pub struct KindPlan {
     pub exact: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Facts about the decision that are not about precision (a `max_usage` before/after).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub info: Vec<String>,
 }
 
 impl KindPlan {
@@ -78,6 +81,7 @@ impl KindPlan {
             bytes: 0,
             exact: true,
             notes: Vec::new(),
+            info: Vec::new(),
         }
     }
 
@@ -243,6 +247,8 @@ pub enum KeptReason {
     TooYoung,
     /// Used within `unused_for`.
     RecentlyUsed,
+    /// `max_usage`: not needed to reach the low mark.
+    NotNeeded,
 }
 
 impl std::fmt::Display for KeptReason {
@@ -268,16 +274,183 @@ impl std::fmt::Display for KeptReason {
             KeptReason::KeepLast => f.write_str("kept by keep_last"),
             KeptReason::TooYoung => f.write_str("younger than min_age"),
             KeptReason::RecentlyUsed => f.write_str("used within unused_for"),
+            KeptReason::NotNeeded => f.write_str("not needed to get under max_usage"),
         }
     }
 }
 
 /// Predicts `plan` on the host `snapshot` describes.
 pub fn select(snapshot: &HostSnapshot, plan: &PrunePlan) -> ObjectPlan {
+    match plan.policy().max_usage {
+        None => select_within(snapshot, plan, &Allow::default()),
+        Some(limit) => select_under(snapshot, plan, limit),
+    }
+}
+
+/// Which objects a stage of a `max_usage` policy may remove (`None`: no restriction).
+#[derive(Debug, Clone, Default)]
+struct Allow {
+    containers: Option<BTreeSet<String>>,
+    images: Option<BTreeSet<String>>,
+    build_cache: Option<BTreeSet<String>>,
+    /// Only dangling images, whatever the plan says.
+    dangling_only: bool,
+}
+
+impl Allow {
+    fn nothing() -> Allow {
+        Allow {
+            containers: Some(BTreeSet::new()),
+            images: Some(BTreeSet::new()),
+            build_cache: Some(BTreeSet::new()),
+            dangling_only: false,
+        }
+    }
+
+    fn allows(set: &Option<BTreeSet<String>>, id: &str) -> bool {
+        set.as_ref().is_none_or(|s| s.contains(id))
+    }
+}
+
+/// Docker's own usage on the host: image layers (each once), containers' RW layers, local
+/// volumes and build cache, as `docker system df` counts them.
+pub fn docker_usage(snapshot: &HostSnapshot) -> u64 {
+    let mut layers: BTreeMap<&str, u64> = BTreeMap::new();
+    for image in &snapshot.images {
+        for (chain, size) in image.chain.iter().zip(&image.layer_sizes) {
+            layers.insert(chain.as_str(), size.unwrap_or(0));
+        }
+    }
+    let sum = |values: &mut dyn Iterator<Item = u64>| values.fold(0u64, u64::saturating_add);
+    sum(&mut layers.values().copied())
+        .saturating_add(sum(&mut snapshot
+            .containers
+            .iter()
+            .filter_map(|c| c.size_rw)))
+        .saturating_add(sum(&mut snapshot.volumes.iter().filter_map(|v| v.size)))
+        .saturating_add(sum(&mut snapshot
+            .build_cache
+            .iter()
+            .filter(|r| !r.shared)
+            .map(|r| r.size)))
+}
+
+/// `max_usage`: nothing under the high mark; above it, the smallest stage of the order stopped
+/// containers (oldest first), dangling images, build cache (least recently used first), then
+/// least recently used images (with -a) whose prediction reaches the low mark.
+fn select_under(snapshot: &HostSnapshot, plan: &PrunePlan, limit: UsageLimit) -> ObjectPlan {
+    let usage = docker_usage(snapshot);
+    if usage <= limit.high {
+        let mut left_alone = select_within(snapshot, plan, &Allow::nothing());
+        for kind in &mut left_alone.kinds {
+            kind.doomed.clear();
+            kind.bytes = 0;
+        }
+        if let Some(first) = left_alone.kinds.first_mut() {
+            first.info.push(format!(
+                "docker uses {}, under max_usage {}: left alone",
+                crate::report::human_size(usage),
+                crate::report::human_size(limit.high)
+            ));
+        }
+        return left_alone;
+    }
+    let needed = usage - limit.low;
+    let full = select_within(snapshot, plan, &Allow::default());
+    let doomed_ids = |kind: PruneKind| -> Vec<String> {
+        full.kind(kind)
+            .map(|k| k.doomed.iter().map(|d| d.id.clone()).collect())
+            .unwrap_or_default()
+    };
+    let mut stages: Vec<Allow> = Vec::new();
+    let mut allow = Allow::nothing();
+    let mut stopped: Vec<&ContainerInfo> = snapshot
+        .containers
+        .iter()
+        .filter(|c| doomed_ids(PruneKind::Containers).contains(&c.id))
+        .collect();
+    stopped.sort_by_key(|c| c.created);
+    for container in stopped {
+        allow
+            .containers
+            .get_or_insert_default()
+            .insert(container.id.clone());
+        stages.push(allow.clone());
+    }
+    allow.containers = None;
+    allow.images = None;
+    allow.dangling_only = true;
+    stages.push(allow.clone());
+    let dangling: BTreeSet<String> = select_within(snapshot, plan, &allow)
+        .kind(PruneKind::Images)
+        .map(|k| k.doomed.iter().map(|d| d.id.clone()).collect())
+        .unwrap_or_default();
+    let mut records: Vec<_> = snapshot
+        .build_cache
+        .iter()
+        .filter(|r| doomed_ids(PruneKind::BuildCache).contains(&r.id))
+        .collect();
+    records.sort_by_key(|r| r.last_used);
+    for record in records {
+        allow
+            .build_cache
+            .get_or_insert_default()
+            .insert(record.id.clone());
+        stages.push(allow.clone());
+    }
+    allow.build_cache = None;
+    if plan.all().images {
+        let doomed = doomed_ids(PruneKind::Images);
+        let mut unused: Vec<&ImageInfo> = snapshot
+            .images
+            .iter()
+            .filter(|i| doomed.contains(&i.id) && !dangling.contains(&i.id))
+            .collect();
+        unused.sort_by_key(|i| last_use(snapshot, i));
+        allow.dangling_only = false;
+        let mut images = dangling.clone();
+        for image in unused {
+            images.insert(image.id.clone());
+            allow.images = Some(images.clone());
+            stages.push(allow.clone());
+        }
+    }
+    let mut chosen = None;
+    for stage in &stages {
+        let candidate = select_within(snapshot, plan, stage);
+        let reached = candidate.bytes() >= needed;
+        chosen = Some(candidate);
+        if reached {
+            break;
+        }
+    }
+    let mut chosen = chosen.unwrap_or(full);
+    let after = usage.saturating_sub(chosen.bytes());
+    let note = format!(
+        "docker uses {}, over max_usage {}: after this {} (low mark {}){}",
+        crate::report::human_size(usage),
+        crate::report::human_size(limit.high),
+        crate::report::human_size(after),
+        crate::report::human_size(limit.low),
+        if after > limit.low {
+            "; the low mark cannot be reached with this plan"
+        } else {
+            ""
+        }
+    );
+    if let Some(first) = chosen.kinds.first_mut() {
+        first.info.push(note);
+    }
+    chosen
+}
+
+/// [`select`] with objects outside `allow` kept.
+fn select_within(snapshot: &HostSnapshot, plan: &PrunePlan, allow: &Allow) -> ObjectPlan {
     let mut filters = Filters::new(snapshot, plan.filters());
     filters.policy = plan.policy().compile();
     filters.now = snapshot.daemon_now;
     filters.pinned = pinned_images(snapshot, &filters);
+    filters.allow = allow.clone();
     let mut world = World {
         containers: snapshot.containers.iter().collect(),
     };
@@ -293,12 +466,18 @@ pub fn select(snapshot: &HostSnapshot, plan: &PrunePlan) -> ObjectPlan {
                 plan.volume_scope(snapshot.api_version),
             ),
             PruneKind::Images => match snapshot.image_store {
-                ImageStore::Graphdriver => {
-                    graphdriver_images(snapshot, &world, &filters, !plan.all().images)
-                }
-                ImageStore::Containerd => {
-                    containerd_images(snapshot, &world, &filters, !plan.all().images)
-                }
+                ImageStore::Graphdriver => graphdriver_images(
+                    snapshot,
+                    &world,
+                    &filters,
+                    !plan.all().images || allow.dangling_only,
+                ),
+                ImageStore::Containerd => containerd_images(
+                    snapshot,
+                    &world,
+                    &filters,
+                    !plan.all().images || allow.dangling_only,
+                ),
             },
             PruneKind::BuildCache => {
                 let images_first = kinds
@@ -335,6 +514,8 @@ struct Filters {
     now: Timestamp,
     /// Images the policy keeps, by ID, with the reason.
     pinned: BTreeMap<String, KeptReason>,
+    /// A `max_usage` stage's restriction.
+    allow: Allow,
 }
 
 impl Filters {
@@ -355,6 +536,7 @@ impl Filters {
             policy: KeepPolicy::default().compile(),
             now: snapshot.daemon_now,
             pinned: BTreeMap::new(),
+            allow: Allow::default(),
         }
     }
 
@@ -513,6 +695,8 @@ fn containers(world: &mut World<'_>, filters: &Filters) -> KindPlan {
     for container in world.containers.iter().copied() {
         let kept = if container.running {
             Some(KeptReason::Running)
+        } else if !Allow::allows(&filters.allow.containers, &container.id) {
+            Some(KeptReason::NotNeeded)
         } else if let Some(reason) = filters.policy_keeps(
             &container.labels,
             Some(&container.name),
@@ -781,6 +965,10 @@ fn graphdriver_images(
         let has_children = !image.children.is_empty();
         if let Some(reason) = filters.pinned.get(&image.info.id) {
             kept.insert(i, reason.clone());
+            continue;
+        }
+        if !Allow::allows(&filters.allow.images, &image.info.id) {
+            kept.insert(i, KeptReason::NotNeeded);
             continue;
         }
         if dangling_only && has_children {
@@ -1060,6 +1248,8 @@ fn containerd_images(
     for (i, record) in records.iter().enumerate() {
         let reason = if let Some(reason) = filters.pinned.get(&record.image.id) {
             Some(reason.clone())
+        } else if !Allow::allows(&filters.allow.images, &record.image.id) {
+            Some(KeptReason::NotNeeded)
         } else if dangling_only && !record.dangling {
             Some(KeptReason::Tagged)
         } else if let Some(cutoff) = filters.cutoff
@@ -1265,6 +1455,8 @@ fn build_cache(
         let needs_all = record.shared || record.kind == "internal" || record.kind == "frontend";
         let reason = if record.in_use {
             Some(KeptReason::CacheInUse)
+        } else if !Allow::allows(&filters.allow.build_cache, &record.id) {
+            Some(KeptReason::NotNeeded)
         } else if !all && needs_all {
             if record.shared && images_first {
                 plan.inexact("deleting images can unshare build-cache records");

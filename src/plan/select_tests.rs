@@ -748,3 +748,58 @@ fn unused_for_counts_container_times_and_what_fleetprune_saw_before() {
         ["sha256:never", "sha256:ran", "sha256:seen"]
     );
 }
+
+#[test]
+fn max_usage_leaves_hosts_under_the_high_mark_alone_and_frees_in_order_down_to_the_low_mark() {
+    let mut h = graph();
+    let mut old = container("old", "app", false);
+    old.created = ts("2026-01-01T00:00:00Z");
+    old.size_rw = Some(30);
+    let mut new = container("new", "app", false);
+    new.created = ts("2026-02-01T00:00:00Z");
+    new.size_rw = Some(30);
+    h.containers = vec![new, old];
+    let mut lru = image("lru", &["lru:1"], None, &[("l", 100)]);
+    lru.created = Some(ts("2026-01-01T00:00:00Z"));
+    let mut recent = image("recent", &["recent:1"], None, &[("r", 100)]);
+    recent.created = Some(ts("2026-05-01T00:00:00Z"));
+    h.images = vec![
+        image("app", &["app:1"], None, &[("a", 50)]),
+        lru,
+        recent,
+        image("dangling", &[], None, &[("d", 10)]),
+    ];
+    // usage: layers 50 + 100 + 100 + 10, containers 60 = 320
+    assert_eq!(docker_usage(&h), 320);
+    let run = |h: &HostSnapshot, limit: &str| {
+        select(
+            h,
+            &with_policy(
+                &[PruneKind::Containers, PruneKind::Images],
+                true,
+                crate::plan::policy::KeepPolicy {
+                    max_usage: Some(limit.parse().unwrap()),
+                    ..policy()
+                },
+            ),
+        )
+    };
+    let p = run(&h, "400:300");
+    assert_eq!(p.doomed_count(), 0, "under the high mark");
+    // 20 bytes needed: the oldest stopped container is enough.
+    let p = run(&h, "310:300");
+    assert_eq!(deleted(p.kind(PruneKind::Containers).unwrap()), ["c-old"]);
+    assert!(p.kind(PruneKind::Images).unwrap().doomed.is_empty());
+    // 80 needed: both containers (60), then the dangling image (70), then the least recently
+    // used image (lru:1, never used, older than app:1's containers) reaches it.
+    let p = run(&h, "310:240");
+    assert_eq!(p.kind(PruneKind::Containers).unwrap().doomed.len(), 2);
+    let images = p.kind(PruneKind::Images).unwrap();
+    assert_eq!(deleted(images), ["sha256:dangling", "sha256:lru"]);
+    assert!(p.bytes() >= 80);
+    assert!(
+        p.kinds[0].info[0].contains("over max_usage"),
+        "{:?}",
+        p.kinds[0].info
+    );
+}

@@ -145,13 +145,14 @@ fn store_name(facts: &HostFacts) -> String {
     }
 }
 
-/// Why some figures are estimates, once per reason with the hosts it applies to.
+/// Why some figures are estimates (and policy facts), once each with the hosts they apply to.
 fn write_notes(out: &mut dyn Write, outcomes: &[HostOutcome<PlanReport>]) -> io::Result<()> {
     let mut notes: Vec<(String, Vec<String>)> = Vec::new();
     for outcome in outcomes.iter().filter(|o| o.succeeded()) {
         for kind in &outcome.payload.plan.kinds {
-            for note in &kind.notes {
-                let text = format!("{}: ≈ {note}", kind.kind);
+            let estimates = kind.notes.iter().map(|n| format!("≈ {n}"));
+            for note in estimates.chain(kind.info.iter().cloned()) {
+                let text = format!("{}: {note}", kind.kind);
                 match notes.iter_mut().find(|(t, _)| *t == text) {
                     Some((_, hosts)) => hosts.push(sanitize(&outcome.name)),
                     None => notes.push((text, vec![sanitize(&outcome.name)])),
@@ -257,6 +258,8 @@ struct KindJson<'a> {
     exact: bool,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     notes: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    info: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -281,6 +284,7 @@ fn kinds_json(plan: &ObjectPlan, kept: bool) -> BTreeMap<PruneKind, KindJson<'_>
                     predicted_bytes: k.bytes,
                     exact: k.exact,
                     notes: &k.notes,
+                    info: &k.info,
                 },
             )
         })
@@ -410,6 +414,7 @@ mod tests {
                 bytes: 1000 * objects as u64,
                 exact: true,
                 notes: Vec::new(),
+                info: Vec::new(),
             }],
         }
     }
