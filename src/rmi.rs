@@ -15,38 +15,15 @@ use crate::executor::HostJob;
 use crate::host::Host;
 use crate::outcome::{HostFailure, Stage};
 use crate::plan::PruneKind;
-use crate::plan::select::{Action, Doomed, Kept, KeptReason, KindPlan, ObjectPlan, Reason};
+use crate::plan::select::{
+    Action, Doomed, Kept, KeptReason, KindPlan, ObjectPlan, Reason, normalised,
+};
 use crate::snapshot::{self, HostSnapshot, ImageStore};
-
-/// `docker.io/library/alpine:3.20`, `alpine` → comparable full names (`:latest` added).
-fn normalise(reference: &str) -> String {
-    let (name, rest) = match reference.split_once('@') {
-        Some((name, digest)) => (name.to_string(), format!("@{digest}")),
-        None => {
-            let slash = reference.rfind('/').map_or(0, |i| i + 1);
-            match reference[slash..].rfind(':') {
-                Some(colon) => (
-                    reference[..slash + colon].to_string(),
-                    reference[slash + colon..].to_string(),
-                ),
-                None => (reference.to_string(), ":latest".to_string()),
-            }
-        }
-    };
-    let full = match name.split_once('/') {
-        None => format!("docker.io/library/{name}"),
-        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
-            name
-        }
-        Some(_) => format!("docker.io/{name}"),
-    };
-    format!("{full}{rest}")
-}
 
 /// What removing `refs` means on the host of `snapshot`: per image found, the references that
 /// go, and whether the image goes with them (its last reference) or stays in use.
 pub fn rmi_plan(snapshot: &HostSnapshot, refs: &[String], remove_in_use: bool) -> ObjectPlan {
-    let wanted: BTreeSet<String> = refs.iter().map(|r| normalise(r)).collect();
+    let wanted: BTreeSet<String> = refs.iter().map(|r| normalised(r)).collect();
     let by_id = |image_id: &str| {
         refs.iter().any(|r| {
             let hex = r.strip_prefix("sha256:").unwrap_or(r);
@@ -76,7 +53,7 @@ pub fn rmi_plan(snapshot: &HostSnapshot, refs: &[String], remove_in_use: bool) -
         let whole = by_id(&image.id);
         let going: Vec<String> = names
             .iter()
-            .filter(|r| whole || wanted.contains(&normalise(r)))
+            .filter(|r| whole || wanted.contains(&normalised(r)))
             .map(|r| r.to_string())
             .collect();
         if going.is_empty() && !whole {
