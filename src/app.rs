@@ -267,7 +267,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
         Action::Apply => {
             let (path, max_age) = settings.apply.clone().ok_or(AppError::NotConfirmed)?;
             let file = load_plan(&path, max_age)?;
-            let hosts = planned_hosts(hosts, &file, settings.limit.is_some())?;
+            let hosts = planned_hosts(hosts, &file, &path, settings.limit.is_some())?;
             let options = fleet_options(&settings, &hosts)?;
             let warning = object_plan::apply_warning(&file, &hosts);
             confirm_with(&settings, warning, &cancel).await?;
@@ -373,8 +373,13 @@ fn load_plan(path: &std::path::Path, max_age: std::time::Duration) -> Result<Pla
 }
 
 /// The selected hosts the plan names; without `--limit` every planned host must be selected.
-fn planned_hosts(hosts: Vec<Host>, file: &PlanFile, limited: bool) -> Result<Vec<Host>, AppError> {
-    let path = || "plan file".to_string();
+fn planned_hosts(
+    hosts: Vec<Host>,
+    file: &PlanFile,
+    path: &std::path::Path,
+    limited: bool,
+) -> Result<Vec<Host>, AppError> {
+    let path = || path.display().to_string();
     if !limited
         && let Some(missing) = file
             .hosts

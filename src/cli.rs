@@ -149,7 +149,7 @@ pub struct ApplyArgs {
     /// The plan file written by `fleetprune plan --save`.
     #[arg(value_name = "PLAN.json")]
     pub plan: PathBuf,
-    /// Refuse a plan older than this (24h, 90m, 2h30m).
+    /// Refuse a plan older than this (24h, 90m, 2d).
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_max_age)]
     pub max_age: Duration,
 }
@@ -167,9 +167,7 @@ pub struct RmiArgs {
 }
 
 fn parse_max_age(text: &str) -> Result<Duration, String> {
-    let duration: jiff::SignedDuration = text
-        .parse()
-        .map_err(|e| format!("expected a duration such as 24h or 90m: {e}"))?;
+    let duration = crate::plan::policy::parse_age(text).map_err(|e| e.to_string())?;
     Duration::try_from(duration).map_err(|_| "a maximum age cannot be negative".to_string())
 }
 
