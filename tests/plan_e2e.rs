@@ -273,6 +273,12 @@ fn plan_table_for_a_mixed_fleet_marks_estimates_and_changes_nothing() {
     assert!(row("host03").contains('≈'), "{table}");
     assert!(table.contains("Predicted reclaimable space: ≈"), "{table}");
     assert!(table.contains("nothing was deleted"), "{table}");
+    // prune --check (and --dry-run) is the same read-only plan.
+    let run = lab.fleetprune(&["prune", "--images", "-a", "--check", "-o", "json"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let report = json(&run);
+    assert_eq!(report["command"], "plan");
+    assert!(report["totals"]["objects"].as_u64().unwrap() > 0);
     let after: Vec<Vec<String>> = lab.hosts.iter().map(|h| lab.image_tags(h)).collect();
     assert_eq!(before, after, "a plan deletes nothing");
 

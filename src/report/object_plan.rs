@@ -390,6 +390,7 @@ pub fn plan_warning(plans: &[(&str, &ObjectPlan)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::HostOutcome;
     use crate::plan::select::{Doomed, KindPlan, Reason};
 
     fn plan(objects: usize) -> ObjectPlan {
@@ -417,6 +418,96 @@ mod tests {
                 info: Vec::new(),
             }],
         }
+    }
+
+    fn run_of(plan: ObjectPlan) -> FleetRun<PlanReport> {
+        FleetRun {
+            outcomes: vec![HostOutcome {
+                name: "build-01".into(),
+                address: "10.0.0.1:22".into(),
+                host_key: None,
+                connection: None,
+                payload: PlanReport {
+                    description: "containers".into(),
+                    facts: Some(HostFacts {
+                        engine_id: "ENGINE".into(),
+                        image_store: crate::snapshot::ImageStore::Graphdriver,
+                        daemon_time: "2026-06-01T12:00:00Z".parse().unwrap(),
+                        docker_root_dir: "/var/lib/docker".into(),
+                    }),
+                    plan,
+                },
+                failure: None,
+                duration: std::time::Duration::from_millis(1500),
+                attempts: 1,
+            }],
+            safety: crate::outcome::SafetyReport::default(),
+        }
+    }
+
+    #[test]
+    fn plan_json_is_one_whole_document() {
+        let mut out = Vec::new();
+        let view = PlanView {
+            objects: false,
+            kept: false,
+        };
+        write_json_report(&mut out, &run_of(plan(1)), view).unwrap();
+        let document: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let expected = serde_json::json!({
+            "schema_version": 1,
+            "command": "plan",
+            "hosts": [{
+                "name": "build-01", "address": "10.0.0.1:22", "status": "ok",
+                "transport": null, "engine_version": null, "api_version": null,
+                "host_key": null, "duration_ms": 1500, "attempts": 1, "error": null,
+                "description": "containers",
+                "facts": {
+                    "engine_id": "ENGINE", "image_store": "graphdriver",
+                    "daemon_time": "2026-06-01T12:00:00Z", "docker_root_dir": "/var/lib/docker"
+                },
+                "predicted_bytes": 1000,
+                "exact": true,
+                "kinds": {
+                    "containers": {
+                        "doomed": [{
+                            "id": "c0", "name": "box-0", "action": "delete",
+                            "reason": "stopped", "bytes": 1000
+                        }],
+                        "predicted_bytes": 1000,
+                        "exact": true
+                    }
+                }
+            }],
+            "totals": {
+                "hosts": 1, "succeeded": 1, "failed": 0, "cancelled": 0, "outcome_unknown": 0,
+                "objects": 1, "predicted_bytes": 1000, "exact": true
+            },
+            "safety": {
+                "serial": null, "batches": [], "max_fail_percentage": null, "retries": 0,
+                "stopped": null
+            }
+        });
+        assert_eq!(document, expected);
+    }
+
+    #[test]
+    fn plan_table_marks_estimates() {
+        let mut estimate = plan(2);
+        estimate.kinds[0].exact = false;
+        estimate.kinds[0].notes.push("sizes unknown".into());
+        let mut out = Vec::new();
+        write_table_report(&mut out, &run_of(estimate), PlanView::default()).unwrap();
+        let table = String::from_utf8(out).unwrap();
+        assert!(table.contains("2 (≈2kB)"), "{table}");
+        assert!(
+            table.contains("build-01: containers: ≈ sizes unknown"),
+            "{table}"
+        );
+        assert!(
+            table.ends_with("Predicted reclaimable space: ≈2kB (nothing was deleted)\n"),
+            "{table}"
+        );
     }
 
     #[test]
