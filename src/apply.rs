@@ -275,12 +275,24 @@ pub async fn delete_planned(
         report.kinds.push(kind);
         let mut doomed: Vec<&Doomed> = kind_plan.doomed.iter().collect();
         if kind_plan.kind == PruneKind::Images {
-            // Children before parents: a longer chain first.
+            // Children before parents: more ancestors first (a step of the classic builder
+            // that adds no layer still makes a child image).
+            let parents: HashMap<&str, &str> = live
+                .images
+                .iter()
+                .filter_map(|i| Some((i.id.as_str(), i.parent.as_deref()?)))
+                .collect();
             let depth = |d: &Doomed| {
-                live.images
-                    .iter()
-                    .find(|i| i.id == d.id)
-                    .map_or(0, |i| i.chain.len())
+                let mut depth = 0usize;
+                let mut at = d.id.as_str();
+                while let Some(parent) = parents.get(at) {
+                    depth += 1;
+                    at = parent;
+                    if depth > parents.len() {
+                        break;
+                    }
+                }
+                depth
             };
             doomed.sort_by_key(|d| std::cmp::Reverse(depth(d)));
         }

@@ -148,7 +148,7 @@ pub(super) fn select_under(
     let mut chosen = chosen.unwrap_or(full);
     let after = usage.saturating_sub(chosen.bytes());
     let note = format!(
-        "docker uses {}, over max_usage {}: after this {} (low mark {}){}",
+        "docker uses {}, over max_usage {}: after this ≈{} (low mark {}){}",
         crate::report::human_size(usage),
         crate::report::human_size(limit.high),
         crate::report::human_size(after),
