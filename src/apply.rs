@@ -502,6 +502,23 @@ async fn apply_image(
         kind.skip(object, SkipReason::InUseNow(user.name.clone()));
         return;
     }
+    if object.action == Action::Delete
+        && let Some(child) = live
+            .images
+            .iter()
+            .find(|i| i.parent.as_deref() == Some(object.id.as_str()))
+    {
+        let child = child
+            .refs()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| child.id.clone());
+        kind.skip(
+            object,
+            SkipReason::Changed(format!("its child image {child} stays")),
+        );
+        return;
+    }
     let planned: BTreeSet<&str> = object.refs.iter().map(String::as_str).collect();
     if let Some(new) = image.refs().find(|r| !planned.contains(r.as_str())) {
         kind.skip(object, SkipReason::Changed(format!("new reference {new}")));
