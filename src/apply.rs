@@ -502,7 +502,9 @@ async fn apply_image(
         kind.skip(object, SkipReason::InUseNow(user.name.clone()));
         return;
     }
+    // The graphdriver store keeps an image with children (the containerd store has no parents).
     if object.action == Action::Delete
+        && live.image_store == ImageStore::Graphdriver
         && let Some(child) = live
             .images
             .iter()
