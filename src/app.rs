@@ -219,7 +219,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
                 &settings,
                 &mut stdout,
                 &run,
-                report::apply::write_table_report,
+                |out, o| report::apply::write_table_report(out, o, settings.verbose > 0),
                 |out, o| report::apply::write_json_report(out, o, "prune"),
             )?;
             Ok(exit_for(&run, &cancel))
@@ -287,7 +287,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
                 &settings,
                 &mut stdout,
                 &run,
-                report::apply::write_table_report,
+                |out, o| report::apply::write_table_report(out, o, settings.verbose > 0),
                 |out, o| report::apply::write_json_report(out, o, "apply"),
             )?;
             Ok(exit_for(&run, &cancel))
@@ -318,7 +318,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
                 &settings,
                 &mut stdout,
                 &run,
-                report::apply::write_table_report,
+                |out, o| report::apply::write_table_report(out, o, settings.verbose > 0),
                 |out, o| report::apply::write_json_report(out, o, "rmi"),
             )?;
             Ok(exit_for(&run, &cancel))

@@ -15,9 +15,38 @@ use crate::apply::{ApplyKind, ApplyReport, SkipReason};
 use crate::outcome::FleetRun;
 use crate::plan::PruneKind;
 
-/// The apply table: planned vs actual per host, then what was skipped.
-pub fn write_table_report(out: &mut dyn Write, run: &FleetRun<ApplyReport>) -> io::Result<()> {
+/// The apply table: planned vs actual per host, then what was skipped; with `verbose`, first
+/// docker's own lists of what each host untagged and deleted.
+pub fn write_table_report(
+    out: &mut dyn Write,
+    run: &FleetRun<ApplyReport>,
+    verbose: bool,
+) -> io::Result<()> {
     let outcomes = run.outcomes.as_slice();
+    if verbose {
+        for outcome in outcomes {
+            let kinds: Vec<&ApplyKind> = outcome
+                .payload
+                .kinds
+                .iter()
+                .filter(|k| !k.deleted.is_empty() || !k.untagged.is_empty())
+                .collect();
+            if kinds.is_empty() {
+                continue;
+            }
+            writeln!(out, "== {} ==", sanitize(&outcome.name))?;
+            for kind in kinds {
+                writeln!(out, "{}:", kind.kind)?;
+                for reference in &kind.untagged {
+                    writeln!(out, "untagged: {}", sanitize(reference))?;
+                }
+                for id in &kind.deleted {
+                    writeln!(out, "deleted: {}", sanitize(id))?;
+                }
+            }
+            writeln!(out)?;
+        }
+    }
     let mut builder = Builder::default();
     builder.push_record([
         "HOST",
