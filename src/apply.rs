@@ -197,6 +197,23 @@ impl HostJob for ApplyJob {
             .as_ref()
             .map(|id| format!("the delete of {id}"))
     }
+
+    fn check_host_key(&self, host: &Host, fingerprint: &str) -> Result<(), HostFailure> {
+        match self
+            .hosts
+            .get(&host.name)
+            .and_then(|saved| saved.host_key_fingerprint.as_deref())
+        {
+            Some(planned) if planned != fingerprint => Err(HostFailure::new(
+                Stage::HostKey,
+                ErrorClass::PlanMismatch,
+                format!(
+                    "the plan was made for the host with key {planned}, this host presents {fingerprint}: refusing to apply it here"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// `prune` with a keep policy: fleetprune decides the object list itself ([`select`] with the

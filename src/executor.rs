@@ -29,7 +29,9 @@ use crate::outcome::{
 };
 use crate::progress::Progress;
 use crate::transport::known_hosts::KnownHosts;
-use crate::transport::ssh::{self, HostKeyChecking, SshSession, SshSettings, SshTarget};
+use crate::transport::ssh::{
+    self, HostKeyCheck, HostKeyChecking, SshSession, SshSettings, SshTarget,
+};
 use crate::transport::tunnel;
 
 /// What a command does on a host once its engine is reachable.
@@ -52,6 +54,12 @@ pub trait HostJob: Send + Sync + 'static {
     /// outcome unknown.
     fn in_flight(_output: &Self::Output) -> Option<String> {
         None
+    }
+
+    /// Refuses a host whose SSH host key (`SHA256:...` fingerprint, as checked) is not the one
+    /// the job expects, before its engine is reached (`apply` of a saved plan).
+    fn check_host_key(&self, _host: &Host, _fingerprint: &str) -> Result<(), HostFailure> {
+        Ok(())
     }
 }
 
@@ -502,6 +510,10 @@ async fn reach_and_run<J: HostJob>(
     };
     let session = connect_with_retries(host, &target, options, &mut outcome.attempts, stop).await?;
     outcome.host_key = Some(session.host_key.clone());
+    let (HostKeyCheck::Verified { fingerprint }
+    | HostKeyCheck::Added { fingerprint }
+    | HostKeyCheck::Unchecked { fingerprint }) = &session.host_key;
+    job.check_host_key(host, fingerprint)?;
 
     let result = async {
         *stage = Stage::Tunnel;

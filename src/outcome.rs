@@ -87,7 +87,7 @@ pub enum ErrorClass {
     UnsupportedOption,
     /// Not contacted: `ansible_connection` is not ssh.
     Skipped,
-    /// `apply`: the host is not the one the plan was made for (another engine ID).
+    /// `apply`: the host is not the one the plan was made for (another SSH host key or engine ID).
     PlanMismatch,
 }
 

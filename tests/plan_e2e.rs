@@ -355,6 +355,22 @@ fn apply_deletes_only_what_is_still_as_planned(engine: Engine) {
         json_host(&json(&run), host)["error"]["class"],
         "plan_mismatch"
     );
+    // So is a plan made for a host with another SSH host key, before its engine is reached.
+    let mut forged: serde_json::Value = serde_json::from_str(&text).unwrap();
+    forged["hosts"][0]["host_key_fingerprint"] = "SHA256:someone-else".into();
+    std::fs::write(&forged_path, forged.to_string()).unwrap();
+    let run = lab.fleetprune(&[
+        "apply",
+        forged_path.to_str().unwrap(),
+        "--yes",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let report = json(&run);
+    let error = &json_host(&report, host)["error"];
+    assert_eq!(error["class"], "plan_mismatch", "{error}");
+    assert_eq!(error["stage"], "host_key", "{error}");
     assert!(lab.image_tags(host).contains(&"lab/app:1".to_string()));
 
     // Between plan and apply: a container is created on a planned image, a tag is moved onto
