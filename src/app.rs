@@ -10,9 +10,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use std::io::Write;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{Action, Settings};
+use crate::apply::{ApplyJob, PolicyPruneJob};
+use crate::cli::{Action, OutputFormat, Settings};
 use crate::df::DiskUsageJob;
 use crate::executor::{FleetOptions, HostJob, ReachOnly, run_fleet};
 use crate::host::{self, Defaults, Host, HostPlanError};
@@ -23,16 +25,22 @@ use crate::inventory::{Inventory, InventoryError, UnmatchedTerm};
 use crate::outcome::FleetRun;
 use crate::outcome::HostOutcome;
 use crate::output::{FileError, Output};
-use crate::progress::Progress;
+use crate::plan::file::{PLAN_FILE_VERSION, PlanFile, SavedHost};
+use crate::predict::{PlanJob, PlanReport};
+use crate::progress::{LiveFacts, Progress};
 use crate::prompt;
 use crate::prune::PruneJob;
+use crate::report;
+use crate::report::object_plan::{self, PlanView};
 use crate::report::render::Render;
 use crate::report::run_info::RunInfo;
+use crate::rmi::RmiJob;
 use crate::transport::identity::IdentityStore;
 use crate::transport::known_hosts::{
     DEFAULT_GLOBAL_KNOWN_HOSTS, KnownHosts, KnownHostsError, KnownHostsFiles,
 };
-use crate::transport::ssh::{HostKeyChecking, SshSettings};
+use crate::transport::ssh::{HostKeyCheck, HostKeyChecking, SshSettings};
+use crate::use_log::UseLog;
 
 /// How a run ended, as documented exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,12 +105,38 @@ pub enum AppError {
     Output(#[from] io::Error),
     #[error(transparent)]
     File(#[from] FileError),
+    #[error("cannot write the plan file {path}: {source}")]
+    SavePlan { path: String, source: io::Error },
+    #[error("cannot read the plan file {path}: {source}")]
+    ReadPlan { path: String, source: io::Error },
+    #[error(transparent)]
+    PlanFile(#[from] crate::plan::file::PlanFileError),
+    #[error(
+        "{path}: the plan was made at {created}, {age} ago, more than --max-age {max_age}; make a new plan"
+    )]
+    PlanTooOld {
+        path: String,
+        created: jiff::Timestamp,
+        age: String,
+        max_age: String,
+    },
+    #[error("{path}: the plan names host {host}, which the inventory does not have")]
+    PlannedHostMissing { path: String, host: String },
+    #[error("{path}: no selected host has a plan in this file")]
+    NothingPlanned { path: String },
+    #[error("--output {format} is not available for {command}; use table or json")]
+    FormatUnavailable {
+        format: String,
+        command: &'static str,
+    },
 }
 
 impl AppError {
     pub fn exit(&self) -> Exit {
         match self {
-            AppError::Output(_) | AppError::File(_) => Exit::PartialFailure,
+            AppError::Output(_) | AppError::File(_) | AppError::SavePlan { .. } => {
+                Exit::PartialFailure
+            }
             AppError::Interrupted => Exit::Interrupted,
             _ => Exit::Usage,
         }
@@ -192,20 +226,130 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             output.inventory(&hosts)?;
             Ok(Exit::Success)
         }
-        Action::Prune => {
-            let unplanned: Vec<&str> = hosts
+        Action::Prune
+            if hosts
                 .iter()
-                .filter(|h| h.plan.is_none())
-                .map(|h| h.name.as_str())
-                .collect();
-            if !unplanned.is_empty() {
-                return Err(AppError::NoPlan {
-                    hosts: unplanned.join(", "),
-                });
-            }
+                .any(|h| h.plan.as_ref().is_some_and(|p| !p.policy().is_empty())) =>
+        {
+            // A keep policy: fleetprune decides the objects and deletes them by ID.
+            check_format(&settings, "prune with a keep policy")?;
+            require_plans(&hosts)?;
             let options = fleet_options(&settings, &hosts)?;
-            confirm(&settings, &hosts, &cancel).await?;
+            confirm_with_plan(&settings, &hosts, &options, &cancel).await?;
+            let uses = Arc::new(UseLog::load());
+            let job = PolicyPruneJob {
+                uses: Arc::clone(&uses),
+            };
+            let run = fleet_run(hosts, job, options, &cancel, &mut output).await;
+            uses.save();
+            write_report(
+                &settings,
+                &output,
+                &run,
+                |out, o| report::apply::write_table_report(out, o, settings.verbose > 0),
+                |out, o, info| report::apply::write_json_report(out, o, "prune", info),
+            )?;
+            Ok(exit_for(&run, &cancel))
+        }
+        Action::Prune => {
+            require_plans(&hosts)?;
+            let options = fleet_options(&settings, &hosts)?;
+            confirm_with_plan(&settings, &hosts, &options, &cancel).await?;
             fleet(hosts, PruneJob, options, &cancel, &mut output).await
+        }
+        Action::Plan => {
+            check_format(&settings, "plan")?;
+            require_plans(&hosts)?;
+            let options = fleet_options(&settings, &hosts)?;
+            let uses = Arc::new(UseLog::load());
+            let job = PlanJob {
+                uses: Arc::clone(&uses),
+            };
+            let run = fleet_run(hosts, job, options, &cancel, &mut output).await;
+            uses.save();
+            if let Some(path) = &settings.save_plan {
+                save_plan(path, &run)?;
+            }
+            let view = PlanView {
+                objects: settings.verbose > 0,
+                kept: settings.show_kept,
+            };
+            write_report(
+                &settings,
+                &output,
+                &run,
+                |out, o| object_plan::write_table_report(out, o, view),
+                |out, o, info| object_plan::write_json_report(out, o, view, info),
+            )?;
+            Ok(exit_for(&run, &cancel))
+        }
+        Action::Apply => {
+            check_format(&settings, "apply")?;
+            let (path, max_age) = settings.apply.clone().ok_or(AppError::NotConfirmed)?;
+            let file = load_plan(&path, max_age)?;
+            let hosts = planned_hosts(hosts, &file, &path, settings.limit.is_some())?;
+            let options = fleet_options(&settings, &hosts)?;
+            let warning = object_plan::apply_warning(&file, &hosts);
+            confirm_with(&settings, warning, &cancel).await?;
+            let saved = file
+                .hosts
+                .into_iter()
+                .map(|h| (h.name.clone(), h))
+                .collect();
+            let uses = Arc::new(UseLog::load());
+            let job = ApplyJob {
+                hosts: saved,
+                uses: Arc::clone(&uses),
+            };
+            let run = fleet_run(hosts, job, options, &cancel, &mut output).await;
+            uses.save();
+            write_report(
+                &settings,
+                &output,
+                &run,
+                |out, o| report::apply::write_table_report(out, o, settings.verbose > 0),
+                |out, o, info| report::apply::write_json_report(out, o, "apply", info),
+            )?;
+            Ok(exit_for(&run, &cancel))
+        }
+        Action::Rmi => {
+            check_format(&settings, "rmi")?;
+            let (refs, remove_in_use) = settings.rmi.clone().ok_or(AppError::NotConfirmed)?;
+            let options = fleet_options(&settings, &hosts)?;
+            if !settings.yes {
+                if !io::stdin().is_terminal() {
+                    return Err(AppError::NeedsConfirmation);
+                }
+                let preview = RmiJob {
+                    refs: refs.clone(),
+                    remove_in_use,
+                    preview: true,
+                };
+                let preview = fleet_run(
+                    hosts.clone(),
+                    preview,
+                    options.clone(),
+                    &cancel,
+                    &mut output,
+                )
+                .await;
+                let warning = report::apply::rmi_warning(&refs, &preview);
+                confirm_with(&settings, warning, &cancel).await?;
+            }
+            let job = RmiJob {
+                refs,
+                remove_in_use,
+                preview: false,
+            };
+            let run = fleet_run(hosts, job, options, &cancel, &mut output).await;
+            write_report(
+                &settings,
+                &output,
+                &run,
+                |out, o| report::apply::write_table_report(out, o, settings.verbose > 0),
+                |out, o, info| report::apply::write_json_report(out, o, "rmi", info),
+            )?;
+            Ok(exit_for(&run, &cancel))
         }
         Action::Df => {
             let options = fleet_options(&settings, &hosts)?;
@@ -228,6 +372,109 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             fleet(hosts, ReachOnly, options, &cancel, &mut output).await
         }
     }
+}
+
+/// Reads a plan file and refuses it when older than `max_age`.
+fn load_plan(path: &std::path::Path, max_age: std::time::Duration) -> Result<PlanFile, AppError> {
+    let shown = path.display().to_string();
+    let text = crate::input_file::read_to_string(path, crate::input_file::INVENTORY_LIMIT)
+        .map_err(|source| AppError::ReadPlan {
+            path: shown.clone(),
+            source,
+        })?;
+    let file = PlanFile::from_json(&shown, &text)?;
+    let age = jiff::Timestamp::now().duration_since(file.created_at);
+    let limit = jiff::SignedDuration::try_from(max_age).unwrap_or(jiff::SignedDuration::MAX);
+    if age > limit {
+        return Err(AppError::PlanTooOld {
+            path: shown,
+            created: file.created_at,
+            age: format!("{:#}", jiff::SignedDuration::from_secs(age.as_secs())),
+            max_age: format!("{:#}", limit),
+        });
+    }
+    Ok(file)
+}
+
+/// The selected hosts the plan names; without `--limit` every planned host must be selected.
+fn planned_hosts(
+    hosts: Vec<Host>,
+    file: &PlanFile,
+    path: &std::path::Path,
+    limited: bool,
+) -> Result<Vec<Host>, AppError> {
+    let path = || path.display().to_string();
+    if !limited
+        && let Some(missing) = file
+            .hosts
+            .iter()
+            .find(|saved| !hosts.iter().any(|h| h.name == saved.name))
+    {
+        return Err(AppError::PlannedHostMissing {
+            path: path(),
+            host: missing.name.clone(),
+        });
+    }
+    let hosts: Vec<Host> = hosts
+        .into_iter()
+        .filter(|h| file.hosts.iter().any(|saved| saved.name == h.name))
+        .collect();
+    if hosts.is_empty() {
+        return Err(AppError::NothingPlanned { path: path() });
+    }
+    Ok(hosts)
+}
+
+/// Every host needs a plan before a prune or a prediction starts.
+fn require_plans(hosts: &[Host]) -> Result<(), AppError> {
+    let unplanned: Vec<&str> = hosts
+        .iter()
+        .filter(|h| h.plan.is_none())
+        .map(|h| h.name.as_str())
+        .collect();
+    if unplanned.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::NoPlan {
+            hosts: unplanned.join(", "),
+        })
+    }
+}
+
+/// `--save FILE`: the hosts that were planned, with the identities they were planned for.
+fn save_plan(path: &std::path::Path, run: &FleetRun<PlanReport>) -> Result<(), AppError> {
+    let hosts = run
+        .outcomes
+        .iter()
+        .filter(|o| o.succeeded())
+        .filter_map(|o| {
+            let facts = o.payload.facts.as_ref()?;
+            Some(SavedHost {
+                name: o.name.clone(),
+                address: o.address.clone(),
+                host_key_fingerprint: o.host_key.as_ref().map(|key| match key {
+                    HostKeyCheck::Verified { fingerprint }
+                    | HostKeyCheck::Added { fingerprint }
+                    | HostKeyCheck::Unchecked { fingerprint }
+                    | HostKeyCheck::Certified { fingerprint, .. } => fingerprint.clone(),
+                }),
+                engine_id: facts.engine_id.clone(),
+                image_store: facts.image_store,
+                daemon_time: facts.daemon_time,
+                description: o.payload.description.clone(),
+                plan: o.payload.plan.clone(),
+            })
+        })
+        .collect();
+    let file = PlanFile {
+        plan_file_version: PLAN_FILE_VERSION,
+        created_at: jiff::Timestamp::now(),
+        hosts,
+    };
+    std::fs::write(path, file.to_json() + "\n").map_err(|source| AppError::SavePlan {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 /// The login name used when nothing names one, as ssh finds it: the password database's name for
@@ -310,10 +557,13 @@ fn fleet_options(settings: &Settings, hosts: &[Host]) -> Result<FleetOptions, Ap
     })
 }
 
-/// Asks on the terminal unless `--yes`; Ctrl-C at the prompt ends the run with nothing done.
-async fn confirm(
+/// Asks on the terminal unless `--yes`, after planning every host read-only: the prompt shows
+/// the host count, each host's objects (a summary per kind for long lists) and the predicted
+/// total. Ctrl-C at the prompt ends the run with nothing done.
+async fn confirm_with_plan(
     settings: &Settings,
     hosts: &[Host],
+    options: &FleetOptions,
     cancel: &CancellationToken,
 ) -> Result<(), AppError> {
     if settings.yes {
@@ -322,7 +572,54 @@ async fn confirm(
     if !io::stdin().is_terminal() {
         return Err(AppError::NeedsConfirmation);
     }
-    let warning = prompt::warning(hosts);
+    let uses = Arc::new(UseLog::load());
+    let job = PlanJob {
+        uses: Arc::clone(&uses),
+    };
+    let preview = fleet_run(
+        hosts.to_vec(),
+        job,
+        options.clone(),
+        cancel,
+        &mut Output::silent(),
+    )
+    .await;
+    uses.save();
+    if cancel.is_cancelled() {
+        return Err(AppError::Interrupted);
+    }
+    let plans: Vec<(&str, &crate::plan::select::ObjectPlan)> = preview
+        .outcomes
+        .iter()
+        .filter(|o| o.succeeded())
+        .map(|o| (o.name.as_str(), &o.payload.plan))
+        .collect();
+    let mut warning = prompt::warning(hosts);
+    warning.push_str(&object_plan::plan_warning(&plans));
+    for outcome in preview.outcomes.iter().filter(|o| !o.succeeded()) {
+        if let Some(failure) = &outcome.failure {
+            warning.push_str(&format!(
+                "  {}: not planned ({}); it will be tried anyway\n",
+                report::sanitize(&outcome.name),
+                failure.class
+            ));
+        }
+    }
+    confirm_with(settings, warning, cancel).await
+}
+
+/// [`confirm`] with a given warning text.
+async fn confirm_with(
+    settings: &Settings,
+    warning: String,
+    cancel: &CancellationToken,
+) -> Result<(), AppError> {
+    if settings.yes {
+        return Ok(());
+    }
+    if !io::stdin().is_terminal() {
+        return Err(AppError::NeedsConfirmation);
+    }
     // Reading stdin blocks; it runs on a blocking thread so Ctrl-C can still be noticed.
     let answer = tokio::task::spawn_blocking(move || {
         prompt::confirm(&warning, &mut io::stdin().lock(), &mut io::stderr())
@@ -361,6 +658,63 @@ where
     .await;
     output.finish(&run)?;
     Ok(exit_for(&run, cancel))
+}
+
+/// Runs `job` on every host with the live display on stderr, for commands whose report is written
+/// afterwards by [`write_report`] (plan, apply, rmi, pruning with a keep policy).
+async fn fleet_run<J: HostJob>(
+    hosts: Vec<Host>,
+    job: J,
+    options: FleetOptions,
+    cancel: &CancellationToken,
+    output: &mut Output,
+) -> FleetRun<J::Output>
+where
+    J::Output: LiveFacts,
+{
+    let progress = output.live_progress(hosts.len());
+    run_fleet(
+        hosts,
+        Arc::new(job),
+        Arc::new(options),
+        cancel.clone(),
+        progress,
+    )
+    .await
+}
+
+/// Writes the report of plan, apply or rmi: a table or JSON on stdout, and the
+/// JSON to `--report` too.
+fn write_report<T: ?Sized>(
+    settings: &Settings,
+    output: &Output,
+    report: &T,
+    as_table: impl FnOnce(&mut dyn Write, &T) -> io::Result<()>,
+    as_json: impl Fn(&mut dyn Write, &T, &RunInfo) -> io::Result<()>,
+) -> Result<(), AppError> {
+    let mut text = Vec::new();
+    match settings.output {
+        OutputFormat::Json => as_json(&mut text, report, &output.info)?,
+        _ => as_table(&mut text, report)?,
+    }
+    if let Some(path) = &settings.report {
+        let mut document = Vec::new();
+        as_json(&mut document, report, &output.info)?;
+        output.write_report_file(path, &document)?;
+    }
+    output.write_to_stdout(&text)?;
+    Ok(())
+}
+
+/// Plan, apply and rmi have table and JSON reports only.
+fn check_format(settings: &Settings, command: &'static str) -> Result<(), AppError> {
+    match settings.output {
+        OutputFormat::Table | OutputFormat::Json => Ok(()),
+        other => Err(AppError::FormatUnavailable {
+            format: format!("{other:?}").to_lowercase(),
+            command,
+        }),
+    }
 }
 
 fn exit_for<T>(run: &FleetRun<T>, cancel: &CancellationToken) -> Exit {

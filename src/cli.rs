@@ -16,6 +16,7 @@ use crate::filter::{Filter, FilterError, FilterSet};
 use crate::host::Overrides;
 use crate::inventory::{Limit, LimitError};
 use crate::plan::PruneKind;
+use crate::plan::policy::KeepPolicy;
 use crate::shard::{ShardArg, ShardError};
 use crate::transport::ssh::HostKeyChecking;
 
@@ -47,6 +48,15 @@ pub enum Command {
     /// Run a prune plan on every selected host (like `docker system prune`, fleet-wide).
     #[command(after_help = help::PRUNE)]
     Prune(PruneArgs),
+    /// Predict, read-only, exactly what `prune` with the same options would delete on each
+    /// host, and the space it would free (same as `prune --dry-run`).
+    Plan(PruneArgs),
+    /// Delete exactly the objects a saved plan (`plan --save`) names, by ID, after checking
+    /// each is still there, unchanged and unused.
+    Apply(ApplyArgs),
+    /// Remove image references on every selected host (like `docker rmi`, fleet-wide): shows
+    /// where each exists and whether a container uses it, asks, then removes.
+    Rmi(RmiArgs),
     /// Show each host's disk usage (like `docker system df`) and a total.
     #[command(after_help = help::DF)]
     Df,
@@ -116,6 +126,97 @@ pub struct PruneArgs {
     /// label!=KEY[=VALUE], dangling=true|false.
     #[arg(long = "filter", value_name = "KEY=VALUE")]
     pub filters: Vec<String>,
+    /// Delete nothing: predict what would go, as `fleetprune plan` does.
+    #[arg(long, visible_alias = "check")]
+    pub dry_run: bool,
+    /// With a plan: also list what stays on each host, and why.
+    #[arg(long)]
+    pub show_kept: bool,
+    /// With a plan: write it to FILE (objects by ID, host identities) for `fleetprune apply`.
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+    /// Keep policy: keep the N most recently created tagged images of each repository.
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<usize>,
+    /// Keep policy: never remove images with a reference matching GLOB (repeatable),
+    /// e.g. 'registry.example.com/base/*' or '*:stable'.
+    #[arg(long, value_name = "GLOB")]
+    pub protect: Vec<String>,
+    /// Keep policy: never remove objects carrying label KEY or KEY=VALUE (repeatable).
+    #[arg(long = "protect-label", value_name = "KEY[=VALUE]")]
+    pub protect_labels: Vec<String>,
+    /// Keep policy: never remove containers whose name matches GLOB (repeatable).
+    #[arg(long = "protect-container", value_name = "GLOB")]
+    pub protect_containers: Vec<String>,
+    /// Keep policy: never remove anything created less than this long ago (48h, 14d).
+    #[arg(long, value_name = "DURATION", value_parser = parse_min_age)]
+    pub min_age: Option<jiff::SignedDuration>,
+    /// Keep policy: keep images used (by a container, or as fleetprune saw on earlier runs)
+    /// less than this long ago (14d).
+    #[arg(long, value_name = "DURATION", value_parser = parse_min_age)]
+    pub unused_for: Option<jiff::SignedDuration>,
+    /// Keep policy: leave hosts whose docker usage is under HIGH alone; above it, remove stopped
+    /// containers, dangling images, build cache, then least recently used images until LOW
+    /// (50GB, or 50GB:40GB).
+    #[arg(long, value_name = "HIGH[:LOW]", value_parser = parse_max_usage)]
+    pub max_usage: Option<crate::plan::policy::UsageLimit>,
+}
+
+fn parse_max_usage(text: &str) -> Result<crate::plan::policy::UsageLimit, String> {
+    text.parse()
+        .map_err(|e: crate::plan::policy::PolicyError| e.to_string())
+}
+
+fn parse_min_age(text: &str) -> Result<jiff::SignedDuration, String> {
+    crate::plan::policy::parse_age(text).map_err(|e| e.to_string())
+}
+
+impl PruneArgs {
+    /// The keep policy the flags set, if any flag was given.
+    fn policy(&self) -> Result<Option<KeepPolicy>, SettingsError> {
+        let policy = KeepPolicy {
+            keep_last: self.keep_last,
+            protect: self.protect.clone(),
+            protect_labels: self.protect_labels.clone(),
+            protect_containers: self.protect_containers.clone(),
+            min_age: self.min_age,
+            unused_for: self.unused_for,
+            max_usage: self.max_usage,
+        };
+        if policy.is_empty() {
+            return Ok(None);
+        }
+        policy.validate().map_err(SettingsError::Policy)?;
+        Ok(Some(policy))
+    }
+}
+
+/// `fleetprune apply PLAN.json`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The plan file written by `fleetprune plan --save`.
+    #[arg(value_name = "PLAN.json")]
+    pub plan: PathBuf,
+    /// Refuse a plan older than this (24h, 90m, 2d).
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_max_age)]
+    pub max_age: Duration,
+}
+
+/// `fleetprune rmi REF...`.
+#[derive(Debug, Args)]
+pub struct RmiArgs {
+    /// Image references (`repo:tag`, `repo@sha256:...`) or IDs (at least 12 hex digits).
+    #[arg(value_name = "REF", required = true)]
+    pub refs: Vec<String>,
+    /// Also remove images used by stopped containers (docker's `rmi -f`; `--force` here means
+    /// `--yes`). A running container's image is never removed.
+    #[arg(long)]
+    pub remove_in_use: bool,
+}
+
+fn parse_max_age(text: &str) -> Result<Duration, String> {
+    let duration = crate::plan::policy::parse_age(text).map_err(|e| e.to_string())?;
+    Duration::try_from(duration).map_err(|_| "a maximum age cannot be negative".to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -246,6 +347,12 @@ pub struct CommonArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Prune,
+    /// `plan`, `prune --dry-run`.
+    Plan,
+    /// `apply PLAN.json`.
+    Apply,
+    /// `rmi REF...`.
+    Rmi,
     Df,
     Ping,
     Inventory,
@@ -286,10 +393,22 @@ pub struct Settings {
     pub verbose: u8,
     /// `ping --print-host-keys`.
     pub print_host_keys: bool,
+    /// `--show-kept` (plans).
+    pub show_kept: bool,
+    /// `--save FILE` (plans).
+    pub save_plan: Option<PathBuf>,
+    /// `apply`: the plan file and the oldest plan accepted.
+    pub apply: Option<(PathBuf, Duration)>,
+    /// `rmi`: the references, and `--remove-in-use`.
+    pub rmi: Option<(Vec<String>, bool)>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    #[error("keep policy: {0}")]
+    Policy(crate::plan::policy::PolicyError),
+    #[error("{flag} needs `fleetprune plan` or `prune --dry-run`")]
+    PlanOnly { flag: &'static str },
     #[error("--filter {text}: {error}")]
     Filter { text: String, error: FilterError },
     #[error("--limit: {0}")]
@@ -312,10 +431,27 @@ impl Cli {
             ..Overrides::default()
         };
         let mut print_host_keys = false;
+        let mut show_kept = false;
+        let mut save_plan = None;
+        let mut apply = None;
+        let mut rmi = None;
+        let is_plan = matches!(self.command, Command::Plan(_));
         let action = match self.command {
-            Command::Prune(prune) => {
+            Command::Prune(prune) | Command::Plan(prune) => {
+                let planning = prune.dry_run || is_plan;
+                if !planning && prune.show_kept {
+                    return Err(SettingsError::PlanOnly {
+                        flag: "--show-kept",
+                    });
+                }
+                if !planning && prune.save.is_some() {
+                    return Err(SettingsError::PlanOnly { flag: "--save" });
+                }
+                show_kept = prune.show_kept;
+                save_plan = prune.save.clone();
                 overrides.kinds = prune.kinds();
                 overrides.all = prune.all;
+                overrides.policy = prune.policy()?;
                 if !prune.filters.is_empty() {
                     // Parsed one by one so the message names the offending flag.
                     let filters = prune
@@ -335,7 +471,19 @@ impl Cli {
                     })?;
                     overrides.filters = Some(set);
                 }
-                Action::Prune
+                if planning {
+                    Action::Plan
+                } else {
+                    Action::Prune
+                }
+            }
+            Command::Apply(args) => {
+                apply = Some((args.plan, args.max_age));
+                Action::Apply
+            }
+            Command::Rmi(args) => {
+                rmi = Some((args.refs, args.remove_in_use));
+                Action::Rmi
             }
             Command::Df => Action::Df,
             Command::Ping(ping) => {
@@ -381,6 +529,10 @@ impl Cli {
             yes: common.yes,
             verbose: common.verbose,
             print_host_keys,
+            show_kept,
+            save_plan,
+            apply,
+            rmi,
         })
     }
 }

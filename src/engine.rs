@@ -365,6 +365,24 @@ impl Engine {
         self.request_json(Method::POST, path).await
     }
 
+    /// A versioned DELETE (`/containers/{id}`, `/images/{id}`, ...); the answer's body, which
+    /// is empty (204) for most endpoints and a JSON list for images.
+    pub async fn delete(&self, path: &str) -> Result<Bytes, EngineError> {
+        let what = format!("DELETE {}", path.split('?').next().unwrap_or(path));
+        let (status, body) = self
+            .connection
+            .exchange(Method::DELETE, path, &what)
+            .await?;
+        if !status.is_success() {
+            return Err(EngineError::Status {
+                what,
+                status: status.as_u16(),
+                message: error_message(&body),
+            });
+        }
+        Ok(body)
+    }
+
     async fn request_json<T: DeserializeOwned>(
         &self,
         method: Method,

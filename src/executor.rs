@@ -30,7 +30,9 @@ use crate::outcome::{
 use crate::progress::{LiveFacts, Progress};
 use crate::route::Route;
 use crate::transport::known_hosts::{DEFAULT_GLOBAL_KNOWN_HOSTS, KnownHosts, KnownHostsFiles};
-use crate::transport::ssh::{self, HostKeyChecking, SshSession, SshSettings, SshTarget, Via};
+use crate::transport::ssh::{
+    self, HostKeyCheck, HostKeyChecking, SshSession, SshSettings, SshTarget, Via,
+};
 use crate::transport::tunnel;
 
 /// What a command does on a host once its engine is reachable.
@@ -53,6 +55,12 @@ pub trait HostJob: Send + Sync + 'static {
     /// outcome unknown.
     fn in_flight(_output: &Self::Output) -> Option<String> {
         None
+    }
+
+    /// Refuses a host whose SSH host key (`SHA256:...` fingerprint, as checked) is not the one
+    /// the job expects, before its engine is reached (`apply` of a saved plan).
+    fn check_host_key(&self, _host: &Host, _fingerprint: &str) -> Result<(), HostFailure> {
+        Ok(())
     }
 }
 
@@ -556,6 +564,11 @@ where
     let target = ssh_target(host);
     let session = connect_with_retries(host, &target, options, &mut outcome.attempts, stop).await?;
     outcome.host_key = Some(session.host_key.clone());
+    let (HostKeyCheck::Verified { fingerprint }
+    | HostKeyCheck::Added { fingerprint }
+    | HostKeyCheck::Unchecked { fingerprint }
+    | HostKeyCheck::Certified { fingerprint, .. }) = &session.host_key;
+    job.check_host_key(host, fingerprint)?;
 
     let result = async {
         *stage = Stage::Tunnel;

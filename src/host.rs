@@ -15,6 +15,7 @@ use crate::inventory::InventoryHost;
 use crate::inventory::home::expand_tilde;
 use crate::inventory::ssh_args::{SshArgs, SshOption, StrictHostKeyChecking};
 use crate::inventory::ssh_config::{HostConfig, SshConfig};
+use crate::plan::policy::KeepPolicy;
 use crate::plan::{AllScope, PlanError, PruneKind, PrunePlan};
 use crate::route::{Destination, Proxy, Route, RouteError};
 
@@ -95,6 +96,8 @@ pub struct Overrides {
     pub all: bool,
     /// `--filter` values; when given they replace the inventory's filters.
     pub filters: Option<FilterSet>,
+    /// Keep-policy flags; when any is given they replace the inventory's policy.
+    pub policy: Option<KeepPolicy>,
 }
 
 /// Ansible configuration below every inventory variable (ansible.cfg and `ANSIBLE_*`), and the
@@ -385,7 +388,8 @@ fn resolve_plan(
         .clone()
         .or_else(|| vars.filters.clone())
         .unwrap_or_default();
-    PrunePlan::new(kinds, all, filters).map(Some)
+    let policy = overrides.policy.clone().unwrap_or_else(|| vars.policy());
+    PrunePlan::new(kinds, all, filters).map(|plan| Some(plan.with_policy(policy)))
 }
 
 /// Resolves every selected host, or reports the first plan error with its place.
@@ -569,6 +573,32 @@ all:
         let gpu = hosts[1].plan.as_ref().unwrap();
         assert_eq!(gpu.describe(), "containers, images [until=240h]");
         assert!(hosts[2].plan.is_none());
+    }
+
+    #[test]
+    fn inventory_keep_policy_merges_key_by_key_and_bad_globs_name_their_place() {
+        let text = "all:
+  vars:
+    fleetprune:
+      prune:
+        images: { all: true }
+        keep_last: 3
+        protect: [\"*:stable\"]
+  hosts:
+    build-01:
+      fleetprune:
+        prune:
+          min_age: 2d
+          protect_labels: keep=true
+";
+        let hosts = resolve_text(text, &defaults());
+        assert_eq!(
+            hosts[0].plan.as_ref().unwrap().describe(),
+            "images (all) keep(keep_last=3, protect=*:stable, protect_label=keep=true, min_age=48h)"
+        );
+        let bad = text.replace("*:stable", "a[");
+        let error = Inventory::from_text(Path::new("farm.yaml"), &bad).unwrap_err();
+        assert!(error.to_string().contains("protect"), "{error}");
     }
 
     #[test]

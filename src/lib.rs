@@ -11,10 +11,13 @@
 //! - [`route`]: how a host's sshd is reached: directly, through jump hosts or a proxy command;
 //! - [`transport`]: SSH session (known_hosts, auth) and the tunnel to the Docker socket;
 //! - [`engine`]: HTTP to the Engine API over that tunnel, version negotiation;
-//! - [`prune`], [`df`]: the jobs run on each host;
+//! - [`snapshot`]: a read-only picture of a host's objects, from which [`plan::select`] predicts
+//!   a prune exactly;
+//! - [`prune`], [`df`], [`predict`], [`apply`], [`rmi`]: the jobs run on each host;
 //! - [`key_scan`]: `ping --print-host-keys`, ssh-keyscan's lines for review and pinning;
 //! - [`executor`]: the fleet, with bounded concurrency, timeouts and cancellation;
 //! - [`fd_limit`]: the open-files limit raised for thousands of connections;
+//! - [`use_log`]: when fleetprune last saw each image in use (for `unused_for`);
 //! - [`shard`]: `--shard I/N`, a stable slice of the selected hosts;
 //! - [`progress`]: the live display on stderr while hosts run;
 //! - [`outcome`], [`report`]: per-host results and their table / Markdown / JSON / NDJSON / CSV /
@@ -25,6 +28,7 @@
 
 pub mod api_version;
 pub mod app;
+pub mod apply;
 pub mod cli;
 pub mod df;
 pub mod engine;
@@ -39,11 +43,15 @@ pub mod offline;
 pub mod outcome;
 pub mod output;
 pub mod plan;
+pub mod predict;
 pub mod progress;
 pub mod prompt;
 pub mod prune;
 pub mod report;
+pub mod rmi;
 pub mod route;
 pub mod shard;
+pub mod snapshot;
 pub mod ssh_pattern;
 pub mod transport;
+pub mod use_log;

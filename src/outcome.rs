@@ -93,6 +93,8 @@ pub enum ErrorClass {
     /// The way to the host failed: its `ProxyCommand` exited, or a jump host would not open a
     /// connection onwards.
     ProxyFailed,
+    /// `apply`: the host is not the one the plan was made for (another SSH host key or engine ID).
+    PlanMismatch,
 }
 
 impl ErrorClass {
@@ -122,6 +124,7 @@ impl ErrorClass {
             ErrorClass::UnsupportedOption => "unsupported_option",
             ErrorClass::Skipped => "skipped",
             ErrorClass::ProxyFailed => "proxy_failed",
+            ErrorClass::PlanMismatch => "plan_mismatch",
         }
     }
 
@@ -151,6 +154,7 @@ impl ErrorClass {
             ErrorClass::UnsupportedOption => "unsupported option",
             ErrorClass::Skipped => "skipped",
             ErrorClass::ProxyFailed => "proxy failed",
+            ErrorClass::PlanMismatch => "not the planned host",
         }
     }
 }

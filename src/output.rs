@@ -12,7 +12,7 @@ use crate::cli::{OutputFormat, Settings};
 use crate::host::Host;
 use crate::key_scan::ScannedKey;
 use crate::outcome::FleetRun;
-use crate::progress::{Live, Progress};
+use crate::progress::{Live, LiveFacts, Progress};
 use crate::report::render::Render;
 use crate::report::run_info::RunInfo;
 use crate::report::table::{self, Layout};
@@ -59,6 +59,40 @@ impl Output {
             streamed: Arc::default(),
             stdout_closed: Arc::default(),
         }
+    }
+
+    /// Nothing live, no files: for a preview run before a prompt.
+    pub fn silent() -> Output {
+        Output {
+            format: OutputFormat::Table,
+            verbose: false,
+            live: Live::Quiet,
+            report: None,
+            metrics: None,
+            info: RunInfo::starting(Vec::new(), None),
+            streamed: Arc::default(),
+            stdout_closed: Arc::default(),
+        }
+    }
+
+    /// The live display alone, for commands whose report is written afterwards (plan, apply,
+    /// rmi); called as the fleet starts.
+    pub fn live_progress<T: LiveFacts>(&mut self, total: usize) -> Progress<T> {
+        self.info.started_at = jiff::Timestamp::now();
+        Progress::new(total, self.live)
+    }
+
+    /// `bytes` to stdout, quietly ending at a closed pipe.
+    pub fn write_to_stdout(&self, bytes: &[u8]) -> Result<(), FileError> {
+        write_stdout(&self.stdout_closed, bytes).map_err(|source| FileError {
+            what: "the report to stdout".into(),
+            source,
+        })
+    }
+
+    /// A JSON document to `--report`, replaced atomically.
+    pub fn write_report_file(&self, path: &Path, document: &[u8]) -> Result<(), FileError> {
+        write_atomically(path, document).map_err(|source| file_error("--report", path, source))
     }
 
     /// The live display for `total` hosts, called as the fleet starts (`started_at`); with

@@ -11,6 +11,7 @@ use super::ssh_args::SshArgs;
 use super::yaml::{Node, Value};
 use crate::filter::{Filter, FilterSet, Suggestion};
 use crate::plan::PruneKind;
+use crate::plan::policy::{KeepPolicy, UsageLimit, parse_age};
 
 /// Variables of one inventory level, or of a host once all levels are merged.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -44,6 +45,29 @@ pub struct HostVars {
 pub struct PruneVars {
     pub kinds: BTreeMap<PruneKind, KindVar>,
     pub filters: Option<FilterSet>,
+    /// Keep-policy keys, each replaced as a whole by a more specific level.
+    pub keep_last: Option<usize>,
+    pub protect: Option<Vec<String>>,
+    pub protect_labels: Option<Vec<String>>,
+    pub protect_containers: Option<Vec<String>>,
+    pub min_age: Option<jiff::SignedDuration>,
+    pub unused_for: Option<jiff::SignedDuration>,
+    pub max_usage: Option<UsageLimit>,
+}
+
+impl PruneVars {
+    /// The keep policy these variables set (empty when none).
+    pub fn policy(&self) -> KeepPolicy {
+        KeepPolicy {
+            keep_last: self.keep_last,
+            protect: self.protect.clone().unwrap_or_default(),
+            protect_labels: self.protect_labels.clone().unwrap_or_default(),
+            protect_containers: self.protect_containers.clone().unwrap_or_default(),
+            min_age: self.min_age,
+            unused_for: self.unused_for,
+            max_usage: self.max_usage,
+        }
+    }
 }
 
 /// One kind's setting: `images: true` or `images: { all: true }`.
@@ -93,13 +117,20 @@ fn take<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
 }
 
 const FLEETPRUNE_KEYS: [&str; 2] = ["docker_socket", "prune"];
-const PRUNE_KEYS: [&str; 6] = [
+const PRUNE_KEYS: [&str; 13] = [
     "containers",
     "networks",
     "volumes",
     "images",
     "build_cache",
     "filter",
+    "keep_last",
+    "protect",
+    "protect_labels",
+    "protect_containers",
+    "min_age",
+    "unused_for",
+    "max_usage",
 ];
 
 impl HostVars {
@@ -126,6 +157,16 @@ impl HostVars {
             self.prune.kinds.insert(*kind, merged);
         }
         take(&mut self.prune.filters, &layer.prune.filters);
+        take(&mut self.prune.keep_last, &layer.prune.keep_last);
+        take(&mut self.prune.protect, &layer.prune.protect);
+        take(&mut self.prune.protect_labels, &layer.prune.protect_labels);
+        take(
+            &mut self.prune.protect_containers,
+            &layer.prune.protect_containers,
+        );
+        take(&mut self.prune.min_age, &layer.prune.min_age);
+        take(&mut self.prune.unused_for, &layer.prune.unused_for);
+        take(&mut self.prune.max_usage, &layer.prune.max_usage);
     }
 }
 
@@ -222,6 +263,82 @@ fn parse_prune(node: &Node, path: &str) -> Result<PruneVars, WalkError> {
                 prune.filters = Some(parse_filters(value, &key_path)?);
                 continue;
             }
+            "keep_last" => {
+                let n = expect_integer(value, &key_path)?;
+                let n = usize::try_from(n).map_err(|_| {
+                    WalkError::new(
+                        value,
+                        &key_path,
+                        format!("keep_last must be 0 or more, found {n}"),
+                    )
+                })?;
+                prune.keep_last = Some(n);
+                continue;
+            }
+            "protect" | "protect_labels" | "protect_containers" => {
+                let list = parse_string_list(value, &key_path)?;
+                if name != "protect_labels" {
+                    for glob in &list {
+                        KeepPolicy {
+                            protect: vec![glob.clone()],
+                            ..KeepPolicy::default()
+                        }
+                        .validate()
+                        .map_err(|e| WalkError::new(value, &key_path, e))?;
+                    }
+                }
+                let slot = match name.as_str() {
+                    "protect" => &mut prune.protect,
+                    "protect_labels" => &mut prune.protect_labels,
+                    _ => &mut prune.protect_containers,
+                };
+                *slot = Some(list);
+                continue;
+            }
+            "max_usage" => {
+                let text = match &value.value {
+                    Value::Mapping(entries) => {
+                        let (mut high, mut low) = (None, None);
+                        for (option, option_value) in entries {
+                            let option_name = option.key_text();
+                            let option_path = format!("{key_path}.{option_name}");
+                            let size = expect_plain_string(option_value, &option_path)?;
+                            match option_name.as_str() {
+                                "high" => high = Some(size),
+                                "low" => low = Some(size),
+                                _ => {
+                                    return Err(unknown_key(
+                                        option,
+                                        &option_path,
+                                        &option_name,
+                                        &["high", "low"],
+                                    ));
+                                }
+                            }
+                        }
+                        let high = high.ok_or_else(|| {
+                            WalkError::new(value, &key_path, "max_usage needs a high mark")
+                        })?;
+                        format!("{high}:{}", low.unwrap_or_else(|| high.clone()))
+                    }
+                    _ => expect_plain_string(value, &key_path)?,
+                };
+                let limit = text
+                    .parse::<UsageLimit>()
+                    .map_err(|e| WalkError::new(value, &key_path, e))?;
+                prune.max_usage = Some(limit);
+                continue;
+            }
+            "min_age" | "unused_for" => {
+                let text = expect_plain_string(value, &key_path)?;
+                let age = parse_age(&text).map_err(|e| WalkError::new(value, &key_path, e))?;
+                if name == "min_age" {
+                    prune.min_age = Some(age);
+                } else {
+                    prune.unused_for = Some(age);
+                }
+                continue;
+            }
             _ => return Err(unknown_key(key, &key_path, &name, &PRUNE_KEYS)),
         };
         let widens = matches!(
@@ -261,6 +378,18 @@ fn parse_prune(node: &Node, path: &str) -> Result<PruneVars, WalkError> {
         prune.kinds.insert(kind, setting);
     }
     Ok(prune)
+}
+
+/// A string or a list of strings.
+fn parse_string_list(node: &Node, path: &str) -> Result<Vec<String>, WalkError> {
+    match &node.value {
+        Value::Sequence(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| expect_plain_string(item, &format!("{path}[{i}]")))
+            .collect(),
+        _ => Ok(vec![expect_plain_string(node, path)?]),
+    }
 }
 
 fn parse_filters(node: &Node, path: &str) -> Result<FilterSet, WalkError> {

@@ -66,7 +66,7 @@ struct Document<'a, H: Serialize, T: Serialize> {
 
 /// The fields every command reports per host.
 #[derive(Serialize)]
-struct HostJson<'a, P: Serialize> {
+pub(crate) struct HostJson<'a, P: Serialize> {
     name: &'a str,
     address: &'a str,
     status: &'static str,
@@ -82,7 +82,10 @@ struct HostJson<'a, P: Serialize> {
     payload: P,
 }
 
-fn host_json<'a, T, P: Serialize>(outcome: &'a HostOutcome<T>, payload: P) -> HostJson<'a, P> {
+pub(crate) fn host_json<'a, T, P: Serialize>(
+    outcome: &'a HostOutcome<T>,
+    payload: P,
+) -> HostJson<'a, P> {
     HostJson {
         name: &outcome.name,
         address: &outcome.address,
@@ -102,7 +105,7 @@ fn host_json<'a, T, P: Serialize>(outcome: &'a HostOutcome<T>, payload: P) -> Ho
 }
 
 #[derive(Serialize)]
-struct Counts {
+pub(crate) struct Counts {
     hosts: usize,
     succeeded: usize,
     /// Every host that did not succeed, `cancelled` and `outcome_unknown` ones included.
@@ -113,7 +116,7 @@ struct Counts {
     outcome_unknown: usize,
 }
 
-fn counts<T>(outcomes: &[HostOutcome<T>]) -> Counts {
+pub(crate) fn counts<T>(outcomes: &[HostOutcome<T>]) -> Counts {
     let succeeded = outcomes.iter().filter(|o| o.succeeded()).count();
     let with_class = |class: ErrorClass| {
         outcomes
@@ -130,7 +133,7 @@ fn counts<T>(outcomes: &[HostOutcome<T>]) -> Counts {
     }
 }
 
-fn write_document<H: Serialize, T: Serialize>(
+pub(crate) fn write_document<H: Serialize, T: Serialize>(
     out: &mut dyn Write,
     command: &str,
     info: &RunInfo,

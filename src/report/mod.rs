@@ -2,10 +2,12 @@
 //! (JSON with a `schema_version`, NDJSON, CSV, Prometheus text), written to any `io::Write`; and
 //! saved JSON reports read back and summed. Deciding the exit code is [`crate::app`]'s.
 
+pub mod apply;
 pub mod csv;
 pub mod human_size;
 pub mod json;
 pub mod metrics;
+pub mod object_plan;
 pub mod render;
 pub mod run_info;
 pub mod saved;

@@ -75,3 +75,16 @@ impl Render for () {
         csv::write_ping(out, run)
     }
 }
+
+impl LiveFacts for crate::apply::ApplyReport {
+    fn live_bytes(&self) -> Option<u64> {
+        Some(self.reclaimed_bytes())
+    }
+}
+
+impl LiveFacts for crate::predict::PlanReport {
+    fn live_bytes(&self) -> Option<u64> {
+        Some(self.plan.bytes())
+    }
+    const BYTES_LABEL: &'static str = "predicted";
+}

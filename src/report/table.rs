@@ -75,7 +75,7 @@ fn ok_first<T>(outcomes: &[HostOutcome<T>]) -> impl Iterator<Item = &HostOutcome
 }
 
 /// `ok`, or `FAILED (refused)` with the failure class's short form.
-fn status<T>(outcome: &HostOutcome<T>) -> String {
+pub(crate) fn status<T>(outcome: &HostOutcome<T>) -> String {
     match &outcome.failure {
         None => "ok".to_string(),
         Some(failure) => format!("FAILED ({})", failure.class.short()),
@@ -94,7 +94,7 @@ pub(crate) fn prune_cell(kind: PruneKind, objects: usize, bytes: u64) -> String 
 
 /// Failures below a table: `host (address): [class] failed at <stage>: <reason>`, then why the
 /// run stopped early, if it did.
-fn write_failures<T>(out: &mut dyn Write, run: &FleetRun<T>) -> io::Result<()> {
+pub(crate) fn write_failures<T>(out: &mut dyn Write, run: &FleetRun<T>) -> io::Result<()> {
     let failed: Vec<&HostOutcome<T>> = run.outcomes.iter().filter(|o| !o.succeeded()).collect();
     if !failed.is_empty() {
         writeln!(out)?;

@@ -43,6 +43,11 @@ pub fn fleetprune_command(args: &[&str]) -> Command {
         .env_remove("JOB_COMPLETION_INDEX")
         .env_remove("COLUMNS")
         .env_remove("NO_COLOR")
+        // Image-use history (unused_for) stays out of the user's state directory.
+        .env(
+            "FLEETPRUNE_STATE_DIR",
+            std::env::temp_dir().join("fleetprune-test-state"),
+        )
         .stdin(std::process::Stdio::null());
     command
 }

@@ -2,18 +2,24 @@
 //! exact Engine API requests they become for a given API version.
 //!
 //! Nothing here talks to a daemon; [`crate::prune`] makes the calls. Keeping the decision apart
-//! lets `inventory` print effective plans and lets every rule be unit-tested.
+//! lets `inventory` print effective plans and lets every rule be unit-tested. [`select`] predicts,
+//! from a host snapshot, exactly which objects those requests would delete.
+
+pub mod file;
+pub mod policy;
+pub mod select;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::api_version::ApiVersion;
 use crate::filter::FilterSet;
+use policy::KeepPolicy;
 
 /// The prune kinds, declared in `docker system prune` order, which is also the order they run in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PruneKind {
     Containers,
@@ -59,6 +65,8 @@ pub struct PrunePlan {
     kinds: BTreeSet<PruneKind>,
     all: AllScope,
     filters: FilterSet,
+    /// Empty unless a keep policy is set; then fleetprune deletes by ID.
+    policy: KeepPolicy,
 }
 
 /// Why a plan cannot run, either anywhere (checked before any host is contacted) or on one host's
@@ -148,7 +156,18 @@ impl PrunePlan {
             kinds,
             all,
             filters,
+            policy: KeepPolicy::default(),
         })
+    }
+
+    /// The same plan with a keep policy.
+    pub fn with_policy(mut self, policy: KeepPolicy) -> PrunePlan {
+        self.policy = policy;
+        self
+    }
+
+    pub fn policy(&self) -> &KeepPolicy {
+        &self.policy
     }
 
     pub fn kinds(&self) -> impl Iterator<Item = PruneKind> + '_ {
@@ -236,11 +255,15 @@ impl PrunePlan {
                 }
             })
             .collect();
-        if self.filters.is_empty() {
+        let mut text = if self.filters.is_empty() {
             kinds.join(", ")
         } else {
             format!("{} [{}]", kinds.join(", "), self.filters)
+        };
+        if !self.policy.is_empty() {
+            text.push_str(&format!(" keep({})", self.policy));
         }
+        text
     }
 }
 

@@ -1,0 +1,274 @@
+//! Keep policies: what docker's prune filters cannot say (docker-gc's and docuum's rules), set
+//! in the inventory's `fleetprune.prune` or on the command line. When a host has one, fleetprune
+//! decides the object list itself ([`crate::plan::select`] honours the policy) and deletes by ID.
+//!
+//! - `keep_last: N`: the N most recently created tagged images of each repository stay;
+//! - `protect: [globs]` on image references (`registry.example.com/base/*`, `*:stable`);
+//! - `protect_labels: [k or k=v]` on images, containers, volumes and networks;
+//! - `protect_containers: [globs]` on container names (their images stay too);
+//! - `min_age: 48h`: nothing created more recently goes (docker-gc's grace period);
+//! - `unused_for: 14d`: images used more recently stay; an image's last use is the latest of its
+//!   containers' create/start/finish times and of what fleetprune saw on earlier runs
+//!   ([`crate::use_log`]), else its creation;
+//! - `max_usage: 50GB` (or `{ high: 50GB, low: 40GB }`): hosts whose docker usage is above the
+//!   high mark lose stopped containers, dangling images, build cache, then least recently used
+//!   images until the prediction reaches the low mark; hosts under it are left alone.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use globset::{Glob, GlobMatcher};
+use jiff::{SignedDuration, Span, SpanRelativeTo};
+
+/// A host's keep policy; empty when nothing is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeepPolicy {
+    pub keep_last: Option<usize>,
+    pub protect: Vec<String>,
+    pub protect_labels: Vec<String>,
+    pub protect_containers: Vec<String>,
+    pub min_age: Option<SignedDuration>,
+    /// Images last used (by a container, or as fleetprune saw on earlier runs) more recently
+    /// than this stay.
+    pub unused_for: Option<SignedDuration>,
+    /// A bound on docker's own disk usage: hosts above `high` lose objects until `low`.
+    pub max_usage: Option<UsageLimit>,
+}
+
+/// `max_usage`: docker's own usage (images' layers, containers' RW layers, volumes, build
+/// cache) above `high` is brought down to `low`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsageLimit {
+    pub high: u64,
+    pub low: u64,
+}
+
+impl std::str::FromStr for UsageLimit {
+    type Err = PolicyError;
+
+    /// `50GB`, or `50GB:40GB` (high:low).
+    fn from_str(text: &str) -> Result<UsageLimit, PolicyError> {
+        let (high, low) = match text.split_once(':') {
+            Some((high, low)) => (parse_size(high)?, parse_size(low)?),
+            None => {
+                let high = parse_size(text)?;
+                (high, high)
+            }
+        };
+        if low > high {
+            return Err(PolicyError::Size(format!(
+                "{text}: the low mark is above the high one"
+            )));
+        }
+        Ok(UsageLimit { high, low })
+    }
+}
+
+/// `50GB`, `1.5GiB`, `500MB`, `1024`: docker's decimal units, and binary ones.
+pub fn parse_size(text: &str) -> Result<u64, PolicyError> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| PolicyError::Size(text.to_string()))?;
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "tb" | "t" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(PolicyError::Size(text.to_string())),
+    };
+    Ok((number * factor) as u64)
+}
+
+/// Why a policy value was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("invalid glob {glob:?}: {message}")]
+    Glob { glob: String, message: String },
+    #[error("invalid duration {0:?}: expected e.g. 48h, 14d, 2h30m")]
+    Duration(String),
+    #[error("invalid size {0:?}: expected e.g. 50GB, 1.5GiB, or HIGH:LOW such as 50GB:40GB")]
+    Size(String),
+}
+
+/// `48h`, `14d`, `2w`, `2h30m` (days are 24 hours).
+pub fn parse_age(text: &str) -> Result<SignedDuration, PolicyError> {
+    text.trim()
+        .parse::<Span>()
+        .ok()
+        .and_then(|span| span.to_duration(SpanRelativeTo::days_are_24_hours()).ok())
+        .filter(|d| !d.is_negative())
+        .ok_or_else(|| PolicyError::Duration(text.to_string()))
+}
+
+impl KeepPolicy {
+    pub fn is_empty(&self) -> bool {
+        *self == KeepPolicy::default()
+    }
+
+    /// Checks the globs once, before any host is contacted.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        for glob in self.protect.iter().chain(&self.protect_containers) {
+            matcher(glob)?;
+        }
+        Ok(())
+    }
+
+    /// The compiled form used by the selection.
+    pub(crate) fn compile(&self) -> CompiledPolicy {
+        let compile = |globs: &[String]| {
+            globs
+                .iter()
+                .filter_map(|g| matcher(g).ok().map(|m| (g.clone(), m)))
+                .collect()
+        };
+        CompiledPolicy {
+            keep_last: self.keep_last,
+            protect: compile(&self.protect),
+            protect_labels: self.protect_labels.clone(),
+            protect_containers: compile(&self.protect_containers),
+            min_age: self.min_age,
+            unused_for: self.unused_for,
+        }
+    }
+}
+
+impl fmt::Display for KeepPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(n) = self.keep_last {
+            parts.push(format!("keep_last={n}"));
+        }
+        for p in &self.protect {
+            parts.push(format!("protect={p}"));
+        }
+        for p in &self.protect_labels {
+            parts.push(format!("protect_label={p}"));
+        }
+        for p in &self.protect_containers {
+            parts.push(format!("protect_container={p}"));
+        }
+        if let Some(age) = self.min_age {
+            parts.push(format!("min_age={age:#}"));
+        }
+        if let Some(age) = self.unused_for {
+            parts.push(format!("unused_for={age:#}"));
+        }
+        if let Some(limit) = self.max_usage {
+            parts.push(format!("max_usage={}:{}", limit.high, limit.low));
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
+fn matcher(glob: &str) -> Result<GlobMatcher, PolicyError> {
+    Glob::new(glob)
+        .map(|g| g.compile_matcher())
+        .map_err(|e| PolicyError::Glob {
+            glob: glob.to_string(),
+            message: e.kind().to_string(),
+        })
+}
+
+/// A policy ready to match.
+pub(crate) struct CompiledPolicy {
+    pub keep_last: Option<usize>,
+    pub protect: Vec<(String, GlobMatcher)>,
+    pub protect_labels: Vec<String>,
+    pub protect_containers: Vec<(String, GlobMatcher)>,
+    pub min_age: Option<SignedDuration>,
+    pub unused_for: Option<SignedDuration>,
+}
+
+impl CompiledPolicy {
+    /// The first protect glob matching one of `refs`.
+    pub fn protected_ref<'a>(&'a self, refs: impl Iterator<Item = &'a String>) -> Option<String> {
+        let refs: Vec<&String> = refs.collect();
+        self.protect.iter().find_map(|(glob, m)| {
+            refs.iter()
+                .find(|r| m.is_match(r.as_str()))
+                .map(|r| format!("{r} matches {glob}"))
+        })
+    }
+
+    /// The first protect label the labels carry.
+    pub fn protected_label(&self, labels: &BTreeMap<String, String>) -> Option<String> {
+        self.protect_labels
+            .iter()
+            .find(|p| match p.split_once('=') {
+                Some((k, v)) => labels.get(k).is_some_and(|have| have == v),
+                None => labels.contains_key(p.as_str()),
+            })
+            .map(|p| format!("label {p}"))
+    }
+
+    /// The first container-name glob matching `name`.
+    pub fn protected_container(&self, name: &str) -> Option<String> {
+        self.protect_containers
+            .iter()
+            .find(|(_, m)| m.is_match(name))
+            .map(|(glob, _)| format!("{name} matches {glob}"))
+    }
+
+    /// True when `created` is within `min_age` of `now`.
+    pub fn too_young(&self, created: Option<jiff::Timestamp>, now: jiff::Timestamp) -> bool {
+        match (self.min_age, created) {
+            (Some(age), Some(created)) => now.duration_since(created) < age,
+            (Some(_), None) => false,
+            (None, _) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_take_days_and_weeks_as_24_hours() {
+        assert_eq!(parse_age("14d").unwrap(), SignedDuration::from_hours(336));
+        assert_eq!(parse_age("48h").unwrap(), SignedDuration::from_hours(48));
+        assert_eq!(parse_age("1w").unwrap(), SignedDuration::from_hours(168));
+        assert!(parse_age("banana").is_err());
+    }
+
+    #[test]
+    fn sizes_and_limits_read_docker_units() {
+        assert_eq!(parse_size("50GB").unwrap(), 50_000_000_000);
+        assert_eq!(parse_size("1.5GiB").unwrap(), 1_610_612_736);
+        assert_eq!(parse_size("1024").unwrap(), 1024);
+        assert!(parse_size("lots").is_err());
+        let limit: UsageLimit = "50GB:40GB".parse().unwrap();
+        assert_eq!((limit.high, limit.low), (50_000_000_000, 40_000_000_000));
+        assert!("40GB:50GB".parse::<UsageLimit>().is_err());
+    }
+
+    #[test]
+    fn globs_match_references_and_bad_globs_are_refused() {
+        let policy = KeepPolicy {
+            protect: vec!["registry.example.com/base/*".into(), "*:stable".into()],
+            ..KeepPolicy::default()
+        };
+        let compiled = policy.compile();
+        let refs = ["app:stable".to_string()];
+        assert!(compiled.protected_ref(refs.iter()).is_some());
+        let refs = ["registry.example.com/base/os:1".to_string()];
+        assert!(compiled.protected_ref(refs.iter()).is_some());
+        let refs = ["app:1".to_string()];
+        assert!(compiled.protected_ref(refs.iter()).is_none());
+        let bad = KeepPolicy {
+            protect: vec!["a[".into()],
+            ..KeepPolicy::default()
+        };
+        assert!(bad.validate().is_err());
+    }
+}

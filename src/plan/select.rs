@@ -1,0 +1,791 @@
+//! The prediction: given a host snapshot and a prune plan, which objects the daemon's prune
+//! endpoints would delete or untag, and the bytes they would report, per kind, in `docker
+//! system prune` order (each kind sees the effect of the ones before it).
+//!
+//! A pure function of its inputs, following `shared/reference/prune-semantics.md`: the
+//! graphdriver image algorithm (candidates, untag-only parents, moby#36295, parent recursion,
+//! layers freed when their last user goes), the containerd image store's record model, container,
+//! volume (scope by API version), network (endpoints only for running containers) and build-cache
+//! rules, `until` against the daemon's clock and zone.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+use jiff::tz::{Offset, TimeZone};
+use serde::{Deserialize, Serialize};
+
+use crate::api_version::ApiVersion;
+use crate::filter::{Filter, FilterSet, UntilKind};
+use crate::plan::policy::{CompiledPolicy, KeepPolicy};
+use crate::plan::{PruneKind, PrunePlan, VolumeScope};
+use crate::snapshot::{ANONYMOUS_VOLUME_LABEL, ContainerInfo, HostSnapshot, ImageInfo, ImageStore};
+
+mod containerd;
+mod graphdriver;
+mod reference;
+mod threshold;
+
+use containerd::containerd_images;
+use graphdriver::graphdriver_images;
+pub(crate) use reference::normalised;
+use reference::{Ref, short_id};
+pub use threshold::docker_usage;
+use threshold::{Allow, select_under};
+
+/// What a prune would do on one host.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectPlan {
+    /// One entry per planned kind, in the order they run.
+    pub kinds: Vec<KindPlan>,
+}
+
+impl ObjectPlan {
+    pub fn kind(&self, kind: PruneKind) -> Option<&KindPlan> {
+        self.kinds.iter().find(|k| k.kind == kind)
+    }
+
+    /// Predicted bytes over all kinds; saturating.
+    pub fn bytes(&self) -> u64 {
+        self.kinds
+            .iter()
+            .fold(0u64, |sum, k| sum.saturating_add(k.bytes))
+    }
+
+    /// True when every kind's bytes are exact.
+    pub fn exact(&self) -> bool {
+        self.kinds.iter().all(|k| k.exact)
+    }
+
+    /// Objects deleted or untagged, over all kinds.
+    pub fn doomed_count(&self) -> usize {
+        self.kinds.iter().map(|k| k.doomed.len()).sum()
+    }
+}
+
+/// What one kind's prune would do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindPlan {
+    pub kind: PruneKind,
+    pub doomed: Vec<Doomed>,
+    pub kept: Vec<Kept>,
+    /// Images, graphdriver store: layer chain IDs the deletions free (the daemon lists them as
+    /// `Deleted` too).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub freed_layers: Vec<String>,
+    /// The `SpaceReclaimed` the daemon would report.
+    pub bytes: u64,
+    /// False when `bytes` is an estimate (`≈`); `notes` say why.
+    pub exact: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Facts about the decision that are not about precision (a `max_usage` before/after).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub info: Vec<String>,
+}
+
+impl KindPlan {
+    fn new(kind: PruneKind) -> KindPlan {
+        KindPlan {
+            kind,
+            doomed: Vec::new(),
+            kept: Vec::new(),
+            freed_layers: Vec::new(),
+            bytes: 0,
+            exact: true,
+            notes: Vec::new(),
+            info: Vec::new(),
+        }
+    }
+
+    fn inexact(&mut self, note: &str) {
+        self.exact = false;
+        if !self.notes.iter().any(|n| n == note) {
+            self.notes.push(note.to_string());
+        }
+    }
+
+    /// References the daemon would report `Untagged`.
+    pub fn untagged(&self) -> BTreeSet<&str> {
+        self.doomed
+            .iter()
+            .flat_map(|d| d.untagged.iter().map(String::as_str))
+            .collect()
+    }
+
+    /// IDs (or names) the daemon would report deleted: containers' IDs, networks' and volumes'
+    /// names, image IDs, build-cache record IDs.
+    pub fn deleted(&self) -> BTreeSet<&str> {
+        self.doomed
+            .iter()
+            .filter(|d| d.action == Action::Delete)
+            .map(|d| d.reported_id())
+            .collect()
+    }
+}
+
+/// Delete the object, or only remove references from an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Delete,
+    Untag,
+}
+
+/// An object the prune would delete or untag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Doomed {
+    /// Container, image, network or build-cache ID; volume name.
+    pub id: String,
+    /// What people call it: container, network or volume name, an image's first reference, a
+    /// record's description.
+    pub name: String,
+    pub action: Action,
+    pub reason: Reason,
+    /// Bytes this object frees (images: its freed layers; 0 for untag-only).
+    pub bytes: u64,
+    /// Images: the references the prune removes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub untagged: Vec<String>,
+    /// Images: every reference the image had when planned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refs: Vec<String>,
+    /// What the daemon's prune answer lists instead of `id` (networks: their name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported: Option<String>,
+}
+
+impl Doomed {
+    /// The string the daemon's prune answer uses for this object.
+    pub fn reported_id(&self) -> &str {
+        self.reported.as_deref().unwrap_or(&self.id)
+    }
+}
+
+/// Why an object is selected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// A stopped container (created, exited, dead).
+    Stopped,
+    /// A network without endpoints (no running container).
+    NoRunningContainer,
+    /// A volume no container mounts.
+    Unreferenced,
+    /// An untagged image.
+    Dangling,
+    /// An image no container uses (`-a`).
+    Unused,
+    /// An untagged parent whose last child goes (the daemon's parent recursion).
+    ParentOfDeleted,
+    /// An image used by a container that loses references with several tags (moby#36295).
+    InUseMultiTag,
+    /// A tagged image that keeps children: untagged, not deleted.
+    ParentWithChildren,
+    /// A build-cache record nothing references.
+    UnusedCache,
+    /// Containerd store: the names go, but BuildKit's cache holds the content of a build base.
+    HeldByBuildCache,
+    /// Named on the command line (`fleetprune rmi`).
+    Requested,
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Reason::Stopped => "stopped",
+            Reason::NoRunningContainer => "no running container",
+            Reason::Unreferenced => "not mounted by any container",
+            Reason::Dangling => "dangling",
+            Reason::Unused => "unused",
+            Reason::ParentOfDeleted => "untagged parent of a deleted image",
+            Reason::InUseMultiTag => "in use, several tags: untagged only (moby#36295)",
+            Reason::ParentWithChildren => "has children: untagged only",
+            Reason::UnusedCache => "unused",
+            Reason::HeldByBuildCache => "untagged; the build cache holds its content",
+            Reason::Requested => "requested",
+        })
+    }
+}
+
+/// An object the prune leaves alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kept {
+    pub id: String,
+    pub name: String,
+    pub reason: KeptReason,
+}
+
+/// Why an object stays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "why", content = "detail")]
+pub enum KeptReason {
+    /// Running, paused or restarting.
+    Running,
+    /// Used or mounted by this container.
+    InUse(String),
+    /// Created (or last used) after the `until` cutoff.
+    NewerThanUntil,
+    /// The label filters exclude it.
+    Label,
+    /// Tagged, and only dangling images are pruned.
+    Tagged,
+    /// An untagged image with children (an intermediate image).
+    Intermediate,
+    /// Has children that stay.
+    HasChildren,
+    /// The image config has no creation time (kept by `until` from Docker 25).
+    NoCreatedTime,
+    /// `bridge`, `host`, `none`, `default`.
+    Predefined,
+    /// A running container is attached.
+    HasEndpoints,
+    /// A swarm or config-only network, which fleetprune does not predict.
+    NotLocal,
+    /// A named volume, and only anonymous ones are pruned (API >= 1.42 without -a).
+    Named,
+    /// Driver options or a non-local driver: never pruned.
+    NotPrunable,
+    /// A build-cache record in use.
+    CacheInUse,
+    /// A shared, internal or frontend record, pruned only with -a.
+    CacheNeedsAll,
+    /// A child record stays.
+    CacheChildKept,
+    /// A keep policy protects it (the glob, label or name that matched).
+    Protected(String),
+    /// One of the `keep_last` newest images of its repository.
+    KeepLast,
+    /// Created within `min_age`.
+    TooYoung,
+    /// Used within `unused_for`.
+    RecentlyUsed,
+    /// `max_usage`: not needed to reach the low mark.
+    NotNeeded,
+}
+
+impl std::fmt::Display for KeptReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeptReason::Running => f.write_str("running"),
+            KeptReason::InUse(by) => write!(f, "in use by {by}"),
+            KeptReason::NewerThanUntil => f.write_str("newer than until"),
+            KeptReason::Label => f.write_str("label filter"),
+            KeptReason::Tagged => f.write_str("tagged"),
+            KeptReason::Intermediate => f.write_str("intermediate"),
+            KeptReason::HasChildren => f.write_str("has children"),
+            KeptReason::NoCreatedTime => f.write_str("no creation time"),
+            KeptReason::Predefined => f.write_str("predefined"),
+            KeptReason::HasEndpoints => f.write_str("running container attached"),
+            KeptReason::NotLocal => f.write_str("not a local network"),
+            KeptReason::Named => f.write_str("named (only anonymous volumes without -a)"),
+            KeptReason::NotPrunable => f.write_str("driver options or non-local driver"),
+            KeptReason::CacheInUse => f.write_str("in use"),
+            KeptReason::CacheNeedsAll => f.write_str("shared or internal (needs -a)"),
+            KeptReason::CacheChildKept => f.write_str("a child record stays"),
+            KeptReason::Protected(what) => write!(f, "protected: {what}"),
+            KeptReason::KeepLast => f.write_str("kept by keep_last"),
+            KeptReason::TooYoung => f.write_str("younger than min_age"),
+            KeptReason::RecentlyUsed => f.write_str("used within unused_for"),
+            KeptReason::NotNeeded => f.write_str("not needed to get under max_usage"),
+        }
+    }
+}
+
+/// Predicts `plan` on the host `snapshot` describes.
+pub fn select(snapshot: &HostSnapshot, plan: &PrunePlan) -> ObjectPlan {
+    match plan.policy().max_usage {
+        None => select_within(snapshot, plan, &Allow::default()),
+        Some(limit) => select_under(snapshot, plan, limit),
+    }
+}
+
+/// [`select`] with objects outside `allow` kept.
+fn select_within(snapshot: &HostSnapshot, plan: &PrunePlan, allow: &Allow) -> ObjectPlan {
+    let mut filters = Filters::new(snapshot, plan.filters());
+    filters.policy = plan.policy().compile();
+    filters.now = snapshot.daemon_now;
+    filters.pinned = pinned_images(snapshot, &filters);
+    filters.allow = allow.clone();
+    let mut world = World {
+        containers: snapshot.containers.iter().collect(),
+    };
+    let mut kinds = Vec::new();
+    for kind in plan.kinds() {
+        let kind_plan = match kind {
+            PruneKind::Containers => containers(&mut world, &filters),
+            PruneKind::Networks => networks(snapshot, &filters),
+            PruneKind::Volumes => volumes(
+                snapshot,
+                &world,
+                &filters,
+                plan.volume_scope(snapshot.api_version),
+            ),
+            PruneKind::Images => match snapshot.image_store {
+                ImageStore::Graphdriver => graphdriver_images(
+                    snapshot,
+                    &world,
+                    &filters,
+                    !plan.all().images || allow.dangling_only,
+                ),
+                ImageStore::Containerd => containerd_images(
+                    snapshot,
+                    &world,
+                    &filters,
+                    !plan.all().images || allow.dangling_only,
+                ),
+            },
+            PruneKind::BuildCache => {
+                let images_first = kinds
+                    .iter()
+                    .any(|k: &KindPlan| k.kind == PruneKind::Images && !k.doomed.is_empty());
+                build_cache(snapshot, &filters, plan.all().build_cache, images_first)
+            }
+        };
+        kinds.push(kind_plan);
+    }
+    ObjectPlan { kinds }
+}
+
+/// The containers that still exist as the kinds run.
+struct World<'a> {
+    containers: Vec<&'a ContainerInfo>,
+}
+
+impl World<'_> {
+    fn using_image(&self, image_id: &str) -> Option<&ContainerInfo> {
+        self.containers
+            .iter()
+            .copied()
+            .find(|c| c.image_id == image_id)
+    }
+}
+
+/// The plan's filters, resolved against the daemon's clock, and its keep policy.
+struct Filters {
+    cutoff: Option<Timestamp>,
+    labels: Vec<String>,
+    not_labels: Vec<String>,
+    policy: CompiledPolicy,
+    now: Timestamp,
+    /// Images the policy keeps, by ID, with the reason.
+    pinned: BTreeMap<String, KeptReason>,
+    /// A `max_usage` stage's restriction.
+    allow: Allow,
+}
+
+impl Filters {
+    fn new(snapshot: &HostSnapshot, set: &FilterSet) -> Filters {
+        let mut labels = Vec::new();
+        let mut not_labels = Vec::new();
+        for filter in set.iter() {
+            match filter {
+                Filter::Label(l) if !labels.contains(l) => labels.push(l.clone()),
+                Filter::LabelNot(l) if !not_labels.contains(l) => not_labels.push(l.clone()),
+                _ => {}
+            }
+        }
+        Filters {
+            cutoff: set.until().map(|u| cutoff(snapshot, u.kind())),
+            labels,
+            not_labels,
+            policy: KeepPolicy::default().compile(),
+            now: snapshot.daemon_now,
+            pinned: BTreeMap::new(),
+            allow: Allow::default(),
+        }
+    }
+
+    /// Why the policy keeps an object with these labels, name and creation time.
+    fn policy_keeps(
+        &self,
+        labels: &BTreeMap<String, String>,
+        name: Option<&str>,
+        created: Option<Timestamp>,
+    ) -> Option<KeptReason> {
+        if let Some(what) = name.and_then(|n| self.policy.protected_container(n)) {
+            return Some(KeptReason::Protected(what));
+        }
+        if let Some(what) = self.policy.protected_label(labels) {
+            return Some(KeptReason::Protected(what));
+        }
+        self.policy
+            .too_young(created, self.now)
+            .then_some(KeptReason::TooYoung)
+    }
+
+    /// `time <= cutoff` (graphdriver images, containers, networks); no cutoff passes all.
+    fn old_enough(&self, time: Timestamp) -> bool {
+        self.cutoff.is_none_or(|cutoff| time <= cutoff)
+    }
+
+    /// The label rules of `filters.Args.MatchKVList` as the daemon's prune wrappers use them.
+    fn labels_pass(&self, labels: &BTreeMap<String, String>) -> bool {
+        let all_match = |values: &[String]| {
+            !labels.is_empty()
+                && values.iter().all(|value| match value.split_once('=') {
+                    Some((k, v)) => labels.get(k).is_some_and(|have| have == v),
+                    None => labels.contains_key(value.as_str()),
+                })
+        };
+        (self.labels.is_empty() || all_match(&self.labels))
+            && (self.not_labels.is_empty() || !all_match(&self.not_labels))
+    }
+
+    /// The containerd image store's label checks (each value one check, all must pass).
+    fn containerd_labels_pass(&self, labels: Option<&BTreeMap<String, String>>) -> bool {
+        if self.labels.is_empty() && self.not_labels.is_empty() {
+            return true;
+        }
+        let Some(labels) = labels else {
+            return false;
+        };
+        let positive = self.labels.iter().all(|value| match value.split_once('=') {
+            Some((k, v)) => labels.get(k).is_some_and(|have| have == v),
+            None => labels.contains_key(value.as_str()),
+        });
+        let negative = self
+            .not_labels
+            .iter()
+            .all(|value| match value.split_once('=') {
+                Some((k, v)) => labels.get(k).is_some_and(|have| have != v),
+                None => !labels.contains_key(value.as_str()),
+            });
+        positive && negative
+    }
+}
+
+/// Images a keep policy keeps: protected references or labels, too young, or among the
+/// `keep_last` newest of a repository.
+fn pinned_images(snapshot: &HostSnapshot, filters: &Filters) -> BTreeMap<String, KeptReason> {
+    let policy = &filters.policy;
+    let mut pinned = BTreeMap::new();
+    for image in &snapshot.images {
+        let empty = BTreeMap::new();
+        let labels = image.labels.as_ref().unwrap_or(&empty);
+        let reason = if let Some(what) = policy.protected_ref(image.refs()) {
+            Some(KeptReason::Protected(what))
+        } else if let Some(what) = policy.protected_label(labels) {
+            Some(KeptReason::Protected(what))
+        } else if policy.too_young(image.created, filters.now) {
+            Some(KeptReason::TooYoung)
+        } else if let Some(unused_for) = policy.unused_for
+            && filters.now.duration_since(last_use(snapshot, image)) < unused_for
+        {
+            Some(KeptReason::RecentlyUsed)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            pinned.insert(image.id.clone(), reason);
+        }
+    }
+    if let Some(keep) = policy.keep_last {
+        let mut by_repo: BTreeMap<String, Vec<&ImageInfo>> = BTreeMap::new();
+        for image in &snapshot.images {
+            let repos: BTreeSet<String> =
+                image.repo_tags.iter().map(|t| Ref::parse(t).repo).collect();
+            for repo in repos {
+                by_repo.entry(repo).or_default().push(image);
+            }
+        }
+        for images in by_repo.values_mut() {
+            images.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
+            for image in images.iter().take(keep) {
+                pinned
+                    .entry(image.id.clone())
+                    .or_insert(KeptReason::KeepLast);
+            }
+        }
+    }
+    pinned
+}
+
+/// An image's last use: the latest of its containers' create, start and finish times and of
+/// when fleetprune last saw it in use; an image never seen used counts from its creation.
+fn last_use(snapshot: &HostSnapshot, image: &ImageInfo) -> Timestamp {
+    snapshot
+        .containers
+        .iter()
+        .filter(|c| c.image_id == image.id)
+        .flat_map(|c| [Some(c.created), c.started, c.finished])
+        .flatten()
+        .chain(snapshot.last_seen.get(&image.id).copied())
+        .max()
+        .or(image.last_tag_time.max(image.created))
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// The absolute cutoff the daemon computes from an `until` value (§7).
+pub fn cutoff(snapshot: &HostSnapshot, until: &UntilKind) -> Timestamp {
+    match until {
+        UntilKind::Duration(duration) => {
+            let at = snapshot
+                .daemon_now
+                .checked_sub(*duration)
+                .unwrap_or(snapshot.daemon_now);
+            if snapshot.api_version < ApiVersion::new(1, 52) {
+                // Docker up to 28 truncates the cutoff to whole seconds.
+                Timestamp::from_second(at.as_second()).unwrap_or(at)
+            } else {
+                at
+            }
+        }
+        UntilKind::Instant(instant) => *instant,
+        UntilKind::LocalDateTime(datetime) => {
+            let offset =
+                Offset::from_seconds(snapshot.daemon_offset_seconds).unwrap_or(Offset::UTC);
+            datetime
+                .to_zoned(TimeZone::fixed(offset))
+                .map(|z| z.timestamp())
+                .unwrap_or(snapshot.daemon_now)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------- containers
+
+fn containers(world: &mut World<'_>, filters: &Filters) -> KindPlan {
+    let mut plan = KindPlan::new(PruneKind::Containers);
+    let mut remaining = Vec::new();
+    for container in world.containers.iter().copied() {
+        let kept = if container.running {
+            Some(KeptReason::Running)
+        } else if !Allow::allows(&filters.allow.containers, &container.id) {
+            Some(KeptReason::NotNeeded)
+        } else if let Some(reason) = filters.policy_keeps(
+            &container.labels,
+            Some(&container.name),
+            Some(container.created),
+        ) {
+            Some(reason)
+        } else if !filters.old_enough(container.created) {
+            Some(KeptReason::NewerThanUntil)
+        } else if !filters.labels_pass(&container.labels) {
+            Some(KeptReason::Label)
+        } else {
+            None
+        };
+        match kept {
+            Some(reason) => {
+                plan.kept.push(Kept {
+                    id: container.id.clone(),
+                    name: container.name.clone(),
+                    reason,
+                });
+                remaining.push(container);
+            }
+            None => {
+                let bytes = container.size_rw.unwrap_or(0);
+                plan.bytes = plan.bytes.saturating_add(bytes);
+                plan.doomed.push(Doomed {
+                    id: container.id.clone(),
+                    name: container.name.clone(),
+                    action: Action::Delete,
+                    reason: Reason::Stopped,
+                    bytes,
+                    untagged: Vec::new(),
+                    refs: Vec::new(),
+                    reported: None,
+                });
+            }
+        }
+    }
+    world.containers = remaining;
+    plan
+}
+
+// ------------------------------------------------------------------------------ networks
+
+const PREDEFINED_NETWORKS: [&str; 4] = ["bridge", "host", "none", "default"];
+
+fn networks(snapshot: &HostSnapshot, filters: &Filters) -> KindPlan {
+    let mut plan = KindPlan::new(PruneKind::Networks);
+    for network in &snapshot.networks {
+        let kept = if PREDEFINED_NETWORKS.contains(&network.name.as_str()) {
+            Some(KeptReason::Predefined)
+        } else if network.config_only || network.scope == "swarm" {
+            Some(KeptReason::NotLocal)
+        } else if network.endpoints > 0 {
+            Some(KeptReason::HasEndpoints)
+        } else if let Some(reason) =
+            filters.policy_keeps(&network.labels, None, Some(network.created))
+        {
+            Some(reason)
+        } else if !filters.old_enough(network.created) {
+            Some(KeptReason::NewerThanUntil)
+        } else if !filters.labels_pass(&network.labels) {
+            Some(KeptReason::Label)
+        } else {
+            None
+        };
+        match kept {
+            Some(reason) => plan.kept.push(Kept {
+                id: network.id.clone(),
+                name: network.name.clone(),
+                reason,
+            }),
+            None => plan.doomed.push(Doomed {
+                id: network.id.clone(),
+                name: network.name.clone(),
+                action: Action::Delete,
+                reason: Reason::NoRunningContainer,
+                bytes: 0,
+                untagged: Vec::new(),
+                refs: Vec::new(),
+                // The daemon reports network names.
+                reported: Some(network.name.clone()),
+            }),
+        }
+    }
+    plan
+}
+
+// ------------------------------------------------------------------------------- volumes
+
+fn volumes(
+    snapshot: &HostSnapshot,
+    world: &World<'_>,
+    filters: &Filters,
+    scope: VolumeScope,
+) -> KindPlan {
+    let mut plan = KindPlan::new(PruneKind::Volumes);
+    for volume in &snapshot.volumes {
+        let user = world
+            .containers
+            .iter()
+            .find(|c| c.volumes.contains(&volume.name));
+        let kept = if volume.driver != "local" || volume.has_options {
+            Some(KeptReason::NotPrunable)
+        } else if let Some(container) = user {
+            Some(KeptReason::InUse(container.name.clone()))
+        } else if let Some(reason) = filters.policy_keeps(&volume.labels, None, None) {
+            Some(reason)
+        } else if scope == VolumeScope::Anonymous
+            && !volume.labels.contains_key(ANONYMOUS_VOLUME_LABEL)
+        {
+            Some(KeptReason::Named)
+        } else if !filters.labels_pass(&volume.labels) {
+            Some(KeptReason::Label)
+        } else {
+            None
+        };
+        match kept {
+            Some(reason) => plan.kept.push(Kept {
+                id: volume.name.clone(),
+                name: volume.name.clone(),
+                reason,
+            }),
+            None => {
+                let bytes = volume.size.unwrap_or(0);
+                if volume.size.is_none() {
+                    plan.inexact("a volume's size is unknown to the daemon");
+                }
+                plan.bytes = plan.bytes.saturating_add(bytes);
+                plan.doomed.push(Doomed {
+                    id: volume.name.clone(),
+                    name: volume.name.clone(),
+                    action: Action::Delete,
+                    reason: Reason::Unreferenced,
+                    bytes,
+                    untagged: Vec::new(),
+                    refs: Vec::new(),
+                    reported: None,
+                });
+            }
+        }
+    }
+    plan
+}
+
+// ---------------------------------------------------------------------------- build cache
+
+fn build_cache(
+    snapshot: &HostSnapshot,
+    filters: &Filters,
+    all: bool,
+    images_first: bool,
+) -> KindPlan {
+    let mut plan = KindPlan::new(PruneKind::BuildCache);
+    let mut kept: BTreeMap<&str, KeptReason> = BTreeMap::new();
+    let mut eligible: BTreeSet<&str> = BTreeSet::new();
+    for record in &snapshot.build_cache {
+        let needs_all = record.shared || record.kind == "internal" || record.kind == "frontend";
+        let reason = if record.in_use {
+            Some(KeptReason::CacheInUse)
+        } else if !Allow::allows(&filters.allow.build_cache, &record.id) {
+            Some(KeptReason::NotNeeded)
+        } else if !all && needs_all {
+            if record.shared && images_first {
+                plan.inexact("deleting images can unshare build-cache records");
+            }
+            Some(KeptReason::CacheNeedsAll)
+        } else if let (Some(cutoff), Some(used)) = (filters.cutoff, record.last_used)
+            && used > cutoff
+        {
+            Some(KeptReason::NewerThanUntil)
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => {
+                kept.insert(record.id.as_str(), reason);
+            }
+            None => {
+                eligible.insert(record.id.as_str());
+            }
+        }
+    }
+    // Rounds: a record goes once no remaining record names it as a parent.
+    let mut remaining: BTreeSet<&str> =
+        snapshot.build_cache.iter().map(|r| r.id.as_str()).collect();
+    let mut deleted: Vec<&str> = Vec::new();
+    loop {
+        let parents: BTreeSet<&str> = snapshot
+            .build_cache
+            .iter()
+            .filter(|r| remaining.contains(r.id.as_str()))
+            .flat_map(|r| r.parents.iter().map(String::as_str))
+            .collect();
+        let round: Vec<&str> = eligible
+            .iter()
+            .copied()
+            .filter(|id| remaining.contains(id) && !parents.contains(id))
+            .collect();
+        if round.is_empty() {
+            break;
+        }
+        for id in round {
+            remaining.remove(id);
+            deleted.push(id);
+        }
+    }
+    for record in &snapshot.build_cache {
+        if deleted.contains(&record.id.as_str()) {
+            plan.bytes = plan.bytes.saturating_add(record.size);
+            plan.doomed.push(Doomed {
+                id: record.id.clone(),
+                name: record.description.clone(),
+                action: Action::Delete,
+                reason: Reason::UnusedCache,
+                bytes: record.size,
+                untagged: Vec::new(),
+                refs: Vec::new(),
+                reported: None,
+            });
+        } else {
+            plan.kept.push(Kept {
+                id: record.id.clone(),
+                name: record.description.clone(),
+                reason: kept
+                    .get(record.id.as_str())
+                    .cloned()
+                    .unwrap_or(KeptReason::CacheChildKept),
+            });
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+#[path = "select_tests.rs"]
+mod tests;

@@ -1,0 +1,805 @@
+//! Scenario tests, one per rule of `prune-semantics.md`: a small host described in a few lines,
+//! a plan, and what the daemon would do.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+
+use super::*;
+use crate::plan::AllScope;
+use crate::snapshot::{CacheRecord, ContainerInfo, ImageInfo, NetworkInfo, VolumeInfo, chain_ids};
+
+const NOW: &str = "2026-06-01T12:00:00Z";
+
+fn ts(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
+fn host(api: (u16, u16), store: ImageStore) -> HostSnapshot {
+    HostSnapshot {
+        api_version: ApiVersion::new(api.0, api.1),
+        engine_version: if api.1 <= 41 { (20, 10) } else { (26, 1) },
+        engine_id: "ENGINE".into(),
+        image_store: store,
+        daemon_now: ts(NOW),
+        daemon_offset_seconds: 0,
+        docker_root_dir: "/var/lib/docker".into(),
+        containers: Vec::new(),
+        images: Vec::new(),
+        volumes: Vec::new(),
+        networks: Vec::new(),
+        build_cache: Vec::new(),
+        last_seen: BTreeMap::new(),
+    }
+}
+
+fn graph() -> HostSnapshot {
+    host((1, 41), ImageStore::Graphdriver)
+}
+
+fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// An image whose layers are named diff IDs with sizes; `refs` mixes tags and `repo@sha256:`.
+fn image(id: &str, refs: &[&str], parent: Option<&str>, layers: &[(&str, u64)]) -> ImageInfo {
+    let diffs: Vec<String> = layers.iter().map(|(d, _)| format!("sha256:{d}")).collect();
+    ImageInfo {
+        id: format!("sha256:{id}"),
+        parent: parent.map(|p| format!("sha256:{p}")),
+        repo_tags: refs
+            .iter()
+            .filter(|r| !r.contains('@'))
+            .map(|r| r.to_string())
+            .collect(),
+        repo_digests: refs
+            .iter()
+            .filter(|r| r.contains('@'))
+            .map(|r| r.to_string())
+            .collect(),
+        created: Some(ts("2026-01-01T00:00:00Z")),
+        last_tag_time: None,
+        labels: Some(BTreeMap::new()),
+        chain: chain_ids(&diffs),
+        layer_sizes: layers.iter().map(|(_, s)| Some(*s)).collect(),
+        buildkit_layers: vec![false; layers.len()],
+        size: layers.iter().map(|(_, s)| s).sum(),
+    }
+}
+
+fn container(name: &str, image_id: &str, running: bool) -> ContainerInfo {
+    ContainerInfo {
+        id: format!("c-{name}"),
+        name: name.into(),
+        image_id: format!("sha256:{image_id}"),
+        config_image: format!("sha256:{image_id}"),
+        created: ts("2026-01-01T00:00:00Z"),
+        running,
+        state: if running { "running" } else { "exited" }.into(),
+        labels: BTreeMap::new(),
+        size_rw: Some(100),
+        volumes: Vec::new(),
+        started: None,
+        finished: None,
+    }
+}
+
+fn plan(kinds: &[PruneKind], all: bool, filters: &[&str]) -> PrunePlan {
+    PrunePlan::new(
+        kinds.iter().copied().collect(),
+        AllScope {
+            images: all,
+            volumes: all,
+            build_cache: all,
+        },
+        FilterSet::parse(filters).unwrap(),
+    )
+    .unwrap()
+}
+
+fn images_plan(snapshot: &HostSnapshot, all: bool, filters: &[&str]) -> KindPlan {
+    select(snapshot, &plan(&[PruneKind::Images], all, filters))
+        .kind(PruneKind::Images)
+        .unwrap()
+        .clone()
+}
+
+fn deleted(plan: &KindPlan) -> Vec<&str> {
+    plan.deleted().into_iter().collect()
+}
+
+fn untagged(plan: &KindPlan) -> Vec<&str> {
+    plan.untagged().into_iter().collect()
+}
+
+// ------------------------------------------------------------------------ graphdriver images
+
+#[test]
+fn dangling_only_deletes_untagged_heads_and_digest_only_images_not_tagged_or_intermediate() {
+    let mut h = graph();
+    h.images = vec![
+        image("base", &["lab/base:1"], None, &[("l0", 10)]),
+        image("mid", &[], Some("base"), &[("l0", 10), ("l1", 20)]),
+        image(
+            "app",
+            &["lab/app:1"],
+            Some("mid"),
+            &[("l0", 10), ("l1", 20), ("l2", 30)],
+        ),
+        image("loose", &[], None, &[("x0", 7)]),
+        image("old", &["lab/old@sha256:d1"], None, &[("y0", 5)]),
+    ];
+    let p = images_plan(&h, false, &[]);
+    assert_eq!(deleted(&p), ["sha256:loose", "sha256:old"]);
+    assert_eq!(untagged(&p), ["lab/old@sha256:d1"]);
+    assert_eq!(p.bytes, 12);
+    assert_eq!(p.freed_layers.len(), 2);
+}
+
+#[test]
+fn all_mode_untags_every_tag_but_the_last_single_reference_of_an_image_in_use() {
+    // moby#36295: base:1, base:2, other:1 on one image used by a created container.
+    let mut h = graph();
+    h.images = vec![image(
+        "img",
+        &["base:1", "base:2", "other:1"],
+        None,
+        &[("l0", 10)],
+    )];
+    h.containers = vec![container("c", "img", false)];
+    let p = images_plan(&h, true, &[]);
+    assert_eq!(untagged(&p), ["base:1", "base:2"]);
+    assert!(deleted(&p).is_empty());
+    assert_eq!(p.doomed[0].action, Action::Untag);
+    assert_eq!(p.doomed[0].reason, Reason::InUseMultiTag);
+    assert_eq!(p.bytes, 0);
+}
+
+#[test]
+fn an_image_in_use_with_one_tag_and_its_digest_is_untouched() {
+    let mut h = graph();
+    h.images = vec![image(
+        "img",
+        &["app:1", "app@sha256:d"],
+        None,
+        &[("l0", 10)],
+    )];
+    h.containers = vec![container("c", "img", true)];
+    let p = images_plan(&h, true, &[]);
+    assert!(p.doomed.is_empty());
+    assert_eq!(p.kept[0].reason, KeptReason::InUse("c".into()));
+}
+
+#[test]
+fn removing_the_last_tag_of_a_repository_removes_its_digest_references_too() {
+    let mut h = graph();
+    h.images = vec![image(
+        "img",
+        &["app:1", "app@sha256:d"],
+        None,
+        &[("l0", 10)],
+    )];
+    let p = images_plan(&h, true, &[]);
+    assert_eq!(untagged(&p), ["app:1", "app@sha256:d"]);
+    assert_eq!(deleted(&p), ["sha256:img"]);
+}
+
+#[test]
+fn tagged_parent_with_a_surviving_child_is_untagged_only() {
+    let mut h = graph();
+    h.images = vec![
+        image("base", &["ubuntu:22.04"], None, &[("l0", 10)]),
+        image("child", &["app:1"], Some("base"), &[("l0", 10), ("l1", 5)]),
+    ];
+    h.containers = vec![container("c", "child", false)];
+    let p = images_plan(&h, true, &[]);
+    assert_eq!(untagged(&p), ["ubuntu:22.04"]);
+    assert!(deleted(&p).is_empty());
+    assert_eq!(p.doomed[0].reason, Reason::ParentWithChildren);
+    // Without the container, the child goes and takes its parent along.
+    h.containers.clear();
+    let p = images_plan(&h, true, &[]);
+    assert_eq!(deleted(&p), ["sha256:base", "sha256:child"]);
+    assert_eq!(p.bytes, 15);
+}
+
+#[test]
+fn parent_recursion_ignores_until_and_label() {
+    let mut h = graph();
+    let mut head = image("head", &[], Some("mid"), &[("l0", 10), ("l1", 20)]);
+    head.labels = Some(labels(&[("x", "y")]));
+    let mut mid = image("mid", &[], None, &[("l0", 10)]);
+    mid.created = Some(ts("2026-05-31T12:00:00Z"));
+    h.images = vec![mid, head];
+    let p = images_plan(&h, false, &["label=x=y", "until=2026-04-01"]);
+    assert_eq!(deleted(&p), ["sha256:head", "sha256:mid"]);
+    let mid = p.doomed.iter().find(|d| d.id == "sha256:mid").unwrap();
+    assert_eq!(mid.reason, Reason::ParentOfDeleted);
+    assert_eq!(p.bytes, 30);
+}
+
+#[test]
+fn shared_layers_are_counted_once_and_only_when_their_last_user_goes() {
+    let mut h = graph();
+    h.images = vec![
+        image("a", &[], None, &[("shared", 100), ("a1", 1)]),
+        image("b", &[], None, &[("shared", 100), ("b1", 2)]),
+        image("c", &["keep:1"], None, &[("shared", 100), ("c1", 3)]),
+    ];
+    let p = images_plan(&h, false, &[]);
+    assert_eq!(p.bytes, 3, "the shared base stays with keep:1");
+    h.images.pop();
+    let p = images_plan(&h, false, &[]);
+    assert_eq!(p.bytes, 103);
+}
+
+#[test]
+fn until_prunes_at_the_cutoff_and_keeps_what_is_newer() {
+    let mut h = graph();
+    let mut at = image("at", &[], None, &[("a", 1)]);
+    at.created = Some(ts("2026-06-01T11:00:00Z"));
+    let mut after = image("after", &[], None, &[("b", 1)]);
+    after.created = Some(ts("2026-06-01T11:00:00.000000001Z"));
+    h.images = vec![at, after];
+    let p = images_plan(&h, false, &["until=1h"]);
+    assert_eq!(deleted(&p), ["sha256:at"]);
+    assert_eq!(p.kept[0].reason, KeptReason::NewerThanUntil);
+}
+
+#[test]
+fn duration_cutoffs_are_whole_seconds_up_to_docker_28() {
+    let mut h = graph();
+    h.daemon_now = ts("2026-06-01T12:00:00.7Z");
+    let until = FilterSet::parse(&["until=1h"]).unwrap();
+    let kind = *until.until().unwrap().kind();
+    assert_eq!(cutoff(&h, &kind), ts("2026-06-01T11:00:00Z"));
+    h.api_version = ApiVersion::new(1, 52);
+    assert_eq!(cutoff(&h, &kind), ts("2026-06-01T11:00:00.7Z"));
+}
+
+#[test]
+fn zone_less_until_dates_are_read_in_the_daemons_zone() {
+    let mut h = graph();
+    h.daemon_offset_seconds = 2 * 3600;
+    let until = FilterSet::parse(&["until=2026-05-01T10:00"]).unwrap();
+    let kind = *until.until().unwrap().kind();
+    assert_eq!(cutoff(&h, &kind), ts("2026-05-01T08:00:00Z"));
+    let zoned = FilterSet::parse(&["until=2026-05-01T10:00:00Z"]).unwrap();
+    assert_eq!(
+        cutoff(&h, zoned.until().unwrap().kind()),
+        ts("2026-05-01T10:00:00Z")
+    );
+    let unix = FilterSet::parse(&["until=1700000000.5"]).unwrap();
+    assert_eq!(
+        cutoff(&h, unix.until().unwrap().kind()),
+        ts("2023-11-14T22:13:20.5Z")
+    );
+}
+
+#[test]
+fn images_without_created_are_pruned_by_until_on_20_10_and_kept_from_25() {
+    let mut h = graph();
+    let mut image = image("x", &[], None, &[("a", 1)]);
+    image.created = None;
+    h.images = vec![image];
+    assert_eq!(
+        deleted(&images_plan(&h, false, &["until=1h"])),
+        ["sha256:x"]
+    );
+    h.api_version = ApiVersion::new(1, 44);
+    let p = images_plan(&h, false, &["until=1h"]);
+    assert!(p.doomed.is_empty());
+    assert_eq!(p.kept[0].reason, KeptReason::NoCreatedTime);
+}
+
+#[test]
+fn label_not_excludes_only_objects_matching_all_its_values() {
+    let mut h = graph();
+    let mut with = |id: &str, pairs: &[(&str, &str)]| {
+        let mut i = image(id, &[], None, &[(id, 1)]);
+        i.labels = Some(labels(pairs));
+        h.images.push(i);
+    };
+    with("a", &[("a", "")]);
+    with("b", &[("b", "")]);
+    with("ab", &[("a", ""), ("b", "")]);
+    with("none", &[]);
+    let p = images_plan(&h, false, &["label!=a", "label!=b"]);
+    assert_eq!(deleted(&p), ["sha256:a", "sha256:b", "sha256:none"]);
+    let p = images_plan(&h, false, &["label=a"]);
+    assert_eq!(deleted(&p), ["sha256:a", "sha256:ab"]);
+}
+
+#[test]
+fn layers_written_by_buildkit_stay_while_the_build_cache_holds_them() {
+    let mut h = graph();
+    let mut bk = image("bk", &["lab/bk:1"], None, &[("base", 10), ("run", 20)]);
+    bk.buildkit_layers = vec![false, true];
+    h.images = vec![bk];
+    let p = images_plan(&h, true, &[]);
+    assert_eq!(p.bytes, 30);
+    h.build_cache.push(cache("r1", &[], false, 5));
+    let p = images_plan(&h, true, &[]);
+    assert_eq!(deleted(&p), ["sha256:bk"]);
+    assert_eq!(p.bytes, 10);
+}
+
+#[test]
+fn containerd_base_of_a_buildkit_build_keeps_its_content_while_the_cache_holds_it() {
+    let mut h = containerd();
+    let base = image("base", &["lab/busybox:latest"], None, &[("b", 10)]);
+    let mut bk = image("bk", &["lab/bk:1"], None, &[("b", 10), ("run", 20)]);
+    bk.buildkit_layers = vec![false, true];
+    h.images = vec![base, bk];
+    h.build_cache.push(cache("r1", &[], false, 5));
+    let p = images_plan(&h, true, &[]);
+    assert_eq!(untagged(&p), ["lab/bk:1", "lab/busybox:latest"]);
+    assert_eq!(deleted(&p), ["sha256:bk"]);
+    let base = p.doomed.iter().find(|d| d.id == "sha256:base").unwrap();
+    assert_eq!(base.reason, Reason::HeldByBuildCache);
+}
+
+// ------------------------------------------------------------------------ containerd images
+
+fn containerd() -> HostSnapshot {
+    host((1, 45), ImageStore::Containerd)
+}
+
+#[test]
+fn containerd_digest_references_are_not_dangling() {
+    let mut h = containerd();
+    h.images = vec![
+        image("pinned", &["lab/old@sha256:d1"], None, &[("a", 1)]),
+        image("loose", &[], None, &[("b", 1)]),
+    ];
+    let p = images_plan(&h, false, &[]);
+    assert_eq!(deleted(&p), ["sha256:loose"]);
+    assert_eq!(untagged(&p), ["sha256:loose"]);
+}
+
+#[test]
+fn containerd_protects_only_the_name_a_container_was_created_from() {
+    let mut h = containerd();
+    h.images = vec![image(
+        "img",
+        &["lab/app:1", "lab/app:latest"],
+        None,
+        &[("a", 1)],
+    )];
+    let mut c = container("c", "img", false);
+    c.config_image = "lab/app:1".into();
+    h.containers = vec![c];
+    let p = images_plan(&h, true, &[]);
+    assert_eq!(untagged(&p), ["lab/app:latest"]);
+    assert_eq!(p.doomed[0].action, Action::Untag);
+    // A container created by bare name protects `:latest`.
+    h.containers[0].config_image = "lab/app".into();
+    assert_eq!(untagged(&images_plan(&h, true, &[])), ["lab/app:1"]);
+}
+
+#[test]
+fn containerd_dangling_record_of_a_containers_image_is_protected() {
+    let mut h = containerd();
+    h.images = vec![image("old", &[], None, &[("a", 1)])];
+    let mut c = container("c", "old", false);
+    c.config_image = "lab/app:1".into();
+    h.containers = vec![c];
+    assert!(images_plan(&h, false, &[]).doomed.is_empty());
+}
+
+#[test]
+fn containerd_label_not_excludes_images_matching_any_value_and_missing_keys_fail() {
+    let mut h = containerd();
+    let mut with = |id: &str, pairs: &[(&str, &str)]| {
+        let mut i = image(id, &[], None, &[(id, 1)]);
+        i.labels = Some(labels(pairs));
+        h.images.push(i);
+    };
+    with("a", &[("a", "1")]);
+    with("other", &[("a", "2")]);
+    with("none", &[]);
+    // label!=a: key must be absent.
+    assert_eq!(
+        deleted(&images_plan(&h, false, &["label!=a"])),
+        ["sha256:none"]
+    );
+    // label!=a=1: key present with another value; an image without `a` is not pruned.
+    assert_eq!(
+        deleted(&images_plan(&h, false, &["label!=a=1"])),
+        ["sha256:other"]
+    );
+}
+
+// ------------------------------------------------------------------- containers, volumes, networks
+
+fn volume(name: &str, anonymous: bool, size: u64) -> VolumeInfo {
+    VolumeInfo {
+        name: name.into(),
+        driver: "local".into(),
+        labels: if anonymous {
+            labels(&[(ANONYMOUS_VOLUME_LABEL, "")])
+        } else {
+            BTreeMap::new()
+        },
+        has_options: false,
+        size: Some(size),
+    }
+}
+
+#[test]
+fn containers_prune_stopped_ones_and_frees_their_images_and_volumes() {
+    let mut h = host((1, 45), ImageStore::Graphdriver);
+    h.images = vec![
+        image("run", &["run:1"], None, &[("r", 10)]),
+        image("stop", &["stop:1"], None, &[("s", 20)]),
+    ];
+    let mut stopped = container("stopped", "stop", false);
+    stopped.volumes = vec!["data".into()];
+    let mut paused = container("paused", "run", true);
+    paused.state = "paused".into();
+    h.containers = vec![paused, stopped];
+    h.volumes = vec![volume("data", true, 300), volume("named", false, 5)];
+    let p = select(
+        &h,
+        &plan(
+            &[PruneKind::Containers, PruneKind::Volumes, PruneKind::Images],
+            false,
+            &[],
+        ),
+    );
+    let containers = p.kind(PruneKind::Containers).unwrap();
+    assert_eq!(deleted(containers), ["c-stopped"]);
+    assert_eq!(containers.bytes, 100);
+    let volumes = p.kind(PruneKind::Volumes).unwrap();
+    assert_eq!(deleted(volumes), ["data"], "API 1.45 keeps named volumes");
+    // Images are dangling-only here: nothing, but with -a the stopped container's image goes.
+    let all = select(
+        &h,
+        &plan(&[PruneKind::Containers, PruneKind::Images], true, &[]),
+    );
+    assert_eq!(
+        deleted(all.kind(PruneKind::Images).unwrap()),
+        ["sha256:stop"]
+    );
+}
+
+#[test]
+fn volume_scope_follows_the_api_version() {
+    let mut h = graph();
+    let mut opts = volume("nfs", false, 1);
+    opts.has_options = true;
+    h.volumes = vec![volume("anon", true, 1), volume("named", false, 2), opts];
+    let only = |h: &HostSnapshot, all| {
+        select(h, &plan(&[PruneKind::Volumes], all, &[]))
+            .kind(PruneKind::Volumes)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(deleted(&only(&h, false)), ["anon", "named"], "API < 1.42");
+    h.api_version = ApiVersion::new(1, 45);
+    assert_eq!(deleted(&only(&h, false)), ["anon"]);
+    assert_eq!(deleted(&only(&h, true)), ["anon", "named"]);
+}
+
+#[test]
+fn networks_of_stopped_containers_are_pruned_and_predefined_ones_kept() {
+    let mut h = graph();
+    let net = |name: &str, endpoints| NetworkInfo {
+        id: format!("id-{name}"),
+        name: name.into(),
+        created: ts("2026-01-01T00:00:00Z"),
+        labels: BTreeMap::new(),
+        scope: "local".into(),
+        config_only: false,
+        endpoints,
+    };
+    h.networks = vec![net("bridge", 0), net("busy", 1), net("idle", 0)];
+    let p = select(&h, &plan(&[PruneKind::Networks], false, &[]));
+    let networks = p.kind(PruneKind::Networks).unwrap();
+    assert_eq!(deleted(networks), ["idle"]);
+}
+
+// ---------------------------------------------------------------------------- build cache
+
+fn cache(id: &str, parents: &[&str], shared: bool, size: u64) -> CacheRecord {
+    CacheRecord {
+        id: id.into(),
+        parents: parents.iter().map(|p| p.to_string()).collect(),
+        kind: "regular".into(),
+        description: id.into(),
+        in_use: false,
+        shared,
+        size,
+        last_used: Some(ts("2026-05-01T00:00:00Z")),
+    }
+}
+
+#[test]
+fn build_cache_goes_leaf_first_and_a_kept_child_keeps_its_parents() {
+    let mut h = host((1, 45), ImageStore::Graphdriver);
+    let mut busy = cache("busy", &["mid"], false, 1);
+    busy.in_use = true;
+    h.build_cache = vec![
+        cache("root", &[], false, 10),
+        cache("mid", &["root"], false, 20),
+        busy,
+        cache("leaf", &["root"], false, 5),
+        cache("shared", &[], true, 7),
+    ];
+    let run = |h: &HostSnapshot, all, filters: &[&str]| {
+        select(h, &plan(&[PruneKind::BuildCache], all, filters))
+            .kind(PruneKind::BuildCache)
+            .unwrap()
+            .clone()
+    };
+    let p = run(&h, false, &[]);
+    assert_eq!(deleted(&p), ["leaf"]);
+    assert_eq!(p.bytes, 5);
+    let p = run(&h, true, &[]);
+    assert_eq!(deleted(&p), ["leaf", "shared"]);
+    h.build_cache[2].in_use = false;
+    let p = run(&h, true, &["until=24h"]);
+    assert_eq!(p.bytes, 43);
+    // Used after the cutoff: kept.
+    h.build_cache[3].last_used = Some(ts("2026-06-01T11:59:00Z"));
+    let p = run(&h, true, &["until=1h"]);
+    assert!(!p.deleted().contains("leaf"));
+}
+
+// ---------------------------------------------------------------------------- keep policies
+
+fn with_policy(
+    kinds: &[PruneKind],
+    all: bool,
+    policy: crate::plan::policy::KeepPolicy,
+) -> PrunePlan {
+    plan(kinds, all, &[]).with_policy(policy)
+}
+
+fn policy() -> crate::plan::policy::KeepPolicy {
+    crate::plan::policy::KeepPolicy::default()
+}
+
+#[test]
+fn keep_last_keeps_the_newest_tagged_images_of_each_repository() {
+    let mut h = graph();
+    let mut at = |id: &str, tag: &str, day: u8| {
+        let mut i = image(id, &[tag], None, &[(id, 1)]);
+        i.created = Some(ts(&format!("2026-01-{day:02}T00:00:00Z")));
+        h.images.push(i);
+    };
+    at("a1", "app:1", 1);
+    at("a2", "app:2", 2);
+    at("a3", "app:3", 3);
+    at("w1", "web:1", 1);
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                keep_last: Some(2),
+                ..policy()
+            },
+        ),
+    );
+    let images = p.kind(PruneKind::Images).unwrap();
+    assert_eq!(deleted(images), ["sha256:a1"]);
+    let kept: Vec<_> = images
+        .kept
+        .iter()
+        .map(|k| (k.id.as_str(), k.reason.clone()))
+        .collect();
+    assert!(kept.contains(&("sha256:a3", KeptReason::KeepLast)));
+    assert!(kept.contains(&("sha256:w1", KeptReason::KeepLast)));
+}
+
+#[test]
+fn protect_globs_keep_matching_references() {
+    let mut h = graph();
+    h.images = vec![
+        image("s", &["app:stable"], None, &[("s", 1)]),
+        image("b", &["registry.example.com/base/os:1"], None, &[("b", 1)]),
+        image("x", &["app:1"], None, &[("x", 1)]),
+    ];
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                protect: vec!["*:stable".into(), "registry.example.com/base/*".into()],
+                ..policy()
+            },
+        ),
+    );
+    let images = p.kind(PruneKind::Images).unwrap();
+    assert_eq!(deleted(images), ["sha256:x"]);
+    assert!(
+        images
+            .kept
+            .iter()
+            .any(|k| k.reason == KeptReason::Protected("app:stable matches *:stable".into()))
+    );
+}
+
+#[test]
+fn protect_labels_keep_images_containers_volumes_and_networks_even_as_parents() {
+    let mut h = graph();
+    let mut parent = image("p", &[], None, &[("p", 5)]);
+    parent.labels = Some(labels(&[("keep", "true")]));
+    h.images = vec![parent, image("c", &[], Some("p"), &[("p", 5), ("c", 1)])];
+    let mut stopped = container("stopped", "other", false);
+    stopped.labels = labels(&[("keep", "true")]);
+    h.containers = vec![stopped];
+    let mut vol = volume("v", true, 1);
+    vol.labels.insert("keep".into(), "true".into());
+    h.volumes = vec![vol];
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Containers, PruneKind::Volumes, PruneKind::Images],
+            false,
+            crate::plan::policy::KeepPolicy {
+                protect_labels: vec!["keep=true".into()],
+                ..policy()
+            },
+        ),
+    );
+    assert!(p.kind(PruneKind::Containers).unwrap().doomed.is_empty());
+    assert!(p.kind(PruneKind::Volumes).unwrap().doomed.is_empty());
+    let images = p.kind(PruneKind::Images).unwrap();
+    assert_eq!(deleted(images), ["sha256:c"], "the protected parent stays");
+    assert_eq!(images.bytes, 1);
+}
+
+#[test]
+fn protected_container_names_keep_the_container_and_its_image() {
+    let mut h = graph();
+    h.images = vec![image("db", &["postgres:16"], None, &[("d", 1)])];
+    h.containers = vec![
+        container("db-main", "db", false),
+        container("tmp", "db", false),
+    ];
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Containers, PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                protect_containers: vec!["db-*".into()],
+                ..policy()
+            },
+        ),
+    );
+    assert_eq!(deleted(p.kind(PruneKind::Containers).unwrap()), ["c-tmp"]);
+    assert!(p.kind(PruneKind::Images).unwrap().doomed.is_empty());
+}
+
+#[test]
+fn min_age_keeps_recent_objects() {
+    let mut h = graph();
+    let mut young = image("young", &[], None, &[("y", 1)]);
+    young.created = Some(ts("2026-06-01T11:00:00Z"));
+    h.images = vec![young, image("old", &[], None, &[("o", 1)])];
+    let mut fresh = container("fresh", "x", false);
+    fresh.created = ts("2026-06-01T10:00:00Z");
+    h.containers = vec![fresh, container("stale", "x", false)];
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Containers, PruneKind::Images],
+            false,
+            crate::plan::policy::KeepPolicy {
+                min_age: Some(jiff::SignedDuration::from_hours(48)),
+                ..policy()
+            },
+        ),
+    );
+    assert_eq!(deleted(p.kind(PruneKind::Containers).unwrap()), ["c-stale"]);
+    let images = p.kind(PruneKind::Images).unwrap();
+    assert_eq!(deleted(images), ["sha256:old"]);
+    assert_eq!(images.kept[0].reason, KeptReason::TooYoung);
+}
+
+#[test]
+fn unused_for_counts_container_times_and_what_fleetprune_saw_before() {
+    let mut h = graph();
+    let mut finished = container("job", "ran", false);
+    finished.finished = Some(ts("2026-05-30T12:00:00Z"));
+    h.containers = vec![finished];
+    h.images = vec![
+        image("ran", &["job:1"], None, &[("r", 1)]),
+        image("seen", &["svc:1"], None, &[("s", 1)]),
+        image("never", &["old:1"], None, &[("n", 1)]),
+    ];
+    h.last_seen
+        .insert("sha256:seen".into(), ts("2026-05-29T12:00:00Z"));
+    let run = |h: &HostSnapshot, days: i64| {
+        select(
+            h,
+            &with_policy(
+                &[PruneKind::Containers, PruneKind::Images],
+                true,
+                crate::plan::policy::KeepPolicy {
+                    unused_for: Some(jiff::SignedDuration::from_hours(24 * days)),
+                    ..policy()
+                },
+            ),
+        )
+    };
+    // The container goes first; its image was used 2 days ago, svc:1 seen 3 days ago.
+    let p = run(&h, 7);
+    assert_eq!(deleted(p.kind(PruneKind::Containers).unwrap()), ["c-job"]);
+    let images = p.kind(PruneKind::Images).unwrap();
+    assert_eq!(deleted(images), ["sha256:never"]);
+    assert!(
+        images
+            .kept
+            .iter()
+            .all(|k| k.reason == KeptReason::RecentlyUsed)
+    );
+    let p = run(&h, 2);
+    assert_eq!(
+        deleted(p.kind(PruneKind::Images).unwrap()),
+        ["sha256:never", "sha256:ran", "sha256:seen"]
+    );
+}
+
+#[test]
+fn max_usage_leaves_hosts_under_the_high_mark_alone_and_frees_in_order_down_to_the_low_mark() {
+    let mut h = graph();
+    let mut old = container("old", "app", false);
+    old.created = ts("2026-01-01T00:00:00Z");
+    old.size_rw = Some(30);
+    let mut new = container("new", "app", false);
+    new.created = ts("2026-02-01T00:00:00Z");
+    new.size_rw = Some(30);
+    h.containers = vec![new, old];
+    let mut lru = image("lru", &["lru:1"], None, &[("l", 100)]);
+    lru.created = Some(ts("2026-01-01T00:00:00Z"));
+    let mut recent = image("recent", &["recent:1"], None, &[("r", 100)]);
+    recent.created = Some(ts("2026-05-01T00:00:00Z"));
+    h.images = vec![
+        image("app", &["app:1"], None, &[("a", 50)]),
+        lru,
+        recent,
+        image("dangling", &[], None, &[("d", 10)]),
+    ];
+    // usage: layers 50 + 100 + 100 + 10, containers 60 = 320
+    assert_eq!(docker_usage(&h), 320);
+    let run = |h: &HostSnapshot, limit: &str| {
+        select(
+            h,
+            &with_policy(
+                &[PruneKind::Containers, PruneKind::Images],
+                true,
+                crate::plan::policy::KeepPolicy {
+                    max_usage: Some(limit.parse().unwrap()),
+                    ..policy()
+                },
+            ),
+        )
+    };
+    let p = run(&h, "400:300");
+    assert_eq!(p.doomed_count(), 0, "under the high mark");
+    // 20 bytes needed: the oldest stopped container is enough.
+    let p = run(&h, "310:300");
+    assert_eq!(deleted(p.kind(PruneKind::Containers).unwrap()), ["c-old"]);
+    assert!(p.kind(PruneKind::Images).unwrap().doomed.is_empty());
+    // 80 needed: both containers (60), then the dangling image (70), then the least recently
+    // used image (lru:1, never used, older than app:1's containers) reaches it.
+    let p = run(&h, "310:240");
+    assert_eq!(p.kind(PruneKind::Containers).unwrap().doomed.len(), 2);
+    let images = p.kind(PruneKind::Images).unwrap();
+    assert_eq!(deleted(images), ["sha256:dangling", "sha256:lru"]);
+    assert!(p.bytes() >= 80);
+    assert!(
+        p.kinds[0].info[0].contains("over max_usage"),
+        "{:?}",
+        p.kinds[0].info
+    );
+}

@@ -1,0 +1,78 @@
+//! `fleetprune plan` (and `prune --dry-run`): on each host, a read-only snapshot and the
+//! selection it implies for the host's prune plan. Nothing is deleted.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::Engine;
+use crate::executor::HostJob;
+use crate::host::Host;
+use crate::outcome::{ErrorClass, HostFailure, Stage};
+use crate::plan::select::{ObjectPlan, select};
+use crate::snapshot::{self, ImageStore};
+use crate::use_log::UseLog;
+
+/// What a host's snapshot says about the host itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostFacts {
+    /// `/info` `ID`: the daemon the plan was made for.
+    pub engine_id: String,
+    pub image_store: ImageStore,
+    /// The daemon's clock when the snapshot was taken.
+    pub daemon_time: jiff::Timestamp,
+    pub docker_root_dir: String,
+}
+
+/// One host's predicted prune.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanReport {
+    /// The prune plan in words (`containers, images (all) [until=24h]`).
+    pub description: String,
+    pub facts: Option<HostFacts>,
+    pub plan: ObjectPlan,
+}
+
+/// Snapshots the host and predicts its plan.
+pub struct PlanJob {
+    /// Image use seen on earlier runs, updated with this one's.
+    pub uses: Arc<UseLog>,
+}
+
+impl HostJob for PlanJob {
+    type Output = PlanReport;
+    const STAGE: Stage = Stage::Plan;
+
+    async fn run(
+        &self,
+        host: &Host,
+        engine: &Engine,
+        report: &mut PlanReport,
+        _: &CancellationToken,
+    ) -> Result<(), HostFailure> {
+        let plan = host.plan.as_ref().ok_or_else(|| {
+            HostFailure::new(
+                Stage::Plan,
+                ErrorClass::EngineError,
+                "no prune plan for this host",
+            )
+        })?;
+        // The same refusals as a prune (e.g. a timestamp until for build cache on API 1.41).
+        plan.requests(engine.api_version)
+            .map_err(|e| HostFailure::new(Stage::Plan, ErrorClass::EngineError, e))?;
+        report.description = plan.describe();
+        let mut snapshot = snapshot::take(engine)
+            .await
+            .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
+        self.uses.remember(&mut snapshot);
+        report.facts = Some(HostFacts {
+            engine_id: snapshot.engine_id.clone(),
+            image_store: snapshot.image_store,
+            daemon_time: snapshot.daemon_now,
+            docker_root_dir: snapshot.docker_root_dir.clone(),
+        });
+        report.plan = select(&snapshot, plan);
+        Ok(())
+    }
+}
