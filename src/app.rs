@@ -551,6 +551,9 @@ fn fleet_options(settings: &Settings, hosts: &[Host]) -> Result<FleetOptions, Ap
             jumps: Arc::default(),
         },
         retries: settings.retries,
+        handshakes: Arc::new(tokio::sync::Semaphore::new(
+            crate::executor::DEFAULT_HANDSHAKES,
+        )),
         serial: settings.serial,
         max_fail_percentage: settings.max_fail_percentage,
         grace: settings.grace,

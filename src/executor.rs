@@ -147,6 +147,9 @@ pub struct FleetOptions {
     pub known_hosts_files: HashMap<PathBuf, Arc<KnownHosts>>,
     /// Extra attempts for transient connect failures (refused, connect timeout).
     pub retries: u32,
+    /// Handshakes (connect, key exchange, authentication) allowed at once, whatever `--forks`:
+    /// thousands of simultaneous key exchanges starve each other past their connect timeouts.
+    pub handshakes: Arc<tokio::sync::Semaphore>,
     pub serial: Option<Serial>,
     /// Stop starting hosts once more than this percentage of the selected hosts failed.
     pub max_fail_percentage: Option<u8>,
@@ -194,6 +197,10 @@ impl FleetOptions {
         ssh
     }
 }
+
+/// How many hosts may be in their SSH handshake at once by default; a CPU-bound step, so more
+/// only makes each one slower (measured with bench/scale.sh: see bench/README.md).
+pub const DEFAULT_HANDSHAKES: usize = 128;
 
 /// The first pause between connect attempts; doubled each time, with jitter.
 const FIRST_RETRY_PAUSE: Duration = Duration::from_secs(1);
@@ -501,8 +508,15 @@ async fn connect_with_retries(
 ) -> Result<SshSession, HostFailure> {
     let mut pause = FIRST_RETRY_PAUSE;
     loop {
+        // Waiting for a turn is not part of the connect timeout (only of the host's --timeout).
+        let turn = tokio::select! {
+            turn = options.handshakes.acquire() => turn.ok(),
+            () = stop.cancelled() => return Err(stopped_before(Stage::Connect)),
+        };
         *attempts += 1;
-        match ssh::connect(target, &options.ssh_for(host)).await {
+        let connected = ssh::connect(target, &options.ssh_for(host)).await;
+        drop(turn);
+        match connected {
             Ok(session) => return Ok(session),
             Err(error) if error.is_transient() && *attempts <= options.retries => {
                 let wait = jitter(pause);
