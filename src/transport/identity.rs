@@ -184,7 +184,8 @@ fn decode(text: &str, passphrase: Option<&str>, shown: &str) -> Result<PrivateKe
             path: shown.to_string(),
         });
     }
-    // A passphrase given for other keys must not confuse the decoder of an unencrypted one.
+    // A passphrase given for other keys must not reach the decoder of an unencrypted key: russh
+    // would read an unencrypted PKCS#8 key as an encrypted one and fail with a DER error.
     let passphrase = passphrase.filter(|_| encrypted);
     let decoded = match legacy {
         Some(pem) => pem.decrypt(passphrase.unwrap_or_default(), shown)?,
@@ -213,25 +214,9 @@ fn is_encrypted(text: &str) -> bool {
         )
 }
 
-/// Decodes a key that is not legacy-encrypted PEM; russh reads all but PKCS#8 RSA.
+/// Decodes a key that is not legacy-encrypted PEM, with russh's decoder.
 fn decode_clear(text: &str, passphrase: Option<&str>) -> Result<PrivateKey, String> {
-    if let Some(key) = pkcs8_rsa(text, passphrase) {
-        return Ok(key);
-    }
     russh::keys::decode_secret_key(text, passphrase).map_err(|error| error.to_string())
-}
-
-/// An RSA key in PKCS#8 (`BEGIN PRIVATE KEY`, as `openssl genpkey` writes it, or `BEGIN
-/// ENCRYPTED PRIVATE KEY`), which russh's decoder rejects with a DER error.
-fn pkcs8_rsa(text: &str, passphrase: Option<&str>) -> Option<PrivateKey> {
-    use rsa::pkcs8::DecodePrivateKey;
-    let key = match passphrase {
-        Some(passphrase) => rsa::RsaPrivateKey::from_pkcs8_encrypted_pem(text, passphrase),
-        None => rsa::RsaPrivateKey::from_pkcs8_pem(text),
-    }
-    .ok()?;
-    let keypair = russh::keys::ssh_key::private::RsaKeypair::try_from(key).ok()?;
-    Some(PrivateKey::from(keypair))
 }
 
 /// A PEM key encrypted the legacy OpenSSL way (`ssh-keygen -m PEM -N ...`, `openssl ec -aes256`):
@@ -438,7 +423,8 @@ mod tests {
         let text = std::fs::read_to_string(dir.path().join("pkcs8-rsa")).unwrap();
         assert!(text.starts_with("-----BEGIN PRIVATE KEY-----"), "{text}");
         decodes_as_openssh(dir.path(), "pkcs8-rsa", &text, None);
-        // A passphrase meant for other keys does not get in the way.
+        // A passphrase meant for other keys does not get in the way (russh alone then fails
+        // with a DER error, reading it as an encrypted PKCS#8 key).
         decodes_as_openssh(dir.path(), "pkcs8-rsa", &text, Some(PASSPHRASE));
 
         for (name, options, label) in [
