@@ -511,6 +511,22 @@ fn every_key_format_openssh_reads_logs_in() {
         assert_eq!(row["status"], "ok", "{name}: {row}");
     }
 
+    // None (and no terminal): the encrypted key's host says it needs one; the others are
+    // reached.
+    let run = setup.ping(&inventory, None, None);
+    let row = host_row(&run, 1, "pem-ecdsa-locked");
+    assert_eq!(row["error"]["class"], "key_unusable", "{row}");
+    assert!(
+        message(&row).ends_with(
+            "is encrypted: set FLEETPRUNE_KEY_PASSPHRASE or run on a terminal to be asked"
+        ),
+        "{row}"
+    );
+    let report = json(&run);
+    for (name, ..) in keys.iter().filter(|(name, ..)| *name != "pem-ecdsa-locked") {
+        assert_eq!(json_host(&report, name)["status"], "ok", "{name}");
+    }
+
     // A wrong one: the encrypted key's host says so; the others are unaffected.
     let run = setup.ping(&inventory, None, Some("not the passphrase"));
     let row = host_row(&run, 1, "pem-ecdsa-locked");
