@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Lab, json, json_host, keygen, stderr, write_file};
+use common::{Lab, json, json_host, keygen, stderr, stdout, write_file};
 
 const PASSPHRASE: &str = "correct horse";
 
@@ -137,6 +137,41 @@ impl Setup {
             command.env("FLEETPRUNE_KEY_PASSPHRASE", passphrase);
         }
         command.output().expect("run fleetprune")
+    }
+
+    /// [`Setup::ping`] with the agent, no passphrase and stdin, stdout and stderr on a terminal
+    /// (`script`'s pty): what `script` saw, and the JSON report. A prompt would wait for an
+    /// answer, so the run is killed after a minute (SIGTERM alone waits for the prompt).
+    fn ping_on_terminal(&self, inventory: &Path, agent: &Agent) -> (Output, serde_json::Value) {
+        let report = self.home.join("terminal-report.json");
+        let quoted = |path: &Path| {
+            shlex::try_quote(path.to_str().unwrap())
+                .unwrap()
+                .to_string()
+        };
+        let command = format!(
+            "timeout --foreground --kill-after 5 60 {} -i {} --known-hosts {} ping --output json --report {}",
+            quoted(Path::new(env!("CARGO_BIN_EXE_fleetprune"))),
+            quoted(inventory),
+            quoted(&self.lab.known_hosts()),
+            quoted(&report),
+        );
+        let mut script = Command::new("script");
+        script
+            .args(["-qec", &command, "/dev/null"])
+            .env("HOME", &self.home)
+            .env("SSH_AUTH_SOCK", &agent.socket)
+            .env("RUST_LOG", "warn")
+            .env("ANSIBLE_CONFIG", "/dev/null")
+            .env_remove("FLEETPRUNE_KEY_PASSPHRASE")
+            .env_remove("FLEETPRUNE_INVENTORY")
+            .env_remove("FLEETPRUNE_KNOWN_HOSTS")
+            .stdin(Stdio::null());
+        let output = script.output().expect("run script");
+        let text = std::fs::read_to_string(&report).unwrap_or_default();
+        let report = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("report: {e}: {text}\n{}", stdout(&output)));
+        (output, report)
     }
 
     /// OpenSSH's `ssh` to host01 running `true`, with no config file, the agent when given, and
@@ -354,6 +389,17 @@ fn a_locked_key_file_is_used_through_the_agents_copy() {
         None,
     );
     assert!(ssh.status.success(), "{}", stderr(&ssh));
+
+    // On a terminal too: the agent holds the key, so fleetprune does not ask for its passphrase
+    // (before, it prompted at start-up whenever stdin was a terminal).
+    let (on_terminal, report) = setup.ping_on_terminal(&inventory, &agent);
+    assert!(on_terminal.status.success(), "{}", stdout(&on_terminal));
+    assert!(
+        !stdout(&on_terminal).contains("passphrase"),
+        "{}",
+        stdout(&on_terminal)
+    );
+    assert_eq!(json_host(&report, "locked")["status"], "ok", "{report}");
 
     // Without it: that host fails, saying why; the other host of the run is still reached.
     let run = setup.ping(&inventory, None, None);

@@ -57,11 +57,12 @@ impl IdentityStore {
     pub fn load(explicit: &[PathBuf], home: Option<&Path>) -> IdentityStore {
         let mut store = IdentityStore::default();
         let passphrase = std::env::var(PASSPHRASE_VARIABLE).ok();
+        let mut agent = AgentKeys::new(std::env::var_os("SSH_AUTH_SOCK").map(PathBuf::from));
         for path in explicit {
             if store.keys.contains_key(path) || store.unusable.contains_key(path) {
                 continue;
             }
-            match load_key(path, passphrase.as_deref()) {
+            match load_key(path, passphrase.as_deref(), &mut agent) {
                 Ok(key) => {
                     store.keys.insert(path.clone(), Arc::new(key));
                 }
@@ -92,7 +93,7 @@ impl IdentityStore {
                 continue;
             }
             // A default key that cannot be used is skipped, as ssh does, not fatal.
-            match load_key(&path, passphrase.as_deref()) {
+            match load_key(&path, passphrase.as_deref(), &mut agent) {
                 Ok(key) => {
                     store.keys.insert(path.clone(), Arc::new(key));
                     store.defaults.push(path);
@@ -151,7 +152,13 @@ fn public_half(path: &Path) -> Option<PublicKey> {
     PublicKey::from_openssh(text.trim()).ok()
 }
 
-fn load_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKey, IdentityError> {
+/// Loads a key file, asking for its passphrase on a terminal unless the agent holds the key (its
+/// copy is used then, as `ssh` does, without asking).
+fn load_key(
+    path: &Path,
+    passphrase: Option<&str>,
+    agent: &mut AgentKeys,
+) -> Result<PrivateKey, IdentityError> {
     let shown = path.display().to_string();
     let text =
         crate::input_file::read_to_string(path, crate::input_file::KEY_LIMIT).map_err(|error| {
@@ -161,7 +168,10 @@ fn load_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKey, Identit
             }
         })?;
     match decode(&text, passphrase, &shown) {
-        Err(IdentityError::NeedsPassphrase { .. }) if std::io::stdin().is_terminal() => {
+        Err(IdentityError::NeedsPassphrase { .. })
+            if std::io::stdin().is_terminal()
+                && !public_half(path).is_some_and(|public| agent.holds(&public)) =>
+        {
             let typed = rpassword::prompt_password(format!("Enter passphrase for key '{shown}': "))
                 .map_err(|e| IdentityError::Unreadable {
                     path: shown.clone(),
@@ -171,6 +181,77 @@ fn load_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKey, Identit
         }
         decoded => decoded,
     }
+}
+
+/// The public keys the ssh-agent at `SSH_AUTH_SOCK` holds, asked for once and only when a
+/// passphrase prompt could be spared. This runs before any session (and outside russh's async
+/// agent client), so it is a blocking request of its own: `SSH_AGENTC_REQUEST_IDENTITIES`.
+struct AgentKeys {
+    socket: Option<PathBuf>,
+    keys: Option<Vec<PublicKey>>,
+}
+
+impl AgentKeys {
+    fn new(socket: Option<PathBuf>) -> AgentKeys {
+        AgentKeys { socket, keys: None }
+    }
+
+    fn holds(&mut self, key: &PublicKey) -> bool {
+        let socket = self.socket.as_deref();
+        self.keys
+            .get_or_insert_with(|| {
+                let Some(socket) = socket else {
+                    return Vec::new();
+                };
+                agent_identities(socket).unwrap_or_else(|error| {
+                    tracing::debug!("ssh-agent at {} unusable: {error}", socket.display());
+                    Vec::new()
+                })
+            })
+            .iter()
+            .any(|held| held.key_data() == key.key_data())
+    }
+}
+
+/// How long the agent may take to answer before it is taken to hold nothing.
+const AGENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The public keys an ssh-agent holds (draft-miller-ssh-agent: message 11, answered by 12 with
+/// a count and, per key, its blob and comment).
+fn agent_identities(socket: &Path) -> std::io::Result<Vec<PublicKey>> {
+    use russh::keys::ssh_encoding::Decode;
+    use std::io::{Read, Write};
+    const REQUEST_IDENTITIES: u8 = 11;
+    const IDENTITIES_ANSWER: u8 = 12;
+    const LONGEST_ANSWER: usize = 256 * 1024;
+    let invalid =
+        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
+    let mut stream = std::os::unix::net::UnixStream::connect(socket)?;
+    stream.set_read_timeout(Some(AGENT_TIMEOUT))?;
+    stream.set_write_timeout(Some(AGENT_TIMEOUT))?;
+    stream.write_all(&[0, 0, 0, 1, REQUEST_IDENTITIES])?;
+    let mut length = [0; 4];
+    stream.read_exact(&mut length)?;
+    let length = usize::try_from(u32::from_be_bytes(length)).unwrap_or(usize::MAX);
+    if length > LONGEST_ANSWER {
+        return Err(invalid("answer too long"));
+    }
+    let mut answer = vec![0; length];
+    stream.read_exact(&mut answer)?;
+    let Some((&IDENTITIES_ANSWER, mut reader)) = answer.split_first() else {
+        return Err(invalid("not an identities answer"));
+    };
+    let count = u32::decode(&mut reader).map_err(|_| invalid("no key count"))?;
+    let mut keys = Vec::new();
+    for _ in 0..count {
+        let blob = Vec::<u8>::decode(&mut reader).map_err(|_| invalid("truncated key"))?;
+        Vec::<u8>::decode(&mut reader).map_err(|_| invalid("truncated comment"))?;
+        // Keys of types russh does not know (certificates, FIDO keys) cannot be ours.
+        if let Ok(key) = PublicKey::from_bytes(&blob) {
+            keys.push(key);
+        }
+    }
+    Ok(keys)
 }
 
 /// Decodes a private key in any format OpenSSH reads: its own, PEM (PKCS#1 RSA, SEC1 EC, also
@@ -530,6 +611,45 @@ mod tests {
             data_encoding::HEXUPPER.encode(&key),
             "035FB8145B73CF111570DC936112BE9C375A5D3D8B915BC213BDBEF9DBFB7851"
         );
+    }
+
+    #[test]
+    fn the_keys_an_agent_holds_are_known_without_asking_for_passphrases() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("agent.sock");
+        let mut agent = Command::new("ssh-agent")
+            .arg("-D")
+            .arg("-a")
+            .arg(&socket)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("run ssh-agent");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !socket.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "ssh-agent made no socket"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        ssh_keygen(dir.path(), "held", &["-t", "ed25519"], "");
+        ssh_keygen(dir.path(), "other", &["-t", "ecdsa"], "");
+        let added = Command::new("ssh-add")
+            .arg(dir.path().join("held"))
+            .env("SSH_AUTH_SOCK", &socket)
+            .output()
+            .unwrap();
+        let public =
+            |name: &str| PublicKey::from_openssh(&openssh_public(dir.path(), name, "")).unwrap();
+        let mut keys = AgentKeys::new(Some(socket.clone()));
+        let (held, other) = (keys.holds(&public("held")), keys.holds(&public("other")));
+        let _ = agent.kill();
+        let _ = agent.wait();
+        assert!(added.status.success(), "ssh-add");
+        assert!(held && !other);
+        // No agent, or a dead one: it holds nothing.
+        assert!(!AgentKeys::new(None).holds(&public("held")));
+        assert!(!AgentKeys::new(Some(socket)).holds(&public("held")));
     }
 
     #[test]
