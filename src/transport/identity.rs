@@ -268,11 +268,10 @@ fn decode(text: &str, passphrase: Option<&str>, shown: &str) -> Result<PrivateKe
     // A passphrase given for other keys must not reach the decoder of an unencrypted key: russh
     // would read an unencrypted PKCS#8 key as an encrypted one and fail with a DER error.
     let passphrase = passphrase.filter(|_| encrypted);
-    let decoded = match legacy {
-        Some(pem) => pem.decrypt(passphrase.unwrap_or_default(), shown)?,
-        None => decode_clear(text, passphrase),
-    };
-    decoded.map_err(|message| {
+    if let Some(pem) = legacy {
+        return pem.decrypt(passphrase.unwrap_or_default(), shown);
+    }
+    russh::keys::decode_secret_key(text, passphrase).map_err(|error| {
         if encrypted {
             IdentityError::WrongPassphrase {
                 path: shown.to_string(),
@@ -280,7 +279,7 @@ fn decode(text: &str, passphrase: Option<&str>, shown: &str) -> Result<PrivateKe
         } else {
             IdentityError::Unreadable {
                 path: shown.to_string(),
-                message,
+                message: error.to_string(),
             }
         }
     })
@@ -293,11 +292,6 @@ fn is_encrypted(text: &str) -> bool {
             russh::keys::decode_secret_key(text, None),
             Err(russh::keys::Error::KeyIsEncrypted)
         )
-}
-
-/// Decodes a key that is not legacy-encrypted PEM, with russh's decoder.
-fn decode_clear(text: &str, passphrase: Option<&str>) -> Result<PrivateKey, String> {
-    russh::keys::decode_secret_key(text, passphrase).map_err(|error| error.to_string())
 }
 
 /// A PEM key encrypted the legacy OpenSSL way (`ssh-keygen -m PEM -N ...`, `openssl ec -aes256`):
@@ -338,28 +332,27 @@ impl LegacyPem {
         })
     }
 
-    /// The key, or why it did not decrypt (a wrong passphrase); a cipher this cannot decrypt is
-    /// an error of its own.
-    fn decrypt(
-        &self,
-        passphrase: &str,
-        shown: &str,
-    ) -> Result<Result<PrivateKey, String>, IdentityError> {
+    /// The key; a failure to decrypt it, or to read what decrypting gave, is a wrong passphrase.
+    fn decrypt(&self, passphrase: &str, shown: &str) -> Result<PrivateKey, IdentityError> {
+        let unreadable = |message: String| IdentityError::Unreadable {
+            path: shown.to_string(),
+            message,
+        };
         let key_length = match self.cipher.as_str() {
             "AES-128-CBC" => 16,
             "AES-192-CBC" => 24,
             "AES-256-CBC" => 32,
             other => {
-                return Err(IdentityError::Unreadable {
-                    path: shown.to_string(),
-                    message: format!(
-                        "encrypted with {other}, which fleetprune cannot decrypt (AES-CBC only); re-encrypt it with ssh-keygen -p -f {shown}"
-                    ),
-                });
+                return Err(unreadable(format!(
+                    "encrypted with {other}, which fleetprune cannot decrypt (AES-CBC only); re-encrypt it with ssh-keygen -p -f {shown}"
+                )));
             }
         };
         if self.iv.len() != 16 {
-            return Ok(Err(format!("DEK-Info IV of {} bytes", self.iv.len())));
+            return Err(unreadable(format!(
+                "DEK-Info has an IV of {} bytes, not 16",
+                self.iv.len()
+            )));
         }
         let key = evp_bytes_to_key(passphrase.as_bytes(), &self.iv[..8], key_length);
         let clear = match key_length {
@@ -367,15 +360,18 @@ impl LegacyPem {
             24 => cbc_decrypt::<aes::Aes192>(&key, &self.iv, &self.body),
             _ => cbc_decrypt::<aes::Aes256>(&key, &self.iv, &self.body),
         };
-        let Some(der) = clear else {
-            return Ok(Err("bad padding after decryption".to_string()));
-        };
         let label = &self.label;
-        let pem = format!(
-            "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-            data_encoding::BASE64.encode(&der)
-        );
-        Ok(decode_clear(&pem, None))
+        clear
+            .and_then(|der| {
+                let pem = format!(
+                    "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+                    data_encoding::BASE64.encode(&der)
+                );
+                russh::keys::decode_secret_key(&pem, None).ok()
+            })
+            .ok_or_else(|| IdentityError::WrongPassphrase {
+                path: shown.to_string(),
+            })
     }
 }
 
@@ -395,6 +391,7 @@ fn evp_bytes_to_key(passphrase: &[u8], salt: &[u8], length: usize) -> Vec<u8> {
     key
 }
 
+/// AES-CBC decryption with PKCS#7 padding; `None` when the padding is wrong (a wrong key).
 fn cbc_decrypt<C>(key: &[u8], iv: &[u8], data: &[u8]) -> Option<Vec<u8>>
 where
     C: aes::cipher::BlockCipherDecrypt + aes::cipher::KeyInit,
