@@ -191,13 +191,9 @@ pub enum SshError {
         tried: String,
     },
     #[error(
-        "the server closed the connection after refusing {refused} keys ({tried}): too many authentication attempts for its MaxAuthTries; name the right key (IdentityFile) and set IdentitiesOnly yes [{detail}]"
+        "the server closed the connection after refusing {refused} keys ({tried}): too many authentication attempts for its MaxAuthTries; name the right key (IdentityFile) and set IdentitiesOnly yes"
     )]
-    AuthCutOff {
-        refused: usize,
-        tried: String,
-        detail: String,
-    },
+    AuthCutOff { refused: usize, tried: String },
     #[error(transparent)]
     KeyUnusable(#[from] IdentityError),
 }
@@ -806,11 +802,14 @@ impl Attempts {
                 self.tried.push(shown);
                 Ok(false)
             }
-            Err(error) if !self.tried.is_empty() => Err(SshError::AuthCutOff {
-                refused: self.tried.len(),
-                tried: self.tried.join(", "),
-                detail: error.to_string(),
-            }),
+            Err(error) if !self.tried.is_empty() => {
+                // russh only says its event loop is gone; the cut-off is what happened.
+                tracing::debug!("offering {shown} failed: {error}");
+                Err(SshError::AuthCutOff {
+                    refused: self.tried.len(),
+                    tried: self.tried.join(", "),
+                })
+            }
             Err(error) => {
                 tracing::debug!("offering {shown} failed: {error}");
                 Ok(false)
