@@ -554,9 +554,11 @@ fn ssh_arguments_resolve_as_ssh_resolves_ansibles_command() {
         };
         let ssh = ssh_resolve(&sandbox, args);
         let refused = !host["refused"].is_null();
-        if refused != ssh.jumps {
+        // A jump host or a proxy command: the route is not direct.
+        let jumps = host["route"]["via"] != "direct";
+        if jumps != ssh.jumps {
             mismatches.push(format!(
-                "{name}: fleetprune refused={refused}, ssh would jump={}",
+                "{name}: fleetprune jumps={jumps}, ssh would jump={}",
                 ssh.jumps
             ));
         }
@@ -574,7 +576,7 @@ fn ssh_arguments_resolve_as_ssh_resolves_ansibles_command() {
             host["user"].as_str().unwrap_or_default().to_string(),
             host["identity"].as_str().map(str::to_string),
             host["host_key_checking"].as_str(),
-            host["known_hosts"].as_str().map(str::to_string),
+            host["known_hosts"][0].as_str().map(str::to_string),
         );
         let custom_known_hosts = ssh
             .known_hosts_files
