@@ -6,7 +6,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 use common::{Lab, json, json_host, stderr, write_file};
 
@@ -98,21 +98,31 @@ fn ssh_oracle(lab: &Lab, known_hosts: &Path) -> (bool, String) {
     (output.status.success(), stderr(&output))
 }
 
-/// `fleetprune ping` of host01 with only `known_hosts` trusted; the host's JSON row.
-fn ping(lab: &Lab, known_hosts: &Path) -> serde_json::Value {
-    let config = write_file(&lab.dir, "empty_ssh_config", "");
-    let run = common::fleetprune(&[
+/// `fleetprune ping --output json` of the lab with only `known_hosts` trusted and `config` as
+/// the ssh config, plus `extra` options.
+fn ping_run(lab: &Lab, known_hosts: &Path, config: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
         "--known-hosts",
         known_hosts.to_str().unwrap(),
         "-F",
         config.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let inventory = lab.inventory();
+    args.extend_from_slice(&[
         "-i",
-        lab.inventory().to_str().unwrap(),
+        inventory.to_str().unwrap(),
         "ping",
         "--output",
         "json",
     ]);
-    json_host(&json(&run), "host01").clone()
+    common::fleetprune(&args)
+}
+
+/// `fleetprune ping` of host01 with only `known_hosts` trusted; the host's JSON row.
+fn ping(lab: &Lab, known_hosts: &Path) -> serde_json::Value {
+    let config = write_file(&lab.dir, "empty_ssh_config", "");
+    json_host(&json(&ping_run(lab, known_hosts, &config, &[])), "host01").clone()
 }
 
 fn ca_line(lab: &Lab, marker: &str, ca: &Path) -> String {
@@ -226,17 +236,7 @@ fn global_known_hosts_are_read_and_hashed_names_are_appended_when_asked() {
             global.display()
         ),
     );
-    let run = common::fleetprune(&[
-        "--known-hosts",
-        empty.to_str().unwrap(),
-        "-F",
-        config.to_str().unwrap(),
-        "-i",
-        lab.inventory().to_str().unwrap(),
-        "ping",
-        "--output",
-        "json",
-    ]);
+    let run = ping_run(&lab, &empty, &config, &[]);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     assert_eq!(
         json_host(&json(&run), "host01")["host_key"]["status"],
@@ -250,19 +250,12 @@ fn global_known_hosts_are_read_and_hashed_names_are_appended_when_asked() {
         "hash_config",
         "Host *\n  HashKnownHosts yes\n  GlobalKnownHostsFile /dev/null\n",
     );
-    let run = common::fleetprune(&[
-        "--known-hosts",
-        learnt.to_str().unwrap(),
-        "--host-key-checking",
-        "accept-new",
-        "-F",
-        no_global.to_str().unwrap(),
-        "-i",
-        lab.inventory().to_str().unwrap(),
-        "ping",
-        "--output",
-        "json",
-    ]);
+    let run = ping_run(
+        &lab,
+        &learnt,
+        &no_global,
+        &["--host-key-checking", "accept-new"],
+    );
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     assert_eq!(
         json_host(&json(&run), "host01")["host_key"]["status"],
