@@ -316,10 +316,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             check_format(&settings, "rmi")?;
             let (refs, remove_in_use) = settings.rmi.clone().ok_or(AppError::NotConfirmed)?;
             let options = fleet_options(&settings, &hosts)?;
-            if !settings.yes {
-                if !io::stdin().is_terminal() {
-                    return Err(AppError::NeedsConfirmation);
-                }
+            if must_ask(&settings)? {
                 let preview = RmiJob {
                     refs: refs.clone(),
                     remove_in_use,
@@ -569,11 +566,8 @@ async fn confirm_with_plan(
     options: &FleetOptions,
     cancel: &CancellationToken,
 ) -> Result<(), AppError> {
-    if settings.yes {
+    if !must_ask(settings)? {
         return Ok(());
-    }
-    if !io::stdin().is_terminal() {
-        return Err(AppError::NeedsConfirmation);
     }
     let uses = Arc::new(UseLog::load());
     let job = PlanJob {
@@ -611,17 +605,25 @@ async fn confirm_with_plan(
     confirm_with(settings, warning, cancel).await
 }
 
-/// [`confirm`] with a given warning text.
+/// Whether to ask: not with `--yes`; an error when there is no terminal to ask on.
+fn must_ask(settings: &Settings) -> Result<bool, AppError> {
+    if settings.yes {
+        Ok(false)
+    } else if io::stdin().is_terminal() {
+        Ok(true)
+    } else {
+        Err(AppError::NeedsConfirmation)
+    }
+}
+
+/// Asks on the terminal unless `--yes`, showing `warning`; Ctrl-C at the prompt ends the run.
 async fn confirm_with(
     settings: &Settings,
     warning: String,
     cancel: &CancellationToken,
 ) -> Result<(), AppError> {
-    if settings.yes {
+    if !must_ask(settings)? {
         return Ok(());
-    }
-    if !io::stdin().is_terminal() {
-        return Err(AppError::NeedsConfirmation);
     }
     // Reading stdin blocks; it runs on a blocking thread so Ctrl-C can still be noticed.
     let answer = tokio::task::spawn_blocking(move || {
