@@ -191,6 +191,9 @@ impl FleetOptions {
                 .collect()
         };
         ssh.known_hosts = KnownHostsFiles::new(loaded(user), loaded(global), host.hash_known_hosts);
+        if let Some(agent) = &host.identity_agent {
+            ssh.agent_socket = agent.clone();
+        }
         if let Some(timeout) = host.connect_timeout {
             ssh.connect_timeout = timeout.min(self.timeout);
         }
@@ -477,25 +480,35 @@ pub(crate) fn ssh_target(host: &Host) -> SshTarget {
         Route::Command { command } => Via::Command(command.clone()),
         Route::Jump { hops } => Via::Jump(
             hops.iter()
-                .map(|hop| SshTarget {
-                    address: hop.address.clone(),
-                    port: hop.port,
-                    user: hop.user.clone(),
-                    identity: hop.identity.clone(),
-                    identities_only: false,
-                    via: Via::Direct,
+                .map(|hop| {
+                    SshTarget::new(
+                        hop.address.clone(),
+                        hop.port,
+                        hop.user.clone(),
+                        hop.identity.clone(),
+                    )
                 })
                 .collect(),
         ),
     };
-    SshTarget {
-        address: host.address.clone(),
-        port: host.port,
-        user: host.user.clone(),
-        identity: host.identity.clone(),
-        identities_only: host.identities_only,
-        via,
+    let mut target = SshTarget::new(
+        host.address.clone(),
+        host.port,
+        host.user.clone(),
+        host.identity.clone(),
+    );
+    target.identities_only = host.identities_only;
+    target.host_key_alias = host.host_key_alias.clone();
+    let (interval, count) = host.server_alive;
+    if let Some(seconds) = interval {
+        // `ServerAliveInterval 0`, OpenSSH's default, sends none.
+        target.keepalive.0 = (seconds > 0).then(|| Duration::from_secs(seconds));
     }
+    if let Some(count) = count {
+        target.keepalive.1 = count as usize;
+    }
+    target.via = via;
+    target
 }
 
 /// An SSH session, retrying transient failures with jittered, doubling pauses.

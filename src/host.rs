@@ -5,7 +5,7 @@
 //! error with the host's place in the inventory.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -18,6 +18,7 @@ use crate::inventory::ssh_config::{HostConfig, SshConfig};
 use crate::plan::policy::KeepPolicy;
 use crate::plan::{AllScope, PlanError, PruneKind, PrunePlan};
 use crate::route::{Destination, Proxy, Route, RouteError};
+use crate::ssh_tokens;
 
 /// The socket path Docker uses by default.
 pub const DEFAULT_DOCKER_SOCKET: &str = "/var/run/docker.sock";
@@ -46,6 +47,12 @@ pub struct Host {
     pub connect_timeout: Option<Duration>,
     /// `IdentitiesOnly yes`: no agent key but the copies of the host's own key files.
     pub identities_only: bool,
+    /// `IdentityAgent`: `Some(None)` for `none` (no agent), else the agent's socket.
+    pub identity_agent: Option<Option<PathBuf>>,
+    /// `HostKeyAlias`: host keys are looked up and recorded under this name instead.
+    pub host_key_alias: Option<String>,
+    /// `ServerAliveInterval` (seconds; 0 turns keep-alives off) and `ServerAliveCountMax`.
+    pub server_alive: (Option<u64>, Option<u32>),
     /// Directly, through jump hosts or through a proxy command.
     pub route: Route,
     /// Why the host is not contacted at all, when it is not.
@@ -148,6 +155,10 @@ struct EffectiveSsh {
     hash_known_hosts: Option<bool>,
     connect_timeout: Option<u64>,
     identities_only: Option<bool>,
+    identity_agent: Option<Option<String>>,
+    host_key_alias: Option<String>,
+    server_alive_interval: Option<u64>,
+    server_alive_count_max: Option<u32>,
     /// The first proxy setting, with where it came from.
     proxy: Option<(String, Proxy)>,
     refused: Option<Refusal>,
@@ -199,6 +210,18 @@ impl EffectiveSsh {
             }
             SshOption::IdentitiesOnly(only) => {
                 self.identities_only.get_or_insert(*only);
+            }
+            SshOption::IdentityAgent(agent) => {
+                self.identity_agent.get_or_insert_with(|| agent.clone());
+            }
+            SshOption::HostKeyAlias(alias) => {
+                self.host_key_alias.get_or_insert_with(|| alias.clone());
+            }
+            SshOption::ServerAliveInterval(seconds) => {
+                self.server_alive_interval.get_or_insert(*seconds);
+            }
+            SshOption::ServerAliveCountMax(count) => {
+                self.server_alive_count_max.get_or_insert(*count);
             }
             SshOption::ProxyJump(_) | SshOption::ProxyCommand(_) => {
                 if self.proxy.is_none() {
@@ -269,9 +292,6 @@ impl Host {
             login,
             &defaults.local_user,
         ));
-        let expand_all = |files: &Vec<PathBuf>| files.iter().map(|f| expand_tilde(f)).collect();
-        let known_hosts = ssh.known_hosts.as_ref().map(expand_all).unwrap_or_default();
-        let global_known_hosts = ssh.global_known_hosts.as_ref().map(expand_all);
         let connection = vars
             .connection
             .as_ref()
@@ -283,6 +303,48 @@ impl Host {
             .clone()
             .or(ssh.user)
             .unwrap_or_else(|| defaults.local_user.clone());
+        let destination_tokens = Destination {
+            name: &inventory_host.name,
+            address: &address,
+            port,
+            user: &user,
+            local_user: &defaults.local_user,
+        };
+        // `%` tokens, then `~`, in file names, as ssh expands them.
+        let mut token_error = None;
+        let mut file = |option: &'static str, path: &PathBuf| -> PathBuf {
+            match ssh_tokens::expand(option, &path.to_string_lossy(), &destination_tokens) {
+                Ok(expanded) => expand_tilde(Path::new(&expanded)),
+                Err(error) => {
+                    token_error.get_or_insert(error);
+                    path.clone()
+                }
+            }
+        };
+        let known_hosts: Vec<PathBuf> = ssh
+            .known_hosts
+            .iter()
+            .flatten()
+            .map(|f| file("UserKnownHostsFile", f))
+            .collect();
+        let global_known_hosts: Option<Vec<PathBuf>> =
+            ssh.global_known_hosts.as_ref().map(|files| {
+                files
+                    .iter()
+                    .map(|f| file("GlobalKnownHostsFile", f))
+                    .collect()
+            });
+        let identity = match &overrides.identity {
+            Some(path) => Some(path.clone()),
+            None => ssh.identity.as_ref().map(|p| file("IdentityFile", p)),
+        };
+        let identity_agent = ssh.identity_agent.as_ref().map(|agent| match agent {
+            None => None,
+            Some(variable) if variable.starts_with('$') || variable == "SSH_AUTH_SOCK" => {
+                std::env::var_os(variable.trim_start_matches('$')).map(PathBuf::from)
+            }
+            Some(socket) => Some(file("IdentityAgent", &PathBuf::from(socket))),
+        });
         let route = match &ssh.proxy {
             None => Ok(Route::Direct),
             Some((setting, proxy)) => proxy
@@ -301,12 +363,16 @@ impl Host {
                     error,
                 }),
         };
-        let refused = match (connection, route.as_ref().err()) {
-            (Some(connection), _) => Some(Refusal::Connection {
+        let refused = match (connection, route.as_ref().err(), token_error) {
+            (Some(connection), _, _) => Some(Refusal::Connection {
                 connection: connection.clone(),
             }),
-            (None, Some(refusal)) => Some(refusal.clone()),
-            (None, None) => ssh.refused,
+            (None, Some(refusal), _) => Some(refusal.clone()),
+            (None, None, Some(error)) => Some(Refusal::Route {
+                setting: "ssh options".to_string(),
+                error: RouteError::Token(error),
+            }),
+            (None, None, None) => ssh.refused,
         };
         Ok(Host {
             name: inventory_host.name.clone(),
@@ -314,10 +380,7 @@ impl Host {
             address,
             port,
             user,
-            identity: overrides
-                .identity
-                .clone()
-                .or_else(|| ssh.identity.map(|p| expand_tilde(&p))),
+            identity,
             docker_socket: vars
                 .docker_socket
                 .clone()
@@ -328,6 +391,9 @@ impl Host {
             hash_known_hosts: ssh.hash_known_hosts.unwrap_or(false),
             connect_timeout: ssh.connect_timeout.map(Duration::from_secs),
             identities_only: ssh.identities_only.unwrap_or(false),
+            identity_agent,
+            host_key_alias: ssh.host_key_alias,
+            server_alive: (ssh.server_alive_interval, ssh.server_alive_count_max),
             route: route.unwrap_or_default(),
             refused,
             plan: resolve_plan(inventory_host, overrides)?,

@@ -5,6 +5,7 @@
 //! - [`input_file`]: local input files read with a size cap, regular files only;
 //! - [`inventory`]: Ansible inventories (YAML, INI, directories, vars files, ansible.cfg) and
 //!   OpenSSH's client config -> hosts with merged variables, `--limit`;
+//! - [`ssh_tokens`]: OpenSSH's `%h`-style tokens in proxy commands and file names;
 //! - [`ssh_pattern`]: OpenSSH's `*`/`?` patterns, for ssh config and known_hosts alike;
 //! - [`filter`], [`plan`]: docker's filter grammar and what to prune per host (pure data);
 //! - [`host`]: a host's connection settings and effective plan (inventory + command line);
@@ -53,5 +54,6 @@ pub mod route;
 pub mod shard;
 pub mod snapshot;
 pub mod ssh_pattern;
+pub mod ssh_tokens;
 pub mod transport;
 pub mod use_log;

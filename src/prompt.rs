@@ -114,6 +114,9 @@ mod tests {
             hash_known_hosts: false,
             connect_timeout: None,
             identities_only: false,
+            identity_agent: None,
+            host_key_alias: None,
+            server_alive: (None, None),
             route: crate::route::Route::Direct,
             refused: None,
             plan: Some(

@@ -13,6 +13,8 @@ use serde::Serialize;
 use crate::inventory::home::expand_tilde;
 use crate::inventory::ssh_args::{JumpSpec, SshOption};
 use crate::inventory::ssh_config::SshConfig;
+pub use crate::ssh_tokens::Destination;
+use crate::ssh_tokens::{self, TokenError};
 
 /// How deep jump hosts may chain through their own `ProxyJump`s (a guard against loops).
 const MAX_JUMP_DEPTH: usize = 8;
@@ -74,19 +76,8 @@ pub enum RouteError {
     },
     #[error("jump hosts chain deeper than {MAX_JUMP_DEPTH} through their own ProxyJump (a loop?)")]
     TooDeep,
-    #[error("ProxyCommand token %{token} is not supported (use %h, %p, %r, %n, %u or %%)")]
-    Token { token: char },
-}
-
-/// What a proxy command's tokens stand for.
-pub struct Destination<'a> {
-    /// The inventory name (`%n`).
-    pub name: &'a str,
-    /// The address after `HostName` (`%h`).
-    pub address: &'a str,
-    pub port: u16,
-    pub user: &'a str,
-    pub local_user: &'a str,
+    #[error(transparent)]
+    Token(#[from] TokenError),
 }
 
 impl Proxy {
@@ -99,7 +90,7 @@ impl Proxy {
         match self {
             Proxy::Disabled => Ok(Route::Direct),
             Proxy::Command(command) => Ok(Route::Command {
-                command: expand_tokens(command, destination)?,
+                command: ssh_tokens::expand("ProxyCommand", command, destination)?,
             }),
             Proxy::Jump(specs) => Ok(Route::Jump {
                 hops: resolve_hops(specs, config, destination.local_user, 0)?,
@@ -177,29 +168,6 @@ fn resolve_hops(
     Ok(hops)
 }
 
-/// Expands `%h %p %r %n %u %%` in a proxy command, as OpenSSH does.
-fn expand_tokens(command: &str, destination: &Destination<'_>) -> Result<String, RouteError> {
-    let mut expanded = String::with_capacity(command.len());
-    let mut chars = command.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            expanded.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('h') => expanded.push_str(destination.address),
-            Some('p') => expanded.push_str(&destination.port.to_string()),
-            Some('r') => expanded.push_str(destination.user),
-            Some('n') => expanded.push_str(destination.name),
-            Some('u') => expanded.push_str(destination.local_user),
-            Some('%') => expanded.push('%'),
-            Some(token) => return Err(RouteError::Token { token }),
-            None => return Err(RouteError::Token { token: ' ' }),
-        }
-    }
-    Ok(expanded)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,19 +243,22 @@ mod tests {
     }
 
     #[test]
-    fn proxy_command_tokens_expand_like_openssh() {
-        let route = Proxy::Command("nc -q0 %h %p # %r@%n by %u 100%%".into())
+    fn proxy_command_tokens_expand() {
+        let route = Proxy::Command("nc %h %p".into())
             .route(&destination(), &SshConfig::default())
             .unwrap();
         assert_eq!(
             route,
             Route::Command {
-                command: "nc -q0 10.0.0.5 2222 # deploy@web1 by me 100%".into()
+                command: "nc 10.0.0.5 2222".into()
             }
         );
         assert_eq!(
             Proxy::Command("x %C".into()).route(&destination(), &SshConfig::default()),
-            Err(RouteError::Token { token: 'C' })
+            Err(RouteError::Token(TokenError {
+                option: "ProxyCommand",
+                token: 'C'
+            }))
         );
     }
 }

@@ -219,7 +219,7 @@ fn host_certificates_are_trusted_through_their_authority_as_ssh_trusts_them() {
 }
 
 #[test]
-fn global_known_hosts_are_read_and_hashed_names_are_appended_when_asked() {
+fn global_known_hosts_hashed_appends_and_host_key_aliases_work_as_in_ssh() {
     let lab = Lab::start("knownhosts", 1, &[]);
     // The key only in a global file (GlobalKnownHostsFile), the user file empty.
     let global = write_file(
@@ -266,6 +266,37 @@ fn global_known_hosts_are_read_and_hashed_names_are_appended_when_asked() {
     assert!(!text.contains("127.0.0.1"), "{text}");
     let (ok, why) = ssh_oracle(&lab, &learnt);
     assert!(ok, "ssh does not trust the hashed line: {why}");
+
+    // HostKeyAlias: the key is looked up under the alias, not the address.
+    let known = std::fs::read_to_string(lab.known_hosts()).unwrap();
+    let key = known.split_once(' ').unwrap().1;
+    let aliased = write_file(
+        &lab.dir,
+        "aliased_known_hosts",
+        &format!("farm-alias {key}"),
+    );
+    let alias_config = write_file(
+        &lab.dir,
+        "alias_config",
+        "Host *\n  HostKeyAlias farm-alias\n  GlobalKnownHostsFile /dev/null\n",
+    );
+    let run = ping_run(&lab, &aliased, &alias_config, &[]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let oracle = Command::new("ssh")
+        .args(["-F", alias_config.to_str().unwrap(), "-o", "BatchMode=yes"])
+        .arg("-i")
+        .arg(lab.key())
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", aliased.display()))
+        .args([
+            "-p",
+            &lab.port("host01").to_string(),
+            "fplab@127.0.0.1",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert!(oracle.status.success(), "ssh: {}", stderr(&oracle));
 }
 
 #[test]

@@ -44,6 +44,15 @@ Host behind-*
 Host piped
     ProxyCommand nc %h %p
 
+Host tokens
+    HostName 10.1.1.1
+    User deploy
+    HostKeyAlias farm-alias
+    IdentityAgent /run/agent-%u.sock
+    UserKnownHostsFile ~/.ssh/kh-%h-%p %d/.ssh/kh2
+    ServerAliveInterval 7
+    ServerAliveCountMax 2
+
 Host first
     Port 2400
     Include CONDITIONAL
@@ -67,7 +76,7 @@ Host *
     User conditional
 ";
 
-const HOSTS: [&str; 12] = [
+const HOSTS: [&str; 13] = [
     "alias-web",
     "web-1",
     "web-9",
@@ -76,6 +85,7 @@ const HOSTS: [&str; 12] = [
     "pinned",
     "behind-1",
     "piped",
+    "tokens",
     "first",
     "included",
     "plain",
@@ -182,6 +192,42 @@ fn hosts_resolve_as_ssh_dash_g_resolves_them() {
                 .replace("no", "false"),
             "{host}: HashKnownHosts"
         );
+        assert_eq!(
+            ours["host_key_alias"].as_str().map(str::to_string),
+            oracle.get("hostkeyalias").map(|v| v[0].clone()),
+            "{host}: HostKeyAlias"
+        );
+        assert_eq!(
+            ours["identity_agent"].as_str().map(str::to_string),
+            oracle.get("identityagent").map(|v| v[0].clone()),
+            "{host}: IdentityAgent"
+        );
+        assert_eq!(
+            ours["server_alive"][0].as_u64().unwrap_or(0).to_string(),
+            first("serveraliveinterval"),
+            "{host}: ServerAliveInterval"
+        );
+        assert_eq!(
+            ours["server_alive"][1].as_u64().unwrap_or(3).to_string(),
+            first("serveralivecountmax"),
+            "{host}: ServerAliveCountMax"
+        );
+        if ours["known_hosts"]
+            .as_array()
+            .is_some_and(|files| !files.is_empty())
+        {
+            let files: Vec<&str> = ours["known_hosts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap())
+                .collect();
+            assert_eq!(
+                files.join(" "),
+                first("userknownhostsfile"),
+                "{host}: UserKnownHostsFile"
+            );
+        }
         if host == "pinned" {
             assert_eq!(first("stricthostkeychecking"), "accept-new");
             assert_eq!(ours["host_key_checking"], "accept-new");

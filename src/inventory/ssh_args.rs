@@ -41,6 +41,12 @@ pub enum SshOption {
     ProxyCommand(Option<String>),
     /// `IdentitiesOnly`: offer only the configured key files (and their agent copies).
     IdentitiesOnly(bool),
+    /// `IdentityAgent`: the agent's socket, or `None` for `none` (no agent).
+    IdentityAgent(Option<String>),
+    /// `HostKeyAlias`: the name host keys are looked up and recorded under.
+    HostKeyAlias(String),
+    ServerAliveInterval(u64),
+    ServerAliveCountMax(u32),
     /// Options with no bearing on the destination or trust, e.g. `ControlPersist`, `-C`.
     Ignored(String),
     /// Anything else, as written: `-F`, `LocalCommand`, ...
@@ -148,8 +154,6 @@ const IGNORED_KEYWORDS: &[&str] = &[
     "controlpersist",
     "controlpath",
     "compression",
-    "serveraliveinterval",
-    "serveralivecountmax",
     "tcpkeepalive",
     "loglevel",
     "connectionattempts",
@@ -276,6 +280,16 @@ pub(crate) fn keyword_option(text: &str) -> Result<SshOption, SshArgsError> {
         ),
         "identitiesonly" => {
             SshOption::IdentitiesOnly(yes_no(value).ok_or_else(|| bad("yes or no"))?)
+        }
+        "identityagent" => SshOption::IdentityAgent(
+            Some(value.to_string()).filter(|agent| !agent.eq_ignore_ascii_case("none")),
+        ),
+        "hostkeyalias" => SshOption::HostKeyAlias(value.to_string()),
+        "serveraliveinterval" => {
+            SshOption::ServerAliveInterval(value.parse().map_err(|_| bad("a number of seconds"))?)
+        }
+        "serveralivecountmax" => {
+            SshOption::ServerAliveCountMax(value.parse().map_err(|_| bad("a count"))?)
         }
         "hashknownhosts" => {
             SshOption::HashKnownHosts(yes_no(value).ok_or_else(|| bad("yes or no"))?)

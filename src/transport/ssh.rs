@@ -61,8 +61,42 @@ pub struct SshTarget {
     pub identity: Option<PathBuf>,
     /// Offer no agent key other than copies of `identity`.
     pub identities_only: bool,
+    /// `HostKeyAlias`: the name host keys are looked up and recorded under (on port 22's terms).
+    pub host_key_alias: Option<String>,
+    /// Keep-alive every this often (`ServerAliveInterval`; `None`: off), giving up after this
+    /// many unanswered (`ServerAliveCountMax`).
+    pub keepalive: (Option<Duration>, usize),
     pub via: Via,
 }
+
+impl SshTarget {
+    /// A target with OpenSSH's defaults for everything but where and as whom.
+    pub fn new(address: String, port: u16, user: String, identity: Option<PathBuf>) -> SshTarget {
+        SshTarget {
+            address,
+            port,
+            user,
+            identity,
+            identities_only: false,
+            host_key_alias: None,
+            keepalive: (Some(DEFAULT_KEEPALIVE), DEFAULT_KEEPALIVE_MAX),
+            via: Via::Direct,
+        }
+    }
+
+    /// The name and port host keys are checked under: the `HostKeyAlias`, else the address.
+    fn key_name(&self) -> (&str, u16) {
+        match &self.host_key_alias {
+            Some(alias) => (alias, 22),
+            None => (&self.address, self.port),
+        }
+    }
+}
+
+/// Keep-alives when `ServerAliveInterval` is not set: a dead peer is noticed within a minute.
+pub const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(15);
+/// OpenSSH's default `ServerAliveCountMax`.
+pub const DEFAULT_KEEPALIVE_MAX: usize = 3;
 
 /// How the SSH connection is carried.
 #[derive(Debug, Clone, Default)]
@@ -608,18 +642,16 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let verdict = Arc::new(Mutex::new(None));
+    let (key_name, key_port) = target.key_name();
     let handler = HostKeyVerifier {
-        address: target.address.clone(),
-        port: target.port,
+        address: key_name.to_string(),
+        port: key_port,
         settings: settings.clone(),
         verdict: Arc::clone(&verdict),
     };
     let key = preferred_host_key_algorithms(settings, target);
     // Host certificates are asked for only from hosts with a known authority, as OpenSSH does.
-    let host_key_certificates = if settings
-        .known_hosts
-        .has_authority_for(&target.address, target.port)
-    {
+    let host_key_certificates = if settings.known_hosts.has_authority_for(key_name, key_port) {
         key.clone()
     } else {
         Vec::new()
@@ -630,7 +662,8 @@ where
             host_key_certificates: host_key_certificates.into(),
             ..russh::Preferred::DEFAULT
         },
-        keepalive_interval: Some(Duration::from_secs(15)),
+        keepalive_interval: target.keepalive.0,
+        keepalive_max: target.keepalive.1,
         nodelay: true,
         ..client::Config::default()
     };
@@ -647,9 +680,8 @@ where
 /// OpenSSH prefers the host key algorithms it already knows for a host, so that a host with
 /// several keys presents the one recorded in known_hosts.
 fn preferred_host_key_algorithms(settings: &SshSettings, target: &SshTarget) -> Vec<Algorithm> {
-    let known = settings
-        .known_hosts
-        .algorithms_for(&target.address, target.port);
+    let (name, port) = target.key_name();
+    let known = settings.known_hosts.algorithms_for(name, port);
     let mut preferred: Vec<Algorithm> = Vec::new();
     for algorithm in known.iter().chain(russh::Preferred::DEFAULT.key.iter()) {
         let expanded: Vec<Algorithm> = match algorithm {
@@ -907,14 +939,7 @@ mod tests {
     use super::*;
 
     fn target() -> SshTarget {
-        SshTarget {
-            address: "10.0.0.7".into(),
-            port: 22,
-            user: "ops".into(),
-            identity: None,
-            identities_only: false,
-            via: Via::Direct,
-        }
+        SshTarget::new("10.0.0.7".into(), 22, "ops".into(), None)
     }
 
     #[test]
