@@ -548,9 +548,7 @@ fn fleet_options(settings: &Settings, hosts: &[Host]) -> Result<FleetOptions, Ap
             jumps: Arc::default(),
         },
         retries: settings.retries,
-        handshakes: Arc::new(tokio::sync::Semaphore::new(
-            crate::executor::DEFAULT_HANDSHAKES,
-        )),
+        handshakes: Arc::new(tokio::sync::Semaphore::new(settings.handshakes.get())),
         serial: settings.serial,
         max_fail_percentage: settings.max_fail_percentage,
         grace: settings.grace,

@@ -263,6 +263,10 @@ pub struct CommonArgs {
     /// Hosts handled at the same time.
     #[arg(long, global = true, default_value = "32")]
     pub forks: NonZeroUsize,
+    /// SSH handshakes (connect, key exchange, authentication) at the same time, whatever
+    /// --forks: key exchanges are CPU-bound, and thousands at once starve each other.
+    #[arg(long, global = true, value_name = "N", default_value = "128")]
+    pub handshakes: NonZeroUsize,
     /// Seconds allowed per host, from connecting to the end of its work.
     #[arg(long, global = true, value_name = "SECS", default_value = "600",
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -366,6 +370,8 @@ pub struct Settings {
     pub inventory: Vec<PathBuf>,
     pub limit: Option<Limit>,
     pub forks: NonZeroUsize,
+    /// `--handshakes`.
+    pub handshakes: NonZeroUsize,
     pub timeout: Duration,
     pub connect_timeout: Duration,
     /// The user known_hosts files; new keys go to the first.
@@ -507,6 +513,7 @@ impl Cli {
             inventory: common.inventory,
             limit: common.limit.as_deref().map(Limit::parse).transpose()?,
             forks: common.forks,
+            handshakes: common.handshakes,
             timeout: Duration::from_secs(common.timeout),
             connect_timeout: Duration::from_secs(common.connect_timeout.min(common.timeout)),
             known_hosts,

@@ -147,8 +147,9 @@ pub struct FleetOptions {
     pub known_hosts_files: HashMap<PathBuf, Arc<KnownHosts>>,
     /// Extra attempts for transient connect failures (refused, connect timeout).
     pub retries: u32,
-    /// Handshakes (connect, key exchange, authentication) allowed at once, whatever `--forks`:
-    /// thousands of simultaneous key exchanges starve each other past their connect timeouts.
+    /// Handshakes (connect, key exchange, authentication) allowed at once (`--handshakes`),
+    /// whatever `--forks`: thousands of simultaneous key exchanges starve each other past their
+    /// connect timeouts.
     pub handshakes: Arc<tokio::sync::Semaphore>,
     pub serial: Option<Serial>,
     /// Stop starting hosts once more than this percentage of the selected hosts failed.
@@ -200,10 +201,6 @@ impl FleetOptions {
         ssh
     }
 }
-
-/// How many hosts may be in their SSH handshake at once by default; a CPU-bound step, so more
-/// only makes each one slower (measured with bench/scale.sh: see bench/README.md).
-pub const DEFAULT_HANDSHAKES: usize = 128;
 
 /// The first pause between connect attempts; doubled each time, with jitter.
 const FIRST_RETRY_PAUSE: Duration = Duration::from_secs(1);
