@@ -25,6 +25,7 @@ BUILD=1
 PROFILE_SIZE=0          # perf profile of one run at this N with --forks N (0: none)
 CONNECT_TIMEOUT=""      # --connect-timeout for the clean runs (empty: fleetprune's default, 15 s)
 WITH_DEFAULT_FORKS=1    # also run each N at the default --forks
+COMPARE_HANDSHAKES=""   # also run each --forks N point with --handshakes H (a same-run baseline)
 
 usage() {
     cat <<USAGE
@@ -39,6 +40,8 @@ usage: bench/scale.sh [options]
   --profile N          also record a perf profile of one --forks N run at N hosts
   --connect-timeout S  fleetprune --connect-timeout for the clean runs (default: fleetprune's, 15 s)
   --no-default-forks   only run --forks N, not also the default --forks $DEFAULT_FORKS
+  --compare-handshakes H  also run each --forks N point with --handshakes H, interleaved
+                       with the default runs (e.g. H = N: no handshake limit)
   -o DIR               output directory (default: a new /tmp/fp-scale.XXXXXX)
   --no-build           use the existing release binaries
 USAGE
@@ -57,6 +60,7 @@ while [ $# -gt 0 ]; do
         --profile) PROFILE_SIZE="$2"; shift ;;
         --connect-timeout) CONNECT_TIMEOUT="$2"; shift ;;
         --no-default-forks) WITH_DEFAULT_FORKS=0 ;;
+        --compare-handshakes) COMPARE_HANDSHAKES="$2"; shift ;;
         -o) OUTDIR="$2"; shift ;;
         --no-build) BUILD=0 ;;
         -h|--help) usage; exit 0 ;;
@@ -199,6 +203,10 @@ for n in "${NS[@]}"; do
         fi
         for run in $(seq 1 "$runs"); do
             run_point clean "$n" "$forks" "$run" "${clean_args[@]}"
+            if [ -n "$COMPARE_HANDSHAKES" ] && [ "$forks" = "$n" ]; then
+                run_point "handshakes=$COMPARE_HANDSHAKES" "$n" "$forks" "$run" "${clean_args[@]}" \
+                    --handshakes "$COMPARE_HANDSHAKES"
+            fi
         done
     done
 done
@@ -250,6 +258,10 @@ for (label, n, forks), rs in sorted(points.items(), key=lambda p: (p[0][0] != "c
     sim = statistics.median(float(r["sim_user_s"]) + float(r["sim_sys_s"]) for r in rs)
     in_flight = min(n, forks)
     note = "faulty hosts mixed in" if label == "faults" else ("--forks N" if forks == n else "default forks")
+    if label.startswith("handshakes="):
+        note = f"--forks N, --{label}"
+    elif label == "clean" and forks == n:
+        note = "--forks N, --handshakes 128 (default)"
     load = max(float(r["load1"]) for r in rs)
     print(f"{n:>6} {forks:>6} {len(rs):>4} {load:>5.1f} {wall:>7.2f} {n / wall:>8.0f} {cpu:>7.2f} {1000 * cpu / n:>8.2f} {rss / 1024:>7.1f} {rss / in_flight:>8.1f} {ok:>6.0f} {failed:>6.0f} {sim:>9.2f}  {note}")
 print("* kB/host = peak RSS / hosts in flight (min(N, forks)), an upper bound that includes the fixed base")
