@@ -592,7 +592,7 @@ all:
         );
         assert_eq!(
             hosts[0].refused.as_ref().unwrap().to_string(),
-            "ansible_ssh_common_args: ProxyCommand token %C is not supported (use %h, %p, %r, %n, %u or %%); the host is not contacted rather than reached some other way"
+            "ansible_ssh_common_args: ProxyCommand token %C is not supported (use %h, %p, %r, %n, %u, %d, %i or %%); the host is not contacted rather than reached some other way"
         );
     }
 
