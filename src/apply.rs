@@ -234,15 +234,8 @@ impl HostJob for PolicyPruneJob {
         report: &mut ApplyReport,
         stop: &CancellationToken,
     ) -> Result<(), HostFailure> {
-        let plan = host.plan.as_ref().ok_or_else(|| {
-            HostFailure::new(
-                Stage::Plan,
-                ErrorClass::EngineError,
-                "no prune plan for this host",
-            )
-        })?;
-        plan.requests(engine.api_version)
-            .map_err(|e| HostFailure::new(Stage::Plan, ErrorClass::EngineError, e))?;
+        // The same refusals as a prune (e.g. a timestamp until for build cache on API 1.41).
+        let (plan, _) = crate::prune::checked_plan(host, engine.api_version)?;
         let mut live = snapshot::take(engine)
             .await
             .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::Engine;
 use crate::executor::HostJob;
 use crate::host::Host;
-use crate::outcome::{ErrorClass, HostFailure, Stage};
+use crate::outcome::{HostFailure, Stage};
 use crate::plan::select::{ObjectPlan, select};
 use crate::snapshot::{self, ImageStore};
 use crate::use_log::UseLog;
@@ -51,16 +51,8 @@ impl HostJob for PlanJob {
         report: &mut PlanReport,
         _: &CancellationToken,
     ) -> Result<(), HostFailure> {
-        let plan = host.plan.as_ref().ok_or_else(|| {
-            HostFailure::new(
-                Stage::Plan,
-                ErrorClass::EngineError,
-                "no prune plan for this host",
-            )
-        })?;
         // The same refusals as a prune (e.g. a timestamp until for build cache on API 1.41).
-        plan.requests(engine.api_version)
-            .map_err(|e| HostFailure::new(Stage::Plan, ErrorClass::EngineError, e))?;
+        let (plan, _) = crate::prune::checked_plan(host, engine.api_version)?;
         report.description = plan.describe();
         let mut snapshot = snapshot::take(engine)
             .await

@@ -12,11 +12,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+use crate::api_version::ApiVersion;
 use crate::engine::{Engine, EngineError, bounded_remote_string};
 use crate::executor::HostJob;
 use crate::host::Host;
 use crate::outcome::{Classify, ErrorClass, HostFailure, Stage};
-use crate::plan::{PruneKind, PruneRequest, VolumeScope};
+use crate::plan::{PruneKind, PrunePlan, PruneRequest, VolumeScope};
 
 /// What one prune call removed, in the daemon's words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -73,6 +74,26 @@ impl PruneReport {
 /// `fleetprune prune`: the host's plan, checked against its API version, then run.
 pub struct PruneJob;
 
+/// The host's prune plan and its requests for this engine's API version, or the failure at stage
+/// `plan` that the prune, plan and apply jobs all report (no plan; a filter the API refuses, such
+/// as a timestamp `until` for build cache on API 1.41).
+pub(crate) fn checked_plan(
+    host: &Host,
+    api: ApiVersion,
+) -> Result<(&PrunePlan, Vec<PruneRequest>), HostFailure> {
+    let plan = host.plan.as_ref().ok_or_else(|| {
+        HostFailure::new(
+            Stage::Plan,
+            ErrorClass::EngineError,
+            "no prune plan for this host",
+        )
+    })?;
+    let requests = plan
+        .requests(api)
+        .map_err(|e| HostFailure::new(Stage::Plan, ErrorClass::EngineError, e))?;
+    Ok((plan, requests))
+}
+
 impl HostJob for PruneJob {
     type Output = PruneReport;
     const STAGE: Stage = Stage::Prune;
@@ -84,16 +105,7 @@ impl HostJob for PruneJob {
         report: &mut PruneReport,
         stop: &CancellationToken,
     ) -> Result<(), HostFailure> {
-        let plan = host.plan.as_ref().ok_or_else(|| {
-            HostFailure::new(
-                Stage::Plan,
-                ErrorClass::EngineError,
-                "no prune plan for this host",
-            )
-        })?;
-        let requests = plan
-            .requests(engine.api_version)
-            .map_err(|e| HostFailure::new(Stage::Plan, ErrorClass::EngineError, e))?;
+        let (plan, requests) = checked_plan(host, engine.api_version)?;
         if plan.includes(PruneKind::Volumes) {
             report.volume_scope = Some(plan.volume_scope(engine.api_version));
         }
