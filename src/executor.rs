@@ -374,7 +374,7 @@ where
     if let Some(refusal) = &host.refused {
         let (stage, class) = match refusal {
             Refusal::Connection { .. } => (Stage::Plan, ErrorClass::Skipped),
-            Refusal::SshOption { .. } | Refusal::Route { .. } => {
+            Refusal::SshOption { .. } | Refusal::Route { .. } | Refusal::Algorithms { .. } => {
                 (Stage::Connect, ErrorClass::UnsupportedOption)
             }
         };
@@ -496,6 +496,7 @@ pub(crate) fn ssh_target(host: &Host) -> SshTarget {
     );
     target.identities_only = host.identities_only;
     target.host_key_alias = host.host_key_alias.clone();
+    target.algorithms = host.algorithms.clone();
     let (interval, count) = host.server_alive;
     if let Some(seconds) = interval {
         // `ServerAliveInterval 0`, OpenSSH's default, sends none.

@@ -18,6 +18,7 @@ use crate::inventory::ssh_config::{HostConfig, SshConfig};
 use crate::plan::policy::KeepPolicy;
 use crate::plan::{AllScope, PlanError, PruneKind, PrunePlan};
 use crate::route::{Destination, Proxy, Route, RouteError};
+use crate::ssh_algorithms::{AlgorithmError, AlgorithmList, Algorithms};
 use crate::ssh_tokens;
 
 /// The socket path Docker uses by default.
@@ -53,6 +54,8 @@ pub struct Host {
     pub host_key_alias: Option<String>,
     /// `ServerAliveInterval` (seconds; 0 turns keep-alives off) and `ServerAliveCountMax`.
     pub server_alive: (Option<u64>, Option<u32>),
+    /// `KexAlgorithms`, `Ciphers` and `MACs` from the host's ssh options.
+    pub algorithms: Algorithms,
     /// Directly, through jump hosts or through a proxy command.
     pub route: Route,
     /// Why the host is not contacted at all, when it is not.
@@ -83,10 +86,17 @@ pub enum Refusal {
         #[serde(serialize_with = "serialize_error")]
         error: RouteError,
     },
+    /// A `KexAlgorithms`, `Ciphers` or `MACs` list with nothing fleetprune can negotiate.
+    #[error("{setting}: {error}; the host is not contacted")]
+    Algorithms {
+        setting: String,
+        #[serde(serialize_with = "serialize_error")]
+        error: AlgorithmError,
+    },
 }
 
 fn serialize_error<S: serde::Serializer>(
-    error: &RouteError,
+    error: &impl std::fmt::Display,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.collect_str(error)
@@ -159,6 +169,8 @@ struct EffectiveSsh {
     host_key_alias: Option<String>,
     server_alive_interval: Option<u64>,
     server_alive_count_max: Option<u32>,
+    /// The first `KexAlgorithms`, `Ciphers` and `MACs`, each with where it came from.
+    algorithm_lists: Vec<(String, AlgorithmList)>,
     /// The first proxy setting, with where it came from.
     proxy: Option<(String, Proxy)>,
     refused: Option<Refusal>,
@@ -222,6 +234,16 @@ impl EffectiveSsh {
             }
             SshOption::ServerAliveCountMax(count) => {
                 self.server_alive_count_max.get_or_insert(*count);
+            }
+            SshOption::Algorithms(list) => {
+                if !self
+                    .algorithm_lists
+                    .iter()
+                    .any(|(_, l)| l.kind == list.kind)
+                {
+                    self.algorithm_lists
+                        .push((setting.to_string(), list.clone()));
+                }
             }
             SshOption::ProxyJump(_) | SshOption::ProxyCommand(_) => {
                 if self.proxy.is_none() {
@@ -363,6 +385,19 @@ impl Host {
                     error,
                 }),
         };
+        let mut algorithms = Algorithms::default();
+        let mut algorithm_refusal = None;
+        for (setting, list) in &ssh.algorithm_lists {
+            match list.resolve() {
+                Ok(names) => algorithms.set(list.kind, names),
+                Err(error) => {
+                    algorithm_refusal.get_or_insert_with(|| Refusal::Algorithms {
+                        setting: setting.clone(),
+                        error,
+                    });
+                }
+            }
+        }
         let refused = match (connection, route.as_ref().err(), token_error) {
             (Some(connection), _, _) => Some(Refusal::Connection {
                 connection: connection.clone(),
@@ -372,7 +407,7 @@ impl Host {
                 setting: "ssh options".to_string(),
                 error: RouteError::Token(error),
             }),
-            (None, None, None) => ssh.refused,
+            (None, None, None) => ssh.refused.or(algorithm_refusal),
         };
         Ok(Host {
             name: inventory_host.name.clone(),
@@ -394,6 +429,7 @@ impl Host {
             identity_agent,
             host_key_alias: ssh.host_key_alias,
             server_alive: (ssh.server_alive_interval, ssh.server_alive_count_max),
+            algorithms,
             route: route.unwrap_or_default(),
             refused,
             plan: resolve_plan(inventory_host, overrides)?,

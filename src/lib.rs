@@ -7,6 +7,7 @@
 //!   OpenSSH's client config -> hosts with merged variables, `--limit`;
 //! - [`ssh_tokens`]: OpenSSH's `%h`-style tokens in proxy commands and file names;
 //! - [`ssh_pattern`]: OpenSSH's `*`/`?` patterns, for ssh config and known_hosts alike;
+//! - [`ssh_algorithms`]: OpenSSH's `KexAlgorithms`/`Ciphers`/`MACs` lists, resolved against what russh offers;
 //! - [`filter`], [`plan`]: docker's filter grammar and what to prune per host (pure data);
 //! - [`host`]: a host's connection settings and effective plan (inventory + command line);
 //! - [`route`]: how a host's sshd is reached: directly, through jump hosts or a proxy command;
@@ -53,6 +54,7 @@ pub mod rmi;
 pub mod route;
 pub mod shard;
 pub mod snapshot;
+pub mod ssh_algorithms;
 pub mod ssh_pattern;
 pub mod ssh_tokens;
 pub mod transport;

@@ -56,6 +56,9 @@ pub enum ErrorClass {
     Dns,
     /// The peer does not speak SSH (or HTTP to the engine) as expected.
     Protocol,
+    /// The server shares no key exchange, cipher, MAC or host key algorithm with the ones
+    /// offered (`KexAlgorithms`, `Ciphers`, `MACs` in ssh config narrow them).
+    NoCommonAlgorithm,
     HostKeyUnknown,
     HostKeyChanged,
     HostKeyRevoked,
@@ -105,6 +108,7 @@ impl ErrorClass {
             ErrorClass::ConnectTimeout => "connect_timeout",
             ErrorClass::Dns => "dns",
             ErrorClass::Protocol => "protocol",
+            ErrorClass::NoCommonAlgorithm => "no_common_algorithm",
             ErrorClass::HostKeyUnknown => "host_key_unknown",
             ErrorClass::HostKeyChanged => "host_key_changed",
             ErrorClass::HostKeyRevoked => "host_key_revoked",
@@ -135,6 +139,7 @@ impl ErrorClass {
             ErrorClass::ConnectTimeout => "connect timeout",
             ErrorClass::Dns => "dns",
             ErrorClass::Protocol => "protocol",
+            ErrorClass::NoCommonAlgorithm => "no common algorithm",
             ErrorClass::HostKeyUnknown => "unknown host key",
             ErrorClass::HostKeyChanged => "host key changed",
             ErrorClass::HostKeyRevoked => "host key revoked",

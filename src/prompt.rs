@@ -117,6 +117,7 @@ mod tests {
             identity_agent: None,
             host_key_alias: None,
             server_alive: (None, None),
+            algorithms: Default::default(),
             route: crate::route::Route::Direct,
             refused: None,
             plan: Some(

@@ -10,6 +10,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::ssh_algorithms::{AlgorithmError, AlgorithmKind, AlgorithmList};
+
 /// OpenSSH's `StrictHostKeyChecking`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StrictHostKeyChecking {
@@ -47,6 +49,8 @@ pub enum SshOption {
     HostKeyAlias(String),
     ServerAliveInterval(u64),
     ServerAliveCountMax(u32),
+    /// `KexAlgorithms`, `Ciphers` or `MACs`.
+    Algorithms(AlgorithmList),
     /// Options with no bearing on the destination or trust, e.g. `ControlPersist`, `-C`.
     Ignored(String),
     /// Anything else, as written: `-F`, `LocalCommand`, ...
@@ -142,6 +146,8 @@ pub enum SshArgsError {
         value: String,
         expected: &'static str,
     },
+    #[error(transparent)]
+    Algorithm(#[from] AlgorithmError),
     #[error("unexpected ssh argument {argument:?}: only options (-o, -p, -i, ...) can be given")]
     NotAnOption { argument: String },
 }
@@ -291,6 +297,9 @@ pub(crate) fn keyword_option(text: &str) -> Result<SshOption, SshArgsError> {
         "serveralivecountmax" => {
             SshOption::ServerAliveCountMax(value.parse().map_err(|_| bad("a count"))?)
         }
+        "kexalgorithms" => SshOption::Algorithms(AlgorithmList::parse(AlgorithmKind::Kex, value)?),
+        "ciphers" => SshOption::Algorithms(AlgorithmList::parse(AlgorithmKind::Ciphers, value)?),
+        "macs" => SshOption::Algorithms(AlgorithmList::parse(AlgorithmKind::Macs, value)?),
         "hashknownhosts" => {
             SshOption::HashKnownHosts(yes_no(value).ok_or_else(|| bad("yes or no"))?)
         }
@@ -361,6 +370,23 @@ mod tests {
                 SshOption::User("deploy".into()),
                 SshOption::StrictHostKeyChecking(StrictHostKeyChecking::AcceptNew),
             ]
+        );
+    }
+
+    #[test]
+    fn ssh_args_read_algorithm_lists_and_refuse_names_ssh_does_not_know() {
+        let options =
+            parse("-o KexAlgorithms=+diffie-hellman-group14-sha1 -o 'Ciphers ^aes128-ctr'");
+        let [SshOption::Algorithms(kex), SshOption::Algorithms(ciphers)] = &options[..] else {
+            panic!("{options:?}");
+        };
+        assert_eq!(kex.kind, AlgorithmKind::Kex);
+        assert_eq!(kex.to_string(), "+diffie-hellman-group14-sha1");
+        assert_eq!(ciphers.resolve().unwrap()[0], "aes128-ctr");
+        let error = SshArgs::parse("-o MACs=hmac-sha3").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "MACs: \"hmac-sha3\" is not an algorithm ssh knows"
         );
     }
 

@@ -25,6 +25,7 @@ use super::known_hosts::{
 };
 use super::proxy_command::{self, CommandStderr};
 use crate::outcome::{Classify, ErrorClass, Stage};
+use crate::ssh_algorithms::Algorithms;
 
 /// How strictly host keys are checked, as OpenSSH's `StrictHostKeyChecking`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -66,6 +67,8 @@ pub struct SshTarget {
     /// Keep-alive every this often (`ServerAliveInterval`; `None`: off), giving up after this
     /// many unanswered (`ServerAliveCountMax`).
     pub keepalive: (Option<Duration>, usize),
+    /// `KexAlgorithms`, `Ciphers` and `MACs`, where set.
+    pub algorithms: Algorithms,
     pub via: Via,
 }
 
@@ -80,6 +83,7 @@ impl SshTarget {
             identities_only: false,
             host_key_alias: None,
             keepalive: (Some(DEFAULT_KEEPALIVE), DEFAULT_KEEPALIVE_MAX),
+            algorithms: Algorithms::default(),
             via: Via::Direct,
         }
     }
@@ -305,6 +309,7 @@ impl Classify for SshError {
             SshError::JumpChannel { .. }
             | SshError::ProxyCommandSpawn { .. }
             | SshError::ProxyCommandClosed { .. } => ErrorClass::ProxyFailed,
+            SshError::Protocol(russh::Error::NoCommonAlgo { .. }) => ErrorClass::NoCommonAlgorithm,
             SshError::NotSsh { .. } | SshError::Protocol(_) => ErrorClass::Protocol,
             SshError::HostCertificate {
                 problem: CertificateProblem::Revoked { .. },
@@ -485,7 +490,7 @@ pub async fn scan_host_key(
         let config = client::Config {
             preferred: russh::Preferred {
                 key: preferred_host_key_algorithms(settings, target).into(),
-                ..russh::Preferred::DEFAULT
+                ..configured_algorithms(&target.algorithms)
             },
             ..client::Config::default()
         };
@@ -660,7 +665,7 @@ where
         preferred: russh::Preferred {
             key: key.into(),
             host_key_certificates: host_key_certificates.into(),
-            ..russh::Preferred::DEFAULT
+            ..configured_algorithms(&target.algorithms)
         },
         keepalive_interval: target.keepalive.0,
         keepalive_max: target.keepalive.1,
@@ -675,6 +680,34 @@ where
         .ok_or(SshError::HostKeyNotChecked)?;
     authenticate(&mut handle, target, settings).await?;
     Ok(SshSession { handle, host_key })
+}
+
+/// Key exchange, cipher and MAC lists as the host's ssh options set them, russh's (which
+/// [`crate::ssh_algorithms`] restates) where they do not. The kex list keeps the client's
+/// extension markers (`ext-info-c`, strict key exchange), as ssh adds them to any list.
+fn configured_algorithms(algorithms: &Algorithms) -> russh::Preferred {
+    fn names<N: for<'a> TryFrom<&'a str>>(list: &[&str]) -> Vec<N> {
+        // Every name crate::ssh_algorithms offers is one russh has (a test checks it).
+        list.iter()
+            .filter_map(|name| N::try_from(name).ok())
+            .collect()
+    }
+    let mut preferred = russh::Preferred::DEFAULT;
+    if let Some(kex) = &algorithms.kex {
+        let mut kex: Vec<russh::kex::Name> = names(kex);
+        kex.extend([
+            russh::kex::EXTENSION_SUPPORT_AS_CLIENT,
+            russh::kex::EXTENSION_OPENSSH_STRICT_KEX_AS_CLIENT,
+        ]);
+        preferred.kex = kex.into();
+    }
+    if let Some(ciphers) = &algorithms.ciphers {
+        preferred.cipher = names::<russh::cipher::Name>(ciphers).into();
+    }
+    if let Some(macs) = &algorithms.macs {
+        preferred.mac = names::<russh::mac::Name>(macs).into();
+    }
+    preferred
 }
 
 /// OpenSSH prefers the host key algorithms it already knows for a host, so that a host with
@@ -940,6 +973,42 @@ mod tests {
 
     fn target() -> SshTarget {
         SshTarget::new("10.0.0.7".into(), 22, "ops".into(), None)
+    }
+
+    #[test]
+    fn every_algorithm_fleetprune_offers_is_one_russh_negotiates() {
+        use crate::ssh_algorithms::AlgorithmKind;
+        let kex = AlgorithmKind::Kex.supported_names();
+        let ciphers = AlgorithmKind::Ciphers.supported_names();
+        let macs = AlgorithmKind::Macs.supported_names();
+        let all = Algorithms {
+            kex: Some(kex.to_vec()),
+            ciphers: Some(ciphers.to_vec()),
+            macs: Some(macs.to_vec()),
+        };
+        let preferred = configured_algorithms(&all);
+        // Each list converted whole, plus the two extension markers on the kex list.
+        assert_eq!(preferred.kex.len(), kex.len() + 2);
+        assert_eq!(preferred.cipher.len(), ciphers.len());
+        assert_eq!(preferred.mac.len(), macs.len());
+        // The defaults restate russh's own.
+        let defaults = Algorithms {
+            kex: Some(AlgorithmKind::Kex.default_names().to_vec()),
+            ciphers: Some(AlgorithmKind::Ciphers.default_names().to_vec()),
+            macs: Some(AlgorithmKind::Macs.default_names().to_vec()),
+        };
+        let restated = configured_algorithms(&defaults);
+        let russh = russh::Preferred::DEFAULT;
+        let without_markers = |names: &[russh::kex::Name]| -> Vec<String> {
+            names
+                .iter()
+                .map(|n| n.as_ref().to_string())
+                .filter(|n| !n.starts_with("ext-info") && !n.starts_with("kex-strict"))
+                .collect()
+        };
+        assert_eq!(without_markers(&restated.kex), without_markers(&russh.kex));
+        assert_eq!(restated.cipher, russh.cipher);
+        assert_eq!(restated.mac, russh.mac);
     }
 
     #[test]
