@@ -117,7 +117,9 @@ fn plan_only_flags_and_bad_policies_are_input_errors() {
         let run = fleetprune(&["plan", "-i", FARM, "--images", "--threshold", bad]);
         assert_eq!(run.status.code(), Some(2), "{bad}");
         assert!(
-            stderr(&run).contains(&format!("invalid value '{bad}' for '--threshold <HIGH%[:LOW%]>'")),
+            stderr(&run).contains(&format!(
+                "invalid value '{bad}' for '--threshold <HIGH%[:LOW%]>'"
+            )),
             "{}",
             stderr(&run)
         );

@@ -535,7 +535,9 @@ all:
         let key = "farm.yaml:6:22: all.hosts.a.fleetprune.prune.threshold";
         assert_eq!(
             at("{ high: 70%, low: 85% }"),
-            format!("{key}: invalid percentage \"70%:85%: the low mark is above the high one\": expected 0% to 100%, e.g. 85%, or HIGH:LOW such as 85%:70%")
+            format!(
+                "{key}: invalid percentage \"70%:85%: the low mark is above the high one\": expected 0% to 100%, e.g. 85%, or HIGH:LOW such as 85%:70%"
+            )
         );
         assert!(at("101%").starts_with(&format!("{key}: invalid percentage \"101%\"")));
         assert!(at("85").starts_with(&format!("{key}: invalid percentage \"85\"")));
