@@ -14,7 +14,7 @@
 # Usage: lab/up.sh [-n N] [-d DIR] [-p PORT_BASE] [--no-streamlocal NAME[,NAME...]]
 #                  [--engine 20.10|26] [--engine-20.10 L] [--engine-26 L]
 #                  [--image-store overlay2|containerd] [--containerd-store L]
-#                  [--prefix PREFIX] [--keep-on-failure]
+#                  [--small-root NAME=SIZE] [--prefix PREFIX] [--keep-on-failure]
 set -euo pipefail
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,7 +27,7 @@ usage() {
 Usage: lab/up.sh [-n N] [-d DIR] [-p PORT_BASE] [--no-streamlocal NAME[,NAME...]]
                  [--engine 20.10|26] [--engine-20.10 L] [--engine-26 L]
                  [--image-store overlay2|containerd] [--containerd-store L]
-                 [--prefix PREFIX] [--keep-on-failure]
+                 [--small-root NAME=SIZE] [--prefix PREFIX] [--keep-on-failure]
 
   -n N                 number of hosts, 1..99 (default 4)
   -d DIR               lab directory (default \${FLEETPRUNE_LAB_DIR:-/tmp/fleetprune-lab})
@@ -43,6 +43,12 @@ Usage: lab/up.sh [-n N] [-d DIR] [-p PORT_BASE] [--no-streamlocal NAME[,NAME...]
                        graphdriver store; default) or containerd (daemon.json
                        features.containerd-snapshotter)
   --containerd-store L hosts L run 26 with the containerd image store
+  --small-root NAME=SIZE
+                       host NAME's docker root (its --data-root, overlay2 layers
+                       and containerd store included) is a filesystem of its
+                       own: a tmpfs of SIZE (e.g. 96m) mounted in the host's
+                       private mount namespace, so df there is small and
+                       exact; it goes with the namespace (repeatable)
   --prefix PREFIX      host names are PREFIX01..PREFIXNN (default host)
   --keep-on-failure    do not tear the lab down when a host fails to start
 
@@ -62,6 +68,7 @@ IMAGE_STORE_ALL=overlay2
 ENGINE_20_LIST=()
 ENGINE_26_LIST=()
 CONTAINERD_LIST=()
+SMALL_ROOT_LIST=()
 DOCKERD_READY_TIMEOUT=60
 SSHD_READY_TIMEOUT=20
 
@@ -90,6 +97,8 @@ while (($# > 0)); do
             shift 2 ;;
         --image-store) IMAGE_STORE_ALL=${2:?--image-store needs overlay2 or containerd}; shift 2 ;;
         --image-store=*) IMAGE_STORE_ALL=${1#*=}; shift ;;
+        --small-root) SMALL_ROOT_LIST+=("${2:?--small-root needs NAME=SIZE}"); shift 2 ;;
+        --small-root=*) SMALL_ROOT_LIST+=("${1#*=}"); shift ;;
         --prefix) PREFIX=${2:?--prefix needs a value}; shift 2 ;;
         --prefix=*) PREFIX=${1#*=}; shift ;;
         --keep-on-failure) KEEP_ON_FAILURE=1; shift ;;
@@ -152,6 +161,13 @@ for name in "${NAMES[@]}"; do
     if [[ ${ENGINE[$name]} == 26 ]]; then IMAGE_STORE[$name]=$IMAGE_STORE_ALL; else IMAGE_STORE[$name]=overlay2; fi
 done
 set_hosts --containerd-store IMAGE_STORE containerd "${CONTAINERD_LIST[@]}"
+# --small-root NAME=SIZE: the tmpfs size of NAME's docker root.
+declare -A SMALL_ROOT=()
+for entry in "${SMALL_ROOT_LIST[@]}"; do
+    [[ $entry =~ ^([a-z][a-z0-9-]*)=([1-9][0-9]*[kmg])$ ]] ||
+        lab_die "--small-root needs NAME=SIZE with SIZE like 96m, got '$entry'"
+    set_hosts --small-root SMALL_ROOT "${BASH_REMATCH[2]}" "${BASH_REMATCH[1]}"
+done
 if [[ $IMAGE_STORE_ALL == containerd && " ${ENGINE[*]} " != *" 26 "* ]]; then
     lab_die "--image-store containerd needs Docker 26 hosts (--engine 26 or --engine-26 L)"
 fi
@@ -269,14 +285,15 @@ host_up() {
     local idx=$1
     local name=${NAMES[idx]} port=${PORTS[idx]} streamlocal=${STREAMLOCAL[${NAMES[idx]}]}
     local engine=${ENGINE[${NAMES[idx]}]} store=${IMAGE_STORE[${NAMES[idx]}]}
+    local small_root=${SMALL_ROOT[${NAMES[idx]}]:-}
     local hostdir=$DIR/hosts/$name
     local t0 holder pid driver rc i rootfs=""
     t0=$(lab_now)
     install -d -m 0755 "$hostdir" "$hostdir/run" "$hostdir/data" "$hostdir/run/sshd"
     install -d -m 1777 "$hostdir/tmp"
     install -d -m 0700 "$hostdir/client-config"
-    printf 'NAME=%s\nPORT=%s\nSTREAMLOCAL=%s\nENGINE=%s\nIMAGE_STORE=%s\n' "$name" "$port" \
-        "$streamlocal" "$engine" "$store" >"$hostdir/host.env"
+    printf 'NAME=%s\nPORT=%s\nSTREAMLOCAL=%s\nENGINE=%s\nIMAGE_STORE=%s\nSMALL_ROOT=%s\n' "$name" \
+        "$port" "$streamlocal" "$engine" "$store" "$small_root" >"$hostdir/host.env"
     if [[ $engine == 26 ]]; then
         rootfs=$LAB_ENGINE_26_ROOTFS
         install -d -m 0755 "$hostdir/root" "$hostdir/rootfs-upper" "$hostdir/rootfs-work"
@@ -287,10 +304,15 @@ host_up() {
     #    For a 26 host it also mounts the host's own overlay of the engine
     #    rootfs at HOSTDIR/root, with /proc, /sys, /dev, this /run and DIR
     #    (at the same path) inside, for the chrooted dockerd and its client.
+    #    With --small-root, HOSTDIR/data is a tmpfs of that size (seen at the
+    #    same path inside the 26 chroot too); it goes with the namespace.
     # shellcheck disable=SC2016 # $1.. are expanded by the inner bash
     (cd / && exec setsid unshare --mount --propagation private --net --uts -- /bin/bash -c '
         set -e
         mount --bind "$1" /run
+        if [[ -n $7 ]]; then
+            mount -t tmpfs -o "size=$7,mode=0755" fleetprune-lab-root "$4/data"
+        fi
         if [[ -n $5 ]]; then
             root=$4/root
             mount -t overlay overlay -o "lowerdir=$5,upperdir=$4/rootfs-upper,workdir=$4/rootfs-work" "$root"
@@ -300,6 +322,9 @@ host_up() {
             mount --bind "$1" "$root/run"
             mkdir -p "$root$6"
             mount --bind "$6" "$root$6"
+            if [[ -n $7 ]]; then
+                mount --bind "$4/data" "$root$4/data"
+            fi
         fi
         ip link set lo up
         # only inside this private netns; keeps "docker info" free of the
@@ -308,7 +333,7 @@ host_up() {
         hostname "$2"
         echo "$$" >"$3.tmp" && mv "$3.tmp" "$3"
         exec -a "fleetprune-lab-holder:$4" sleep infinity' \
-        holder "$hostdir/run" "$name" "$hostdir/holder.pid" "$hostdir" "$rootfs" "$DIR") \
+        holder "$hostdir/run" "$name" "$hostdir/holder.pid" "$hostdir" "$rootfs" "$DIR" "$small_root") \
         </dev/null >>"$hostdir/holder.log" 2>&1 &
     for ((i = 0; i < 100; i++)); do
         holder=$(lab_pid_from "$hostdir/holder.pid" "$(lab_needle_holder "$hostdir")") && break

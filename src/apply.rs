@@ -20,6 +20,7 @@ use crate::plan::PruneKind;
 use crate::plan::file::SavedHost;
 use crate::plan::select::{Action, Doomed, ObjectPlan, select};
 use crate::snapshot::{self, HostSnapshot, ImageStore};
+use crate::transport::shell::HostShell;
 use crate::use_log::UseLog;
 
 /// Why a planned object was not deleted.
@@ -156,6 +157,7 @@ impl HostJob for ApplyJob {
         &self,
         host: &Host,
         engine: &Engine,
+        _: &HostShell<'_>,
         report: &mut ApplyReport,
         stop: &CancellationToken,
     ) -> Result<(), HostFailure> {
@@ -231,6 +233,7 @@ impl HostJob for PolicyPruneJob {
         &self,
         host: &Host,
         engine: &Engine,
+        shell: &HostShell<'_>,
         report: &mut ApplyReport,
         stop: &CancellationToken,
     ) -> Result<(), HostFailure> {
@@ -240,6 +243,11 @@ impl HostJob for PolicyPruneJob {
             .await
             .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
         self.uses.remember(&mut live);
+        if plan.policy().threshold.is_some() {
+            snapshot::add_filesystem(&mut live, shell)
+                .await
+                .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
+        }
         let objects = select(&live, plan);
         delete_planned(
             engine,

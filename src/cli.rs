@@ -160,6 +160,16 @@ pub struct PruneArgs {
     /// (50GB, or 50GB:40GB).
     #[arg(long, value_name = "HIGH[:LOW]", value_parser = parse_max_usage)]
     pub max_usage: Option<crate::plan::policy::UsageLimit>,
+    /// Keep policy: leave hosts whose filesystem holding DockerRootDir is used under HIGH alone;
+    /// above it, remove as --max-usage does until LOW (85%, or 85%:70%; read with df on the
+    /// host).
+    #[arg(long, value_name = "HIGH%[:LOW%]", value_parser = parse_threshold)]
+    pub threshold: Option<crate::plan::policy::DiskThreshold>,
+}
+
+fn parse_threshold(text: &str) -> Result<crate::plan::policy::DiskThreshold, String> {
+    text.parse()
+        .map_err(|e: crate::plan::policy::PolicyError| e.to_string())
 }
 
 fn parse_max_usage(text: &str) -> Result<crate::plan::policy::UsageLimit, String> {
@@ -182,6 +192,7 @@ impl PruneArgs {
             min_age: self.min_age,
             unused_for: self.unused_for,
             max_usage: self.max_usage,
+            threshold: self.threshold,
         };
         if policy.is_empty() {
             return Ok(None);

@@ -12,6 +12,7 @@ use crate::engine::{Engine, EngineError};
 use crate::executor::HostJob;
 use crate::host::Host;
 use crate::outcome::{HostFailure, Stage};
+use crate::transport::shell::HostShell;
 
 /// One line of `docker system df`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -194,6 +195,7 @@ impl HostJob for DiskUsageJob {
         &self,
         _: &Host,
         engine: &Engine,
+        _: &HostShell<'_>,
         usage: &mut DiskUsage,
         _: &CancellationToken,
     ) -> Result<(), HostFailure> {

@@ -30,6 +30,7 @@ use crate::outcome::{
 use crate::progress::{LiveFacts, Progress};
 use crate::route::Route;
 use crate::transport::known_hosts::{DEFAULT_GLOBAL_KNOWN_HOSTS, KnownHosts, KnownHostsFiles};
+use crate::transport::shell::HostShell;
 use crate::transport::ssh::{
     self, HostKeyCheck, HostKeyChecking, SshSession, SshSettings, SshTarget, Via,
 };
@@ -43,10 +44,12 @@ pub trait HostJob: Send + Sync + 'static {
     const STAGE: Stage;
 
     /// Runs the job; `stop` is checked between steps, never by dropping a call in flight.
+    /// `shell` runs commands on the host (jobs that need what the Engine API does not say).
     fn run(
         &self,
         host: &Host,
         engine: &Engine,
+        shell: &HostShell<'_>,
         output: &mut Self::Output,
         stop: &CancellationToken,
     ) -> impl Future<Output = Result<(), HostFailure>> + Send;
@@ -75,6 +78,7 @@ impl HostJob for ReachOnly {
         &self,
         _: &Host,
         _: &Engine,
+        _: &HostShell<'_>,
         _: &mut (),
         _: &CancellationToken,
     ) -> Result<(), HostFailure> {
@@ -633,7 +637,9 @@ where
             return Err(stopped_before(*stage));
         }
         job_started.store(true, Ordering::SeqCst);
-        job.run(host, &engine, &mut outcome.payload, stop).await
+        let shell = HostShell::new(&session.handle);
+        job.run(host, &engine, &shell, &mut outcome.payload, stop)
+            .await
     }
     .await;
     let _ = session

@@ -98,6 +98,9 @@ pub enum ErrorClass {
     ProxyFailed,
     /// `apply`: the host is not the one the plan was made for (another SSH host key or engine ID).
     PlanMismatch,
+    /// A `threshold` policy needs the size and free space of the filesystem holding
+    /// DockerRootDir, and `df` on the host could not be run or read: nothing was deleted.
+    FilesystemUnknown,
 }
 
 impl ErrorClass {
@@ -129,6 +132,7 @@ impl ErrorClass {
             ErrorClass::Skipped => "skipped",
             ErrorClass::ProxyFailed => "proxy_failed",
             ErrorClass::PlanMismatch => "plan_mismatch",
+            ErrorClass::FilesystemUnknown => "filesystem_unknown",
         }
     }
 
@@ -160,6 +164,7 @@ impl ErrorClass {
             ErrorClass::Skipped => "skipped",
             ErrorClass::ProxyFailed => "proxy failed",
             ErrorClass::PlanMismatch => "not the planned host",
+            ErrorClass::FilesystemUnknown => "filesystem unknown",
         }
     }
 }

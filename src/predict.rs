@@ -11,7 +11,8 @@ use crate::executor::HostJob;
 use crate::host::Host;
 use crate::outcome::{HostFailure, Stage};
 use crate::plan::select::{ObjectPlan, select};
-use crate::snapshot::{self, ImageStore};
+use crate::snapshot::{self, FilesystemUsage, ImageStore};
+use crate::transport::shell::HostShell;
 use crate::use_log::UseLog;
 
 /// What a host's snapshot says about the host itself.
@@ -23,6 +24,9 @@ pub struct HostFacts {
     /// The daemon's clock when the snapshot was taken.
     pub daemon_time: jiff::Timestamp,
     pub docker_root_dir: String,
+    /// The filesystem holding it (read with `df` when a `threshold` policy needs it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filesystem: Option<FilesystemUsage>,
 }
 
 /// One host's predicted prune.
@@ -48,6 +52,7 @@ impl HostJob for PlanJob {
         &self,
         host: &Host,
         engine: &Engine,
+        shell: &HostShell<'_>,
         report: &mut PlanReport,
         _: &CancellationToken,
     ) -> Result<(), HostFailure> {
@@ -58,11 +63,17 @@ impl HostJob for PlanJob {
             .await
             .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
         self.uses.remember(&mut snapshot);
+        if plan.policy().threshold.is_some() {
+            snapshot::add_filesystem(&mut snapshot, shell)
+                .await
+                .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
+        }
         report.facts = Some(HostFacts {
             engine_id: snapshot.engine_id.clone(),
             image_store: snapshot.image_store,
             daemon_time: snapshot.daemon_now,
             docker_root_dir: snapshot.docker_root_dir.clone(),
+            filesystem: snapshot.filesystem.clone(),
         });
         report.plan = select(&snapshot, plan);
         Ok(())

@@ -18,6 +18,7 @@ use crate::executor::HostJob;
 use crate::host::Host;
 use crate::outcome::{Classify, ErrorClass, HostFailure, Stage};
 use crate::plan::{PruneKind, PrunePlan, PruneRequest, VolumeScope};
+use crate::transport::shell::HostShell;
 
 /// What one prune call removed, in the daemon's words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -102,6 +103,7 @@ impl HostJob for PruneJob {
         &self,
         host: &Host,
         engine: &Engine,
+        _: &HostShell<'_>,
         report: &mut PruneReport,
         stop: &CancellationToken,
     ) -> Result<(), HostFailure> {

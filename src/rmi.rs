@@ -19,6 +19,7 @@ use crate::plan::select::{
     Action, Doomed, Kept, KeptReason, KindPlan, ObjectPlan, Reason, normalised,
 };
 use crate::snapshot::{self, HostSnapshot, ImageStore};
+use crate::transport::shell::HostShell;
 
 /// What removing `refs` means on the host of `snapshot`: per image found, the references that
 /// go, and whether the image goes with them (its last reference) or stays in use.
@@ -142,6 +143,7 @@ impl HostJob for RmiJob {
         &self,
         _: &Host,
         engine: &Engine,
+        _: &HostShell<'_>,
         report: &mut ApplyReport,
         stop: &CancellationToken,
     ) -> Result<(), HostFailure> {
@@ -215,6 +217,7 @@ mod tests {
             networks: Vec::new(),
             build_cache: Vec::new(),
             last_seen: Default::default(),
+            filesystem: None,
         }
     }
 

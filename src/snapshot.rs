@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::api_version::ApiVersion;
 use crate::engine::{Engine, EngineError};
+use crate::transport::shell::{FilesystemError, HostShell};
 
 /// Which image store the daemon uses (`/info` `DriverStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +47,39 @@ pub struct HostSnapshot {
     /// (controller-side state, see [`crate::use_log`]); empty when unknown.
     #[serde(default)]
     pub last_seen: BTreeMap<String, Timestamp>,
+    /// The filesystem holding `docker_root_dir`, as the host's `df` saw it; read only when the
+    /// host's policy has a `threshold` (the Engine API does not report it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filesystem: Option<FilesystemUsage>,
+}
+
+/// A filesystem's size and use in bytes, from `df -P -k` on the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilesystemUsage {
+    /// The directory asked about (DockerRootDir).
+    pub path: String,
+    /// Where the filesystem holding it is mounted.
+    pub mount_point: String,
+    pub size: u64,
+    pub used: u64,
+    /// Free to unprivileged users (without the blocks reserved for root).
+    pub available: u64,
+}
+
+impl FilesystemUsage {
+    /// What df's Capacity column divides by: `used + available` (reserved blocks excluded).
+    pub fn usable(&self) -> u64 {
+        self.used.saturating_add(self.available)
+    }
+
+    /// Used percent of `usable`, rounded up as df's Capacity column shows it.
+    pub fn used_percent(&self, used: u64) -> u64 {
+        let total = u128::from(self.usable());
+        if total == 0 {
+            return 0;
+        }
+        (u128::from(used) * 100).div_ceil(total) as u64
+    }
 }
 
 /// A container, from `/containers/json?all=1&size=1` and its inspect.
@@ -322,6 +356,8 @@ pub enum SnapshotError {
     Engine(#[from] EngineError),
     #[error("the daemon's {what} {value:?} is not an RFC 3339 time")]
     Time { what: &'static str, value: String },
+    #[error(transparent)]
+    Filesystem(#[from] FilesystemError),
 }
 
 impl crate::outcome::Classify for SnapshotError {
@@ -329,6 +365,7 @@ impl crate::outcome::Classify for SnapshotError {
         match self {
             SnapshotError::Engine(error) => error.class(),
             SnapshotError::Time { .. } => crate::outcome::ErrorClass::EngineError,
+            SnapshotError::Filesystem(error) => error.class(),
         }
     }
 }
@@ -498,7 +535,17 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
         networks,
         build_cache,
         last_seen: BTreeMap::new(),
+        filesystem: None,
     })
+}
+
+/// Adds the filesystem holding DockerRootDir, read with `df` over `shell`.
+pub async fn add_filesystem(
+    snapshot: &mut HostSnapshot,
+    shell: &HostShell<'_>,
+) -> Result<(), SnapshotError> {
+    snapshot.filesystem = Some(shell.filesystem_usage(&snapshot.docker_root_dir).await?);
+    Ok(())
 }
 
 /// `<none>:<none>` and `<none>@<none>` are API < 1.43's way of saying "no references".

@@ -113,6 +113,17 @@ fn plan_only_flags_and_bad_policies_are_input_errors() {
     );
     let run = fleetprune(&["plan", "-i", FARM, "--images", "--min-age", "soon"]);
     assert_eq!(run.status.code(), Some(2));
+    for bad in ["101%", "85", "70%:85%"] {
+        let run = fleetprune(&["plan", "-i", FARM, "--images", "--threshold", bad]);
+        assert_eq!(run.status.code(), Some(2), "{bad}");
+        assert!(
+            stderr(&run).contains(&format!(
+                "invalid value '{bad}' for '--threshold <HIGH%[:LOW%]>'"
+            )),
+            "{}",
+            stderr(&run)
+        );
+    }
     let run = fleetprune(&["rmi", "-i", FARM]);
     assert_eq!(run.status.code(), Some(2), "rmi needs references");
 }
@@ -131,6 +142,7 @@ fn inventory_keep_policies_show_in_the_effective_plan() {
         keep_last: 2
         protect_containers: [\"db-*\"]
         max_usage: { high: 50GB, low: 40GB }
+        threshold: { high: 85%, low: 70% }
   hosts:
     build-01: { ansible_host: 127.0.0.1 }
 ",
@@ -139,7 +151,7 @@ fn inventory_keep_policies_show_in_the_effective_plan() {
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     assert!(
         stdout(&run).contains(
-            "images (all) keep(keep_last=2, protect_container=db-*, max_usage=50000000000:40000000000)"
+            "images (all) keep(keep_last=2, protect_container=db-*, max_usage=50000000000:40000000000, threshold=85%:70%)"
         ),
         "{}",
         stdout(&run)

@@ -636,6 +636,103 @@ fn max_usage_prunes_a_host_down_to_the_low_mark_and_leaves_it_alone_after() {
     assert_eq!(report["totals"]["objects"], 0);
 }
 
+/// The percentage a threshold note states (`... is 45% used (...)`).
+fn stated_percent(note: &str) -> u64 {
+    let used = note
+        .split(" is ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{note}"));
+    used.split('%').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn threshold_prunes_the_filesystem_down_to_the_low_mark_and_fails_closed_without_df() {
+    // host01's docker root is a 64 MiB filesystem of its own (overlay2 layers and all), so its
+    // df is small and exact; host02's sshd runs /bin/false for any command (ForceCommand):
+    // the Docker socket is still forwarded, but df cannot run there.
+    let lab = Lab::start_engines_with(
+        "threshold",
+        &[Engine::Docker26, Engine::Docker26],
+        &[],
+        &["--small-root", "host01=64m"],
+    );
+    lab.force_command("host02", "/bin/false");
+    let host02_before = (lab.container_names("host02"), lab.image_tags("host02"));
+    let root = lab.docker("host01", &["info", "--format", "{{.DockerRootDir}}"]);
+    let root = root.trim();
+    let (size, used, _, capacity) = lab.df("host01", root);
+    assert!(
+        capacity > 40,
+        "the seeded host01 should be over 40% used, df says {capacity}%"
+    );
+
+    let args = ["--system", "--build-cache", "-a", "--threshold", "40%:35%"];
+    let mut plan_args = vec!["plan", "-o", "json"];
+    plan_args.extend_from_slice(&args);
+    let run = lab.fleetprune(&plan_args);
+    assert_eq!(run.status.code(), Some(1), "host02 fails: {}", stderr(&run));
+    let report = json(&run);
+    // Before: the plan's figures are the host's own df.
+    let info = plan_info(&report, "host01");
+    assert_eq!(info.len(), 1, "{info:?}");
+    let note = &info[0];
+    assert!(
+        note.starts_with(&format!("filesystem of {root} (mounted on {root}) is ")),
+        "{note}"
+    );
+    assert_eq!(stated_percent(note), capacity, "{note}");
+    assert!(note.contains("over threshold 40%: after this ≈"), "{note}");
+    assert!(note.ends_with("(low mark 35%)"), "{note}");
+    let facts = &json_host(&report, "host01")["facts"]["filesystem"];
+    assert_eq!(facts["size"], size, "{facts}");
+    assert!(
+        facts["used"].as_u64().unwrap().abs_diff(used) < 1 << 20,
+        "{facts} vs {used}"
+    );
+    let host02 = &json_host(&report, "host02")["error"];
+    assert_eq!(host02["class"], "filesystem_unknown", "{host02}");
+    assert_eq!(host02["stage"], "plan", "{host02}");
+
+    let mut prune_args = vec!["prune", "--yes", "-o", "json"];
+    prune_args.extend_from_slice(&args);
+    let run = lab.fleetprune(&prune_args);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let report = json(&run);
+    let host01 = json_host(&report, "host01");
+    assert_eq!(host01["status"], "ok", "{host01}");
+    // After: the host's df is at or under the low mark.
+    let (_, _, _, after) = lab.df("host01", root);
+    assert!(
+        after <= 35,
+        "df says {after}% after the prune; the plan said {note}"
+    );
+    // host02 failed before anything was deleted.
+    assert_eq!(
+        json_host(&report, "host02")["error"]["class"],
+        "filesystem_unknown"
+    );
+    assert_eq!(
+        (lab.container_names("host02"), lab.image_tags("host02")),
+        host02_before
+    );
+    assert!(
+        lab.image_tags("host01")
+            .contains(&"lab/inuse-running:1".to_string())
+    );
+
+    // A second plan leaves host01 alone.
+    let run = lab.fleetprune(&[&plan_args[..], &["--limit", "host01"]].concat());
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let report = json(&run);
+    let info = plan_info(&report, "host01");
+    assert!(
+        info[0].ends_with("under threshold 40%: left alone"),
+        "{info:?}"
+    );
+    assert_eq!(stated_percent(&info[0]), after, "{info:?}");
+    assert_eq!(report["totals"]["objects"], 0);
+}
+
 #[test]
 fn unused_for_remembers_images_fleetprune_saw_in_use() {
     let lab = Lab::start_on(Engine::Docker20, "unused", 1, &[]);

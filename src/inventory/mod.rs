@@ -500,6 +500,61 @@ all:
     }
 
     #[test]
+    fn thresholds_are_read_as_a_mapping_or_one_percentage() {
+        use crate::plan::policy::{DiskThreshold, Percent};
+        let inventory = load(
+            "all:\n  vars:\n    fleetprune:\n      prune:\n        threshold: { high: 85%, low: 70% }\n  hosts:\n    a:\n    b:\n      fleetprune:\n        prune:\n          threshold: 90%\n",
+        )
+        .unwrap();
+        let threshold = |name| host(&inventory, name).vars.prune.policy().threshold;
+        assert_eq!(
+            threshold("a"),
+            Some(DiskThreshold {
+                high: Percent::new(85),
+                low: Percent::new(70)
+            })
+        );
+        assert_eq!(
+            threshold("b"),
+            Some(DiskThreshold {
+                high: Percent::new(90),
+                low: Percent::new(90)
+            })
+        );
+    }
+
+    #[test]
+    fn bad_thresholds_are_reported_with_file_line_and_key() {
+        let at = |threshold: &str| {
+            load(&format!(
+                "all:\n  hosts:\n    a:\n      fleetprune:\n        prune:\n          threshold: {threshold}\n"
+            ))
+            .unwrap_err()
+            .to_string()
+        };
+        let key = "farm.yaml:6:22: all.hosts.a.fleetprune.prune.threshold";
+        assert_eq!(
+            at("{ high: 70%, low: 85% }"),
+            format!(
+                "{key}: invalid percentage \"70%:85%: the low mark is above the high one\": expected 0% to 100%, e.g. 85%, or HIGH:LOW such as 85%:70%"
+            )
+        );
+        assert!(at("101%").starts_with(&format!("{key}: invalid percentage \"101%\"")));
+        assert!(at("85").starts_with(&format!("{key}: invalid percentage \"85\"")));
+        assert_eq!(
+            at("{ low: 70% }"),
+            format!("{key}: threshold needs a high mark")
+        );
+        assert!(
+            at("{ high: 85%, lo: 70% }").starts_with(
+                "farm.yaml:6:35: all.hosts.a.fleetprune.prune.threshold.lo: unknown key \"lo\" (did you mean \"low\"?)"
+            ),
+            "{}",
+            at("{ high: 85%, lo: 70% }")
+        );
+    }
+
+    #[test]
     fn jinja_templates_are_refused_clearly() {
         let err =
             load("all:\n  hosts:\n    a:\n      ansible_host: \"{{ lookup('env', 'X') }}\"\n")

@@ -11,7 +11,7 @@ use super::ssh_args::SshArgs;
 use super::yaml::{Node, Value};
 use crate::filter::{Filter, FilterSet, Suggestion};
 use crate::plan::PruneKind;
-use crate::plan::policy::{KeepPolicy, UsageLimit, parse_age};
+use crate::plan::policy::{DiskThreshold, KeepPolicy, UsageLimit, parse_age};
 
 /// Variables of one inventory level, or of a host once all levels are merged.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -53,6 +53,7 @@ pub struct PruneVars {
     pub min_age: Option<jiff::SignedDuration>,
     pub unused_for: Option<jiff::SignedDuration>,
     pub max_usage: Option<UsageLimit>,
+    pub threshold: Option<DiskThreshold>,
 }
 
 impl PruneVars {
@@ -66,6 +67,7 @@ impl PruneVars {
             min_age: self.min_age,
             unused_for: self.unused_for,
             max_usage: self.max_usage,
+            threshold: self.threshold,
         }
     }
 }
@@ -117,7 +119,7 @@ fn take<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
 }
 
 const FLEETPRUNE_KEYS: [&str; 2] = ["docker_socket", "prune"];
-const PRUNE_KEYS: [&str; 13] = [
+const PRUNE_KEYS: [&str; 14] = [
     "containers",
     "networks",
     "volumes",
@@ -131,6 +133,7 @@ const PRUNE_KEYS: [&str; 13] = [
     "min_age",
     "unused_for",
     "max_usage",
+    "threshold",
 ];
 
 impl HostVars {
@@ -167,6 +170,7 @@ impl HostVars {
         take(&mut self.prune.min_age, &layer.prune.min_age);
         take(&mut self.prune.unused_for, &layer.prune.unused_for);
         take(&mut self.prune.max_usage, &layer.prune.max_usage);
+        take(&mut self.prune.threshold, &layer.prune.threshold);
     }
 }
 
@@ -296,37 +300,19 @@ fn parse_prune(node: &Node, path: &str) -> Result<PruneVars, WalkError> {
                 continue;
             }
             "max_usage" => {
-                let text = match &value.value {
-                    Value::Mapping(entries) => {
-                        let (mut high, mut low) = (None, None);
-                        for (option, option_value) in entries {
-                            let option_name = option.key_text();
-                            let option_path = format!("{key_path}.{option_name}");
-                            let size = expect_plain_string(option_value, &option_path)?;
-                            match option_name.as_str() {
-                                "high" => high = Some(size),
-                                "low" => low = Some(size),
-                                _ => {
-                                    return Err(unknown_key(
-                                        option,
-                                        &option_path,
-                                        &option_name,
-                                        &["high", "low"],
-                                    ));
-                                }
-                            }
-                        }
-                        let high = high.ok_or_else(|| {
-                            WalkError::new(value, &key_path, "max_usage needs a high mark")
-                        })?;
-                        format!("{high}:{}", low.unwrap_or_else(|| high.clone()))
-                    }
-                    _ => expect_plain_string(value, &key_path)?,
-                };
+                let text = high_low_text(value, &key_path)?;
                 let limit = text
                     .parse::<UsageLimit>()
                     .map_err(|e| WalkError::new(value, &key_path, e))?;
                 prune.max_usage = Some(limit);
+                continue;
+            }
+            "threshold" => {
+                let text = high_low_text(value, &key_path)?;
+                let threshold = text
+                    .parse::<DiskThreshold>()
+                    .map_err(|e| WalkError::new(value, &key_path, e))?;
+                prune.threshold = Some(threshold);
                 continue;
             }
             "min_age" | "unused_for" => {
@@ -378,6 +364,43 @@ fn parse_prune(node: &Node, path: &str) -> Result<PruneVars, WalkError> {
         prune.kinds.insert(kind, setting);
     }
     Ok(prune)
+}
+
+/// A watermark as `HIGH:LOW` text: a plain `HIGH` (low the same), or `{ high: H, low: L }`
+/// (each checked where it is written).
+fn high_low_text(value: &Node, key_path: &str) -> Result<String, WalkError> {
+    let Value::Mapping(entries) = &value.value else {
+        return expect_plain_string(value, key_path);
+    };
+    let (mut high, mut low) = (None, None);
+    for (option, option_value) in entries {
+        let option_name = option.key_text();
+        let option_path = format!("{key_path}.{option_name}");
+        let text = expect_plain_string(option_value, &option_path)?;
+        if text.contains(':') {
+            return Err(WalkError::new(
+                option_value,
+                &option_path,
+                format!("expected one mark, found {text:?}"),
+            ));
+        }
+        match option_name.as_str() {
+            "high" => high = Some(text),
+            "low" => low = Some(text),
+            _ => {
+                return Err(unknown_key(
+                    option,
+                    &option_path,
+                    &option_name,
+                    &["high", "low"],
+                ));
+            }
+        }
+    }
+    let name = key_path.rsplit('.').next().unwrap_or(key_path);
+    let high =
+        high.ok_or_else(|| WalkError::new(value, key_path, format!("{name} needs a high mark")))?;
+    Ok(format!("{high}:{}", low.unwrap_or_else(|| high.clone())))
 }
 
 /// A string or a list of strings.

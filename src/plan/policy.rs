@@ -12,7 +12,9 @@
 //!   ([`crate::use_log`]), else its creation;
 //! - `max_usage: 50GB` (or `{ high: 50GB, low: 40GB }`): hosts whose docker usage is above the
 //!   high mark lose stopped containers, dangling images, build cache, then least recently used
-//!   images until the prediction reaches the low mark; hosts under it are left alone.
+//!   images until the prediction reaches the low mark; hosts under it are left alone;
+//! - `threshold: { high: 85%, low: 70% }` (or `85%`): the same stages, measured on the
+//!   filesystem holding DockerRootDir (its `df` on the host) instead of docker's own usage.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -33,6 +35,98 @@ pub struct KeepPolicy {
     pub unused_for: Option<SignedDuration>,
     /// A bound on docker's own disk usage: hosts above `high` lose objects until `low`.
     pub max_usage: Option<UsageLimit>,
+    /// A bound on how full the filesystem holding DockerRootDir may be.
+    pub threshold: Option<DiskThreshold>,
+}
+
+/// `threshold`: the filesystem holding DockerRootDir, used above `high` percent, is brought
+/// down to `low` percent (used / (used + available), as df's Capacity column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskThreshold {
+    pub high: Percent,
+    pub low: Percent,
+}
+
+/// A percentage with two decimals, 0% to 100%.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Percent {
+    hundredths: u16,
+}
+
+impl Percent {
+    /// Whole percents (0..=100).
+    pub fn new(percent: u8) -> Percent {
+        Percent {
+            hundredths: u16::from(percent.min(100)) * 100,
+        }
+    }
+
+    /// The fraction of `total` this percentage is, rounded down.
+    pub fn of(self, total: u64) -> u64 {
+        (u128::from(total) * u128::from(self.hundredths) / 10_000) as u64
+    }
+
+    /// True when `part` of `total` is more than this percentage.
+    pub fn exceeded_by(self, part: u64, total: u64) -> bool {
+        u128::from(part) * 10_000 > u128::from(self.hundredths) * u128::from(total)
+    }
+}
+
+impl std::str::FromStr for Percent {
+    type Err = PolicyError;
+
+    /// `85%`, `72.5%`.
+    fn from_str(text: &str) -> Result<Percent, PolicyError> {
+        let error = || PolicyError::Percent(text.to_string());
+        let number = text.trim().strip_suffix('%').ok_or_else(error)?.trim();
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) || fraction.len() > 2 {
+            return Err(error());
+        }
+        let whole: u32 = whole.parse().map_err(|_| error())?;
+        let fraction: u32 = format!("{fraction:0<2}").parse().map_err(|_| error())?;
+        let hundredths = whole
+            .checked_mul(100)
+            .and_then(|w| w.checked_add(fraction))
+            .filter(|h| *h <= 10_000)
+            .ok_or_else(error)?;
+        Ok(Percent {
+            hundredths: hundredths as u16,
+        })
+    }
+}
+
+impl fmt::Display for Percent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (whole, fraction) = (self.hundredths / 100, self.hundredths % 100);
+        match fraction {
+            0 => write!(f, "{whole}%"),
+            f10 if f10 % 10 == 0 => write!(f, "{whole}.{}%", f10 / 10),
+            _ => write!(f, "{whole}.{fraction:02}%"),
+        }
+    }
+}
+
+impl std::str::FromStr for DiskThreshold {
+    type Err = PolicyError;
+
+    /// `85%`, or `85%:70%` (high:low).
+    fn from_str(text: &str) -> Result<DiskThreshold, PolicyError> {
+        let (high, low) = match text.split_once(':') {
+            Some((high, low)) => (high.parse()?, low.parse()?),
+            None => {
+                let high = text.parse()?;
+                (high, high)
+            }
+        };
+        if low > high {
+            return Err(PolicyError::Percent(format!(
+                "{text}: the low mark is above the high one"
+            )));
+        }
+        Ok(DiskThreshold { high, low })
+    }
 }
 
 /// `max_usage`: docker's own usage (images' layers, containers' RW layers, volumes, build
@@ -98,6 +192,8 @@ pub enum PolicyError {
     Duration(String),
     #[error("invalid size {0:?}: expected e.g. 50GB, 1.5GiB, or HIGH:LOW such as 50GB:40GB")]
     Size(String),
+    #[error("invalid percentage {0:?}: expected 0% to 100%, e.g. 85%, or HIGH:LOW such as 85%:70%")]
+    Percent(String),
 }
 
 /// `48h`, `14d`, `2w`, `2h30m` (days are 24 hours).
@@ -165,6 +261,9 @@ impl fmt::Display for KeepPolicy {
         }
         if let Some(limit) = self.max_usage {
             parts.push(format!("max_usage={}:{}", limit.high, limit.low));
+        }
+        if let Some(threshold) = self.threshold {
+            parts.push(format!("threshold={}:{}", threshold.high, threshold.low));
         }
         f.write_str(&parts.join(", "))
     }
@@ -250,6 +349,44 @@ mod tests {
         let limit: UsageLimit = "50GB:40GB".parse().unwrap();
         assert_eq!((limit.high, limit.low), (50_000_000_000, 40_000_000_000));
         assert!("40GB:50GB".parse::<UsageLimit>().is_err());
+    }
+
+    #[test]
+    fn thresholds_read_percentages_and_refuse_bad_ones() {
+        let t: DiskThreshold = "85%:70%".parse().unwrap();
+        assert_eq!((t.high, t.low), (Percent::new(85), Percent::new(70)));
+        let t: DiskThreshold = "85%".parse().unwrap();
+        assert_eq!((t.high, t.low), (Percent::new(85), Percent::new(85)));
+        let t: DiskThreshold = "72.5%:0%".parse().unwrap();
+        assert_eq!(
+            (t.high.to_string(), t.low.to_string()),
+            ("72.5%".into(), "0%".into())
+        );
+        assert_eq!("100%".parse::<Percent>().unwrap().to_string(), "100%");
+        assert_eq!("12.34%".parse::<Percent>().unwrap().to_string(), "12.34%");
+        for bad in [
+            "85", "101%", "70%:85%", "-1%", "%", "85%:", "x%", "1.234%", "85 %%", "1e2%", "",
+        ] {
+            let error = bad.parse::<DiskThreshold>().unwrap_err();
+            assert!(matches!(error, PolicyError::Percent(_)), "{bad}: {error}");
+        }
+        assert!(
+            "70%:85%"
+                .parse::<DiskThreshold>()
+                .unwrap_err()
+                .to_string()
+                .contains("the low mark is above the high one")
+        );
+    }
+
+    #[test]
+    fn percentages_compare_and_take_their_share_exactly() {
+        let high = Percent::new(85);
+        assert!(!high.exceeded_by(85, 100));
+        assert!(high.exceeded_by(86, 100));
+        assert_eq!(Percent::new(70).of(1000), 700);
+        assert_eq!("72.5%".parse::<Percent>().unwrap().of(1000), 725);
+        assert_eq!(Percent::new(100).of(u64::MAX), u64::MAX);
     }
 
     #[test]

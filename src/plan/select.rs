@@ -30,7 +30,7 @@ use graphdriver::graphdriver_images;
 pub(crate) use reference::normalised;
 use reference::{Ref, short_id};
 pub use threshold::docker_usage;
-use threshold::{Allow, select_under};
+use threshold::{Allow, Watermark, select_under};
 
 /// What a prune would do on one host.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +78,8 @@ pub struct KindPlan {
     pub exact: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
-    /// Facts about the decision that are not about precision (a `max_usage` before/after).
+    /// Facts about the decision that are not about precision (a `max_usage` or `threshold`
+    /// before/after).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub info: Vec<String>,
 }
@@ -259,7 +260,7 @@ pub enum KeptReason {
     TooYoung,
     /// Used within `unused_for`.
     RecentlyUsed,
-    /// `max_usage`: not needed to reach the low mark.
+    /// `max_usage` or `threshold`: not needed to reach the low mark.
     NotNeeded,
 }
 
@@ -286,16 +287,18 @@ impl std::fmt::Display for KeptReason {
             KeptReason::KeepLast => f.write_str("kept by keep_last"),
             KeptReason::TooYoung => f.write_str("younger than min_age"),
             KeptReason::RecentlyUsed => f.write_str("used within unused_for"),
-            KeptReason::NotNeeded => f.write_str("not needed to get under max_usage"),
+            KeptReason::NotNeeded => f.write_str("not needed to reach the low mark"),
         }
     }
 }
 
 /// Predicts `plan` on the host `snapshot` describes.
 pub fn select(snapshot: &HostSnapshot, plan: &PrunePlan) -> ObjectPlan {
-    match plan.policy().max_usage {
-        None => select_within(snapshot, plan, &Allow::default()),
-        Some(limit) => select_under(snapshot, plan, limit),
+    let marks = Watermark::of(snapshot, plan.policy());
+    if marks.is_empty() {
+        select_within(snapshot, plan, &Allow::default())
+    } else {
+        select_under(snapshot, plan, &marks)
     }
 }
 
@@ -369,7 +372,7 @@ struct Filters {
     now: Timestamp,
     /// Images the policy keeps, by ID, with the reason.
     pinned: BTreeMap<String, KeptReason>,
-    /// A `max_usage` stage's restriction.
+    /// A watermark stage's restriction (`max_usage`, `threshold`).
     allow: Allow,
 }
 

@@ -30,6 +30,7 @@ fn host(api: (u16, u16), store: ImageStore) -> HostSnapshot {
         networks: Vec::new(),
         build_cache: Vec::new(),
         last_seen: BTreeMap::new(),
+        filesystem: None,
     }
 }
 
@@ -749,8 +750,9 @@ fn unused_for_counts_container_times_and_what_fleetprune_saw_before() {
     );
 }
 
-#[test]
-fn max_usage_leaves_hosts_under_the_high_mark_alone_and_frees_in_order_down_to_the_low_mark() {
+/// Two stopped containers (30 bytes each) on app:1 (50), a never used image (100), a recent
+/// one (100) and a dangling one (10): docker uses 320 bytes.
+fn watermark_host() -> HostSnapshot {
     let mut h = graph();
     let mut old = container("old", "app", false);
     old.created = ts("2026-01-01T00:00:00Z");
@@ -769,6 +771,12 @@ fn max_usage_leaves_hosts_under_the_high_mark_alone_and_frees_in_order_down_to_t
         recent,
         image("dangling", &[], None, &[("d", 10)]),
     ];
+    h
+}
+
+#[test]
+fn max_usage_leaves_hosts_under_the_high_mark_alone_and_frees_in_order_down_to_the_low_mark() {
+    let h = watermark_host();
     // usage: layers 50 + 100 + 100 + 10, containers 60 = 320
     assert_eq!(docker_usage(&h), 320);
     let run = |h: &HostSnapshot, limit: &str| {
@@ -799,6 +807,153 @@ fn max_usage_leaves_hosts_under_the_high_mark_alone_and_frees_in_order_down_to_t
     assert!(p.bytes() >= 80);
     assert!(
         p.kinds[0].info[0].contains("over max_usage"),
+        "{:?}",
+        p.kinds[0].info
+    );
+}
+
+/// The filesystem holding DockerRootDir: 1000 bytes usable, `used` of them used.
+fn filesystem(used: u64) -> crate::snapshot::FilesystemUsage {
+    crate::snapshot::FilesystemUsage {
+        path: "/var/lib/docker".into(),
+        mount_point: "/var".into(),
+        size: 1000,
+        used,
+        available: 1000 - used,
+    }
+}
+
+fn run_watermarks(
+    h: &HostSnapshot,
+    max_usage: Option<&str>,
+    threshold: Option<&str>,
+) -> ObjectPlan {
+    select(
+        h,
+        &with_policy(
+            &[PruneKind::Containers, PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                max_usage: max_usage.map(|m| m.parse().unwrap()),
+                threshold: threshold.map(|t| t.parse().unwrap()),
+                ..policy()
+            },
+        ),
+    )
+}
+
+#[test]
+fn threshold_leaves_a_filesystem_under_the_high_mark_alone() {
+    let mut h = watermark_host();
+    h.filesystem = Some(filesystem(850));
+    let p = run_watermarks(&h, None, Some("85%:70%"));
+    assert_eq!(p.doomed_count(), 0, "at the high mark is not over it");
+    assert_eq!(
+        p.kinds[0].info,
+        [
+            "filesystem of /var/lib/docker (mounted on /var) is 85% used (850B of 1kB), under threshold 85%: left alone"
+        ]
+    );
+    assert!(
+        p.kinds
+            .iter()
+            .flat_map(|k| &k.kept)
+            .any(|k| k.reason == KeptReason::NotNeeded)
+    );
+}
+
+#[test]
+fn threshold_frees_in_order_until_the_filesystem_reaches_the_low_mark() {
+    let mut h = watermark_host();
+    h.filesystem = Some(filesystem(900));
+    // 90% used, low mark 70%: 200 bytes to free. Both containers (60), the dangling image
+    // (70), the never used lru:1 (170), then app:1 (220, last used by the containers).
+    let p = run_watermarks(&h, None, Some("85%:70%"));
+    assert_eq!(p.kind(PruneKind::Containers).unwrap().doomed.len(), 2);
+    assert_eq!(
+        deleted(p.kind(PruneKind::Images).unwrap()),
+        ["sha256:app", "sha256:dangling", "sha256:lru"]
+    );
+    assert_eq!(p.bytes(), 220);
+    assert_eq!(
+        p.kinds[0].info,
+        [
+            "filesystem of /var/lib/docker (mounted on /var) is 90% used (900B of 1kB), over threshold 85%: after this ≈68% (low mark 70%)"
+        ]
+    );
+    // `threshold: 85%` alone: the low mark is the high one (50 bytes: both containers).
+    let p = run_watermarks(&h, None, Some("85%"));
+    assert_eq!(p.bytes(), 60);
+    assert!(
+        p.kinds[0].info[0].ends_with("after this ≈84% (low mark 85%)"),
+        "{:?}",
+        p.kinds[0].info
+    );
+}
+
+#[test]
+fn threshold_says_when_the_low_mark_cannot_be_reached() {
+    let mut h = watermark_host();
+    h.filesystem = Some(filesystem(900));
+    // 800 bytes needed; everything the plan may take is 320.
+    let p = run_watermarks(&h, None, Some("85%:10%"));
+    assert_eq!(p.bytes(), 320);
+    assert_eq!(
+        p.kinds[0].info,
+        [
+            "filesystem of /var/lib/docker (mounted on /var) is 90% used (900B of 1kB), over threshold 85%: after this ≈58% (low mark 10%); the low mark cannot be reached with this plan"
+        ]
+    );
+}
+
+#[test]
+fn threshold_and_max_usage_together_free_the_larger_need_of_the_marks_over_their_high() {
+    let mut h = watermark_host();
+    h.filesystem = Some(filesystem(900));
+    // max_usage needs 20 (one container), threshold 200: the larger wins.
+    let p = run_watermarks(&h, Some("310:300"), Some("85%:70%"));
+    assert_eq!(p.bytes(), 220);
+    let info = &p.kinds[0].info;
+    assert_eq!(info.len(), 2, "{info:?}");
+    assert!(
+        info[0].starts_with("docker uses 320B, over max_usage 310B: after this ≈100B"),
+        "{info:?}"
+    );
+    assert!(
+        info[1].contains("over threshold 85%: after this ≈68%"),
+        "{info:?}"
+    );
+    // Under the threshold, over max_usage (80 needed): max_usage alone decides, and the
+    // filesystem's note says where it ends up.
+    h.filesystem = Some(filesystem(800));
+    let p = run_watermarks(&h, Some("310:240"), Some("85%:70%"));
+    assert_eq!(p.bytes(), 170);
+    let info = &p.kinds[0].info;
+    assert!(
+        info[0].contains("over max_usage 310B: after this ≈150B (low mark 240B)"),
+        "{info:?}"
+    );
+    assert_eq!(
+        info[1],
+        "filesystem of /var/lib/docker (mounted on /var) is 80% used (800B of 1kB), under threshold 85%: after this ≈63%"
+    );
+    // Under both: left alone.
+    let p = run_watermarks(&h, Some("400:300"), Some("85%:70%"));
+    assert_eq!(p.doomed_count(), 0);
+    assert_eq!(p.kinds[0].info.len(), 2);
+    assert!(p.kinds[0].info.iter().all(|i| i.ends_with("left alone")));
+}
+
+#[test]
+fn threshold_without_a_measured_filesystem_selects_nothing() {
+    let h = watermark_host();
+    let p = run_watermarks(&h, Some("310:240"), Some("85%:70%"));
+    assert_eq!(p.doomed_count(), 0);
+    assert!(
+        p.kinds[0]
+            .info
+            .iter()
+            .any(|i| i.contains("was not measured")),
         "{:?}",
         p.kinds[0].info
     );

@@ -436,6 +436,7 @@ mod tests {
                         image_store: crate::snapshot::ImageStore::Graphdriver,
                         daemon_time: "2026-06-01T12:00:00Z".parse().unwrap(),
                         docker_root_dir: "/var/lib/docker".into(),
+                        filesystem: None,
                     }),
                     plan,
                 },

@@ -5,5 +5,6 @@ pub mod identity;
 pub mod jump;
 pub mod known_hosts;
 pub mod proxy_command;
+pub mod shell;
 pub mod ssh;
 pub mod tunnel;

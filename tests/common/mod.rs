@@ -126,6 +126,16 @@ impl Lab {
 
     /// Brings up one seeded host per entry of `engines`, named host01, host02, ...
     pub fn start_engines(name: &str, engines: &[Engine], no_streamlocal: &[&str]) -> Lab {
+        Lab::start_engines_with(name, engines, no_streamlocal, &[])
+    }
+
+    /// [`Lab::start_engines`] with more `lab/up.sh` arguments (`--small-root host01=64m`).
+    pub fn start_engines_with(
+        name: &str,
+        engines: &[Engine],
+        no_streamlocal: &[&str],
+        up_args: &[&str],
+    ) -> Lab {
         let count = engines.len();
         let dir =
             std::env::temp_dir().join(format!("fleetprune-e2e-{name}-{}", std::process::id()));
@@ -139,6 +149,7 @@ impl Lab {
         if !no_streamlocal.is_empty() {
             up.args(["--no-streamlocal", &no_streamlocal.join(",")]);
         }
+        up.args(up_args);
         for (flag, engine) in [
             ("--engine-26", Engine::Docker26),
             ("--containerd-store", Engine::Docker26Containerd),
@@ -233,6 +244,91 @@ impl Lab {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Runs `command` on `host` through OpenSSH's own client as the lab user.
+    pub fn ssh(&self, host: &str, command: &str) -> Output {
+        Command::new("ssh")
+            .args([
+                "-F",
+                "/dev/null",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "IdentitiesOnly=yes",
+            ])
+            .args([
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                "GlobalKnownHostsFile=/dev/null",
+            ])
+            .args(["-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR"])
+            .arg("-i")
+            .arg(self.key())
+            .arg("-o")
+            .arg(format!(
+                "UserKnownHostsFile={}",
+                self.known_hosts().display()
+            ))
+            .args([
+                "-p",
+                &self.port(host).to_string(),
+                "fplab@127.0.0.1",
+                command,
+            ])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run ssh")
+    }
+
+    /// Makes `host`'s sshd run `command` instead of whatever a session asks for
+    /// (`ForceCommand`), as restricted accounts do; forwarding still works. Returns once a
+    /// login runs it.
+    pub fn force_command(&self, host: &str, command: &str) {
+        use std::io::Write;
+        let host_dir = self.dir.join("hosts").join(host);
+        let mut config = std::fs::OpenOptions::new()
+            .append(true)
+            .open(host_dir.join("sshd_config"))
+            .expect("open sshd_config");
+        writeln!(config, "ForceCommand {command}").expect("write sshd_config");
+        let pid = std::fs::read_to_string(host_dir.join("sshd.pid")).expect("sshd.pid");
+        // SIGHUP: sshd executes itself again and rereads its configuration.
+        let status = Command::new("kill")
+            .args(["-HUP", pid.trim()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -HUP {pid}");
+        for _ in 0..100 {
+            // `true` succeeds (0) until the forced command replaces it; 255 is ssh's own error.
+            match self.ssh(host, "true").status.code() {
+                Some(0) | Some(255) => std::thread::sleep(std::time::Duration::from_millis(100)),
+                _ => return,
+            }
+        }
+        panic!("{host}: sshd did not take ForceCommand {command}");
+    }
+
+    /// The host's own `df -P -k` of `dir`, run over OpenSSH: (size, used, available, capacity
+    /// percent), sizes in bytes.
+    pub fn df(&self, host: &str, dir: &str) -> (u64, u64, u64, u64) {
+        let output = self.ssh(host, &format!("df -P -k -- '{dir}'"));
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "df on {host}: {}", stderr(&output));
+        let fields: Vec<&str> = text
+            .lines()
+            .nth(1)
+            .unwrap_or_else(|| panic!("df on {host} printed {text:?}"))
+            .split_whitespace()
+            .collect();
+        let number = |i: usize| -> u64 { fields[i].trim_end_matches('%').parse().unwrap() };
+        (
+            number(1) * 1024,
+            number(2) * 1024,
+            number(3) * 1024,
+            number(4),
+        )
     }
 
     /// `repo:tag` of every tagged image, sorted.

@@ -1,10 +1,148 @@
-//! The `max_usage` keep policy: stages of removals, smallest first, until the prediction
-//! reaches the low mark.
+//! The watermark keep policies, `max_usage` (docker's own usage) and `threshold` (the
+//! filesystem holding DockerRootDir): hosts under every high mark are left alone; above one,
+//! stages of removals, smallest first, until the prediction reaches the low mark.
+//!
+//! Both set: each is checked on its own; a host over either high mark loses objects until it
+//! is at or under the low mark of each mark it went over (the larger of their needs).
 
 use super::*;
-use crate::plan::policy::UsageLimit;
+use crate::plan::policy::{DiskThreshold, UsageLimit};
+use crate::report::human_size;
+use crate::snapshot::FilesystemUsage;
 
-/// Which objects a stage of a `max_usage` policy may remove (`None`: no restriction).
+/// A measure of the host with a high and a low mark.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Watermark<'a> {
+    /// `max_usage`: docker's own usage ([`docker_usage`]).
+    DockerUsage { usage: u64, limit: UsageLimit },
+    /// `threshold`: the filesystem holding DockerRootDir, as the host's df saw it.
+    Filesystem {
+        filesystem: &'a FilesystemUsage,
+        threshold: DiskThreshold,
+    },
+    /// `threshold` on a snapshot without the filesystem: nothing can be decided.
+    FilesystemUnknown {
+        dir: &'a str,
+        threshold: DiskThreshold,
+    },
+}
+
+impl Watermark<'_> {
+    /// The host's watermarks under `policy` (empty without `max_usage` and `threshold`).
+    pub(super) fn of<'a>(snapshot: &'a HostSnapshot, policy: &KeepPolicy) -> Vec<Watermark<'a>> {
+        let mut marks = Vec::new();
+        if let Some(limit) = policy.max_usage {
+            marks.push(Watermark::DockerUsage {
+                usage: docker_usage(snapshot),
+                limit,
+            });
+        }
+        if let Some(threshold) = policy.threshold {
+            marks.push(match &snapshot.filesystem {
+                Some(filesystem) => Watermark::Filesystem {
+                    filesystem,
+                    threshold,
+                },
+                None => Watermark::FilesystemUnknown {
+                    dir: &snapshot.docker_root_dir,
+                    threshold,
+                },
+            });
+        }
+        marks
+    }
+
+    /// Above the high mark?
+    fn over_high(&self) -> bool {
+        match *self {
+            Watermark::DockerUsage { usage, limit } => usage > limit.high,
+            Watermark::Filesystem {
+                filesystem,
+                threshold,
+            } => threshold
+                .high
+                .exceeded_by(filesystem.used, filesystem.usable()),
+            Watermark::FilesystemUnknown { .. } => false,
+        }
+    }
+
+    /// Bytes to free to reach the low mark.
+    fn needed(&self) -> u64 {
+        match *self {
+            Watermark::DockerUsage { usage, limit } => usage.saturating_sub(limit.low),
+            Watermark::Filesystem {
+                filesystem,
+                threshold,
+            } => filesystem
+                .used
+                .saturating_sub(threshold.low.of(filesystem.usable())),
+            Watermark::FilesystemUnknown { .. } => 0,
+        }
+    }
+
+    /// The before/after note once `freed` bytes go (`None`: the host is left alone).
+    fn note(&self, freed: Option<u64>) -> String {
+        let over = self.over_high();
+        let after = match freed {
+            None => ": left alone".to_string(),
+            Some(freed) => {
+                let (after, low) = match *self {
+                    Watermark::DockerUsage { usage, limit } => (
+                        human_size(usage.saturating_sub(freed)),
+                        human_size(limit.low),
+                    ),
+                    Watermark::Filesystem {
+                        filesystem,
+                        threshold,
+                    } => (
+                        format!(
+                            "{}%",
+                            filesystem.used_percent(filesystem.used.saturating_sub(freed))
+                        ),
+                        threshold.low.to_string(),
+                    ),
+                    Watermark::FilesystemUnknown { .. } => (String::new(), String::new()),
+                };
+                let unreachable = if over && freed < self.needed() {
+                    "; the low mark cannot be reached with this plan"
+                } else {
+                    ""
+                };
+                if over {
+                    format!(": after this ≈{after} (low mark {low}){unreachable}")
+                } else {
+                    format!(": after this ≈{after}")
+                }
+            }
+        };
+        let side = if over { "over" } else { "under" };
+        match *self {
+            Watermark::DockerUsage { usage, limit } => format!(
+                "docker uses {}, {side} max_usage {}{after}",
+                human_size(usage),
+                human_size(limit.high)
+            ),
+            Watermark::Filesystem {
+                filesystem,
+                threshold,
+            } => format!(
+                "filesystem of {} (mounted on {}) is {}% used ({} of {}), {side} threshold {}{after}",
+                filesystem.path,
+                filesystem.mount_point,
+                filesystem.used_percent(filesystem.used),
+                human_size(filesystem.used),
+                human_size(filesystem.size),
+                threshold.high
+            ),
+            Watermark::FilesystemUnknown { dir, threshold } => format!(
+                "the filesystem of {dir} was not measured, so threshold {} cannot be checked: nothing selected",
+                threshold.high
+            ),
+        }
+    }
+}
+
+/// Which objects a stage of a watermark policy may remove (`None`: no restriction).
 #[derive(Debug, Clone, Default)]
 pub(super) struct Allow {
     pub(super) containers: Option<BTreeSet<String>>,
@@ -52,31 +190,35 @@ pub fn docker_usage(snapshot: &HostSnapshot) -> u64 {
             .map(|r| r.size)))
 }
 
-/// `max_usage`: nothing under the high mark; above it, the smallest stage of the order stopped
-/// containers (oldest first), dangling images, build cache (least recently used first), then
-/// least recently used images (with -a) whose prediction reaches the low mark.
+/// The watermark policies: nothing while under every high mark (or when a mark could not be
+/// measured); above one, the smallest stage of the order stopped containers (oldest first),
+/// dangling images, build cache (least recently used first), then least recently used images
+/// (with -a) whose prediction frees what the marks over their high mark need.
 pub(super) fn select_under(
     snapshot: &HostSnapshot,
     plan: &PrunePlan,
-    limit: UsageLimit,
+    marks: &[Watermark<'_>],
 ) -> ObjectPlan {
-    let usage = docker_usage(snapshot);
-    if usage <= limit.high {
+    let unknown = marks
+        .iter()
+        .any(|m| matches!(m, Watermark::FilesystemUnknown { .. }));
+    if unknown || !marks.iter().any(Watermark::over_high) {
         let mut left_alone = select_within(snapshot, plan, &Allow::nothing());
         for kind in &mut left_alone.kinds {
             kind.doomed.clear();
             kind.bytes = 0;
         }
         if let Some(first) = left_alone.kinds.first_mut() {
-            first.info.push(format!(
-                "docker uses {}, under max_usage {}: left alone",
-                crate::report::human_size(usage),
-                crate::report::human_size(limit.high)
-            ));
+            first.info.extend(marks.iter().map(|m| m.note(None)));
         }
         return left_alone;
     }
-    let needed = usage - limit.low;
+    let needed = marks
+        .iter()
+        .filter(|m| m.over_high())
+        .map(Watermark::needed)
+        .max()
+        .unwrap_or(0);
     let full = select_within(snapshot, plan, &Allow::default());
     let doomed_ids = |kind: PruneKind| -> Vec<String> {
         full.kind(kind)
@@ -146,21 +288,9 @@ pub(super) fn select_under(
         }
     }
     let mut chosen = chosen.unwrap_or(full);
-    let after = usage.saturating_sub(chosen.bytes());
-    let note = format!(
-        "docker uses {}, over max_usage {}: after this ≈{} (low mark {}){}",
-        crate::report::human_size(usage),
-        crate::report::human_size(limit.high),
-        crate::report::human_size(after),
-        crate::report::human_size(limit.low),
-        if after > limit.low {
-            "; the low mark cannot be reached with this plan"
-        } else {
-            ""
-        }
-    );
+    let freed = chosen.bytes();
     if let Some(first) = chosen.kinds.first_mut() {
-        first.info.push(note);
+        first.info.extend(marks.iter().map(|m| m.note(Some(freed))));
     }
     chosen
 }

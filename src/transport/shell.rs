@@ -1,0 +1,243 @@
+//! Commands on the host itself, in exec channels of the host's SSH session, for what the Engine
+//! API does not report: the size and free space of the filesystem holding DockerRootDir
+//! (`df -P -k`, POSIX output). Plain data comes back; the caller decides what it means.
+
+use russh::ChannelMsg;
+use russh::client::Handle;
+
+use super::ssh::HostKeyVerifier;
+use super::tunnel::shell_quote;
+use crate::engine::bounded_remote_string;
+use crate::outcome::{Classify, ErrorClass};
+use crate::snapshot::FilesystemUsage;
+
+/// Keeps at most this much of a command's output.
+const OUTPUT_LIMIT: usize = 64 * 1024;
+
+/// The host's shell, reached through its SSH session; only jobs that need it use it.
+pub struct HostShell<'a> {
+    handle: &'a Handle<HostKeyVerifier>,
+}
+
+/// What a command printed and how it ended.
+#[derive(Debug, Default)]
+struct CommandOutput {
+    stdout: String,
+    stderr: String,
+    exit_status: Option<u32>,
+}
+
+/// Why the filesystem holding a directory could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FilesystemError {
+    #[error("cannot read the filesystem of {dir} with df: {source}")]
+    Channel { dir: String, source: russh::Error },
+    #[error("cannot read the filesystem of {dir} with df: the server refused to run commands")]
+    Refused { dir: String },
+    #[error("cannot read the filesystem of {dir}: `{command}` {}", ended(*.exit_status, .stderr))]
+    Failed {
+        dir: String,
+        command: String,
+        exit_status: Option<u32>,
+        stderr: String,
+    },
+    #[error(
+        "cannot read the filesystem of {dir}: `{command}` printed {output:?}, not POSIX df output"
+    )]
+    Unparsable {
+        dir: String,
+        command: String,
+        output: String,
+    },
+}
+
+/// How a command ended, with what it said on stderr.
+fn ended(exit_status: Option<u32>, stderr: &str) -> String {
+    let stderr = stderr.trim();
+    let how = match exit_status {
+        Some(code) => format!("exited with {code}"),
+        None => "ended without an exit status".to_string(),
+    };
+    if stderr.is_empty() {
+        how
+    } else {
+        format!("{how}: {}", bounded_remote_string(stderr))
+    }
+}
+
+impl Classify for FilesystemError {
+    fn class(&self) -> ErrorClass {
+        ErrorClass::FilesystemUnknown
+    }
+}
+
+impl<'a> HostShell<'a> {
+    pub fn new(handle: &'a Handle<HostKeyVerifier>) -> HostShell<'a> {
+        HostShell { handle }
+    }
+
+    /// The filesystem holding `dir`, from `df -P -k -- DIR` on the host.
+    pub async fn filesystem_usage(&self, dir: &str) -> Result<FilesystemUsage, FilesystemError> {
+        let command = format!("df -P -k -- {}", shell_quote(dir));
+        let output = self.run(&command).await.map_err(|error| match error {
+            RunError::Channel(source) => FilesystemError::Channel {
+                dir: dir.to_string(),
+                source,
+            },
+            RunError::Refused => FilesystemError::Refused {
+                dir: dir.to_string(),
+            },
+        })?;
+        if output.exit_status != Some(0) {
+            return Err(FilesystemError::Failed {
+                dir: dir.to_string(),
+                command,
+                exit_status: output.exit_status,
+                stderr: output.stderr,
+            });
+        }
+        parse_df(dir, &output.stdout).ok_or_else(|| FilesystemError::Unparsable {
+            dir: dir.to_string(),
+            command,
+            output: bounded_remote_string(&output.stdout),
+        })
+    }
+
+    /// Runs `command` to its end and collects its output (each stream capped).
+    async fn run(&self, command: &str) -> Result<CommandOutput, RunError> {
+        let mut channel = self
+            .handle
+            .channel_open_session()
+            .await
+            .map_err(RunError::Channel)?;
+        channel
+            .exec(true, command.as_bytes())
+            .await
+            .map_err(RunError::Channel)?;
+        let mut output = CommandOutput::default();
+        let keep = |into: &mut String, data: &[u8]| {
+            let room = OUTPUT_LIMIT.saturating_sub(into.len());
+            into.push_str(&String::from_utf8_lossy(&data[..data.len().min(room)]));
+        };
+        while let Some(message) = channel.wait().await {
+            match message {
+                ChannelMsg::Failure => return Err(RunError::Refused),
+                ChannelMsg::Data { data } => keep(&mut output.stdout, &data),
+                ChannelMsg::ExtendedData { data, .. } => keep(&mut output.stderr, &data),
+                ChannelMsg::ExitStatus { exit_status } => output.exit_status = Some(exit_status),
+                ChannelMsg::Close => break,
+                _ => {}
+            }
+        }
+        Ok(output)
+    }
+}
+
+/// Why a command did not run.
+enum RunError {
+    Channel(russh::Error),
+    Refused,
+}
+
+/// Reads `df -P -k` output: a `Filesystem 1024-blocks Used Available Capacity Mounted on`
+/// header and one line for the filesystem (whose name and mount point may hold spaces).
+fn parse_df(dir: &str, output: &str) -> Option<FilesystemUsage> {
+    let mut lines = output.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<&str> = lines.next()?.split_whitespace().collect();
+    if header.first() != Some(&"Filesystem") || header.get(1) != Some(&"1024-blocks") {
+        return None;
+    }
+    let line = lines.next()?;
+    if lines.next().is_some() {
+        return None;
+    }
+    // Words with where each ends, to keep the spaces of the mount point.
+    let mut words = Vec::new();
+    let mut rest = line;
+    while let Some(start) = rest.find(|c: char| !c.is_whitespace()) {
+        let word = &rest[start..];
+        let len = word.find(char::is_whitespace).unwrap_or(word.len());
+        let end = line.len() - rest.len() + start + len;
+        words.push((&word[..len], end));
+        rest = &word[len..];
+    }
+    let blocks = |word: &str| word.parse::<u64>().ok()?.checked_mul(1024);
+    // The first run of three numbers and a percentage after the filesystem's name.
+    (1..words.len().saturating_sub(3)).find_map(|i| {
+        let (size, used, available) = (
+            blocks(words[i].0)?,
+            blocks(words[i + 1].0)?,
+            blocks(words[i + 2].0)?,
+        );
+        let (capacity, end) = words[i + 3];
+        capacity.strip_suffix('%')?.parse::<u64>().ok()?;
+        let mount_point = line[end..].trim();
+        (!mount_point.is_empty()).then(|| FilesystemUsage {
+            path: dir.to_string(),
+            mount_point: mount_point.to_string(),
+            size,
+            used,
+            available,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn posix_df_output_is_read_in_bytes_with_the_mount_point() {
+        let output = "Filesystem     1024-blocks     Used Available Capacity Mounted on\n\
+                      /dev/sda1         10000000  9100000    900000      92% /var/lib/docker\n";
+        let usage = parse_df("/var/lib/docker", output).unwrap();
+        assert_eq!(usage.size, 10_240_000_000);
+        assert_eq!(usage.used, 9_318_400_000);
+        assert_eq!(usage.available, 921_600_000);
+        assert_eq!(usage.mount_point, "/var/lib/docker");
+        // df's Capacity: used / (used + available), rounded up.
+        assert_eq!(usage.used_percent(usage.used), 91);
+    }
+
+    #[test]
+    fn names_and_mount_points_with_spaces_are_kept() {
+        let output = "Filesystem 1024-blocks Used Available Capacity Mounted on\n\
+                      my disk 100 50 50 50% /mnt/docker data\n";
+        let usage = parse_df("/mnt/docker data/root", output).unwrap();
+        assert_eq!(usage.mount_point, "/mnt/docker data");
+        assert_eq!((usage.size, usage.used), (102_400, 51_200));
+    }
+
+    #[test]
+    fn odd_output_is_refused() {
+        for output in [
+            "",
+            "commands are not allowed here\n",
+            // Not -P -k: 512-byte blocks, or human sizes.
+            "Filesystem 512-blocks Used Available Capacity Mounted on\n/dev/sda1 100 50 50 50% /\n",
+            "Filesystem Size Used Avail Use% Mounted on\n/dev/sda1 10G 5G 5G 50% /\n",
+            // Two filesystems, or none.
+            "Filesystem 1024-blocks Used Available Capacity Mounted on\n",
+            "Filesystem 1024-blocks Used Available Capacity Mounted on\na 1 1 0 100% /\nb 1 1 0 100% /b\n",
+            "Filesystem 1024-blocks Used Available Capacity Mounted on\na 1 x 0 100% /\n",
+            "Filesystem 1024-blocks Used Available Capacity Mounted on\na 1 1 0 100%\n",
+        ] {
+            assert_eq!(parse_df("/d", output), None, "{output:?}");
+        }
+    }
+
+    #[test]
+    fn failures_say_how_the_command_ended() {
+        let error = FilesystemError::Failed {
+            dir: "/var/lib/docker".into(),
+            command: "df -P -k -- '/var/lib/docker'".into(),
+            exit_status: Some(127),
+            stderr: "sh: 1: df: not found\n".into(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "cannot read the filesystem of /var/lib/docker: `df -P -k -- '/var/lib/docker'` exited with 127: sh: 1: df: not found"
+        );
+        assert_eq!(error.class(), ErrorClass::FilesystemUnknown);
+    }
+}
