@@ -26,6 +26,7 @@ PROFILE_SIZE=0          # perf profile of one run at this N with --forks N (0: n
 CONNECT_TIMEOUT=""      # --connect-timeout for the clean runs (empty: fleetprune's default, 15 s)
 WITH_DEFAULT_FORKS=1    # also run each N at the default --forks
 COMPARE_HANDSHAKES=""   # also run each --forks N point with --handshakes H (a same-run baseline)
+COMPARE_KEX=""          # also run each --forks N point with KexAlgorithms K (ssh config)
 
 usage() {
     cat <<USAGE
@@ -42,6 +43,8 @@ usage: bench/scale.sh [options]
   --no-default-forks   only run --forks N, not also the default --forks $DEFAULT_FORKS
   --compare-handshakes H  also run each --forks N point with --handshakes H, interleaved
                        with the default runs (e.g. H = N: no handshake limit)
+  --compare-kex K      also run each --forks N point with 'KexAlgorithms K' in an ssh config
+                       (-F), interleaved with the default runs (default kex: mlkem768x25519-sha256)
   -o DIR               output directory (default: a new /tmp/fp-scale.XXXXXX)
   --no-build           use the existing release binaries
 USAGE
@@ -61,6 +64,7 @@ while [ $# -gt 0 ]; do
         --connect-timeout) CONNECT_TIMEOUT="$2"; shift ;;
         --no-default-forks) WITH_DEFAULT_FORKS=0 ;;
         --compare-handshakes) COMPARE_HANDSHAKES="$2"; shift ;;
+        --compare-kex) COMPARE_KEX="$2"; shift ;;
         -o) OUTDIR="$2"; shift ;;
         --no-build) BUILD=0 ;;
         -h|--help) usage; exit 0 ;;
@@ -207,6 +211,11 @@ for n in "${NS[@]}"; do
                 run_point "handshakes=$COMPARE_HANDSHAKES" "$n" "$forks" "$run" "${clean_args[@]}" \
                     --handshakes "$COMPARE_HANDSHAKES"
             fi
+            if [ -n "$COMPARE_KEX" ] && [ "$forks" = "$n" ]; then
+                printf 'Host *\n    KexAlgorithms %s\n' "$COMPARE_KEX" > "$OUTDIR/kex_config"
+                run_point "kex=$COMPARE_KEX" "$n" "$forks" "$run" "${clean_args[@]}" \
+                    -F "$OUTDIR/kex_config"
+            fi
         done
     done
 done
@@ -260,6 +269,8 @@ for (label, n, forks), rs in sorted(points.items(), key=lambda p: (p[0][0] != "c
     note = "faulty hosts mixed in" if label == "faults" else ("--forks N" if forks == n else "default forks")
     if label.startswith("handshakes="):
         note = f"--forks N, --{label}"
+    elif label.startswith("kex="):
+        note = f"--forks N, KexAlgorithms {label[4:]}"
     elif label == "clean" and forks == n:
         note = "--forks N, --handshakes 128 (default)"
     load = max(float(r["load1"]) for r in rs)

@@ -193,6 +193,10 @@ for n in $SIZES; do
         for method in "${METHOD_LIST[@]}"; do
             for attempt in 1 2 3; do
                 "$LAB/seed.sh" "$DIR" >"$OUT/seed.log" 2>&1 || { tail "$OUT/seed.log"; lab_die "seed failed"; }
+                # Write the seeded layers back now, not during the timed run (the kernel's
+                # writeback of dirty pages otherwise lands in it as "other load").
+                sync
+                sleep 1
                 mapfile -t servers < <(server_pids)
                 log=$OUT/$method-$n-$round.out
                 s0=$(cpu_ticks "${servers[@]}")

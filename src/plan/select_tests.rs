@@ -812,6 +812,26 @@ fn max_usage_leaves_hosts_under_the_high_mark_alone_and_frees_in_order_down_to_t
     );
 }
 
+#[test]
+fn watermarks_take_dangling_images_one_at_a_time_least_recently_used_first() {
+    let mut h = watermark_host();
+    let mut old = image("dangling-old", &[], None, &[("o", 10)]);
+    old.created = Some(ts("2026-01-01T00:00:00Z"));
+    let mut new = image("dangling-new", &[], None, &[("n", 10)]);
+    new.created = Some(ts("2026-06-01T00:00:00Z"));
+    h.images.retain(|i| i.id != "sha256:dangling");
+    h.images.extend([new, old]);
+    // usage 330; low mark 260: 70 to free, both containers (60) and the older dangling image.
+    assert_eq!(docker_usage(&h), 330);
+    let p = run_watermarks(&h, Some("320:260"), None);
+    assert_eq!(p.kind(PruneKind::Containers).unwrap().doomed.len(), 2);
+    assert_eq!(
+        deleted(p.kind(PruneKind::Images).unwrap()),
+        ["sha256:dangling-old"]
+    );
+    assert_eq!(p.bytes(), 70);
+}
+
 /// The filesystem holding DockerRootDir: 1000 bytes usable, `used` of them used.
 fn filesystem(used: u64) -> crate::snapshot::FilesystemUsage {
     crate::snapshot::FilesystemUsage {

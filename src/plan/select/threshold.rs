@@ -243,11 +243,25 @@ pub(super) fn select_under(
     allow.containers = None;
     allow.images = None;
     allow.dangling_only = true;
-    stages.push(allow.clone());
     let dangling: BTreeSet<String> = select_within(snapshot, plan, &allow)
         .kind(PruneKind::Images)
         .map(|k| k.doomed.iter().map(|d| d.id.clone()).collect())
         .unwrap_or_default();
+    // Dangling images one at a time, least recently used first, so the plan stops near the
+    // low mark instead of taking them all at once.
+    let mut unnamed: Vec<&ImageInfo> = snapshot
+        .images
+        .iter()
+        .filter(|i| dangling.contains(&i.id))
+        .collect();
+    unnamed.sort_by_key(|i| last_use(snapshot, i));
+    let mut some_dangling = BTreeSet::new();
+    for image in unnamed {
+        some_dangling.insert(image.id.clone());
+        allow.images = Some(some_dangling.clone());
+        stages.push(allow.clone());
+    }
+    allow.images = None;
     let mut records: Vec<_> = snapshot
         .build_cache
         .iter()
