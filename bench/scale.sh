@@ -23,6 +23,7 @@ INVENTORY_GROUPS=200
 OUTDIR=""
 BUILD=1
 PROFILE_SIZE=0          # perf profile of one run at this N with --forks N (0: none)
+HEAPTRACK_SIZE=0        # heaptrack of one run at this N with --forks N (0: none)
 CONNECT_TIMEOUT=""      # --connect-timeout for the clean runs (empty: fleetprune's default, 15 s)
 WITH_DEFAULT_FORKS=1    # also run each N at the default --forks
 COMPARE_HANDSHAKES=""   # also run each --forks N point with --handshakes H (a same-run baseline)
@@ -39,6 +40,8 @@ usage: bench/scale.sh [options]
   --faults SPEC        fault shares in percent (default $FAULT_SPEC)
   --inventory-hosts N  'fleetprune inventory' on N hosts / $INVENTORY_GROUPS groups (default $INVENTORY_HOSTS; 0 = skip)
   --profile N          also record a perf profile of one --forks N run at N hosts
+  --heaptrack N        also run one --forks N run at N hosts under heaptrack and print the
+                       peak memory consumers (where the memory per host goes)
   --connect-timeout S  fleetprune --connect-timeout for the clean runs (default: fleetprune's, 15 s)
   --no-default-forks   only run --forks N, not also the default --forks $DEFAULT_FORKS
   --compare-handshakes H  also run each --forks N point with --handshakes H, interleaved
@@ -61,6 +64,7 @@ while [ $# -gt 0 ]; do
         --faults) FAULT_SPEC="$2"; shift ;;
         --inventory-hosts) INVENTORY_HOSTS="$2"; shift ;;
         --profile) PROFILE_SIZE="$2"; shift ;;
+        --heaptrack) HEAPTRACK_SIZE="$2"; shift ;;
         --connect-timeout) CONNECT_TIMEOUT="$2"; shift ;;
         --no-default-forks) WITH_DEFAULT_FORKS=0 ;;
         --compare-handshakes) COMPARE_HANDSHAKES="$2"; shift ;;
@@ -249,6 +253,27 @@ if [ "$PROFILE_SIZE" -gt 0 ] && command -v perf >/dev/null; then
     stop_simulator "$dir"
     perf report -i "$dir/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null | grep -v '^$' | head -n 400 > "$dir/report.txt" || true
     echo "profile: $dir/report.txt" >&2
+fi
+
+if [ "$HEAPTRACK_SIZE" -gt 0 ]; then
+    command -v heaptrack >/dev/null || { echo "scale.sh: --heaptrack needs heaptrack (apt-get install heaptrack)" >&2; exit 1; }
+    dir="$OUTDIR/runs/heaptrack"; mkdir -p "$dir"
+    start_simulator "$dir" "$HEAPTRACK_SIZE"
+    env -i PATH="$PATH" HOME="$OUTDIR/home" "${CTL_PIN[@]}" heaptrack -o "$dir/heaptrack" \
+        "$FP" prune --images -a --yes -o json --forks "$HEAPTRACK_SIZE" \
+        -i "$dir/inventory.yaml" --known-hosts "$dir/known_hosts" "${clean_args[@]}" > "$dir/report.json" 2> "$dir/stderr" || true
+    stop_simulator "$dir"
+    heaptrack_print -f "$dir"/heaptrack.*zst --print-peaks 1 --print-allocators 0 --print-temporary 0 \
+        --print-leaks 0 -n 30 > "$dir/peaks.txt" 2>/dev/null || true
+    {
+        echo "HEAPTRACK: $HEAPTRACK_SIZE hosts, --forks $HEAPTRACK_SIZE: peak consumers (per host = total / hosts)"
+        grep -A1 'peak memory consumed over' "$dir/peaks.txt" | grep -v '^--' | paste - - |
+            awk -v n="$HEAPTRACK_SIZE" '{ size = $1; unit = substr(size, length(size)); v = substr(size, 1, length(size) - 1)
+                m = (unit == "M") ? 1024 : (unit == "K") ? 1 : 1 / 1024
+                printf "  %8s  %6.1f kB/host  %s\n", size, v * m / n, $NF }' |
+            sed 's/::h[0-9a-f]\{16\}//' | head -n 16
+        grep -E 'peak heap memory|peak RSS' "$dir/peaks.txt" | sed 's/^/  /'
+    } | tee "$dir/summary.txt" >&2
 fi
 
 python3 - "$RESULTS" "$DEFAULT_FORKS" "$INVENTORY_LINE" <<'PY' | tee "$OUTDIR/summary.txt"
