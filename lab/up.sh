@@ -164,8 +164,8 @@ set_hosts --containerd-store IMAGE_STORE containerd "${CONTAINERD_LIST[@]}"
 # --small-root NAME=SIZE: the tmpfs size of NAME's docker root.
 declare -A SMALL_ROOT=()
 for entry in "${SMALL_ROOT_LIST[@]}"; do
-    [[ $entry =~ ^([a-z][a-z0-9-]*)=([1-9][0-9]*[kmg])$ ]] ||
-        lab_die "--small-root needs NAME=SIZE with SIZE like 96m, got '$entry'"
+    [[ $entry =~ ^([a-z][a-z0-9-]*)=([1-9][0-9]*[kmgKMG])$ ]] ||
+        lab_die "--small-root needs NAME=SIZE with SIZE like 96m or 1G, got '$entry'"
     set_hosts --small-root SMALL_ROOT "${BASH_REMATCH[2]}" "${BASH_REMATCH[1]}"
 done
 if [[ $IMAGE_STORE_ALL == containerd && " ${ENGINE[*]} " != *" 26 "* ]]; then
