@@ -5,6 +5,7 @@
 //! error with the host's place in the inventory.
 
 use std::collections::BTreeSet;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -180,18 +181,19 @@ impl EffectiveSsh {
     /// Reads one argument set, named `setting` in messages.
     fn read(&mut self, setting: &str, args: &SshArgs) {
         for option in &args.options {
-            self.read_option(setting, option);
+            self.read_option(&setting, option);
         }
     }
 
     /// Reads what the ssh configuration says, each option named by its `file:line`.
     fn read_config(&mut self, config: &HostConfig) {
         for (place, option) in &config.options {
-            self.read_option(&format!("ssh config {place}"), option);
+            self.read_option(&format_args!("ssh config {place}"), option);
         }
     }
 
-    fn read_option(&mut self, setting: &str, option: &SshOption) {
+    /// Reads one option; `setting` names where it came from, and is rendered only when kept.
+    fn read_option(&mut self, setting: &dyn fmt::Display, option: &SshOption) {
         match option {
             SshOption::HostName(name) => {
                 self.host_name.get_or_insert_with(|| name.clone());

@@ -7,6 +7,7 @@
 //!   OpenSSH's client config -> hosts with merged variables, `--limit`;
 //! - [`ssh_tokens`]: OpenSSH's `%h`-style tokens in proxy commands and file names;
 //! - [`ssh_pattern`]: OpenSSH's `*`/`?` patterns, for ssh config and known_hosts alike;
+//! - [`human_size`]: byte counts as docker writes them (`16.43MB`), for reports and plan notes;
 //! - [`ssh_algorithms`]: OpenSSH's `KexAlgorithms`/`Ciphers`/`MACs` lists, resolved against what russh offers;
 //! - [`filter`], [`plan`]: docker's filter grammar and what to prune per host (pure data);
 //! - [`host`]: a host's connection settings and effective plan (inventory + command line);
@@ -38,6 +39,7 @@ pub mod executor;
 pub mod fd_limit;
 pub mod filter;
 pub mod host;
+pub mod human_size;
 pub mod input_file;
 pub mod inventory;
 pub mod key_scan;

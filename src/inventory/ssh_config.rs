@@ -69,8 +69,9 @@ struct Pattern {
 
 #[derive(Debug, Clone)]
 struct Directive {
-    keyword: String,
-    value: String,
+    /// The option, read once when the file is read; one that cannot be used is
+    /// `SshOption::Unsupported` and refuses only the hosts its block applies to.
+    option: SshOption,
     /// `file:line`, for messages.
     place: String,
 }
@@ -179,11 +180,11 @@ impl SshConfig {
                         .blocks
                         .last_mut()
                         .expect("read_text pushes a block first");
-                    block.directives.push(Directive {
-                        keyword: keyword.to_string(),
-                        value: value.to_string(),
-                        place,
-                    });
+                    let option =
+                        keyword_option(&format!("{keyword} {value}")).unwrap_or_else(|error| {
+                            SshOption::Unsupported(format!("{keyword} ({error})"))
+                        });
+                    block.directives.push(Directive { option, place });
                 }
             }
         }
@@ -244,18 +245,14 @@ impl SshConfig {
                 Some(_) => {}
             }
             for directive in &block.directives {
-                let option =
-                    match keyword_option(&format!("{} {}", directive.keyword, directive.value)) {
-                        Ok(SshOption::HostName(name)) => {
-                            let name = expand_host_tokens(&name, original);
-                            host_name.get_or_insert_with(|| name.to_ascii_lowercase());
-                            SshOption::HostName(name)
-                        }
-                        Ok(option) => option,
-                        Err(error) => {
-                            SshOption::Unsupported(format!("{} ({error})", directive.keyword))
-                        }
-                    };
+                let option = match &directive.option {
+                    SshOption::HostName(name) => {
+                        let name = expand_host_tokens(name, original);
+                        host_name.get_or_insert_with(|| name.to_ascii_lowercase());
+                        SshOption::HostName(name)
+                    }
+                    option => option.clone(),
+                };
                 options.push((directive.place.clone(), option));
             }
         }
@@ -532,6 +529,16 @@ mod tests {
         assert_eq!(found[0], SshOption::HostName("short.example.net".into()));
         assert_eq!(found[1], SshOption::User("ops".into()));
         assert_eq!(found[2], SshOption::Unsupported("Match exec".into()));
+    }
+
+    #[test]
+    fn an_option_that_cannot_be_used_refuses_only_the_hosts_its_block_applies_to() {
+        let config = config("Host legacy*\n  Port many\nHost *\n  User ops\n");
+        assert!(matches!(
+            options(&config, "legacy1")[0],
+            SshOption::Unsupported(ref why) if why.starts_with("Port (")
+        ));
+        assert_eq!(options(&config, "web1"), [SshOption::User("ops".into())]);
     }
 
     #[test]

@@ -4,7 +4,6 @@
 
 pub mod apply;
 pub mod csv;
-pub mod human_size;
 pub mod json;
 pub mod metrics;
 pub mod object_plan;
@@ -16,7 +15,7 @@ pub mod table;
 use std::io;
 use std::time::Duration;
 
-pub use human_size::human_size;
+pub use crate::human_size::human_size;
 
 /// Makes remote or inventory text (daemon messages, stderr, names) safe to show to a person:
 /// control characters (Unicode Cc) and line or paragraph separators (Zl, Zp) become spaces, and
@@ -24,15 +23,17 @@ pub use human_size::human_size;
 /// dropped, so a host cannot move the cursor, forge lines or reorder what the report says.
 /// JSON output is not sanitised: it carries the exact text, escaped by the JSON encoder.
 pub fn sanitize(text: &str) -> String {
+    let breaks_line = |c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}';
+    if !text
+        .chars()
+        .any(|c| is_format_character(c) || breaks_line(c))
+    {
+        // The common case, a whole table of plain names: one copy.
+        return text.trim().to_string();
+    }
     text.chars()
         .filter(|c| !is_format_character(*c))
-        .map(|c| {
-            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
-                ' '
-            } else {
-                c
-            }
-        })
+        .map(|c| if breaks_line(c) { ' ' } else { c })
         .collect::<String>()
         .trim()
         .to_string()

@@ -6,8 +6,8 @@
 //! is at or under the low mark of each mark it went over (the larger of their needs).
 
 use super::*;
+use crate::human_size::human_size;
 use crate::plan::policy::{DiskThreshold, UsageLimit};
-use crate::report::human_size;
 use crate::snapshot::FilesystemUsage;
 
 /// A measure of the host with a high and a low mark.
