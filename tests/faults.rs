@@ -503,7 +503,7 @@ fn interrupted_prunes_finish_their_call_in_flight_or_say_the_outcome_is_unknown(
     // A timeout before anything that deletes was sent is a plain timeout, at its stage.
     let report = fl.run_with(
         Fault::Delay {
-            path: "/version",
+            path: "/_ping",
             millis: 8000,
         },
         &["ping", "--timeout", "3"],

@@ -142,6 +142,7 @@ async fn answer(
 ) -> Result<Response<ProxyBody>, std::io::Error> {
     let path = request.uri().path().to_string();
     let hits = |fragment: &str| path.contains(fragment);
+    let hide_engine_version = path == "/_ping" && aims_at_version(&fault);
     match fault {
         Fault::EndlessChunkedBody { path } if hits(path) => {
             let body = http_body_util::StreamBody::new(Endless);
@@ -196,12 +197,28 @@ async fn answer(
         }
         _ => {
             let response = forward(request, &upstream).await?;
-            let (parts, body) = response.into_parts();
+            let (mut parts, body) = response.into_parts();
+            if hide_engine_version {
+                parts.headers.remove(http::header::SERVER);
+            }
             Ok(Response::from_parts(
                 parts,
                 body.map_err(std::io::Error::other).boxed(),
             ))
         }
+    }
+}
+
+/// Whether the fault is aimed at `/version`. fleetprune reads the engine version from the
+/// `Server` header of `/_ping` and asks `/version` only when a proxy hid it, so the proxy hides
+/// it for these faults, as a proxy that rewrites `Server` would.
+fn aims_at_version(fault: &Fault) -> bool {
+    match fault {
+        Fault::HugeVersion { .. } | Fault::HostileStrings { .. } => true,
+        Fault::EndlessChunkedBody { path } | Fault::HugeContentLength { path } => {
+            path.contains("/version")
+        }
+        _ => false,
     }
 }
 
