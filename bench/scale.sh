@@ -6,7 +6,7 @@
 # own CPU, and prints them beside the targets of issue 10. The simulator is used for scale only,
 # never in place of the real-daemon tests. See bench/README.md, "Scale against a simulator".
 #
-#   bench/scale.sh                 # the full benchmark (~10 minutes on 2 CPUs)
+#   bench/scale.sh                 # the full benchmark (~16 minutes on 2 CPUs, most of it the default-forks points)
 #   bench/scale.sh --quick         # smoke check: N=50, one run, one fault run
 set -euo pipefail
 
