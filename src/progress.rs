@@ -16,8 +16,9 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::human_size::human_size;
 use crate::outcome::{HostOutcome, Stage};
-use crate::report::{human_size, sanitize, seconds};
+use crate::report::{sanitize, seconds};
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

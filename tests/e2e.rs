@@ -6,7 +6,7 @@
 mod common;
 
 use common::{Engine, Lab, json, json_host, keygen, lines, stderr, stdout, write_file};
-use fleetprune::report::human_size;
+use fleetprune::human_size::human_size;
 
 /// Runs each named `fn(Engine)` as one test per lab engine: `docker_20_10::NAME`,
 /// `docker_26::NAME`, `docker_26_containerd::NAME`.

@@ -11,8 +11,9 @@ use super::json::{Counts, counts, host_json, write_document};
 use super::object_plan::bytes_cell;
 use super::run_info::RunInfo;
 use super::table::{Layout, status, write_failures, write_table};
-use super::{human_size, sanitize, seconds};
+use super::{sanitize, seconds};
 use crate::apply::{ApplyKind, ApplyReport, SkipReason};
+use crate::human_size::human_size;
 use crate::outcome::FleetRun;
 use crate::plan::PruneKind;
 

@@ -15,8 +15,6 @@ pub mod table;
 use std::io;
 use std::time::Duration;
 
-pub use crate::human_size::human_size;
-
 /// Makes remote or inventory text (daemon messages, stderr, names) safe to show to a person:
 /// control characters (Unicode Cc) and line or paragraph separators (Zl, Zp) become spaces, and
 /// invisible format characters (Cf: bidi overrides such as U+202E, zero-width characters) are

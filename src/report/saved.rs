@@ -10,8 +10,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use tabled::builder::Builder;
 
+use super::sanitize;
 use super::table::{Layout, prune_cell, write_table};
-use super::{human_size, sanitize};
+use crate::human_size::human_size;
 use crate::plan::PruneKind;
 
 /// A saved report, as far as merging needs it.

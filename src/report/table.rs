@@ -9,9 +9,10 @@ use tabled::builder::Builder;
 use tabled::settings::peaker::Priority;
 use tabled::settings::{Padding, Style, Width};
 
-use super::{human_size, sanitize, seconds};
+use super::{sanitize, seconds};
 use crate::df::{DiskUsage, UsageLine};
 use crate::host::Host;
+use crate::human_size::human_size;
 use crate::outcome::{FleetRun, HostOutcome, SafetyReport, Stage};
 use crate::plan::PruneKind;
 use crate::prune::{KindReport, PruneReport};
