@@ -10,11 +10,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use std::io::Write;
 use tokio_util::sync::CancellationToken;
 
-use crate::apply::{ApplyJob, PolicyPruneJob};
-use crate::cli::{Action, OutputFormat, Settings};
+use crate::apply::ApplyJob;
+use crate::cli::{Action, Settings};
 use crate::df::DiskUsageJob;
 use crate::executor::{FleetOptions, HostJob, ReachOnly, run_fleet};
 use crate::host::{self, Defaults, Host, HostPlanError};
@@ -27,11 +26,11 @@ use crate::outcome::HostOutcome;
 use crate::output::{FileError, Output};
 use crate::plan::file::{PLAN_FILE_VERSION, PlanFile, SavedHost};
 use crate::predict::{PlanJob, PlanReport};
-use crate::progress::{LiveFacts, Progress};
+use crate::progress::Progress;
 use crate::prompt;
 use crate::prune::PruneJob;
 use crate::report;
-use crate::report::object_plan::{self, PlanView};
+use crate::report::object_plan;
 use crate::report::render::Render;
 use crate::report::run_info::RunInfo;
 use crate::rmi::RmiJob;
@@ -124,11 +123,6 @@ pub enum AppError {
     PlannedHostMissing { path: String, host: String },
     #[error("{path}: no selected host has a plan in this file")]
     NothingPlanned { path: String },
-    #[error("--output {format} is not available for {command}; use table or json")]
-    FormatUnavailable {
-        format: String,
-        command: &'static str,
-    },
 }
 
 impl AppError {
@@ -205,6 +199,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
     };
     let mut hosts = host::resolve_all(&selection.hosts, &settings.overrides, &defaults)?;
     let mut info = RunInfo::starting(
+        settings.action.command(),
         sources.iter().map(|s| s.display().to_string()).collect(),
         settings.limit.as_ref().map(|l| l.as_str().to_string()),
     );
@@ -226,65 +221,41 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             output.inventory(&hosts)?;
             Ok(Exit::Success)
         }
-        Action::Prune
-            if hosts
-                .iter()
-                .any(|h| h.plan.as_ref().is_some_and(|p| !p.policy().is_empty())) =>
-        {
-            // A keep policy: fleetprune decides the objects and deletes them by ID.
-            check_format(&settings, "prune with a keep policy")?;
-            require_plans(&hosts)?;
-            let options = fleet_options(&settings, &hosts)?;
-            confirm_with_plan(&settings, &hosts, &options, &cancel).await?;
-            let uses = Arc::new(UseLog::load());
-            let job = PolicyPruneJob {
-                uses: Arc::clone(&uses),
-            };
-            let run = fleet_run(hosts, job, options, &cancel, &mut output).await;
-            uses.save();
-            write_report(
-                &settings,
-                &output,
-                &run,
-                |out, o| report::apply::write_table_report(out, o, settings.verbose > 0),
-                |out, o, info| report::apply::write_json_report(out, o, "prune", info),
-            )?;
-            Ok(exit_for(&run, &cancel))
-        }
         Action::Prune => {
             require_plans(&hosts)?;
             let options = fleet_options(&settings, &hosts)?;
             confirm_with_plan(&settings, &hosts, &options, &cancel).await?;
-            fleet(hosts, PruneJob, options, &cancel, &mut output).await
+            // Only a keep policy reads (and so updates) the image-use history.
+            let with_policy = hosts
+                .iter()
+                .any(|h| h.plan.as_ref().is_some_and(|p| !p.policy().is_empty()));
+            let uses = Arc::new(if with_policy {
+                UseLog::load()
+            } else {
+                UseLog::default()
+            });
+            let job = PruneJob {
+                uses: Arc::clone(&uses),
+            };
+            let run = fleet(hosts, job, options, &cancel, &mut output).await?;
+            uses.save();
+            Ok(exit_for(&run, &cancel))
         }
         Action::Plan => {
-            check_format(&settings, "plan")?;
             require_plans(&hosts)?;
             let options = fleet_options(&settings, &hosts)?;
             let uses = Arc::new(UseLog::load());
             let job = PlanJob {
                 uses: Arc::clone(&uses),
             };
-            let run = fleet_run(hosts, job, options, &cancel, &mut output).await;
+            let run = fleet(hosts, job, options, &cancel, &mut output).await?;
             uses.save();
             if let Some(path) = &settings.save_plan {
                 save_plan(path, &run)?;
             }
-            let view = PlanView {
-                objects: settings.verbose > 0,
-                kept: settings.show_kept,
-            };
-            write_report(
-                &settings,
-                &output,
-                &run,
-                |out, o| object_plan::write_table_report(out, o, view),
-                |out, o, info| object_plan::write_json_report(out, o, view, info),
-            )?;
             Ok(exit_for(&run, &cancel))
         }
         Action::Apply => {
-            check_format(&settings, "apply")?;
             let (path, max_age) = settings.apply.clone().ok_or(AppError::NotConfirmed)?;
             let file = load_plan(&path, max_age)?;
             let hosts = planned_hosts(hosts, &file, &path, settings.limit.is_some())?;
@@ -301,19 +272,11 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
                 hosts: saved,
                 uses: Arc::clone(&uses),
             };
-            let run = fleet_run(hosts, job, options, &cancel, &mut output).await;
+            let run = fleet(hosts, job, options, &cancel, &mut output).await?;
             uses.save();
-            write_report(
-                &settings,
-                &output,
-                &run,
-                |out, o| report::apply::write_table_report(out, o, settings.verbose > 0),
-                |out, o, info| report::apply::write_json_report(out, o, "apply", info),
-            )?;
             Ok(exit_for(&run, &cancel))
         }
         Action::Rmi => {
-            check_format(&settings, "rmi")?;
             let (refs, remove_in_use) = settings.rmi.clone().ok_or(AppError::NotConfirmed)?;
             let options = fleet_options(&settings, &hosts)?;
             if must_ask(&settings)? {
@@ -322,14 +285,14 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
                     remove_in_use,
                     preview: true,
                 };
-                let preview = fleet_run(
+                let preview = fleet(
                     hosts.clone(),
                     preview,
                     options.clone(),
                     &cancel,
-                    &mut output,
+                    &mut Output::silent(),
                 )
-                .await;
+                .await?;
                 let warning = report::apply::rmi_warning(&refs, &preview);
                 confirm_with(&settings, warning, &cancel).await?;
             }
@@ -338,19 +301,13 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
                 remove_in_use,
                 preview: false,
             };
-            let run = fleet_run(hosts, job, options, &cancel, &mut output).await;
-            write_report(
-                &settings,
-                &output,
-                &run,
-                |out, o| report::apply::write_table_report(out, o, settings.verbose > 0),
-                |out, o, info| report::apply::write_json_report(out, o, "rmi", info),
-            )?;
+            let run = fleet(hosts, job, options, &cancel, &mut output).await?;
             Ok(exit_for(&run, &cancel))
         }
         Action::Df => {
             let options = fleet_options(&settings, &hosts)?;
-            fleet(hosts, DiskUsageJob, options, &cancel, &mut output).await
+            let run = fleet(hosts, DiskUsageJob, options, &cancel, &mut output).await?;
+            Ok(exit_for(&run, &cancel))
         }
         Action::Ping if settings.print_host_keys => {
             let options = fleet_options(&settings, &hosts)?;
@@ -366,7 +323,8 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
         }
         Action::Ping => {
             let options = fleet_options(&settings, &hosts)?;
-            fleet(hosts, ReachOnly, options, &cancel, &mut output).await
+            let run = fleet(hosts, ReachOnly, options, &cancel, &mut output).await?;
+            Ok(exit_for(&run, &cancel))
         }
     }
 }
@@ -571,14 +529,14 @@ async fn confirm_with_plan(
     let job = PlanJob {
         uses: Arc::clone(&uses),
     };
-    let preview = fleet_run(
+    let preview = fleet(
         hosts.to_vec(),
         job,
         options.clone(),
         cancel,
         &mut Output::silent(),
     )
-    .await;
+    .await?;
     uses.save();
     if cancel.is_cancelled() {
         return Err(AppError::Interrupted);
@@ -638,15 +596,15 @@ async fn confirm_with(
     }
 }
 
-/// Runs `job` on every host with the live display on stderr, writes the outputs, and returns
-/// the exit code the hosts earned.
+/// Runs `job` on every host with the live display on stderr (NDJSON streamed as hosts finish),
+/// writes the outputs in the chosen format, `--report` and `--metrics-file`, and returns the run.
 async fn fleet<J: HostJob>(
     hosts: Vec<Host>,
     job: J,
     options: FleetOptions,
     cancel: &CancellationToken,
     output: &mut Output,
-) -> Result<Exit, AppError>
+) -> Result<FleetRun<J::Output>, AppError>
 where
     J::Output: Render,
 {
@@ -660,64 +618,7 @@ where
     )
     .await;
     output.finish(&run)?;
-    Ok(exit_for(&run, cancel))
-}
-
-/// Runs `job` on every host with the live display on stderr, for commands whose report is written
-/// afterwards by [`write_report`] (plan, apply, rmi, pruning with a keep policy).
-async fn fleet_run<J: HostJob>(
-    hosts: Vec<Host>,
-    job: J,
-    options: FleetOptions,
-    cancel: &CancellationToken,
-    output: &mut Output,
-) -> FleetRun<J::Output>
-where
-    J::Output: LiveFacts,
-{
-    let progress = output.live_progress(hosts.len());
-    run_fleet(
-        hosts,
-        Arc::new(job),
-        Arc::new(options),
-        cancel.clone(),
-        progress,
-    )
-    .await
-}
-
-/// Writes the report of plan, apply or rmi: a table or JSON on stdout, and the
-/// JSON to `--report` too.
-fn write_report<T: ?Sized>(
-    settings: &Settings,
-    output: &Output,
-    report: &T,
-    as_table: impl FnOnce(&mut dyn Write, &T) -> io::Result<()>,
-    as_json: impl Fn(&mut dyn Write, &T, &RunInfo) -> io::Result<()>,
-) -> Result<(), AppError> {
-    let mut text = Vec::new();
-    match settings.output {
-        OutputFormat::Json => as_json(&mut text, report, &output.info)?,
-        _ => as_table(&mut text, report)?,
-    }
-    if let Some(path) = &settings.report {
-        let mut document = Vec::new();
-        as_json(&mut document, report, &output.info)?;
-        output.write_report_file(path, &document)?;
-    }
-    output.write_to_stdout(&text)?;
-    Ok(())
-}
-
-/// Plan, apply and rmi have table and JSON reports only.
-fn check_format(settings: &Settings, command: &'static str) -> Result<(), AppError> {
-    match settings.output {
-        OutputFormat::Table | OutputFormat::Json => Ok(()),
-        other => Err(AppError::FormatUnavailable {
-            format: format!("{other:?}").to_lowercase(),
-            command,
-        }),
-    }
+    Ok(run)
 }
 
 fn exit_for<T>(run: &FleetRun<T>, cancel: &CancellationToken) -> Exit {

@@ -6,10 +6,9 @@
 //! is honoured between objects, never in the middle of one.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{Engine, EngineError};
@@ -18,128 +17,12 @@ use crate::host::Host;
 use crate::outcome::{ErrorClass, HostFailure, Stage};
 use crate::plan::PruneKind;
 use crate::plan::file::SavedHost;
-use crate::plan::select::{Action, Doomed, ObjectPlan, select};
-use crate::snapshot::{self, HostSnapshot, ImageStore};
+use crate::plan::select::{Action, Doomed, ObjectPlan};
+use crate::prune::decision_snapshot;
+use crate::reclaim::{KindReport, PruneReport, SkipReason, Skipped};
+use crate::snapshot::{HostSnapshot, ImageStore};
 use crate::transport::shell::HostShell;
 use crate::use_log::UseLog;
-
-/// Why a planned object was not deleted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "why", content = "detail")]
-pub enum SkipReason {
-    /// It no longer exists.
-    AlreadyGone,
-    /// A container uses it now (running, or created since the plan).
-    InUseNow(String),
-    /// It is not what was planned any more (a new reference, a tag moved).
-    Changed(String),
-    /// The daemon refused or failed the delete.
-    Failed(String),
-}
-
-impl fmt::Display for SkipReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SkipReason::AlreadyGone => f.write_str("already gone"),
-            SkipReason::InUseNow(by) => write!(f, "kept: in use now ({by})"),
-            SkipReason::Changed(what) => write!(f, "kept: changed ({what})"),
-            SkipReason::Failed(message) => write!(f, "failed: {message}"),
-        }
-    }
-}
-
-/// A planned object left alone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Skipped {
-    pub id: String,
-    pub name: String,
-    pub reason: SkipReason,
-}
-
-/// One kind's planned and actual results.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ApplyKind {
-    pub kind: PruneKind,
-    pub planned: usize,
-    pub planned_bytes: u64,
-    pub planned_exact: bool,
-    /// IDs (volume and network names) deleted.
-    pub deleted: Vec<String>,
-    /// Image references removed.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub untagged: Vec<String>,
-    /// Bytes freed, from the daemon's answers and the fresh snapshot's sizes.
-    pub reclaimed_bytes: u64,
-    /// False when `reclaimed_bytes` is an estimate (containerd image store).
-    pub reclaimed_exact: bool,
-    pub skipped: Vec<Skipped>,
-}
-
-impl ApplyKind {
-    fn new(kind: PruneKind) -> ApplyKind {
-        ApplyKind {
-            kind,
-            planned: 0,
-            planned_bytes: 0,
-            planned_exact: true,
-            deleted: Vec::new(),
-            untagged: Vec::new(),
-            reclaimed_bytes: 0,
-            reclaimed_exact: true,
-            skipped: Vec::new(),
-        }
-    }
-
-    fn skip(&mut self, doomed: &Doomed, reason: SkipReason) {
-        self.skipped.push(Skipped {
-            id: doomed.id.clone(),
-            name: doomed.name.clone(),
-            reason,
-        });
-    }
-}
-
-/// A host's apply, as far as it got.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ApplyReport {
-    /// `rmi`'s read-only first pass: what would go.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub preview: Option<ObjectPlan>,
-    pub kinds: Vec<ApplyKind>,
-    /// The object being deleted when the host was cut off, if any.
-    pub in_flight: Option<String>,
-}
-
-impl ApplyReport {
-    pub fn planned_bytes(&self) -> u64 {
-        self.kinds
-            .iter()
-            .fold(0u64, |s, k| s.saturating_add(k.planned_bytes))
-    }
-
-    pub fn reclaimed_bytes(&self) -> u64 {
-        self.kinds
-            .iter()
-            .fold(0u64, |s, k| s.saturating_add(k.reclaimed_bytes))
-    }
-
-    pub fn planned(&self) -> usize {
-        self.kinds.iter().map(|k| k.planned).sum()
-    }
-
-    pub fn done(&self) -> usize {
-        self.kinds.iter().map(|k| k.planned - k.skipped.len()).sum()
-    }
-
-    /// Skipped objects whose reason matches `pick`.
-    pub fn skipped(&self, pick: impl Fn(&SkipReason) -> bool) -> usize {
-        self.kinds
-            .iter()
-            .flat_map(|k| &k.skipped)
-            .filter(|s| pick(&s.reason))
-            .count()
-    }
-}
 
 /// Applies each host's saved plan.
 pub struct ApplyJob {
@@ -150,15 +33,15 @@ pub struct ApplyJob {
 }
 
 impl HostJob for ApplyJob {
-    type Output = ApplyReport;
+    type Output = PruneReport;
     const STAGE: Stage = Stage::Prune;
 
     async fn run(
         &self,
         host: &Host,
         engine: &Engine,
-        _: &HostShell<'_>,
-        report: &mut ApplyReport,
+        shell: &HostShell<'_>,
+        report: &mut PruneReport,
         stop: &CancellationToken,
     ) -> Result<(), HostFailure> {
         let saved = self.hosts.get(&host.name).ok_or_else(|| {
@@ -168,10 +51,7 @@ impl HostJob for ApplyJob {
                 "the plan file has no plan for this host",
             )
         })?;
-        let mut live = snapshot::take(engine)
-            .await
-            .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
-        self.uses.remember(&mut live);
+        let mut live = decision_snapshot(engine, shell, &self.uses, false).await?;
         if live.engine_id != saved.engine_id {
             return Err(HostFailure::new(
                 Stage::Plan,
@@ -182,6 +62,7 @@ impl HostJob for ApplyJob {
                 ),
             ));
         }
+        report.planned = saved.plan.kinds.iter().map(|k| k.kind).collect();
         delete_planned(
             engine,
             &mut live,
@@ -193,11 +74,8 @@ impl HostJob for ApplyJob {
         .await
     }
 
-    fn in_flight(report: &ApplyReport) -> Option<String> {
-        report
-            .in_flight
-            .as_ref()
-            .map(|id| format!("the delete of {id}"))
+    fn in_flight(report: &PruneReport) -> Option<String> {
+        crate::prune::in_flight(report)
     }
 
     fn check_host_key(&self, host: &Host, fingerprint: &str) -> Result<(), HostFailure> {
@@ -218,53 +96,6 @@ impl HostJob for ApplyJob {
     }
 }
 
-/// `prune` with a keep policy: fleetprune decides the object list itself ([`select`] with the
-/// host's policy) and deletes it by ID, exactly as `apply` does.
-pub struct PolicyPruneJob {
-    /// Image use seen on earlier runs (for `unused_for`), updated with this one's.
-    pub uses: Arc<UseLog>,
-}
-
-impl HostJob for PolicyPruneJob {
-    type Output = ApplyReport;
-    const STAGE: Stage = Stage::Prune;
-
-    async fn run(
-        &self,
-        host: &Host,
-        engine: &Engine,
-        shell: &HostShell<'_>,
-        report: &mut ApplyReport,
-        stop: &CancellationToken,
-    ) -> Result<(), HostFailure> {
-        // The same refusals as a prune (e.g. a timestamp until for build cache on API 1.41).
-        let (plan, _) = crate::prune::checked_plan(host, engine.api_version)?;
-        let mut live = snapshot::take(engine)
-            .await
-            .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
-        self.uses.remember(&mut live);
-        if plan.policy().threshold.is_some() {
-            snapshot::add_filesystem(&mut live, shell)
-                .await
-                .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
-        }
-        let objects = select(&live, plan);
-        delete_planned(
-            engine,
-            &mut live,
-            &objects,
-            report,
-            stop,
-            ImageDelete::default(),
-        )
-        .await
-    }
-
-    fn in_flight(report: &ApplyReport) -> Option<String> {
-        ApplyJob::in_flight(report)
-    }
-}
-
 /// How images are deleted.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ImageDelete {
@@ -281,16 +112,17 @@ pub async fn delete_planned(
     engine: &Engine,
     live: &mut HostSnapshot,
     plan: &ObjectPlan,
-    report: &mut ApplyReport,
+    report: &mut PruneReport,
     stop: &CancellationToken,
     mode: ImageDelete,
 ) -> Result<(), HostFailure> {
     for kind_plan in &plan.kinds {
-        let mut kind = ApplyKind::new(kind_plan.kind);
-        kind.planned = kind_plan.doomed.len();
-        kind.planned_bytes = kind_plan.bytes;
-        kind.planned_exact = kind_plan.exact;
-        report.kinds.push(kind);
+        report.kinds.push(KindReport::selected(
+            kind_plan.kind,
+            kind_plan.doomed.len(),
+            kind_plan.bytes,
+            kind_plan.exact,
+        ));
         let mut doomed: Vec<&Doomed> = kind_plan.doomed.iter().collect();
         if kind_plan.kind == PruneKind::Images {
             // Children before parents: more ancestors first (a step of the classic builder
@@ -326,10 +158,12 @@ pub async fn delete_planned(
                         "interrupted between objects; the report lists what was deleted",
                     ));
                 }
-                report.in_flight = Some(object.id.clone());
+                report.in_flight = Some(kind_plan.kind);
+                report.in_flight_object = Some(object.id.clone());
                 let kind = report.kinds.last_mut().expect("pushed above");
                 let again = apply_one(engine, live, kind, object, mode).await;
                 report.in_flight = None;
+                report.in_flight_object = None;
                 if again {
                     retry.push(object);
                 }
@@ -340,7 +174,8 @@ pub async fn delete_planned(
             if round == 7 {
                 let kind = report.kinds.last_mut().expect("pushed above");
                 for object in &retry {
-                    kind.skip(
+                    skip(
+                        kind,
                         object,
                         SkipReason::Changed("still referenced by another record".into()),
                     );
@@ -348,8 +183,22 @@ pub async fn delete_planned(
             }
             pending = retry;
         }
+        if let Some(selection) = report.kinds.last_mut().and_then(|k| k.selection.as_mut()) {
+            selection.finished = true;
+        }
     }
     Ok(())
+}
+
+/// Records that `object` was left alone, and why.
+fn skip(kind: &mut KindReport, object: &Doomed, reason: SkipReason) {
+    if let Some(selection) = kind.selection.as_mut() {
+        selection.skipped.push(Skipped {
+            id: object.id.clone(),
+            name: object.name.clone(),
+            reason,
+        });
+    }
 }
 
 /// Turns a delete's error into a skip reason.
@@ -390,18 +239,18 @@ struct ImageId {
 async fn apply_one(
     engine: &Engine,
     live: &mut HostSnapshot,
-    kind: &mut ApplyKind,
+    kind: &mut KindReport,
     object: &Doomed,
     mode: ImageDelete,
 ) -> bool {
     match kind.kind {
         PruneKind::Containers => {
             let Some(at) = live.containers.iter().position(|c| c.id == object.id) else {
-                kind.skip(object, SkipReason::AlreadyGone);
+                skip(kind, object, SkipReason::AlreadyGone);
                 return false;
             };
             if live.containers[at].running {
-                kind.skip(object, SkipReason::InUseNow("running".into()));
+                skip(kind, object, SkipReason::InUseNow("running".into()));
                 return false;
             }
             match engine.delete(&format!("/containers/{}", object.id)).await {
@@ -412,16 +261,17 @@ async fn apply_one(
                         .saturating_add(container.size_rw.unwrap_or(0));
                     kind.deleted.push(object.id.clone());
                 }
-                Err(error) => kind.skip(object, refused(&error)),
+                Err(error) => skip(kind, object, refused(&error)),
             }
         }
         PruneKind::Networks => {
             let Some(network) = live.networks.iter().find(|n| n.id == object.id) else {
-                kind.skip(object, SkipReason::AlreadyGone);
+                skip(kind, object, SkipReason::AlreadyGone);
                 return false;
             };
             if network.endpoints > 0 {
-                kind.skip(
+                skip(
+                    kind,
                     object,
                     SkipReason::InUseNow("a running container is attached".into()),
                 );
@@ -429,12 +279,12 @@ async fn apply_one(
             }
             match engine.delete(&format!("/networks/{}", object.id)).await {
                 Ok(_) => kind.deleted.push(object.reported_id().to_string()),
-                Err(error) => kind.skip(object, refused(&error)),
+                Err(error) => skip(kind, object, refused(&error)),
             }
         }
         PruneKind::Volumes => {
             let Some(volume) = live.volumes.iter().find(|v| v.name == object.id) else {
-                kind.skip(object, SkipReason::AlreadyGone);
+                skip(kind, object, SkipReason::AlreadyGone);
                 return false;
             };
             if let Some(user) = live
@@ -442,7 +292,7 @@ async fn apply_one(
                 .iter()
                 .find(|c| c.volumes.contains(&object.id))
             {
-                kind.skip(object, SkipReason::InUseNow(user.name.clone()));
+                skip(kind, object, SkipReason::InUseNow(user.name.clone()));
                 return false;
             }
             let bytes = volume.size.unwrap_or(0);
@@ -451,17 +301,21 @@ async fn apply_one(
                     kind.reclaimed_bytes = kind.reclaimed_bytes.saturating_add(bytes);
                     kind.deleted.push(object.id.clone());
                 }
-                Err(error) => kind.skip(object, refused(&error)),
+                Err(error) => skip(kind, object, refused(&error)),
             }
         }
         PruneKind::Images => apply_image(engine, live, kind, object, mode).await,
         PruneKind::BuildCache => {
             let Some(record) = live.build_cache.iter().find(|r| r.id == object.id) else {
-                kind.skip(object, SkipReason::AlreadyGone);
+                skip(kind, object, SkipReason::AlreadyGone);
                 return false;
             };
             if record.in_use {
-                kind.skip(object, SkipReason::InUseNow("in use by a build".into()));
+                skip(
+                    kind,
+                    object,
+                    SkipReason::InUseNow("in use by a build".into()),
+                );
                 return false;
             }
             let filters = serde_json::json!({ "id": [object.id] }).to_string();
@@ -484,7 +338,7 @@ async fn apply_one(
                     kind.deleted.extend(deleted);
                     live.build_cache.retain(|r| r.id != object.id);
                 }
-                Err(error) => kind.skip(object, refused(&error)),
+                Err(error) => skip(kind, object, refused(&error)),
             }
         }
     }
@@ -496,7 +350,7 @@ async fn apply_one(
 async fn apply_image(
     engine: &Engine,
     live: &mut HostSnapshot,
-    kind: &mut ApplyKind,
+    kind: &mut KindReport,
     object: &Doomed,
     mode: ImageDelete,
 ) {
@@ -508,7 +362,7 @@ async fn apply_image(
         (true, true) => "?force=1",
     };
     let Some(image) = live.images.iter().find(|i| i.id == object.id).cloned() else {
-        kind.skip(object, SkipReason::AlreadyGone);
+        skip(kind, object, SkipReason::AlreadyGone);
         return;
     };
     if let Some(user) = live
@@ -517,7 +371,7 @@ async fn apply_image(
         .find(|c| c.image_id == object.id && (c.running || !force))
         && object.action == Action::Delete
     {
-        kind.skip(object, SkipReason::InUseNow(user.name.clone()));
+        skip(kind, object, SkipReason::InUseNow(user.name.clone()));
         return;
     }
     // The graphdriver store keeps an image with children (the containerd store has no parents).
@@ -533,7 +387,8 @@ async fn apply_image(
             .next()
             .cloned()
             .unwrap_or_else(|| child.id.clone());
-        kind.skip(
+        skip(
+            kind,
             object,
             SkipReason::Changed(format!("its child image {child} stays")),
         );
@@ -541,7 +396,11 @@ async fn apply_image(
     }
     let planned: BTreeSet<&str> = object.refs.iter().map(String::as_str).collect();
     if let Some(new) = image.refs().find(|r| !planned.contains(r.as_str())) {
-        kind.skip(object, SkipReason::Changed(format!("new reference {new}")));
+        skip(
+            kind,
+            object,
+            SkipReason::Changed(format!("new reference {new}")),
+        );
         return;
     }
     let current: BTreeSet<&String> = image.refs().collect();
@@ -555,14 +414,15 @@ async fn apply_image(
         match resolved {
             Ok(found) if found.id == object.id => {}
             Ok(found) => {
-                kind.skip(
+                skip(
+                    kind,
                     object,
                     SkipReason::Changed(format!("{reference} now names {}", found.id)),
                 );
                 return;
             }
             Err(error) => {
-                kind.skip(object, refused(&error));
+                skip(kind, object, refused(&error));
                 return;
             }
         }
@@ -574,7 +434,7 @@ async fn apply_image(
                 }
             }
             Err(error) => {
-                kind.skip(object, refused(&error));
+                skip(kind, object, refused(&error));
                 return;
             }
         }
@@ -595,7 +455,7 @@ async fn apply_image(
                 live.images.retain(|i| i.id != object.id);
             }
         }
-        Err(error) => kind.skip(object, refused(&error)),
+        Err(error) => skip(kind, object, refused(&error)),
     }
 }
 
@@ -603,7 +463,7 @@ async fn apply_image(
 /// itself was deleted.
 fn record_image_answer(
     live: &mut HostSnapshot,
-    kind: &mut ApplyKind,
+    kind: &mut KindReport,
     object: &Doomed,
     body: &[u8],
 ) -> bool {

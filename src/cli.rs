@@ -373,6 +373,21 @@ pub enum Action {
     Inventory,
 }
 
+impl Action {
+    /// The command's name, as reports and metrics name it.
+    pub fn command(self) -> &'static str {
+        match self {
+            Action::Prune => "prune",
+            Action::Plan => "plan",
+            Action::Apply => "apply",
+            Action::Rmi => "rmi",
+            Action::Df => "df",
+            Action::Ping => "ping",
+            Action::Inventory => "inventory",
+        }
+    }
+}
+
 /// Everything a run needs, validated before any host is contacted.
 #[derive(Debug, Clone)]
 pub struct Settings {

@@ -51,6 +51,7 @@ pub mod predict;
 pub mod progress;
 pub mod prompt;
 pub mod prune;
+pub mod reclaim;
 pub mod report;
 pub mod rmi;
 pub mod route;

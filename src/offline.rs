@@ -7,17 +7,15 @@ use clap::CommandFactory;
 
 use crate::app::Exit;
 use crate::cli::{Cli, OfflineCommand, OutputFormat, terminal_width};
-use crate::report::quiet_closed_pipe;
 use crate::report::saved::{ReportFileError, Summary};
 use crate::report::table::Layout;
+use crate::report::{csv, json, quiet_closed_pipe};
 
 /// Why an offline command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum OfflineError {
     #[error(transparent)]
     Report(#[from] ReportFileError),
-    #[error("fleetprune report writes a table or markdown; --output {0:?} is not available")]
-    Format(OutputFormat),
     #[error("cannot write to stdout: {0}")]
     Output(#[from] io::Error),
 }
@@ -36,18 +34,26 @@ pub fn run(command: &OfflineCommand, output: OutputFormat) -> Result<(), Offline
     let mut text = Vec::new();
     match command {
         OfflineCommand::Report(args) => {
-            let layout = match output {
-                OutputFormat::Table => Layout {
-                    markdown: false,
-                    width: terminal_width(),
-                },
-                OutputFormat::Markdown => Layout {
-                    markdown: true,
-                    width: None,
-                },
-                other => return Err(OfflineError::Format(other)),
-            };
-            Summary::load(&args.files, args.since.as_deref())?.write_table(&mut text, layout)?;
+            let summary = Summary::load(&args.files, args.since.as_deref())?;
+            match output {
+                OutputFormat::Table => {
+                    let layout = Layout {
+                        markdown: false,
+                        width: terminal_width(),
+                    };
+                    summary.write_table(&mut text, layout)?;
+                }
+                OutputFormat::Markdown => {
+                    let layout = Layout {
+                        markdown: true,
+                        width: None,
+                    };
+                    summary.write_table(&mut text, layout)?;
+                }
+                OutputFormat::Json => json::write_summary(&mut text, &summary)?,
+                OutputFormat::Ndjson => json::write_summary_ndjson(&mut text, &summary)?,
+                OutputFormat::Csv => csv::write_summary(&mut text, &summary)?,
+            }
         }
         OfflineCommand::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "fleetprune", &mut text);

@@ -12,9 +12,9 @@ use crate::cli::{OutputFormat, Settings};
 use crate::host::Host;
 use crate::key_scan::ScannedKey;
 use crate::outcome::FleetRun;
-use crate::progress::{Live, LiveFacts, Progress};
+use crate::progress::{Live, Progress};
 use crate::report::render::Render;
-use crate::report::run_info::RunInfo;
+use crate::report::run_info::{Detail, RunInfo};
 use crate::report::table::{self, Layout};
 use crate::report::{csv, json, metrics, quiet_closed_pipe};
 
@@ -29,7 +29,6 @@ pub struct FileError {
 /// The run's outputs, set up before the fleet starts.
 pub struct Output {
     format: OutputFormat,
-    verbose: bool,
     live: Live,
     report: Option<PathBuf>,
     metrics: Option<PathBuf>,
@@ -41,7 +40,7 @@ pub struct Output {
 }
 
 impl Output {
-    pub fn new(settings: &Settings, info: RunInfo) -> Output {
+    pub fn new(settings: &Settings, mut info: RunInfo) -> Output {
         let live = if settings.quiet {
             Live::Quiet
         } else if io::IsTerminal::is_terminal(&io::stderr()) {
@@ -49,9 +48,12 @@ impl Output {
         } else {
             Live::Lines
         };
+        info.detail = Detail {
+            objects: settings.verbose > 0,
+            kept: settings.show_kept,
+        };
         Output {
             format: settings.output,
-            verbose: settings.verbose > 0,
             live,
             report: settings.report.clone(),
             metrics: settings.metrics_file.clone(),
@@ -65,34 +67,13 @@ impl Output {
     pub fn silent() -> Output {
         Output {
             format: OutputFormat::Table,
-            verbose: false,
             live: Live::Quiet,
             report: None,
             metrics: None,
-            info: RunInfo::starting(Vec::new(), None),
+            info: RunInfo::starting("plan", Vec::new(), None),
             streamed: Arc::default(),
             stdout_closed: Arc::default(),
         }
-    }
-
-    /// The live display alone, for commands whose report is written afterwards (plan, apply,
-    /// rmi); called as the fleet starts.
-    pub fn live_progress<T: LiveFacts>(&mut self, total: usize) -> Progress<T> {
-        self.info.started_at = jiff::Timestamp::now();
-        Progress::new(total, self.live)
-    }
-
-    /// `bytes` to stdout, quietly ending at a closed pipe.
-    pub fn write_to_stdout(&self, bytes: &[u8]) -> Result<(), FileError> {
-        write_stdout(&self.stdout_closed, bytes).map_err(|source| FileError {
-            what: "the report to stdout".into(),
-            source,
-        })
-    }
-
-    /// A JSON document to `--report`, replaced atomically.
-    pub fn write_report_file(&self, path: &Path, document: &[u8]) -> Result<(), FileError> {
-        write_atomically(path, document).map_err(|source| file_error("--report", path, source))
     }
 
     /// The live display for `total` hosts, called as the fleet starts (`started_at`); with
@@ -105,11 +86,10 @@ impl Output {
         *self.streamed.lock().unwrap_or_else(PoisonError::into_inner) = vec![false; total];
         let streamed = Arc::clone(&self.streamed);
         let closed = Arc::clone(&self.stdout_closed);
-        let plans = Arc::new(self.info.plans.clone());
+        let info = Arc::new(self.info.clone());
         Progress::on_finished(total, self.live, move |index, outcome| {
-            let plan = plans.get(index).and_then(Option::as_ref);
             let mut line = Vec::new();
-            if json::write_host_event(&mut line, outcome, plan).is_err() {
+            if json::write_host_event(&mut line, outcome, &info, index).is_err() {
                 return;
             }
             let mut streamed = streamed.lock().unwrap_or_else(PoisonError::into_inner);
@@ -128,7 +108,7 @@ impl Output {
         let mut text = Vec::new();
         let written = match self.format {
             OutputFormat::Table | OutputFormat::Markdown => {
-                T::table(&mut text, run, self.verbose, self.layout())
+                T::table(&mut text, run, &self.info, self.layout())
             }
             OutputFormat::Json => json::write(&mut text, run, &self.info),
             OutputFormat::Csv => T::csv(&mut text, run, &self.info),
@@ -160,7 +140,7 @@ impl Output {
         let streamed = self.streamed.lock().unwrap_or_else(PoisonError::into_inner);
         for (index, outcome) in run.outcomes.iter().enumerate() {
             if !streamed.get(index).copied().unwrap_or(false) {
-                json::write_host_event(out, outcome, self.info.plan(index))?;
+                json::write_host_event(out, outcome, &self.info, index)?;
             }
         }
         json::write_summary_event(out, run, &self.info)

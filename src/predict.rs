@@ -11,7 +11,7 @@ use crate::executor::HostJob;
 use crate::host::Host;
 use crate::outcome::{HostFailure, Stage};
 use crate::plan::select::{ObjectPlan, select};
-use crate::snapshot::{self, FilesystemUsage, ImageStore};
+use crate::snapshot::{FilesystemUsage, ImageStore};
 use crate::transport::shell::HostShell;
 use crate::use_log::UseLog;
 
@@ -59,15 +59,9 @@ impl HostJob for PlanJob {
         // The same refusals as a prune (e.g. a timestamp until for build cache on API 1.41).
         let (plan, _) = crate::prune::checked_plan(host, engine.api_version)?;
         report.description = plan.describe();
-        let mut snapshot = snapshot::take(engine)
-            .await
-            .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
-        self.uses.remember(&mut snapshot);
-        if plan.policy().threshold.is_some() {
-            snapshot::add_filesystem(&mut snapshot, shell)
-                .await
-                .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
-        }
+        let with_filesystem = plan.policy().threshold.is_some();
+        let snapshot =
+            crate::prune::decision_snapshot(engine, shell, &self.uses, with_filesystem).await?;
         report.facts = Some(HostFacts {
             engine_id: snapshot.engine_id.clone(),
             image_store: snapshot.image_store,

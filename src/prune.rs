@@ -7,73 +7,54 @@
 //! deleted objects, and the report says so. A stop request is honoured between kinds only.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::api_version::ApiVersion;
+use crate::apply::{ImageDelete, delete_planned};
 use crate::engine::{Engine, EngineError, bounded_remote_string};
 use crate::executor::HostJob;
 use crate::host::Host;
 use crate::outcome::{Classify, ErrorClass, HostFailure, Stage};
-use crate::plan::{PruneKind, PrunePlan, PruneRequest, VolumeScope};
+use crate::plan::select::select;
+use crate::plan::{PruneKind, PrunePlan, PruneRequest};
+use crate::reclaim::{KindReport, PruneReport};
+use crate::snapshot::{self, HostSnapshot};
 use crate::transport::shell::HostShell;
+use crate::use_log::UseLog;
 
-/// What one prune call removed, in the daemon's words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct KindReport {
-    pub kind: PruneKind,
-    /// Image references removed (`repo:tag`, `repo@sha256:...`); images only.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub untagged: Vec<String>,
-    /// IDs or names deleted: container IDs, network and volume names, image and layer IDs,
-    /// build-cache record IDs.
-    pub deleted: Vec<String>,
-    /// The daemon's `SpaceReclaimed` when it is a byte count, else 0.
-    pub reclaimed_bytes: u64,
-    /// The daemon's `SpaceReclaimed` as it said it, when it is not a byte count (negative, or
-    /// beyond 2^64): reported as such, never wrapped or dropped.
-    pub odd_reclaimed: Option<String>,
+/// `fleetprune prune`: the host's plan, checked against its API version, then run. Without a
+/// keep policy the daemon's prune endpoints choose (docker's own semantics, the daemon's own
+/// reclaimed bytes); with one, fleetprune selects the objects from a snapshot
+/// ([`crate::plan::select`]) and deletes them by ID, exactly as `apply` does. Both fill the same
+/// [`PruneReport`].
+pub struct PruneJob {
+    /// Image use seen on earlier runs (for `unused_for`), updated with this one's.
+    pub uses: Arc<UseLog>,
 }
 
-/// A host's prune results, as far as they got.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PruneReport {
-    /// Which volumes the daemon prunes, when volumes are in the plan.
-    pub volume_scope: Option<VolumeScope>,
-    /// The kinds of the plan, in the order they run.
-    pub planned: Vec<PruneKind>,
-    /// The kinds whose answer came, in order.
-    pub kinds: Vec<KindReport>,
-    /// The kind whose request was sent and whose answer has not come: it may have deleted.
-    pub in_flight: Option<PruneKind>,
+/// The snapshot a decision is taken on: the host's objects, the image use seen so far (updated
+/// with this one's), and the filesystem under DockerRootDir when a threshold needs it.
+pub(crate) async fn decision_snapshot(
+    engine: &Engine,
+    shell: &HostShell<'_>,
+    uses: &UseLog,
+    with_filesystem: bool,
+) -> Result<HostSnapshot, HostFailure> {
+    let mut live = snapshot::take(engine)
+        .await
+        .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
+    uses.remember(&mut live);
+    if with_filesystem {
+        snapshot::add_filesystem(&mut live, shell)
+            .await
+            .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
+    }
+    Ok(live)
 }
-
-impl PruneReport {
-    pub fn kind(&self, kind: PruneKind) -> Option<&KindReport> {
-        self.kinds.iter().find(|k| k.kind == kind)
-    }
-
-    /// Bytes reclaimed on this host; saturates rather than wraps.
-    pub fn reclaimed_bytes(&self) -> u64 {
-        self.kinds
-            .iter()
-            .fold(0u64, |sum, k| sum.saturating_add(k.reclaimed_bytes))
-    }
-
-    /// Kinds of the plan that were neither answered nor in flight.
-    pub fn not_started(&self) -> Vec<PruneKind> {
-        self.planned
-            .iter()
-            .copied()
-            .filter(|kind| self.kind(*kind).is_none() && self.in_flight != Some(*kind))
-            .collect()
-    }
-}
-
-/// `fleetprune prune`: the host's plan, checked against its API version, then run.
-pub struct PruneJob;
 
 /// The host's prune plan and its requests for this engine's API version, or the failure at stage
 /// `plan` that the prune, plan and apply jobs all report (no plan; a filter the API refuses, such
@@ -103,7 +84,7 @@ impl HostJob for PruneJob {
         &self,
         host: &Host,
         engine: &Engine,
-        _: &HostShell<'_>,
+        shell: &HostShell<'_>,
         report: &mut PruneReport,
         stop: &CancellationToken,
     ) -> Result<(), HostFailure> {
@@ -111,14 +92,36 @@ impl HostJob for PruneJob {
         if plan.includes(PruneKind::Volumes) {
             report.volume_scope = Some(plan.volume_scope(engine.api_version));
         }
-        report.planned = requests.iter().map(|r| r.kind).collect();
-        run_requests(engine, &requests, report, stop).await
+        if plan.policy().is_empty() {
+            report.planned = requests.iter().map(|r| r.kind).collect();
+            return run_requests(engine, &requests, report, stop).await;
+        }
+        let with_filesystem = plan.policy().threshold.is_some();
+        let mut live = decision_snapshot(engine, shell, &self.uses, with_filesystem).await?;
+        let objects = select(&live, plan);
+        report.planned = objects.kinds.iter().map(|k| k.kind).collect();
+        delete_planned(
+            engine,
+            &mut live,
+            &objects,
+            report,
+            stop,
+            ImageDelete::default(),
+        )
+        .await
     }
 
     fn in_flight(report: &PruneReport) -> Option<String> {
-        report
-            .in_flight
-            .map(|kind| format!("the {kind} prune request"))
+        in_flight(report)
+    }
+}
+
+/// The request of `report` whose answer has not come: a daemon prune or a delete by ID.
+pub(crate) fn in_flight(report: &PruneReport) -> Option<String> {
+    match (&report.in_flight_object, report.in_flight) {
+        (Some(id), _) => Some(format!("the delete of {id}")),
+        (None, Some(kind)) => Some(format!("the {kind} prune request")),
+        (None, None) => None,
     }
 }
 
@@ -273,6 +276,8 @@ impl PruneAnswer {
             deleted,
             reclaimed_bytes,
             odd_reclaimed,
+            reclaimed_exact: true,
+            selection: None,
         }
     }
 }
@@ -374,6 +379,8 @@ mod answer_tests {
             deleted: Vec::new(),
             reclaimed_bytes: u64::MAX / 2 + 1,
             odd_reclaimed: None,
+            reclaimed_exact: true,
+            selection: None,
         };
         let report = PruneReport {
             kinds: vec![big.clone(), big.clone(), big.clone(), big],

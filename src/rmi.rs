@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::apply::{ApplyReport, ImageDelete, delete_planned};
+use crate::apply::{ImageDelete, delete_planned};
 use crate::engine::Engine;
 use crate::executor::HostJob;
 use crate::host::Host;
@@ -18,6 +18,7 @@ use crate::plan::PruneKind;
 use crate::plan::select::{
     Action, Doomed, Kept, KeptReason, KindPlan, ObjectPlan, Reason, normalised,
 };
+use crate::reclaim::{PruneReport, SkipReason, Skipped};
 use crate::snapshot::{self, HostSnapshot, ImageStore};
 use crate::transport::shell::HostShell;
 
@@ -136,7 +137,7 @@ pub struct RmiJob {
 }
 
 impl HostJob for RmiJob {
-    type Output = ApplyReport;
+    type Output = PruneReport;
     const STAGE: Stage = Stage::Prune;
 
     async fn run(
@@ -144,7 +145,7 @@ impl HostJob for RmiJob {
         _: &Host,
         engine: &Engine,
         _: &HostShell<'_>,
-        report: &mut ApplyReport,
+        report: &mut PruneReport,
         stop: &CancellationToken,
     ) -> Result<(), HostFailure> {
         let mut live = snapshot::take(engine)
@@ -155,27 +156,29 @@ impl HostJob for RmiJob {
             report.preview = Some(plan);
             return Ok(());
         }
+        report.planned = plan.kinds.iter().map(|k| k.kind).collect();
         let mode = ImageDelete {
             force: self.remove_in_use,
             parents: true,
         };
         delete_planned(engine, &mut live, &plan, report, stop, mode).await?;
         // What stayed because a container uses it is part of the answer too.
-        if let (Some(kind), Some(planned)) = (report.kinds.first_mut(), plan.kinds.first()) {
-            kind.planned += planned.kept.len();
+        let selection = report.kinds.first_mut().and_then(|k| k.selection.as_mut());
+        if let (Some(selection), Some(planned)) = (selection, plan.kinds.first()) {
+            selection.planned += planned.kept.len();
             for kept in &planned.kept {
-                kind.skipped.push(crate::apply::Skipped {
+                selection.skipped.push(Skipped {
                     id: kept.id.clone(),
                     name: kept.name.clone(),
-                    reason: crate::apply::SkipReason::InUseNow(kept.reason.to_string()),
+                    reason: SkipReason::InUseNow(kept.reason.to_string()),
                 });
             }
         }
         Ok(())
     }
 
-    fn in_flight(report: &ApplyReport) -> Option<String> {
-        crate::apply::ApplyJob::in_flight(report)
+    fn in_flight(report: &PruneReport) -> Option<String> {
+        crate::prune::in_flight(report)
     }
 }
 

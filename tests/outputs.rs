@@ -459,7 +459,9 @@ fn csv_has_a_row_per_host_and_kind_read_by_the_csv_crate() {
                 "duration_ms",
                 "error_stage",
                 "error_class",
-                "error_message"
+                "error_message",
+                "planned",
+                "skipped"
             ],
             // The connection failed before the plan ran: its kinds were not started.
             vec![
@@ -473,7 +475,9 @@ fn csv_has_a_row_per_host_and_kind_read_by_the_csv_crate() {
                 "0",
                 "connect",
                 "connect_refused",
-                message
+                message,
+                "",
+                ""
             ],
         ]
     );

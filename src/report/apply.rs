@@ -1,33 +1,29 @@
 //! `fleetprune apply` for people and programs: per host the planned objects and bytes beside
 //! what was actually deleted and freed, and what was left alone and why.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use serde::Serialize;
 use tabled::builder::Builder;
 
-use super::json::{Counts, counts, host_json, write_document};
 use super::object_plan::bytes_cell;
-use super::run_info::RunInfo;
-use super::table::{Layout, status, write_failures, write_table};
+use super::table::{Layout, status, write_failures, write_left_alone, write_table};
 use super::{sanitize, seconds};
-use crate::apply::{ApplyKind, ApplyReport, SkipReason};
 use crate::human_size::human_size;
 use crate::outcome::FleetRun;
-use crate::plan::PruneKind;
+use crate::reclaim::{KindReport, PruneReport, SkipReason};
 
-/// The apply table: planned vs actual per host, then what was skipped; with `verbose`, first
-/// docker's own lists of what each host untagged and deleted.
+/// The apply (and rmi) table: planned vs actual per host, then what was skipped; with
+/// `verbose`, first docker's own lists of what each host untagged and deleted.
 pub fn write_table_report(
     out: &mut dyn Write,
-    run: &FleetRun<ApplyReport>,
+    run: &FleetRun<PruneReport>,
     verbose: bool,
+    layout: Layout,
 ) -> io::Result<()> {
     let outcomes = run.outcomes.as_slice();
     if verbose {
         for outcome in outcomes {
-            let kinds: Vec<&ApplyKind> = outcome
+            let kinds: Vec<&KindReport> = outcome
                 .payload
                 .kinds
                 .iter()
@@ -66,16 +62,16 @@ pub fn write_table_report(
     let (mut planned_bytes, mut reclaimed, mut exact) = (0u64, 0u64, true);
     for outcome in outcomes {
         let r = &outcome.payload;
-        let planned_exact = r.kinds.iter().all(|k| k.planned_exact);
-        let reclaimed_exact = r.kinds.iter().all(|k| k.reclaimed_exact);
+        let planned_exact = r.selections().all(|k| k.planned_exact);
+        let reclaimed_exact = r.reclaimed_exact();
         planned_bytes = planned_bytes.saturating_add(r.planned_bytes());
         reclaimed = reclaimed.saturating_add(r.reclaimed_bytes());
         exact &= reclaimed_exact;
         builder.push_record([
             sanitize(&outcome.name),
             status(outcome),
-            r.planned().to_string(),
-            r.done().to_string(),
+            r.planned_objects().to_string(),
+            r.done_objects().to_string(),
             r.skipped(|s| matches!(s, SkipReason::InUseNow(_)))
                 .to_string(),
             r.skipped(|s| matches!(s, SkipReason::AlreadyGone))
@@ -89,30 +85,8 @@ pub fn write_table_report(
             seconds(outcome.duration),
         ]);
     }
-    write_table(out, builder, Layout::default())?;
-    let skipped: Vec<_> = outcomes
-        .iter()
-        .flat_map(|o| {
-            o.payload
-                .kinds
-                .iter()
-                .flat_map(move |k| k.skipped.iter().map(move |s| (o, k.kind, s)))
-        })
-        .collect();
-    if !skipped.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "Left alone:")?;
-        for (outcome, kind, skip) in skipped {
-            writeln!(
-                out,
-                "  {} {kind} {} ({}): {}",
-                sanitize(&outcome.name),
-                sanitize(&skip.name),
-                sanitize(&skip.id),
-                sanitize(&skip.reason.to_string())
-            )?;
-        }
-    }
+    write_table(out, builder, layout)?;
+    write_left_alone(out, outcomes)?;
     write_failures(out, run)?;
     writeln!(out)?;
     writeln!(
@@ -123,61 +97,9 @@ pub fn write_table_report(
     )
 }
 
-#[derive(Serialize)]
-struct ApplyHostJson<'a> {
-    kinds: BTreeMap<PruneKind, &'a ApplyKind>,
-    planned_bytes: u64,
-    reclaimed_bytes: u64,
-}
-
-#[derive(Serialize)]
-struct ApplyTotals {
-    #[serde(flatten)]
-    counts: Counts,
-    planned_objects: usize,
-    done_objects: usize,
-    planned_bytes: u64,
-    reclaimed_bytes: u64,
-}
-
-/// `fleetprune apply --output json` (and `prune` with a keep policy: `command` says which).
-pub fn write_json_report(
-    out: &mut dyn Write,
-    run: &FleetRun<ApplyReport>,
-    command: &str,
-    info: &RunInfo,
-) -> io::Result<()> {
-    let outcomes = run.outcomes.as_slice();
-    let hosts: Vec<_> = outcomes
-        .iter()
-        .map(|o| {
-            host_json(
-                o,
-                ApplyHostJson {
-                    kinds: o.payload.kinds.iter().map(|k| (k.kind, k)).collect(),
-                    planned_bytes: o.payload.planned_bytes(),
-                    reclaimed_bytes: o.payload.reclaimed_bytes(),
-                },
-            )
-        })
-        .collect();
-    let totals = ApplyTotals {
-        counts: counts(outcomes),
-        planned_objects: outcomes.iter().map(|o| o.payload.planned()).sum(),
-        done_objects: outcomes.iter().map(|o| o.payload.done()).sum(),
-        planned_bytes: outcomes
-            .iter()
-            .fold(0u64, |s, o| s.saturating_add(o.payload.planned_bytes())),
-        reclaimed_bytes: outcomes
-            .iter()
-            .fold(0u64, |s, o| s.saturating_add(o.payload.reclaimed_bytes())),
-    };
-    write_document(out, command, info, hosts, totals, Some(&run.safety))
-}
-
 /// The confirmation text of `rmi`: for each reference, the hosts where it exists, whether its
 /// image goes and which container keeps it; hosts that could not be checked.
-pub fn rmi_warning(refs: &[String], preview: &FleetRun<ApplyReport>) -> String {
+pub fn rmi_warning(refs: &[String], preview: &FleetRun<PruneReport>) -> String {
     let mut text = format!(
         "WARNING! This will remove {} on {} host{}:\n",
         refs.join(", "),

@@ -8,10 +8,12 @@ use crate::df::{DiskUsage, UsageLine};
 use crate::host::Host;
 use crate::outcome::{FleetRun, HostFailure, HostOutcome};
 use crate::plan::PruneKind;
-use crate::prune::PruneReport;
+use crate::predict::PlanReport;
+use crate::reclaim::PruneReport;
 use crate::transport::ssh::HostKeyCheck;
 
 use super::run_info::RunInfo;
+use super::saved::Summary;
 
 fn writer(out: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
     csv::Writer::from_writer(out)
@@ -48,9 +50,10 @@ fn serde_plain<T: serde::Serialize>(value: &T) -> String {
     }
 }
 
-/// `prune`: a row per host and planned kind (`kind_status` completed, in_flight or
-/// not_started; a host that failed before its job started lists its effective plan's kinds as
-/// not_started); a host without a plan has one row with no kind.
+/// `prune`, `apply`, `rmi`: a row per host and planned kind (`kind_status` completed,
+/// in_flight, unfinished or not_started; a host that failed before its job started lists its
+/// effective plan's kinds as not_started); a host without a plan has one row with no kind. With
+/// deletes by ID, `planned` and `skipped` count the kind's planned and left-alone objects.
 pub fn write_prune(
     out: &mut dyn Write,
     run: &FleetRun<PruneReport>,
@@ -69,6 +72,8 @@ pub fn write_prune(
         "error_stage",
         "error_class",
         "error_message",
+        "planned",
+        "skipped",
     ];
     csv.write_record(header).map_err(into_io)?;
     for (index, outcome) in run.outcomes.iter().enumerate() {
@@ -80,32 +85,42 @@ pub fn write_prune(
         } else {
             report.planned.clone()
         };
-        let mut rows: Vec<[String; 4]> = Vec::new();
+        let mut rows: Vec<[String; 6]> = Vec::new();
         for kind in &planned {
-            let row = match report.kind(*kind) {
-                Some(k) => [
-                    kind.to_string(),
-                    "completed".into(),
-                    k.deleted.len().to_string(),
-                    k.reclaimed_bytes.to_string(),
-                ],
-                None if report.in_flight == Some(*kind) => {
-                    [kind.to_string(), "in_flight".into(), "".into(), "".into()]
+            let started = report.kind(*kind);
+            let kind_status = if report.in_flight == Some(*kind) {
+                "in_flight"
+            } else {
+                match started {
+                    Some(k) if k.completed() => "completed",
+                    Some(_) => "unfinished",
+                    None => "not_started",
                 }
-                None => [
-                    kind.to_string(),
-                    "not_started".into(),
-                    "0".into(),
-                    "0".into(),
-                ],
             };
-            rows.push(row);
+            let (planned, skipped) = match started.and_then(|k| k.selection.as_ref()) {
+                Some(s) => (s.planned.to_string(), s.skipped.len().to_string()),
+                None => Default::default(),
+            };
+            let (deleted, bytes) = match started {
+                // A daemon prune in flight: what it deleted is unknown.
+                None if kind_status == "in_flight" => Default::default(),
+                None => ("0".into(), "0".into()),
+                Some(k) => (k.deleted.len().to_string(), k.reclaimed_bytes.to_string()),
+            };
+            rows.push([
+                kind.to_string(),
+                kind_status.into(),
+                deleted,
+                bytes,
+                planned,
+                skipped,
+            ]);
         }
         if rows.is_empty() {
             rows.push(Default::default());
         }
         let [stage, class, message] = error_cells(outcome.failure.as_ref());
-        for [kind, kind_status, deleted, bytes] in rows {
+        for [kind, kind_status, deleted, bytes, planned, skipped] in rows {
             csv.write_record([
                 outcome.name.as_str(),
                 &outcome.address,
@@ -114,6 +129,65 @@ pub fn write_prune(
                 &kind_status,
                 &deleted,
                 &bytes,
+                &outcome.duration.as_millis().to_string(),
+                &stage,
+                &class,
+                &message,
+                &planned,
+                &skipped,
+            ])
+            .map_err(into_io)?;
+        }
+    }
+    csv.flush()
+}
+
+/// `plan`: a row per host and planned kind with the objects it would lose and the predicted
+/// bytes (`exact` false for an estimate); a host that failed has one row with no kind.
+pub fn write_plan(out: &mut dyn Write, run: &FleetRun<PlanReport>) -> io::Result<()> {
+    let mut csv = writer(out);
+    let header = [
+        "host",
+        "address",
+        "status",
+        "kind",
+        "objects",
+        "predicted_bytes",
+        "exact",
+        "duration_ms",
+        "error_stage",
+        "error_class",
+        "error_message",
+    ];
+    csv.write_record(header).map_err(into_io)?;
+    for outcome in &run.outcomes {
+        let mut rows: Vec<[String; 4]> = outcome
+            .payload
+            .plan
+            .kinds
+            .iter()
+            .map(|k| {
+                [
+                    k.kind.to_string(),
+                    k.doomed.len().to_string(),
+                    k.bytes.to_string(),
+                    k.exact.to_string(),
+                ]
+            })
+            .collect();
+        if rows.is_empty() {
+            rows.push(Default::default());
+        }
+        let [stage, class, message] = error_cells(outcome.failure.as_ref());
+        for [kind, objects, bytes, exact] in rows {
+            csv.write_record([
+                outcome.name.as_str(),
+                &outcome.address,
+                status(outcome),
+                &kind,
+                &objects,
+                &bytes,
+                &exact,
                 &outcome.duration.as_millis().to_string(),
                 &stage,
                 &class,
@@ -275,6 +349,54 @@ pub fn write_inventory(out: &mut dyn Write, hosts: &[Host]) -> io::Result<()> {
             &host.plan.as_ref().map(|p| p.describe()).unwrap_or_default(),
         ])
         .map_err(into_io)?;
+    }
+    csv.flush()
+}
+
+/// `fleetprune report --output csv`: a row per host and kind summed over the reports (a host
+/// that deleted nothing has one row with no kind).
+pub fn write_summary(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
+    let mut csv = writer(out);
+    csv.write_record([
+        "host",
+        "runs",
+        "failed",
+        "kind",
+        "deleted",
+        "reclaimed_bytes",
+        "last_error_class",
+        "last_error_message",
+    ])
+    .map_err(into_io)?;
+    for (name, sum) in &summary.hosts {
+        let mut rows: Vec<[String; 3]> = sum
+            .kinds
+            .iter()
+            .map(|(kind, (deleted, bytes))| {
+                [kind.to_string(), deleted.to_string(), bytes.to_string()]
+            })
+            .collect();
+        if rows.is_empty() {
+            rows.push(Default::default());
+        }
+        let (class, message) = sum
+            .last_failure
+            .as_ref()
+            .map(|f| (f.class.as_str(), f.message.as_str()))
+            .unwrap_or_default();
+        for [kind, deleted, bytes] in rows {
+            csv.write_record([
+                name.as_str(),
+                &sum.runs.to_string(),
+                &sum.failed.to_string(),
+                &kind,
+                &deleted,
+                &bytes,
+                class,
+                message,
+            ])
+            .map_err(into_io)?;
+        }
     }
     csv.flush()
 }

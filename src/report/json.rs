@@ -13,12 +13,15 @@ use crate::api_version::ApiVersion;
 use crate::df::DiskUsage;
 use crate::host::Host;
 use crate::outcome::{ErrorClass, FleetRun, HostFailure, HostOutcome, SafetyReport};
+use crate::plan::select::ObjectPlan;
 use crate::plan::{AllScope, PruneKind, PrunePlan, VolumeScope};
-use crate::prune::PruneReport;
+use crate::predict::{HostFacts, PlanReport};
+use crate::reclaim::{KindReport, PruneReport, Skipped};
 use crate::transport::ssh::HostKeyCheck;
 use crate::transport::tunnel::TransportKind;
 
 use super::run_info::{RunInfo, VERSION};
+use super::saved::{SavedFailure, Summary};
 
 /// Bumped on any change that is not purely additive.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -155,11 +158,12 @@ pub(crate) fn write_document<H: Serialize, T: Serialize>(
 
 /// A command's JSON shapes: one host entry and the totals.
 pub trait JsonShape: Sized {
-    /// The `command` field.
-    const COMMAND: &'static str;
-    /// The host's entry; `plan` is its effective prune plan, when the command has one.
-    fn host<'a>(outcome: &'a HostOutcome<Self>, plan: Option<&'a PrunePlan>)
-    -> impl Serialize + 'a;
+    /// The entry of the host at `index` of the run.
+    fn host<'a>(
+        outcome: &'a HostOutcome<Self>,
+        info: &'a RunInfo,
+        index: usize,
+    ) -> impl Serialize + 'a;
     fn totals(outcomes: &[HostOutcome<Self>]) -> impl Serialize;
 }
 
@@ -173,11 +177,11 @@ pub fn write<T: JsonShape>(
         .outcomes
         .iter()
         .enumerate()
-        .map(|(index, outcome)| T::host(outcome, info.plan(index)))
+        .map(|(index, outcome)| T::host(outcome, info, index))
         .collect();
     write_document(
         out,
-        T::COMMAND,
+        info.command,
         info,
         hosts,
         T::totals(&run.outcomes),
@@ -197,12 +201,13 @@ struct HostEvent<'a, H: Serialize> {
 pub fn write_host_event<T: JsonShape>(
     out: &mut dyn Write,
     outcome: &HostOutcome<T>,
-    plan: Option<&PrunePlan>,
+    info: &RunInfo,
+    index: usize,
 ) -> io::Result<()> {
     let event = HostEvent {
         event: "host",
-        command: T::COMMAND,
-        host: T::host(outcome, plan),
+        command: info.command,
+        host: T::host(outcome, info, index),
     };
     serde_json::to_writer(&mut *out, &event)?;
     writeln!(out)
@@ -228,7 +233,7 @@ pub fn write_summary_event<T: JsonShape>(
     let event = SummaryEvent {
         event: "summary",
         schema_version: SCHEMA_VERSION,
-        command: T::COMMAND,
+        command: info.command,
         run: RunJson::new(info),
         totals: T::totals(&run.outcomes),
         safety: &run.safety,
@@ -237,6 +242,8 @@ pub fn write_summary_event<T: JsonShape>(
     writeln!(out)
 }
 
+/// One kind of a prune, apply or rmi: what went and what was freed; with deletes by ID also
+/// what was planned and what was left alone.
 #[derive(Serialize)]
 struct KindJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -246,8 +253,21 @@ struct KindJson<'a> {
     /// The daemon's SpaceReclaimed when it is not a byte count (negative, beyond 2^64).
     #[serde(skip_serializing_if = "Option::is_none")]
     reclaimed_reported: Option<&'a str>,
+    /// False when `reclaimed_bytes` is partly the plan's estimate (containerd image store).
+    reclaimed_exact: bool,
+    /// Deletes by ID only (keep policy, apply, rmi): objects planned, bytes predicted, and the
+    /// objects left alone with the reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    planned: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    planned_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    planned_exact: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<&'a [Skipped]>,
 }
 
+/// A host of `prune` (with or without a keep policy), `apply` and `rmi`: one shape.
 #[derive(Serialize)]
 struct PruneHostJson<'a> {
     /// The host's effective plan: kinds, `-a` scope and filters after inventory and flags.
@@ -255,12 +275,24 @@ struct PruneHostJson<'a> {
     volume_scope: Option<VolumeScope>,
     kinds: BTreeMap<PruneKind, KindJson<'a>>,
     reclaimed_bytes: u64,
-    /// Kinds whose answer came.
+    /// Deletes by ID only: bytes the plan predicted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    planned_bytes: Option<u64>,
+    /// Kinds whose answer came (or whose every selected object was tried).
     completed: Vec<PruneKind>,
     /// Kinds whose request was sent and whose answer never came: they may have deleted.
     in_flight: Vec<PruneKind>,
+    /// With deletes by ID, the object whose delete was in flight.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_flight_object: Option<&'a str>,
+    /// Kinds started by ID and stopped between objects (nothing in flight).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unfinished: Vec<PruneKind>,
     /// Kinds of the plan never sent.
     not_started: Vec<PruneKind>,
+    /// `rmi`'s read-only first pass, when it is the report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preview: Option<&'a ObjectPlan>,
 }
 
 #[derive(Serialize, Default)]
@@ -275,41 +307,55 @@ struct PruneTotals {
     counts: Counts,
     reclaimed_bytes: u64,
     kinds: BTreeMap<PruneKind, KindTotalJson>,
+    /// Deletes by ID only: objects planned and done, bytes predicted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    planned_objects: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    done_objects: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    planned_bytes: Option<u64>,
+}
+
+fn kind_json(report: &KindReport) -> KindJson<'_> {
+    let selection = report.selection.as_ref();
+    KindJson {
+        untagged: (report.kind == PruneKind::Images).then_some(report.untagged.as_slice()),
+        deleted: &report.deleted,
+        reclaimed_bytes: report.reclaimed_bytes,
+        reclaimed_reported: report.odd_reclaimed.as_deref(),
+        reclaimed_exact: report.reclaimed_exact,
+        planned: selection.map(|s| s.planned),
+        planned_bytes: selection.map(|s| s.planned_bytes),
+        planned_exact: selection.map(|s| s.planned_exact),
+        skipped: selection.map(|s| s.skipped.as_slice()),
+    }
 }
 
 impl JsonShape for PruneReport {
-    const COMMAND: &'static str = "prune";
-
     fn host<'a>(
         outcome: &'a HostOutcome<PruneReport>,
-        plan: Option<&'a PrunePlan>,
+        info: &'a RunInfo,
+        index: usize,
     ) -> impl Serialize + 'a {
-        let kinds = outcome
-            .payload
-            .kinds
-            .iter()
-            .map(|report| {
-                let untagged =
-                    (report.kind == PruneKind::Images).then_some(report.untagged.as_slice());
-                let json = KindJson {
-                    untagged,
-                    deleted: &report.deleted,
-                    reclaimed_bytes: report.reclaimed_bytes,
-                    reclaimed_reported: report.odd_reclaimed.as_deref(),
-                };
-                (report.kind, json)
-            })
-            .collect();
+        let report = &outcome.payload;
         host_json(
             outcome,
             PruneHostJson {
-                plan: plan.map(plan_json),
-                volume_scope: outcome.payload.volume_scope,
-                kinds,
-                reclaimed_bytes: outcome.payload.reclaimed_bytes(),
-                completed: outcome.payload.kinds.iter().map(|k| k.kind).collect(),
-                in_flight: outcome.payload.in_flight.into_iter().collect(),
-                not_started: outcome.payload.not_started(),
+                plan: info.plan(index).map(plan_json),
+                volume_scope: report.volume_scope,
+                kinds: report
+                    .kinds
+                    .iter()
+                    .map(|k| (k.kind, kind_json(k)))
+                    .collect(),
+                reclaimed_bytes: report.reclaimed_bytes(),
+                planned_bytes: report.selected().then(|| report.planned_bytes()),
+                completed: report.completed(),
+                in_flight: report.in_flight.into_iter().collect(),
+                in_flight_object: report.in_flight_object.as_deref(),
+                unfinished: report.unfinished(),
+                not_started: report.not_started(),
+                preview: report.preview.as_ref(),
             },
         )
     }
@@ -321,12 +367,104 @@ impl JsonShape for PruneReport {
             total.deleted = total.deleted.saturating_add(report.deleted.len());
             total.reclaimed_bytes = total.reclaimed_bytes.saturating_add(report.reclaimed_bytes);
         }
+        let selected = outcomes.iter().any(|o| o.payload.selected());
+        let sum = |figure: fn(&PruneReport) -> u64| {
+            outcomes
+                .iter()
+                .fold(0u64, |total, o| total.saturating_add(figure(&o.payload)))
+        };
         PruneTotals {
             counts: counts(outcomes),
-            reclaimed_bytes: outcomes.iter().fold(0u64, |sum, o| {
-                sum.saturating_add(o.payload.reclaimed_bytes())
-            }),
+            reclaimed_bytes: sum(PruneReport::reclaimed_bytes),
             kinds,
+            planned_objects: selected
+                .then(|| outcomes.iter().map(|o| o.payload.planned_objects()).sum()),
+            done_objects: selected.then(|| outcomes.iter().map(|o| o.payload.done_objects()).sum()),
+            planned_bytes: selected.then(|| sum(PruneReport::planned_bytes)),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct PlanHostJson<'a> {
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    facts: Option<&'a HostFacts>,
+    predicted_bytes: u64,
+    exact: bool,
+    kinds: BTreeMap<PruneKind, PlanKindJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct PlanKindJson<'a> {
+    doomed: &'a [crate::plan::select::Doomed],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kept: Option<&'a [crate::plan::select::Kept]>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    freed_layers: &'a [String],
+    predicted_bytes: u64,
+    exact: bool,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    info: &'a [String],
+}
+
+#[derive(Serialize)]
+struct PlanTotals {
+    #[serde(flatten)]
+    counts: Counts,
+    objects: usize,
+    predicted_bytes: u64,
+    exact: bool,
+}
+
+fn plan_kinds_json(plan: &ObjectPlan, kept: bool) -> BTreeMap<PruneKind, PlanKindJson<'_>> {
+    plan.kinds
+        .iter()
+        .map(|k| {
+            (
+                k.kind,
+                PlanKindJson {
+                    doomed: &k.doomed,
+                    kept: kept.then_some(k.kept.as_slice()),
+                    freed_layers: &k.freed_layers,
+                    predicted_bytes: k.bytes,
+                    exact: k.exact,
+                    notes: &k.notes,
+                    info: &k.info,
+                },
+            )
+        })
+        .collect()
+}
+
+impl JsonShape for PlanReport {
+    fn host<'a>(
+        outcome: &'a HostOutcome<PlanReport>,
+        info: &'a RunInfo,
+        _: usize,
+    ) -> impl Serialize + 'a {
+        let plan = &outcome.payload.plan;
+        host_json(
+            outcome,
+            PlanHostJson {
+                description: &outcome.payload.description,
+                facts: outcome.payload.facts.as_ref(),
+                predicted_bytes: plan.bytes(),
+                exact: plan.exact(),
+                kinds: plan_kinds_json(plan, info.detail.kept),
+            },
+        )
+    }
+
+    fn totals(outcomes: &[HostOutcome<PlanReport>]) -> impl Serialize {
+        let ok = || outcomes.iter().filter(|o| o.succeeded());
+        PlanTotals {
+            counts: counts(outcomes),
+            objects: ok().map(|o| o.payload.plan.doomed_count()).sum(),
+            predicted_bytes: ok().fold(0u64, |sum, o| sum.saturating_add(o.payload.plan.bytes())),
+            exact: ok().all(|o| o.payload.plan.exact()),
         }
     }
 }
@@ -344,11 +482,10 @@ struct DfTotals {
 }
 
 impl JsonShape for DiskUsage {
-    const COMMAND: &'static str = "df";
-
     fn host<'a>(
         outcome: &'a HostOutcome<DiskUsage>,
-        _: Option<&'a PrunePlan>,
+        _: &'a RunInfo,
+        _: usize,
     ) -> impl Serialize + 'a {
         let usage = outcome.succeeded().then_some(&outcome.payload);
         host_json(outcome, DfHostJson { disk_usage: usage })
@@ -370,9 +507,7 @@ impl JsonShape for DiskUsage {
 struct Empty {}
 
 impl JsonShape for () {
-    const COMMAND: &'static str = "ping";
-
-    fn host<'a>(outcome: &'a HostOutcome<()>, _: Option<&'a PrunePlan>) -> impl Serialize + 'a {
+    fn host<'a>(outcome: &'a HostOutcome<()>, _: &'a RunInfo, _: usize) -> impl Serialize + 'a {
         host_json(outcome, Empty {})
     }
 
@@ -456,5 +591,133 @@ pub fn write_inventory_ndjson(
         totals: InventoryTotals { hosts: hosts.len() },
     };
     serde_json::to_writer(&mut *out, &summary)?;
+    writeln!(out)
+}
+
+/// A host of `fleetprune report`: its reports summed.
+#[derive(Serialize)]
+struct SummaryHostJson<'a> {
+    name: &'a str,
+    runs: usize,
+    failed: usize,
+    kinds: BTreeMap<PruneKind, KindTotalJson>,
+    reclaimed_bytes: u64,
+    last_error: Option<&'a SavedFailure>,
+}
+
+#[derive(Serialize)]
+struct SummaryTotals {
+    hosts: usize,
+    runs: usize,
+    failed: usize,
+    kinds: BTreeMap<PruneKind, KindTotalJson>,
+    reclaimed_bytes: u64,
+}
+
+#[derive(Serialize)]
+struct SummaryDocument<'a, H: Serialize> {
+    schema_version: u32,
+    command: &'static str,
+    fleetprune_version: &'static str,
+    /// How many reports were read, of which commands, and when the first and last finished.
+    reports: usize,
+    commands: Vec<&'a str>,
+    first_finished_at: Option<String>,
+    last_finished_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hosts: Option<Vec<H>>,
+    totals: SummaryTotals,
+}
+
+fn summary_hosts(summary: &Summary) -> Vec<SummaryHostJson<'_>> {
+    summary
+        .hosts
+        .iter()
+        .map(|(name, sum)| SummaryHostJson {
+            name,
+            runs: sum.runs,
+            failed: sum.failed,
+            kinds: kind_totals(&sum.kinds),
+            reclaimed_bytes: sum.reclaimed_bytes(),
+            last_error: sum.last_failure.as_ref(),
+        })
+        .collect()
+}
+
+fn kind_totals(kinds: &BTreeMap<PruneKind, (usize, u64)>) -> BTreeMap<PruneKind, KindTotalJson> {
+    kinds
+        .iter()
+        .map(|(kind, (deleted, bytes))| {
+            let total = KindTotalJson {
+                deleted: *deleted,
+                reclaimed_bytes: *bytes,
+            };
+            (*kind, total)
+        })
+        .collect()
+}
+
+fn summary_document<H: Serialize>(
+    summary: &Summary,
+    hosts: Option<Vec<H>>,
+) -> SummaryDocument<'_, H> {
+    let mut kinds: BTreeMap<PruneKind, (usize, u64)> = BTreeMap::new();
+    for (kind, (deleted, bytes)) in summary.hosts.values().flat_map(|h| &h.kinds) {
+        let total = kinds.entry(*kind).or_default();
+        total.0 = total.0.saturating_add(*deleted);
+        total.1 = total.1.saturating_add(*bytes);
+    }
+    SummaryDocument {
+        schema_version: SCHEMA_VERSION,
+        command: "report",
+        fleetprune_version: VERSION,
+        reports: summary.reports,
+        commands: summary.commands.iter().map(String::as_str).collect(),
+        first_finished_at: summary.first.map(|t| t.to_string()),
+        last_finished_at: summary.last.map(|t| t.to_string()),
+        hosts,
+        totals: SummaryTotals {
+            hosts: summary.hosts.len(),
+            runs: summary.hosts.values().map(|h| h.runs).sum(),
+            failed: summary.hosts.values().map(|h| h.failed).sum(),
+            reclaimed_bytes: kinds
+                .values()
+                .fold(0u64, |sum, (_, bytes)| sum.saturating_add(*bytes)),
+            kinds: kind_totals(&kinds),
+        },
+    }
+}
+
+/// `fleetprune report --output json`: the saved reports summed per host, one document.
+pub fn write_summary(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &summary_document(summary, Some(summary_hosts(summary))),
+    )?;
+    writeln!(out)
+}
+
+/// `fleetprune report --output ndjson`: a `host` line per host, then the `summary` line.
+pub fn write_summary_ndjson(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
+    for host in summary_hosts(summary) {
+        let event = HostEvent {
+            event: "host",
+            command: "report",
+            host,
+        };
+        serde_json::to_writer(&mut *out, &event)?;
+        writeln!(out)?;
+    }
+    #[derive(Serialize)]
+    struct Event<'a> {
+        event: &'static str,
+        #[serde(flatten)]
+        document: SummaryDocument<'a, ()>,
+    }
+    let event = Event {
+        event: "summary",
+        document: summary_document(summary, None),
+    };
+    serde_json::to_writer(&mut *out, &event)?;
     writeln!(out)
 }

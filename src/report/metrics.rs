@@ -1,6 +1,7 @@
 //! `--metrics-file`: the run in Prometheus text exposition format (version 0.0.4), for
 //! node_exporter's textfile collector. Every sample is a gauge about the last run of a command:
-//! per host and kind objects deleted and bytes reclaimed (prune) or size and reclaimable bytes
+//! per host and kind objects deleted and bytes reclaimed (prune, apply, rmi), objects and bytes a plan
+//! would reclaim (plan), or size and reclaimable bytes
 //! (df), per host success, hosts by status, failures by stage and class, run duration, and the
 //! last run and last fully successful run timestamps (the latter carried over from the previous
 //! file when this run had failures).
@@ -10,9 +11,9 @@ use std::fmt::Write as _;
 
 use crate::df::{DiskUsage, UsageLine};
 use crate::outcome::{FleetRun, HostOutcome};
-use crate::prune::PruneReport;
+use crate::predict::PlanReport;
+use crate::reclaim::PruneReport;
 
-use super::json::JsonShape;
 use super::run_info::RunInfo;
 
 /// One metric family: help text and samples (labels, value), in insertion order.
@@ -72,8 +73,8 @@ fn escape(value: &str) -> String {
 }
 
 /// A command's per-host samples.
-pub trait MetricsShape: JsonShape {
-    fn host_samples(outcome: &HostOutcome<Self>, families: &mut Families);
+pub trait MetricsShape: Sized {
+    fn host_samples(outcome: &HostOutcome<Self>, command: &str, families: &mut Families);
 }
 
 fn host_kind(outcome_name: &str, command: &str, kind: &str) -> Vec<(&'static str, String)> {
@@ -85,19 +86,19 @@ fn host_kind(outcome_name: &str, command: &str, kind: &str) -> Vec<(&'static str
 }
 
 impl MetricsShape for PruneReport {
-    fn host_samples(outcome: &HostOutcome<Self>, families: &mut Families) {
+    fn host_samples(outcome: &HostOutcome<Self>, command: &str, families: &mut Families) {
         for report in &outcome.payload.kinds {
             let kind = report.kind.to_string().replace(' ', "_");
             families.add(
                 "fleetprune_deleted_objects",
                 "Objects the daemon reported deleted in the last run, per host and kind.",
-                host_kind(&outcome.name, Self::COMMAND, &kind),
+                host_kind(&outcome.name, command, &kind),
                 report.deleted.len(),
             );
             families.add(
                 "fleetprune_reclaimed_bytes",
                 "Bytes the daemon reported reclaimed in the last run, per host and kind.",
-                host_kind(&outcome.name, Self::COMMAND, &kind),
+                host_kind(&outcome.name, command, &kind),
                 report.reclaimed_bytes,
             );
         }
@@ -105,7 +106,7 @@ impl MetricsShape for PruneReport {
 }
 
 impl MetricsShape for DiskUsage {
-    fn host_samples(outcome: &HostOutcome<Self>, families: &mut Families) {
+    fn host_samples(outcome: &HostOutcome<Self>, command: &str, families: &mut Families) {
         if !outcome.succeeded() {
             return;
         }
@@ -120,21 +121,44 @@ impl MetricsShape for DiskUsage {
             families.add(
                 "fleetprune_disk_usage_bytes",
                 "Disk used per host and kind, as docker system df computes it.",
-                host_kind(&outcome.name, Self::COMMAND, kind),
+                host_kind(&outcome.name, command, kind),
                 line.size_bytes,
             );
             families.add(
                 "fleetprune_reclaimable_bytes",
                 "Disk reclaimable per host and kind, as docker system df computes it.",
-                host_kind(&outcome.name, Self::COMMAND, kind),
+                host_kind(&outcome.name, command, kind),
                 line.reclaimable_bytes,
             );
         }
     }
 }
 
+impl MetricsShape for PlanReport {
+    fn host_samples(outcome: &HostOutcome<Self>, command: &str, families: &mut Families) {
+        if !outcome.succeeded() {
+            return;
+        }
+        for plan in &outcome.payload.plan.kinds {
+            let kind = plan.kind.to_string().replace(' ', "_");
+            families.add(
+                "fleetprune_planned_objects",
+                "Objects the last plan would delete, per host and kind.",
+                host_kind(&outcome.name, command, &kind),
+                plan.doomed.len(),
+            );
+            families.add(
+                "fleetprune_predicted_bytes",
+                "Bytes the last plan would reclaim, per host and kind (an estimate where the engine does not say).",
+                host_kind(&outcome.name, command, &kind),
+                plan.bytes,
+            );
+        }
+    }
+}
+
 impl MetricsShape for () {
-    fn host_samples(_: &HostOutcome<Self>, _: &mut Families) {}
+    fn host_samples(_: &HostOutcome<Self>, _: &str, _: &mut Families) {}
 }
 
 const LAST_SUCCESS: &str = "fleetprune_last_success_timestamp_seconds";
@@ -146,7 +170,7 @@ pub fn render<T: MetricsShape>(
     info: &RunInfo,
     previous: Option<&str>,
 ) -> String {
-    let command = || vec![("command", T::COMMAND.to_string())];
+    let command = || vec![("command", info.command.to_string())];
     let mut families = Families::default();
     let finished = info.finished_at.as_millisecond() as f64 / 1000.0;
     families.add(
@@ -159,7 +183,7 @@ pub fn render<T: MetricsShape>(
     let last_success = if all_ok {
         Some(finished.to_string())
     } else {
-        previous.and_then(|text| previous_sample(text, LAST_SUCCESS, T::COMMAND))
+        previous.and_then(|text| previous_sample(text, LAST_SUCCESS, info.command))
     };
     if let Some(value) = last_success {
         families.add(
@@ -203,7 +227,7 @@ pub fn render<T: MetricsShape>(
                 .unwrap_or_default();
             *failures.entry((stage, failure.class.as_str())).or_default() += 1;
         }
-        T::host_samples(outcome, &mut families);
+        T::host_samples(outcome, info.command, &mut families);
     }
     for ((stage, class), count) in failures {
         let mut labels = command();

@@ -5,11 +5,9 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use serde::Serialize;
 use tabled::builder::Builder;
 
-use super::json::{Counts, counts, host_json, write_document};
-use super::run_info::RunInfo;
+use super::run_info::Detail;
 use super::table::{Layout, status, write_failures, write_table};
 use super::{sanitize, seconds};
 use crate::human_size::human_size;
@@ -43,20 +41,12 @@ fn kind_cell(plan: &KindPlan) -> String {
     }
 }
 
-/// How a report is rendered.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PlanView {
-    /// `-v`: the objects each host would lose, and why.
-    pub objects: bool,
-    /// `--show-kept`: what stays, and why.
-    pub kept: bool,
-}
-
 /// The plan table: one row per host, a total, then object lists when asked.
 pub fn write_table_report(
     out: &mut dyn Write,
     run: &FleetRun<PlanReport>,
-    view: PlanView,
+    view: Detail,
+    layout: Layout,
 ) -> io::Result<()> {
     let outcomes = run.outcomes.as_slice();
     if view.objects || view.kept {
@@ -129,7 +119,7 @@ pub fn write_table_report(
     total_row.push(bytes_cell(total_bytes, total_exact));
     total_row.push(String::new());
     builder.push_record(total_row);
-    write_table(out, builder, Layout::default())?;
+    write_table(out, builder, layout)?;
     write_notes(out, outcomes)?;
     write_failures(out, run)?;
     writeln!(out)?;
@@ -191,7 +181,7 @@ fn short(id: &str) -> String {
 fn write_objects(
     out: &mut dyn Write,
     outcome: &HostOutcome<PlanReport>,
-    view: PlanView,
+    view: Detail,
 ) -> io::Result<()> {
     writeln!(out, "== {} ==", sanitize(&outcome.name))?;
     for kind in &outcome.payload.plan.kinds {
@@ -237,94 +227,6 @@ fn write_objects(
         }
     }
     writeln!(out)
-}
-
-#[derive(Serialize)]
-struct PlanHostJson<'a> {
-    description: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    facts: Option<&'a HostFacts>,
-    predicted_bytes: u64,
-    exact: bool,
-    kinds: BTreeMap<PruneKind, KindJson<'a>>,
-}
-
-#[derive(Serialize)]
-struct KindJson<'a> {
-    doomed: &'a [crate::plan::select::Doomed],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kept: Option<&'a [crate::plan::select::Kept]>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    freed_layers: &'a [String],
-    predicted_bytes: u64,
-    exact: bool,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    notes: &'a [String],
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    info: &'a [String],
-}
-
-#[derive(Serialize)]
-struct PlanTotals {
-    #[serde(flatten)]
-    counts: Counts,
-    objects: usize,
-    predicted_bytes: u64,
-    exact: bool,
-}
-
-fn kinds_json(plan: &ObjectPlan, kept: bool) -> BTreeMap<PruneKind, KindJson<'_>> {
-    plan.kinds
-        .iter()
-        .map(|k| {
-            (
-                k.kind,
-                KindJson {
-                    doomed: &k.doomed,
-                    kept: kept.then_some(k.kept.as_slice()),
-                    freed_layers: &k.freed_layers,
-                    predicted_bytes: k.bytes,
-                    exact: k.exact,
-                    notes: &k.notes,
-                    info: &k.info,
-                },
-            )
-        })
-        .collect()
-}
-
-/// `fleetprune plan --output json`.
-pub fn write_json_report(
-    out: &mut dyn Write,
-    run: &FleetRun<PlanReport>,
-    view: PlanView,
-    info: &RunInfo,
-) -> io::Result<()> {
-    let outcomes = run.outcomes.as_slice();
-    let hosts: Vec<_> = outcomes
-        .iter()
-        .map(|outcome| {
-            let plan = &outcome.payload.plan;
-            host_json(
-                outcome,
-                PlanHostJson {
-                    description: &outcome.payload.description,
-                    facts: outcome.payload.facts.as_ref(),
-                    predicted_bytes: plan.bytes(),
-                    exact: plan.exact(),
-                    kinds: kinds_json(plan, view.kept),
-                },
-            )
-        })
-        .collect();
-    let ok = || outcomes.iter().filter(|o| o.succeeded());
-    let totals = PlanTotals {
-        counts: counts(outcomes),
-        objects: ok().map(|o| o.payload.plan.doomed_count()).sum(),
-        predicted_bytes: ok().fold(0u64, |sum, o| sum.saturating_add(o.payload.plan.bytes())),
-        exact: ok().all(|o| o.payload.plan.exact()),
-    };
-    write_document(out, "plan", info, hosts, totals, Some(&run.safety))
 }
 
 /// Above this many objects on a host, the prompt shows counts per kind instead of names.
@@ -452,17 +354,8 @@ mod tests {
     #[test]
     fn plan_json_is_one_whole_document() {
         let mut out = Vec::new();
-        let view = PlanView {
-            objects: false,
-            kept: false,
-        };
-        write_json_report(
-            &mut out,
-            &run_of(plan(1)),
-            view,
-            &RunInfo::starting(Vec::new(), None),
-        )
-        .unwrap();
+        let info = crate::report::run_info::RunInfo::starting("plan", Vec::new(), None);
+        crate::report::json::write(&mut out, &run_of(plan(1)), &info).unwrap();
         let mut document: serde_json::Value = serde_json::from_slice(&out).unwrap();
         // The run's times are the run's own; the rest is fixed.
         for key in ["started_at", "finished_at"] {
@@ -515,7 +408,13 @@ mod tests {
         estimate.kinds[0].exact = false;
         estimate.kinds[0].notes.push("sizes unknown".into());
         let mut out = Vec::new();
-        write_table_report(&mut out, &run_of(estimate), PlanView::default()).unwrap();
+        write_table_report(
+            &mut out,
+            &run_of(estimate),
+            Detail::default(),
+            Layout::default(),
+        )
+        .unwrap();
         let table = String::from_utf8(out).unwrap();
         assert!(table.contains("2 (≈2kB)"), "{table}");
         assert!(

@@ -5,22 +5,23 @@ use std::io::{self, Write};
 
 use crate::df::DiskUsage;
 use crate::outcome::FleetRun;
+use crate::predict::PlanReport;
 use crate::progress::LiveFacts;
-use crate::prune::PruneReport;
+use crate::reclaim::PruneReport;
 
 use super::json::JsonShape;
 use super::metrics::MetricsShape;
 use super::run_info::RunInfo;
 use super::table::Layout;
-use super::{csv, table};
+use super::{apply, csv, object_plan, table};
 
 /// A command's payload, renderable in every format.
 pub trait Render: JsonShape + MetricsShape + LiveFacts + Send + Sync + 'static {
-    /// The table (or Markdown, per `layout`); `verbose` adds the deleted objects.
+    /// The table (or Markdown, per `layout`); `info.detail` adds object lists.
     fn table(
         out: &mut dyn Write,
         run: &FleetRun<Self>,
-        verbose: bool,
+        info: &RunInfo,
         layout: Layout,
     ) -> io::Result<()>;
     /// CSV; `info` has each host's effective plan.
@@ -34,17 +35,45 @@ impl LiveFacts for PruneReport {
 }
 
 impl Render for PruneReport {
+    /// `prune` (with or without a keep policy) has the per-kind table; `apply` and `rmi`, which
+    /// carry out a reviewed list, put planned beside done.
     fn table(
         out: &mut dyn Write,
         run: &FleetRun<Self>,
-        verbose: bool,
+        info: &RunInfo,
         layout: Layout,
     ) -> io::Result<()> {
-        table::write_prune(out, run, verbose, layout)
+        match info.command {
+            "apply" | "rmi" => apply::write_table_report(out, run, info.detail.objects, layout),
+            _ => table::write_prune(out, run, info.detail.objects, layout),
+        }
     }
 
     fn csv(out: &mut dyn Write, run: &FleetRun<Self>, info: &RunInfo) -> io::Result<()> {
         csv::write_prune(out, run, info)
+    }
+}
+
+impl LiveFacts for PlanReport {
+    const BYTES_LABEL: &'static str = "predicted";
+
+    fn live_bytes(&self) -> Option<u64> {
+        Some(self.plan.bytes())
+    }
+}
+
+impl Render for PlanReport {
+    fn table(
+        out: &mut dyn Write,
+        run: &FleetRun<Self>,
+        info: &RunInfo,
+        layout: Layout,
+    ) -> io::Result<()> {
+        object_plan::write_table_report(out, run, info.detail, layout)
+    }
+
+    fn csv(out: &mut dyn Write, run: &FleetRun<Self>, _: &RunInfo) -> io::Result<()> {
+        csv::write_plan(out, run)
     }
 }
 
@@ -57,7 +86,12 @@ impl LiveFacts for DiskUsage {
 }
 
 impl Render for DiskUsage {
-    fn table(out: &mut dyn Write, run: &FleetRun<Self>, _: bool, layout: Layout) -> io::Result<()> {
+    fn table(
+        out: &mut dyn Write,
+        run: &FleetRun<Self>,
+        _: &RunInfo,
+        layout: Layout,
+    ) -> io::Result<()> {
         table::write_df(out, run, layout)
     }
 
@@ -67,24 +101,16 @@ impl Render for DiskUsage {
 }
 
 impl Render for () {
-    fn table(out: &mut dyn Write, run: &FleetRun<Self>, _: bool, layout: Layout) -> io::Result<()> {
+    fn table(
+        out: &mut dyn Write,
+        run: &FleetRun<Self>,
+        _: &RunInfo,
+        layout: Layout,
+    ) -> io::Result<()> {
         table::write_ping(out, run, layout)
     }
 
     fn csv(out: &mut dyn Write, run: &FleetRun<Self>, _: &RunInfo) -> io::Result<()> {
         csv::write_ping(out, run)
     }
-}
-
-impl LiveFacts for crate::apply::ApplyReport {
-    fn live_bytes(&self) -> Option<u64> {
-        Some(self.reclaimed_bytes())
-    }
-}
-
-impl LiveFacts for crate::predict::PlanReport {
-    fn live_bytes(&self) -> Option<u64> {
-        Some(self.plan.bytes())
-    }
-    const BYTES_LABEL: &'static str = "predicted";
 }

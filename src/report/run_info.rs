@@ -1,5 +1,6 @@
-//! Facts about a run that the machine formats carry besides the hosts: when it ran, which
-//! fleetprune, which inventory and `--limit`, the shard, and each host's effective plan.
+//! Facts about a run that the outputs carry besides the hosts: the command, when it ran, which
+//! fleetprune, which inventory and `--limit`, the shard, each host's effective plan, and how much
+//! detail the outputs show.
 
 use jiff::Timestamp;
 
@@ -8,6 +9,8 @@ use crate::plan::PrunePlan;
 /// The run's facts, filled in by [`crate::app`] before the fleet starts (`finished_at` after).
 #[derive(Debug, Clone)]
 pub struct RunInfo {
+    /// The command, as the `command` field and metrics label name it (`prune`, `plan`, ...).
+    pub command: &'static str,
     pub started_at: Timestamp,
     pub finished_at: Timestamp,
     /// The inventory sources as given (`-i`, ansible.cfg, or the default).
@@ -17,19 +20,35 @@ pub struct RunInfo {
     pub shard: Option<String>,
     /// Each host's effective prune plan, in the order of the run's hosts (prune only).
     pub plans: Vec<Option<PrunePlan>>,
+    pub detail: Detail,
+}
+
+/// How much the outputs show besides the figures.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Detail {
+    /// `-v`: the objects each host lost (or would lose), and why.
+    pub objects: bool,
+    /// `--show-kept` (plan): what stays, and why.
+    pub kept: bool,
 }
 
 impl RunInfo {
     /// A run starting now.
-    pub fn starting(inventory: Vec<String>, limit: Option<String>) -> RunInfo {
+    pub fn starting(
+        command: &'static str,
+        inventory: Vec<String>,
+        limit: Option<String>,
+    ) -> RunInfo {
         let now = Timestamp::now();
         RunInfo {
+            command,
             started_at: now,
             finished_at: now,
             inventory,
             limit,
             shard: None,
             plans: Vec::new(),
+            detail: Detail::default(),
         }
     }
 

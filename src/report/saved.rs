@@ -1,5 +1,6 @@
-//! `fleetprune report`: prune reports saved with `--report` (or `--output json`) read back and
-//! summed per host into one table: the shards of one run merged, or a week of nightly runs
+//! `fleetprune report`: reports of the commands that reclaim (`prune` with or without a keep
+//! policy, `apply`, `rmi`) saved with `--report` (or `--output json`) read back and summed per
+//! host, in any output format: the shards of one run merged, or a week of nightly runs
 //! (`--since 7d DIR`). Reads the shapes [`super::json`] writes; only the fields it sums.
 
 use std::collections::BTreeMap;
@@ -34,11 +35,11 @@ struct SavedHost {
     kinds: BTreeMap<String, SavedKind>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-struct SavedFailure {
-    stage: String,
-    class: String,
-    message: String,
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub(crate) struct SavedFailure {
+    pub(crate) stage: String,
+    pub(crate) class: String,
+    pub(crate) message: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,7 +58,9 @@ pub enum ReportFileError {
         path: String,
         source: serde_json::Error,
     },
-    #[error("{path}: a {command} report; only prune reports are summed (schema_version {version})")]
+    #[error(
+        "{path}: a {command} report; only the reports of prune, apply and rmi are summed (schema_version {version})"
+    )]
     NotPrune {
         path: String,
         command: String,
@@ -71,22 +74,36 @@ pub enum ReportFileError {
     FinishedAt { path: String, value: String },
 }
 
+/// The commands whose reports say what was deleted, in one shape.
+const RECLAIMING_COMMANDS: [&str; 3] = ["prune", "apply", "rmi"];
+
 /// One host summed over the reports read.
 #[derive(Debug, Default)]
-struct HostSum {
-    runs: usize,
-    failed: usize,
-    kinds: BTreeMap<PruneKind, (usize, u64)>,
-    last_failure: Option<SavedFailure>,
+pub(crate) struct HostSum {
+    pub(crate) runs: usize,
+    pub(crate) failed: usize,
+    /// Objects deleted and bytes reclaimed, per kind.
+    pub(crate) kinds: BTreeMap<PruneKind, (usize, u64)>,
+    pub(crate) last_failure: Option<SavedFailure>,
+}
+
+impl HostSum {
+    pub(crate) fn reclaimed_bytes(&self) -> u64 {
+        self.kinds
+            .values()
+            .fold(0u64, |sum, (_, bytes)| sum.saturating_add(*bytes))
+    }
 }
 
 /// Reports summed per host.
 #[derive(Debug, Default)]
 pub struct Summary {
-    reports: usize,
-    first: Option<Timestamp>,
-    last: Option<Timestamp>,
-    hosts: BTreeMap<String, HostSum>,
+    pub(crate) reports: usize,
+    /// The commands of the reports read (`prune`, `apply`, `rmi`).
+    pub(crate) commands: std::collections::BTreeSet<String>,
+    pub(crate) first: Option<Timestamp>,
+    pub(crate) last: Option<Timestamp>,
+    pub(crate) hosts: BTreeMap<String, HostSum>,
 }
 
 /// Saved reports larger than this are refused (a report of 10,000 hosts with -v lists is far
@@ -117,7 +134,7 @@ fn read(path: &Path) -> Result<(SavedDocument, Option<Timestamp>), ReportFileErr
             path: shown(),
             source,
         })?;
-    if document.command != "prune" {
+    if !RECLAIMING_COMMANDS.contains(&document.command.as_str()) {
         return Err(ReportFileError::NotPrune {
             path: shown(),
             command: document.command,
@@ -183,6 +200,7 @@ impl Summary {
 
     fn add(&mut self, document: SavedDocument, finished: Option<Timestamp>) {
         self.reports += 1;
+        self.commands.insert(document.command);
         if let Some(at) = finished {
             self.first = Some(self.first.map_or(at, |f| f.min(at)));
             self.last = Some(self.last.map_or(at, |l| l.max(at)));

@@ -9,13 +9,14 @@ use tabled::builder::Builder;
 use tabled::settings::peaker::Priority;
 use tabled::settings::{Padding, Style, Width};
 
+use super::object_plan::bytes_cell;
 use super::{sanitize, seconds};
 use crate::df::{DiskUsage, UsageLine};
 use crate::host::Host;
 use crate::human_size::human_size;
 use crate::outcome::{FleetRun, HostOutcome, SafetyReport, Stage};
 use crate::plan::PruneKind;
-use crate::prune::{KindReport, PruneReport};
+use crate::reclaim::{KindReport, PruneReport};
 use crate::transport::ssh::HostKeyCheck;
 use crate::transport::tunnel::TransportKind;
 
@@ -182,6 +183,13 @@ pub fn write_prune(
             let report = outcome.payload.kind(total.kind);
             total.add(report);
             let cell = match report {
+                // Deletes by ID cut off with one in flight: more may have gone.
+                Some(r) if outcome.payload.in_flight == Some(r.kind) => {
+                    format!(
+                        "{}?",
+                        prune_cell(r.kind, r.deleted.len(), r.reclaimed_bytes)
+                    )
+                }
                 Some(r) if r.odd_reclaimed.is_some() => {
                     format!(
                         "{}*",
@@ -210,9 +218,54 @@ pub fn write_prune(
     builder.push_record(total_row);
     write_table(out, builder, layout)?;
     write_prune_notes(out, outcomes)?;
+    write_left_alone(out, outcomes)?;
     write_failures(out, run)?;
     writeln!(out)?;
-    writeln!(out, "Total reclaimed space: {}", human_size(reclaimed))
+    let exact = outcomes.iter().all(|o| o.payload.reclaimed_exact());
+    write!(
+        out,
+        "Total reclaimed space: {}",
+        bytes_cell(reclaimed, exact)
+    )?;
+    if outcomes.iter().any(|o| o.payload.selected()) {
+        let planned = outcomes
+            .iter()
+            .fold(0u64, |sum, o| sum.saturating_add(o.payload.planned_bytes()));
+        write!(out, " (planned {})", human_size(planned))?;
+    }
+    writeln!(out)
+}
+
+/// The objects a keep policy, a saved plan or `rmi` chose and left alone, and why.
+pub(crate) fn write_left_alone(
+    out: &mut dyn Write,
+    outcomes: &[HostOutcome<PruneReport>],
+) -> io::Result<()> {
+    let skipped: Vec<_> = outcomes
+        .iter()
+        .flat_map(|o| {
+            o.payload
+                .kinds
+                .iter()
+                .flat_map(move |k| k.skipped().iter().map(move |s| (o, k.kind, s)))
+        })
+        .collect();
+    if skipped.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "Left alone:")?;
+    for (outcome, kind, skip) in skipped {
+        writeln!(
+            out,
+            "  {} {kind} {} ({}): {}",
+            sanitize(&outcome.name),
+            sanitize(&skip.name),
+            sanitize(&skip.id),
+            sanitize(&skip.reason.to_string())
+        )?;
+    }
+    Ok(())
 }
 
 /// A column total; shown as `-` when no host ran the kind.
