@@ -12,33 +12,36 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::apply::ApplyJob;
 use crate::cli::{Action, Settings};
-use crate::df::DiskUsageJob;
-use crate::executor::{FleetOptions, HostJob, ReachOnly, run_fleet};
+use crate::commands::apply::ApplyJob;
+use crate::commands::df::DiskUsageJob;
+use crate::commands::ping::ReachOnly;
+use crate::commands::plan::PlanJob;
+use crate::commands::prune::PruneJob;
+use crate::commands::rmi::RmiJob;
+use crate::executor::{FleetOptions, HostJob, run_fleet};
 use crate::host::{self, Defaults, Host, HostPlanError};
 use crate::inventory::ansible_cfg::{AnsibleConfig, AnsibleConfigError};
 use crate::inventory::ssh_args::StrictHostKeyChecking;
 use crate::inventory::ssh_config::{SshConfig, SshConfigError};
 use crate::inventory::{Inventory, InventoryError, UnmatchedTerm};
+use crate::model::connection::HostKeyCheck;
 use crate::outcome::FleetRun;
 use crate::outcome::HostOutcome;
+use crate::outcome::prediction::PlanReport;
 use crate::output::{FileError, Output};
 use crate::plan::file::{PLAN_FILE_VERSION, PlanFile, SavedHost};
-use crate::predict::{PlanJob, PlanReport};
-use crate::progress::Progress;
+use crate::progress::{LiveFacts, Progress};
 use crate::prompt;
-use crate::prune::PruneJob;
 use crate::report;
 use crate::report::object_plan;
 use crate::report::render::Render;
 use crate::report::run_info::RunInfo;
-use crate::rmi::RmiJob;
 use crate::transport::identity::IdentityStore;
 use crate::transport::known_hosts::{
     DEFAULT_GLOBAL_KNOWN_HOSTS, KnownHosts, KnownHostsError, KnownHostsFiles,
 };
-use crate::transport::ssh::{HostKeyCheck, HostKeyChecking, SshSettings};
+use crate::transport::ssh::{HostKeyChecking, SshSettings};
 use crate::use_log::UseLog;
 
 /// How a run ended, as documented exit codes.
@@ -606,7 +609,7 @@ async fn fleet<J: HostJob>(
     output: &mut Output,
 ) -> Result<FleetRun<J::Output>, AppError>
 where
-    J::Output: Render,
+    J::Output: Render + LiveFacts,
 {
     let progress: Progress<J::Output> = output.progress(hosts.len());
     let run = run_fleet(

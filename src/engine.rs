@@ -22,17 +22,16 @@ use serde::de::DeserializeOwned;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::api_version::ApiVersion;
-use crate::outcome::{Classify, ErrorClass};
-use crate::transport::tunnel::{DockerStream, RemoteCommandStatus, TransportKind, Tunnel};
+use crate::model::connection::TransportKind;
+use crate::model::failure::{Classify, ErrorClass};
+use crate::model::remote_text::bounded_remote_string;
+use crate::transport::tunnel::{DockerStream, RemoteCommandStatus, Tunnel};
 
 /// The largest response (status line, headers and body) read from an engine: generous for real
 /// daemons (a prune of 100 000 images answers a few MiB), small enough for a fleet in memory.
 pub const RESPONSE_LIMIT: u64 = 64 * 1024 * 1024;
 /// The largest response head (status line and headers) hyper buffers.
 pub const HEADER_LIMIT: usize = 64 * 1024;
-/// Remote strings kept for the report (engine version, error messages) are cut to this many
-/// characters.
-pub const REMOTE_STRING_LIMIT: usize = 256;
 
 /// A connected, version-negotiated Docker Engine.
 pub struct Engine {
@@ -435,14 +434,6 @@ impl Engine {
     }
 }
 
-/// Cuts remote text kept in the report to [`REMOTE_STRING_LIMIT`] characters, marking the cut.
-pub fn bounded_remote_string(text: &str) -> String {
-    match text.char_indices().nth(REMOTE_STRING_LIMIT) {
-        Some((end, _)) => format!("{}… ({} bytes in all)", &text[..end], text.len()),
-        None => text.to_string(),
-    }
-}
-
 /// The daemon's `{"message": "..."}` error body, or the raw text; bounded.
 fn error_message(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
@@ -458,6 +449,7 @@ fn error_message(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::remote_text::REMOTE_STRING_LIMIT;
 
     #[test]
     fn daemon_error_bodies_are_unwrapped() {

@@ -24,16 +24,13 @@ use tracing::Instrument;
 use crate::engine::Engine;
 use crate::host::{Host, Refusal};
 use crate::inventory::ssh_args::StrictHostKeyChecking;
-use crate::outcome::{
-    Classify, ConnectionInfo, ErrorClass, FleetRun, HostFailure, HostOutcome, SafetyReport, Stage,
-};
-use crate::progress::{LiveFacts, Progress};
+use crate::model::connection::HostKeyCheck;
+use crate::model::failure::{Classify, ErrorClass, HostFailure, Stage};
+use crate::outcome::{ConnectionInfo, FleetRun, HostOutcome, SafetyReport};
 use crate::route::Route;
 use crate::transport::known_hosts::{DEFAULT_GLOBAL_KNOWN_HOSTS, KnownHosts, KnownHostsFiles};
 use crate::transport::shell::HostShell;
-use crate::transport::ssh::{
-    self, HostKeyCheck, HostKeyChecking, SshSession, SshSettings, SshTarget, Via,
-};
+use crate::transport::ssh::{self, HostKeyChecking, SshSession, SshSettings, SshTarget, Via};
 use crate::transport::tunnel;
 
 /// What a command does on a host once its engine is reachable.
@@ -67,23 +64,15 @@ pub trait HostJob: Send + Sync + 'static {
     }
 }
 
-/// `fleetprune ping`: reaching the engine is the whole job.
-pub struct ReachOnly;
-
-impl HostJob for ReachOnly {
-    type Output = ();
-    const STAGE: Stage = Stage::Engine;
-
-    async fn run(
-        &self,
-        _: &Host,
-        _: &Engine,
-        _: &HostShell<'_>,
-        _: &mut (),
-        _: &CancellationToken,
-    ) -> Result<(), HostFailure> {
-        Ok(())
-    }
+/// What the executor tells whoever watches the run (the live display, NDJSON streamed as hosts
+/// finish): it knows no screen, only these events.
+pub trait FleetEvents<T>: Clone + Send + Sync + 'static {
+    fn host_started(&self, name: &str);
+    fn host_stage(&self, name: &str, stage: Stage);
+    /// `index` is the host's place in the run's host list.
+    fn host_finished(&self, index: usize, outcome: &HostOutcome<T>);
+    /// Every host has an outcome.
+    fn finished(&self);
 }
 
 /// `--serial`: how many hosts run per batch.
@@ -215,11 +204,8 @@ pub async fn run_fleet<J: HostJob>(
     job: Arc<J>,
     options: Arc<FleetOptions>,
     cancel: CancellationToken,
-    progress: Progress<J::Output>,
-) -> FleetRun<J::Output>
-where
-    J::Output: LiveFacts,
-{
+    progress: impl FleetEvents<J::Output>,
+) -> FleetRun<J::Output> {
     let total = hosts.len();
     let batch_size = options
         .serial
@@ -318,7 +304,7 @@ where
             safety.stopped = Some(reason);
         }
     }
-    progress.finish();
+    progress.finished();
     FleetRun {
         outcomes: outcomes.into_iter().flatten().collect(),
         safety,
@@ -358,11 +344,8 @@ async fn run_host<J: HostJob>(
     job: &J,
     options: &FleetOptions,
     cancel: CancellationToken,
-    progress: Progress<J::Output>,
-) -> HostOutcome<J::Output>
-where
-    J::Output: LiveFacts,
-{
+    progress: impl FleetEvents<J::Output>,
+) -> HostOutcome<J::Output> {
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + options.timeout;
     let mut outcome = HostOutcome {
@@ -585,11 +568,8 @@ async fn reach_and_run<J: HostJob>(
     options: &FleetOptions,
     (outcome, stage, job_started): (&mut HostOutcome<J::Output>, &mut Stage, &AtomicBool),
     stop: &CancellationToken,
-    progress: &Progress<J::Output>,
-) -> Result<(), HostFailure>
-where
-    J::Output: LiveFacts,
-{
+    progress: &impl FleetEvents<J::Output>,
+) -> Result<(), HostFailure> {
     let target = ssh_target(host);
     let session = connect_with_retries(host, &target, options, &mut outcome.attempts, stop).await?;
     outcome.host_key = Some(session.host_key.clone());

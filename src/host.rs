@@ -440,7 +440,7 @@ impl Host {
 
     /// `host:port` for messages, IPv6 addresses in brackets.
     pub fn endpoint(&self) -> String {
-        crate::transport::ssh::endpoint(&self.address, self.port)
+        crate::model::connection::endpoint(&self.address, self.port)
     }
 }
 

@@ -6,7 +6,7 @@ use futures::StreamExt;
 
 use crate::executor::{FleetOptions, ssh_target};
 use crate::host::Host;
-use crate::outcome::{ErrorClass, HostFailure, Stage};
+use crate::model::failure::{ErrorClass, HostFailure, Stage};
 use crate::transport::known_hosts;
 use crate::transport::ssh;
 

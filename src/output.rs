@@ -12,7 +12,7 @@ use crate::cli::{OutputFormat, Settings};
 use crate::host::Host;
 use crate::key_scan::ScannedKey;
 use crate::outcome::FleetRun;
-use crate::progress::{Live, Progress};
+use crate::progress::{Live, LiveFacts, Progress};
 use crate::report::render::Render;
 use crate::report::run_info::{Detail, RunInfo};
 use crate::report::table::{self, Layout};
@@ -78,7 +78,7 @@ impl Output {
 
     /// The live display for `total` hosts, called as the fleet starts (`started_at`); with
     /// `--output ndjson` it also streams each host's line to stdout as the host finishes.
-    pub fn progress<T: Render>(&mut self, total: usize) -> Progress<T> {
+    pub fn progress<T: Render + LiveFacts>(&mut self, total: usize) -> Progress<T> {
         self.info.started_at = jiff::Timestamp::now();
         if self.format != OutputFormat::Ndjson {
             return Progress::new(total, self.live);

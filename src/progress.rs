@@ -16,8 +16,13 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::executor::FleetEvents;
 use crate::human_size::human_size;
-use crate::outcome::{HostOutcome, Stage};
+use crate::model::failure::Stage;
+use crate::outcome::HostOutcome;
+use crate::outcome::disk_usage::DiskUsage;
+use crate::outcome::prediction::PlanReport;
+use crate::outcome::reclaim::PruneReport;
 use crate::report::{sanitize, seconds};
 
 /// How progress is shown.
@@ -118,14 +123,28 @@ impl<T: LiveFacts> Progress<T> {
         }
     }
 
-    pub fn host_started(&self, name: &str) {
+    fn update(&self, change: impl FnOnce(&mut State)) {
+        let mut state = self
+            .inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        change(&mut state);
+        if let Some(bar) = &self.inner.bar {
+            bar.set_message(bar_message(&state, T::BYTES_LABEL));
+        }
+    }
+}
+
+impl<T: LiveFacts + Send + Sync + 'static> FleetEvents<T> for Progress<T> {
+    fn host_started(&self, name: &str) {
         self.update(|state| {
             state.running.insert(name.to_string(), Stage::Connect);
         });
     }
 
     /// The host moved on to `stage`.
-    pub fn host_stage(&self, name: &str, stage: Stage) {
+    fn host_stage(&self, name: &str, stage: Stage) {
         self.update(|state| {
             if let Some(current) = state.running.get_mut(name) {
                 *current = stage;
@@ -134,7 +153,7 @@ impl<T: LiveFacts> Progress<T> {
     }
 
     /// The host finished; `index` is its place in the run's host list.
-    pub fn host_finished(&self, index: usize, outcome: &HostOutcome<T>) {
+    fn host_finished(&self, index: usize, outcome: &HostOutcome<T>) {
         if let Some(hook) = &self.inner.on_finished {
             hook(index, outcome);
         }
@@ -168,19 +187,7 @@ impl<T: LiveFacts> Progress<T> {
         }
     }
 
-    fn update(&self, change: impl FnOnce(&mut State)) {
-        let mut state = self
-            .inner
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        change(&mut state);
-        if let Some(bar) = &self.inner.bar {
-            bar.set_message(bar_message(&state, T::BYTES_LABEL));
-        }
-    }
-
-    pub fn finish(&self) {
+    fn finished(&self) {
         if let Some(bar) = &self.inner.bar {
             bar.finish_and_clear();
         }
@@ -241,10 +248,32 @@ fn bar_message(state: &State, bytes_label: &str) -> String {
     message
 }
 
+impl LiveFacts for PruneReport {
+    fn live_bytes(&self) -> Option<u64> {
+        Some(self.reclaimed_bytes())
+    }
+}
+
+impl LiveFacts for PlanReport {
+    const BYTES_LABEL: &'static str = "predicted";
+
+    fn live_bytes(&self) -> Option<u64> {
+        Some(self.plan.bytes())
+    }
+}
+
+impl LiveFacts for DiskUsage {
+    const BYTES_LABEL: &'static str = "reclaimable";
+
+    fn live_bytes(&self) -> Option<u64> {
+        Some(self.reclaimable_bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::{ErrorClass, HostFailure};
+    use crate::model::failure::{ErrorClass, HostFailure};
 
     struct Bytes(u64);
 

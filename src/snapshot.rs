@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::api_version::ApiVersion;
 use crate::engine::{Engine, EngineError};
+use crate::model::filesystem::FilesystemUsage;
 use crate::transport::shell::{FilesystemError, HostShell};
 
 /// Which image store the daemon uses (`/info` `DriverStatus`).
@@ -51,35 +52,6 @@ pub struct HostSnapshot {
     /// host's policy has a `threshold` (the Engine API does not report it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filesystem: Option<FilesystemUsage>,
-}
-
-/// A filesystem's size and use in bytes, from `df -P -k` on the host.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FilesystemUsage {
-    /// The directory asked about (DockerRootDir).
-    pub path: String,
-    /// Where the filesystem holding it is mounted.
-    pub mount_point: String,
-    pub size: u64,
-    pub used: u64,
-    /// Free to unprivileged users (without the blocks reserved for root).
-    pub available: u64,
-}
-
-impl FilesystemUsage {
-    /// What df's Capacity column divides by: `used + available` (reserved blocks excluded).
-    pub fn usable(&self) -> u64 {
-        self.used.saturating_add(self.available)
-    }
-
-    /// Used percent of `usable`, rounded up as df's Capacity column shows it.
-    pub fn used_percent(&self, used: u64) -> u64 {
-        let total = u128::from(self.usable());
-        if total == 0 {
-            return 0;
-        }
-        (u128::from(used) * 100).div_ceil(total) as u64
-    }
 }
 
 /// A container, from `/containers/json?all=1&size=1` and its inspect.
@@ -360,11 +332,11 @@ pub enum SnapshotError {
     Filesystem(#[from] FilesystemError),
 }
 
-impl crate::outcome::Classify for SnapshotError {
-    fn class(&self) -> crate::outcome::ErrorClass {
+impl crate::model::failure::Classify for SnapshotError {
+    fn class(&self) -> crate::model::failure::ErrorClass {
         match self {
             SnapshotError::Engine(error) => error.class(),
-            SnapshotError::Time { .. } => crate::outcome::ErrorClass::EngineError,
+            SnapshotError::Time { .. } => crate::model::failure::ErrorClass::EngineError,
             SnapshotError::Filesystem(error) => error.class(),
         }
     }

@@ -16,17 +16,24 @@ const FORMATS: [&str; 5] = ["table", "markdown", "json", "ndjson", "csv"];
 fn check_format(format: &str, text: &str, host: &str, command: &str) {
     let context = || format!("{command} -o {format}:\n{text}");
     match format {
-        "table" => assert!(text.contains("TOTAL") || text.contains(host), "{}", context()),
+        "table" => assert!(
+            text.contains("TOTAL") || text.contains(host),
+            "{}",
+            context()
+        ),
         "markdown" => assert!(text.contains("| ") && text.contains(host), "{}", context()),
         "json" => {
-            let document: serde_json::Value = serde_json::from_str(text).expect(&context());
+            let document: serde_json::Value =
+                serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {}", context()));
             assert_eq!(document["command"], command, "{}", context());
             assert_eq!(document["hosts"][0]["name"], host, "{}", context());
         }
         "ndjson" => {
             let lines: Vec<serde_json::Value> = text
                 .lines()
-                .map(|line| serde_json::from_str(line).expect(&context()))
+                .map(|line| {
+                    serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {}", context()))
+                })
                 .collect();
             assert_eq!(lines.first().unwrap()["event"], "host", "{}", context());
             assert_eq!(lines.first().unwrap()["command"], command, "{}", context());
@@ -34,11 +41,18 @@ fn check_format(format: &str, text: &str, host: &str, command: &str) {
         }
         "csv" => {
             let mut reader = csv::Reader::from_reader(text.as_bytes());
-            let header = reader.headers().expect(&context()).clone();
+            let header = reader
+                .headers()
+                .unwrap_or_else(|e| panic!("{e}: {}", context()))
+                .clone();
             assert_eq!(&header[0], "host", "{}", context());
             let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
             assert!(!rows.is_empty(), "{}", context());
-            assert!(rows.iter().all(|r| r.len() == header.len()), "{}", context());
+            assert!(
+                rows.iter().all(|r| r.len() == header.len()),
+                "{}",
+                context()
+            );
             assert_eq!(&rows[0][0], host, "{}", context());
         }
         other => panic!("unknown format {other}"),

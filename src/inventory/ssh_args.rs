@@ -121,7 +121,7 @@ impl fmt::Display for JumpSpec {
             write!(f, "{user}@")?;
         }
         match self.port {
-            Some(port) => f.write_str(&crate::transport::ssh::endpoint(&self.host, port)),
+            Some(port) => f.write_str(&crate::model::connection::endpoint(&self.host, port)),
             None => f.write_str(&self.host),
         }
     }

@@ -833,8 +833,8 @@ fn watermarks_take_dangling_images_one_at_a_time_least_recently_used_first() {
 }
 
 /// The filesystem holding DockerRootDir: 1000 bytes usable, `used` of them used.
-fn filesystem(used: u64) -> crate::snapshot::FilesystemUsage {
-    crate::snapshot::FilesystemUsage {
+fn filesystem(used: u64) -> crate::model::filesystem::FilesystemUsage {
+    crate::model::filesystem::FilesystemUsage {
         path: "/var/lib/docker".into(),
         mount_point: "/var".into(),
         size: 1000,

@@ -10,7 +10,7 @@ use super::table::{Layout, status, write_failures, write_left_alone, write_table
 use super::{sanitize, seconds};
 use crate::human_size::human_size;
 use crate::outcome::FleetRun;
-use crate::reclaim::{KindReport, PruneReport, SkipReason};
+use crate::outcome::reclaim::{KindReport, PruneReport, SkipReason};
 
 /// The apply (and rmi) table: planned vs actual per host, then what was skipped; with
 /// `verbose`, first docker's own lists of what each host untagged and deleted.

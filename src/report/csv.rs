@@ -4,13 +4,14 @@
 
 use std::io::{self, Write};
 
-use crate::df::{DiskUsage, UsageLine};
 use crate::host::Host;
-use crate::outcome::{FleetRun, HostFailure, HostOutcome};
+use crate::model::connection::HostKeyCheck;
+use crate::model::failure::HostFailure;
+use crate::outcome::disk_usage::{DiskUsage, UsageLine};
+use crate::outcome::prediction::PlanReport;
+use crate::outcome::reclaim::PruneReport;
+use crate::outcome::{FleetRun, HostOutcome};
 use crate::plan::PruneKind;
-use crate::predict::PlanReport;
-use crate::reclaim::PruneReport;
-use crate::transport::ssh::HostKeyCheck;
 
 use super::run_info::RunInfo;
 use super::saved::Summary;

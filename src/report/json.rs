@@ -10,15 +10,16 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::api_version::ApiVersion;
-use crate::df::DiskUsage;
 use crate::host::Host;
-use crate::outcome::{ErrorClass, FleetRun, HostFailure, HostOutcome, SafetyReport};
+use crate::model::connection::HostKeyCheck;
+use crate::model::connection::TransportKind;
+use crate::model::failure::{ErrorClass, HostFailure};
+use crate::outcome::disk_usage::DiskUsage;
+use crate::outcome::prediction::{HostFacts, PlanReport};
+use crate::outcome::reclaim::{KindReport, PruneReport, Skipped};
+use crate::outcome::{FleetRun, HostOutcome, SafetyReport};
 use crate::plan::select::ObjectPlan;
 use crate::plan::{AllScope, PruneKind, PrunePlan, VolumeScope};
-use crate::predict::{HostFacts, PlanReport};
-use crate::reclaim::{KindReport, PruneReport, Skipped};
-use crate::transport::ssh::HostKeyCheck;
-use crate::transport::tunnel::TransportKind;
 
 use super::run_info::{RunInfo, VERSION};
 use super::saved::{SavedFailure, Summary};

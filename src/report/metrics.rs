@@ -9,10 +9,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::df::{DiskUsage, UsageLine};
+use crate::outcome::disk_usage::{DiskUsage, UsageLine};
+use crate::outcome::prediction::PlanReport;
+use crate::outcome::reclaim::PruneReport;
 use crate::outcome::{FleetRun, HostOutcome};
-use crate::predict::PlanReport;
-use crate::reclaim::PruneReport;
 
 use super::run_info::RunInfo;
 

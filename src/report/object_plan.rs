@@ -11,10 +11,10 @@ use super::run_info::Detail;
 use super::table::{Layout, status, write_failures, write_table};
 use super::{sanitize, seconds};
 use crate::human_size::human_size;
+use crate::outcome::prediction::{HostFacts, PlanReport};
 use crate::outcome::{FleetRun, HostOutcome};
 use crate::plan::PruneKind;
 use crate::plan::select::{Action, KindPlan, ObjectPlan};
-use crate::predict::{HostFacts, PlanReport};
 
 const COLUMNS: [PruneKind; 5] = [
     PruneKind::Containers,

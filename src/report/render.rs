@@ -3,11 +3,10 @@
 
 use std::io::{self, Write};
 
-use crate::df::DiskUsage;
 use crate::outcome::FleetRun;
-use crate::predict::PlanReport;
-use crate::progress::LiveFacts;
-use crate::reclaim::PruneReport;
+use crate::outcome::disk_usage::DiskUsage;
+use crate::outcome::prediction::PlanReport;
+use crate::outcome::reclaim::PruneReport;
 
 use super::json::JsonShape;
 use super::metrics::MetricsShape;
@@ -16,7 +15,7 @@ use super::table::Layout;
 use super::{apply, csv, object_plan, table};
 
 /// A command's payload, renderable in every format.
-pub trait Render: JsonShape + MetricsShape + LiveFacts + Send + Sync + 'static {
+pub trait Render: JsonShape + MetricsShape + Send + Sync + 'static {
     /// The table (or Markdown, per `layout`); `info.detail` adds object lists.
     fn table(
         out: &mut dyn Write,
@@ -26,12 +25,6 @@ pub trait Render: JsonShape + MetricsShape + LiveFacts + Send + Sync + 'static {
     ) -> io::Result<()>;
     /// CSV; `info` has each host's effective plan.
     fn csv(out: &mut dyn Write, run: &FleetRun<Self>, info: &RunInfo) -> io::Result<()>;
-}
-
-impl LiveFacts for PruneReport {
-    fn live_bytes(&self) -> Option<u64> {
-        Some(self.reclaimed_bytes())
-    }
 }
 
 impl Render for PruneReport {
@@ -54,14 +47,6 @@ impl Render for PruneReport {
     }
 }
 
-impl LiveFacts for PlanReport {
-    const BYTES_LABEL: &'static str = "predicted";
-
-    fn live_bytes(&self) -> Option<u64> {
-        Some(self.plan.bytes())
-    }
-}
-
 impl Render for PlanReport {
     fn table(
         out: &mut dyn Write,
@@ -74,14 +59,6 @@ impl Render for PlanReport {
 
     fn csv(out: &mut dyn Write, run: &FleetRun<Self>, _: &RunInfo) -> io::Result<()> {
         csv::write_plan(out, run)
-    }
-}
-
-impl LiveFacts for DiskUsage {
-    const BYTES_LABEL: &'static str = "reclaimable";
-
-    fn live_bytes(&self) -> Option<u64> {
-        Some(self.reclaimable_bytes())
     }
 }
 

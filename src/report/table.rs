@@ -11,14 +11,15 @@ use tabled::settings::{Padding, Style, Width};
 
 use super::object_plan::bytes_cell;
 use super::{sanitize, seconds};
-use crate::df::{DiskUsage, UsageLine};
 use crate::host::Host;
 use crate::human_size::human_size;
-use crate::outcome::{FleetRun, HostOutcome, SafetyReport, Stage};
+use crate::model::connection::HostKeyCheck;
+use crate::model::connection::TransportKind;
+use crate::model::failure::Stage;
+use crate::outcome::disk_usage::{DiskUsage, UsageLine};
+use crate::outcome::reclaim::{KindReport, PruneReport};
+use crate::outcome::{FleetRun, HostOutcome, SafetyReport};
 use crate::plan::PruneKind;
-use crate::reclaim::{KindReport, PruneReport};
-use crate::transport::ssh::HostKeyCheck;
-use crate::transport::tunnel::TransportKind;
 
 const PRUNE_COLUMNS: [PruneKind; 5] = [
     PruneKind::Containers,

@@ -7,9 +7,9 @@ use russh::client::Handle;
 
 use super::ssh::HostKeyVerifier;
 use super::tunnel::shell_quote;
-use crate::engine::bounded_remote_string;
-use crate::outcome::{Classify, ErrorClass};
-use crate::snapshot::FilesystemUsage;
+use crate::model::failure::{Classify, ErrorClass};
+use crate::model::filesystem::FilesystemUsage;
+use crate::model::remote_text::bounded_remote_string;
 
 /// Keeps at most this much of a command's output.
 const OUTPUT_LIMIT: usize = 64 * 1024;

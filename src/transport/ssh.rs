@@ -24,7 +24,8 @@ use super::known_hosts::{
     self, CertificateProblem, HostKeyStatus, KnownHostsError, KnownHostsFiles,
 };
 use super::proxy_command::{self, CommandStderr};
-use crate::outcome::{Classify, ErrorClass, Stage};
+use crate::model::connection::{HostKeyCheck, endpoint};
+use crate::model::failure::{Classify, ErrorClass, Stage};
 use crate::ssh_algorithms::Algorithms;
 
 /// How strictly host keys are checked, as OpenSSH's `StrictHostKeyChecking`.
@@ -120,33 +121,6 @@ impl SshTarget {
     pub fn endpoint(&self) -> String {
         endpoint(&self.address, self.port)
     }
-}
-
-/// `host:port`, with IPv6 addresses in brackets (`[::1]:22`).
-pub fn endpoint(address: &str, port: u16) -> String {
-    if address.contains(':') {
-        format!("[{address}]:{port}")
-    } else {
-        format!("{address}:{port}")
-    }
-}
-
-/// What happened to the host key during the handshake.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "status")]
-pub enum HostKeyCheck {
-    /// Found in known_hosts.
-    Verified { fingerprint: String },
-    /// Unknown, trusted on first use (`accept-new`) and appended to known_hosts.
-    Added { fingerprint: String },
-    /// Not checked (`--host-key-checking off`).
-    Unchecked { fingerprint: String },
-    /// A host certificate signed by a `@cert-authority` known_hosts lists for the host.
-    Certified {
-        fingerprint: String,
-        /// The CA key's fingerprint.
-        authority: String,
-    },
 }
 
 /// A failure to establish a session, by stage.

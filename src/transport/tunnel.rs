@@ -7,30 +7,11 @@ use std::sync::{Arc, Mutex};
 
 use russh::ChannelMsg;
 use russh::client::Handle;
-use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use super::ssh::HostKeyVerifier;
-use crate::outcome::{Classify, ErrorClass};
-
-/// Which way the Docker API reached the host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TransportKind {
-    /// An SSH `direct-streamlocal@openssh.com` channel to the socket.
-    StreamLocal,
-    /// `docker system dial-stdio` in an SSH exec channel.
-    DialStdio,
-}
-
-impl std::fmt::Display for TransportKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            TransportKind::StreamLocal => "stream-local",
-            TransportKind::DialStdio => "dial-stdio",
-        })
-    }
-}
+use crate::model::connection::TransportKind;
+use crate::model::failure::{Classify, ErrorClass};
 
 /// A bidirectional stream to the Docker socket.
 pub trait DockerStream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}

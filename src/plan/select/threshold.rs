@@ -7,8 +7,8 @@
 
 use super::*;
 use crate::human_size::human_size;
+use crate::model::filesystem::FilesystemUsage;
 use crate::plan::policy::{DiskThreshold, UsageLimit};
-use crate::snapshot::FilesystemUsage;
 
 /// A measure of the host with a high and a low mark.
 #[derive(Debug, Clone, Copy)]

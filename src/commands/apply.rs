@@ -11,15 +11,15 @@ use std::sync::Arc;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::commands::prune::decision_snapshot;
 use crate::engine::{Engine, EngineError};
 use crate::executor::HostJob;
 use crate::host::Host;
-use crate::outcome::{ErrorClass, HostFailure, Stage};
+use crate::model::failure::{ErrorClass, HostFailure, Stage};
+use crate::outcome::reclaim::{KindReport, PruneReport, SkipReason, Skipped};
 use crate::plan::PruneKind;
 use crate::plan::file::SavedHost;
 use crate::plan::select::{Action, Doomed, ObjectPlan};
-use crate::prune::decision_snapshot;
-use crate::reclaim::{KindReport, PruneReport, SkipReason, Skipped};
 use crate::snapshot::{HostSnapshot, ImageStore};
 use crate::transport::shell::HostShell;
 use crate::use_log::UseLog;
@@ -75,7 +75,7 @@ impl HostJob for ApplyJob {
     }
 
     fn in_flight(report: &PruneReport) -> Option<String> {
-        crate::prune::in_flight(report)
+        crate::commands::prune::in_flight(report)
     }
 
     fn check_host_key(&self, host: &Host, fingerprint: &str) -> Result<(), HostFailure> {

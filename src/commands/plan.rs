@@ -3,40 +3,16 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::Engine;
 use crate::executor::HostJob;
 use crate::host::Host;
-use crate::outcome::{HostFailure, Stage};
-use crate::plan::select::{ObjectPlan, select};
-use crate::snapshot::{FilesystemUsage, ImageStore};
+use crate::model::failure::{HostFailure, Stage};
+use crate::outcome::prediction::{HostFacts, PlanReport};
+use crate::plan::select::select;
 use crate::transport::shell::HostShell;
 use crate::use_log::UseLog;
-
-/// What a host's snapshot says about the host itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HostFacts {
-    /// `/info` `ID`: the daemon the plan was made for.
-    pub engine_id: String,
-    pub image_store: ImageStore,
-    /// The daemon's clock when the snapshot was taken.
-    pub daemon_time: jiff::Timestamp,
-    pub docker_root_dir: String,
-    /// The filesystem holding it (read with `df` when a `threshold` policy needs it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filesystem: Option<FilesystemUsage>,
-}
-
-/// One host's predicted prune.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanReport {
-    /// The prune plan in words (`containers, images (all) [until=24h]`).
-    pub description: String,
-    pub facts: Option<HostFacts>,
-    pub plan: ObjectPlan,
-}
 
 /// Snapshots the host and predicts its plan.
 pub struct PlanJob {
@@ -57,11 +33,12 @@ impl HostJob for PlanJob {
         _: &CancellationToken,
     ) -> Result<(), HostFailure> {
         // The same refusals as a prune (e.g. a timestamp until for build cache on API 1.41).
-        let (plan, _) = crate::prune::checked_plan(host, engine.api_version)?;
+        let (plan, _) = crate::commands::prune::checked_plan(host, engine.api_version)?;
         report.description = plan.describe();
         let with_filesystem = plan.policy().threshold.is_some();
         let snapshot =
-            crate::prune::decision_snapshot(engine, shell, &self.uses, with_filesystem).await?;
+            crate::commands::prune::decision_snapshot(engine, shell, &self.uses, with_filesystem)
+                .await?;
         report.facts = Some(HostFacts {
             engine_id: snapshot.engine_id.clone(),
             image_store: snapshot.image_store,

@@ -1,15 +1,10 @@
-//! What happened on each host, as plain data: produced by [`crate::executor`], rendered by
-//! [`crate::report`]. A failure is a value with the stage it happened in and a stable class,
-//! never an abort.
+//! A host's failure as a value: the step it happened in ([`Stage`]), a stable documented class
+//! ([`ErrorClass`], what scripts match on) and the message, rendered once from a typed error
+//! that knows its class ([`Classify`]).
 
 use std::fmt;
-use std::time::Duration;
 
 use serde::Serialize;
-
-use crate::api_version::ApiVersion;
-use crate::transport::ssh::HostKeyCheck;
-use crate::transport::tunnel::TransportKind;
 
 /// The step a host was in when it failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -201,55 +196,4 @@ impl HostFailure {
     pub fn from_error(stage: Stage, error: &dyn Classify) -> HostFailure {
         HostFailure::new(stage, error.class(), error)
     }
-}
-
-/// How the engine was reached and what it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ConnectionInfo {
-    pub transport: TransportKind,
-    /// As the engine reported it, cut to [`crate::engine::REMOTE_STRING_LIMIT`] characters.
-    pub engine_version: String,
-    pub api_version: ApiVersion,
-}
-
-/// One host's result for any command: connection facts, the command's payload (complete, or
-/// as far as it got), and the failure if there was one.
-#[derive(Debug, Clone)]
-pub struct HostOutcome<T> {
-    pub name: String,
-    /// `address:port` as contacted.
-    pub address: String,
-    pub host_key: Option<HostKeyCheck>,
-    pub connection: Option<ConnectionInfo>,
-    pub payload: T,
-    pub failure: Option<HostFailure>,
-    pub duration: Duration,
-    /// SSH connection attempts (more than 1 when `--retries` retried a transient failure).
-    pub attempts: u32,
-}
-
-impl<T> HostOutcome<T> {
-    pub fn succeeded(&self) -> bool {
-        self.failure.is_none()
-    }
-}
-
-/// The fleet's safety valves as set for the run, and whether they stopped it early.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct SafetyReport {
-    /// `--serial` as given (`2`, `25%`), when batches were used.
-    pub serial: Option<String>,
-    /// Sizes of the batches started, in order; the first is the canary when there is more than one.
-    pub batches: Vec<usize>,
-    pub max_fail_percentage: Option<u8>,
-    pub retries: u32,
-    /// Why hosts were left unstarted, when they were.
-    pub stopped: Option<String>,
-}
-
-/// A fleet run: every host's outcome in inventory order, and the run's safety facts.
-#[derive(Debug, Clone)]
-pub struct FleetRun<T> {
-    pub outcomes: Vec<HostOutcome<T>>,
-    pub safety: SafetyReport,
 }

@@ -9,16 +9,16 @@ use std::collections::BTreeSet;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::apply::{ImageDelete, delete_planned};
+use crate::commands::apply::{ImageDelete, delete_planned};
 use crate::engine::Engine;
 use crate::executor::HostJob;
 use crate::host::Host;
-use crate::outcome::{HostFailure, Stage};
+use crate::model::failure::{HostFailure, Stage};
+use crate::outcome::reclaim::{PruneReport, SkipReason, Skipped};
 use crate::plan::PruneKind;
 use crate::plan::select::{
     Action, Doomed, Kept, KeptReason, KindPlan, ObjectPlan, Reason, normalised,
 };
-use crate::reclaim::{PruneReport, SkipReason, Skipped};
 use crate::snapshot::{self, HostSnapshot, ImageStore};
 use crate::transport::shell::HostShell;
 
@@ -178,7 +178,7 @@ impl HostJob for RmiJob {
     }
 
     fn in_flight(report: &PruneReport) -> Option<String> {
-        crate::prune::in_flight(report)
+        crate::commands::prune::in_flight(report)
     }
 }
 

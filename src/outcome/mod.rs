@@ -1,0 +1,67 @@
+//! What happened on each host, as plain data: produced by [`crate::executor`] and the commands,
+//! rendered by [`crate::report`]: connection facts, the command's payload ([`reclaim`] for the
+//! commands that delete, [`disk_usage`] for `df`, [`prediction`] for `plan`) and the failure, if
+//! any, as a value ([`crate::model::failure`]).
+
+pub mod disk_usage;
+pub mod prediction;
+pub mod reclaim;
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::api_version::ApiVersion;
+use crate::model::connection::{HostKeyCheck, TransportKind};
+use crate::model::failure::HostFailure;
+
+/// How the engine was reached and what it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectionInfo {
+    pub transport: TransportKind,
+    /// As the engine reported it, cut to [`crate::model::remote_text::REMOTE_STRING_LIMIT`] characters.
+    pub engine_version: String,
+    pub api_version: ApiVersion,
+}
+
+/// One host's result for any command: connection facts, the command's payload (complete, or
+/// as far as it got), and the failure if there was one.
+#[derive(Debug, Clone)]
+pub struct HostOutcome<T> {
+    pub name: String,
+    /// `address:port` as contacted.
+    pub address: String,
+    pub host_key: Option<HostKeyCheck>,
+    pub connection: Option<ConnectionInfo>,
+    pub payload: T,
+    pub failure: Option<HostFailure>,
+    pub duration: Duration,
+    /// SSH connection attempts (more than 1 when `--retries` retried a transient failure).
+    pub attempts: u32,
+}
+
+impl<T> HostOutcome<T> {
+    pub fn succeeded(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+/// The fleet's safety valves as set for the run, and whether they stopped it early.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SafetyReport {
+    /// `--serial` as given (`2`, `25%`), when batches were used.
+    pub serial: Option<String>,
+    /// Sizes of the batches started, in order; the first is the canary when there is more than one.
+    pub batches: Vec<usize>,
+    pub max_fail_percentage: Option<u8>,
+    pub retries: u32,
+    /// Why hosts were left unstarted, when they were.
+    pub stopped: Option<String>,
+}
+
+/// A fleet run: every host's outcome in inventory order, and the run's safety facts.
+#[derive(Debug, Clone)]
+pub struct FleetRun<T> {
+    pub outcomes: Vec<HostOutcome<T>>,
+    pub safety: SafetyReport,
+}
