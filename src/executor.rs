@@ -10,13 +10,14 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::num::NonZeroUsize;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use russh::Disconnect;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -160,6 +161,9 @@ pub struct FleetOptions {
     pub max_fail_percentage: Option<u8>,
     /// After a stop request, how long calls in flight may still finish.
     pub grace: Duration,
+    /// A second stop request: every host is cut at once, whatever the grace period, and
+    /// reported from what its job recorded.
+    pub hard_stop: CancellationToken,
 }
 
 impl FleetOptions {
@@ -277,6 +281,8 @@ where
                         async move { run_host(host, job.as_ref(), &options, cancel, stages).await }
                             .instrument(span),
                     );
+                    // A panic in the job is caught in `run_host`, which still knows what was
+                    // sent; this is for its own code around the job.
                     let outcome = task.await.unwrap_or_else(|panic| HostOutcome {
                         name,
                         address,
@@ -285,7 +291,7 @@ where
                         payload: J::Output::default(),
                         failure: Some(HostFailure::new(
                             J::STAGE,
-                            ErrorClass::OutcomeUnknown,
+                            ErrorClass::Internal,
                             format!("internal error: {panic}"),
                         )),
                         duration: Duration::ZERO,
@@ -351,6 +357,38 @@ enum End {
     Interrupted,
     /// Stopped, and still busy when the grace period ran out.
     Cut,
+    /// Cut at once by a second stop request.
+    HardStopped,
+    /// A bug in fleetprune: the job panicked.
+    Panicked(String),
+}
+
+impl End {
+    /// How the work ended when it ran to its end or panicked.
+    fn of(result: std::thread::Result<Result<(), HostFailure>>) -> End {
+        match result {
+            Ok(result) => End::Done(result),
+            Err(panic) => End::Panicked(
+                panic
+                    .downcast_ref::<&str>()
+                    .map(|text| text.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".to_string()),
+            ),
+        }
+    }
+}
+
+/// The longest wait a deadline is set for: longer ones (a `--timeout` or `--grace` of years)
+/// are cut to it, so that no deadline overflows the clock.
+const LONGEST_WAIT: Duration = Duration::from_secs(i32::MAX as u64);
+
+/// `now + wait`, never overflowing: a wait past [`LONGEST_WAIT`] is cut to it.
+fn deadline_after(wait: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    // `now` is a monotonic clock's reading since boot: 68 years more cannot overflow it, and if
+    // it ever did, the deadline would be now (the host fails with a timeout, never a panic).
+    now.checked_add(wait.min(LONGEST_WAIT)).unwrap_or(now)
 }
 
 async fn run_host<J: HostJob>(
@@ -364,7 +402,7 @@ where
     J::Output: LiveFacts,
 {
     let started = Instant::now();
-    let deadline = tokio::time::Instant::now() + options.timeout;
+    let deadline = deadline_after(options.timeout);
     let mut outcome = HostOutcome {
         name: host.name.clone(),
         address: host.endpoint(),
@@ -389,27 +427,32 @@ where
     let mut stage = Stage::Connect;
     let job_started = AtomicBool::new(false);
     let end = {
-        let work = reach_and_run(
+        // A panic in the job is caught here, where the payload still says what was sent.
+        let work = AssertUnwindSafe(reach_and_run(
             &host,
             job,
             options,
             (&mut outcome, &mut stage, &job_started),
             &cancel,
             &progress,
-        );
+        ))
+        .catch_unwind();
         tokio::pin!(work);
         tokio::select! {
             biased;
-            result = &mut work => End::Done(result),
+            result = &mut work => End::of(result),
+            () = options.hard_stop.cancelled() => End::HardStopped,
             () = tokio::time::sleep_until(deadline) => End::TimedOut,
             () = cancel.cancelled() => {
                 if job_started.load(Ordering::SeqCst) {
                     // The job stops by itself between steps; a call in flight gets the grace
-                    // period.
-                    let grace_end = (tokio::time::Instant::now() + options.grace).min(deadline);
-                    match tokio::time::timeout_at(grace_end, &mut work).await {
-                        Ok(result) => End::Done(result),
-                        Err(_) => End::Cut,
+                    // period, unless a second stop request cuts it.
+                    let grace_end = deadline_after(options.grace).min(deadline);
+                    tokio::select! {
+                        biased;
+                        result = &mut work => End::of(result),
+                        () = options.hard_stop.cancelled() => End::HardStopped,
+                        () = tokio::time::sleep_until(grace_end) => End::Cut,
                     }
                 } else {
                     // Still connecting: nothing that deletes has been sent, so stop now.
@@ -437,6 +480,16 @@ where
                 "interrupted; still busy after the {}s grace period",
                 options.grace.as_secs()
             ),
+        )),
+        End::HardStopped => Some(HostFailure::new(
+            stage,
+            ErrorClass::Interrupted,
+            "interrupted; cut at once by a second Ctrl-C or SIGTERM",
+        )),
+        End::Panicked(message) => Some(HostFailure::new(
+            stage,
+            ErrorClass::Internal,
+            format!("internal error: {message}"),
         )),
     };
     outcome.failure = failure.map(|failure| match J::in_flight(&outcome.payload) {

@@ -7,6 +7,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use clap::Parser;
 use fleetprune::app::{self, Exit};
@@ -59,8 +60,13 @@ fn main() -> ExitCode {
     let terminated = Arc::new(AtomicBool::new(false));
     let exit = runtime.block_on(async {
         let cancel = CancellationToken::new();
-        tokio::spawn(handle_interrupts(cancel.clone(), Arc::clone(&terminated)));
-        let exit = match app::run(settings, cancel).await {
+        let hard_stop = CancellationToken::new();
+        tokio::spawn(handle_interrupts(
+            cancel.clone(),
+            hard_stop.clone(),
+            Arc::clone(&terminated),
+        ));
+        let exit = match app::run(settings, cancel, hard_stop).await {
             Ok(exit) => exit,
             Err(error) => {
                 say(&error.to_string());
@@ -77,10 +83,20 @@ fn main() -> ExitCode {
     exit.into()
 }
 
+/// How long the report of a run cut by a second Ctrl-C may take to be written before fleetprune
+/// quits without it (a stdout nobody reads, a hung disk).
+const HARD_STOP_LIMIT: Duration = Duration::from_secs(2);
+
 /// First Ctrl-C (or SIGTERM, as cron and CI runners send on timeout): start no new host or
 /// kind, let calls in flight finish within the grace period, and report what was done (exit 130,
-/// or 143 for SIGTERM). A second one: quit at once.
-async fn handle_interrupts(cancel: CancellationToken, terminated: Arc<AtomicBool>) {
+/// or 143 for SIGTERM). A second one: cut every host at once and report what is known (hosts in
+/// flight as outcome unknown or interrupted), quitting without the report only if writing it
+/// takes longer than [`HARD_STOP_LIMIT`].
+async fn handle_interrupts(
+    cancel: CancellationToken,
+    hard_stop: CancellationToken,
+    terminated: Arc<AtomicBool>,
+) {
     let Ok(mut terminate) = signal(SignalKind::terminate()) else {
         return;
     };
@@ -92,13 +108,20 @@ async fn handle_interrupts(cancel: CancellationToken, terminated: Arc<AtomicBool
         _ = terminate.recv() => terminated.store(true, Ordering::SeqCst),
     }
     say(
-        "interrupted; letting calls in flight finish, then writing the report (Ctrl-C again to quit now)",
+        "interrupted; letting calls in flight finish, then writing the report (Ctrl-C again to stop now)",
     );
     cancel.cancel();
     let second = tokio::select! {
         _ = interrupt.recv() => Exit::Interrupted,
-        _ = terminate.recv() => Exit::Terminated,
+        _ = terminate.recv() => {
+            terminated.store(true, Ordering::SeqCst);
+            Exit::Terminated
+        }
     };
+    say("stopping now; writing what is known");
+    hard_stop.cancel();
+    tokio::time::sleep(HARD_STOP_LIMIT).await;
+    say("the report could not be written in time; quitting without it");
     std::process::exit(second as i32);
 }
 
