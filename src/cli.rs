@@ -25,7 +25,7 @@ mod help;
 mod terminal;
 
 pub use habits::habit_error;
-pub use terminal::{colour, terminal_width};
+pub use terminal::{colour, terminal_message, terminal_width};
 
 /// Prune Docker hosts across a fleet over SSH, with one merged report of reclaimed space.
 #[derive(Debug, Parser)]

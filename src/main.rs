@@ -22,7 +22,10 @@ fn main() -> ExitCode {
         say(&message);
         return Exit::Usage.into();
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return clap_exit(&error),
+    };
     init_logging(cli.common.verbose);
     if let Command::Offline(command) = &cli.command {
         return match fleetprune::offline::run(command, cli.common.output) {
@@ -125,8 +128,49 @@ async fn handle_interrupts(
     std::process::exit(second as i32);
 }
 
-/// `fleetprune: message` on stderr; dropped when stderr is closed (never a panic).
+/// clap's own output (`--help`, `--version`, usage errors) as clap prints it, except that an
+/// error echoing an argument with control or bidi characters (a line feed too), or a huge one,
+/// shows it made safe as [`say`] does (without colour then).
+fn clap_exit(error: &clap::Error) -> ExitCode {
+    use clap::error::ContextValue;
+    use fleetprune::cli::terminal_message;
+    let code = u8::try_from(error.exit_code()).unwrap_or(Exit::Usage as u8);
+    let plain = error.render().to_string();
+    let mut text = plain.clone();
+    for (_, value) in error.context() {
+        let echoed = match value {
+            ContextValue::String(one) => std::slice::from_ref(one),
+            ContextValue::Strings(several) => several.as_slice(),
+            _ => &[],
+        };
+        for raw in echoed.iter().filter(|raw| !raw.is_empty()) {
+            let shown = terminal_message(raw);
+            if shown != *raw {
+                text = text.replace(raw.as_str(), &shown);
+            }
+        }
+    }
+    let safe = |line: &str| terminal_message(line) == line.trim();
+    if !error.use_stderr() || (text == plain && plain.lines().all(safe)) {
+        let _ = error.print();
+        return ExitCode::from(code);
+    }
+    let mut stderr = std::io::stderr().lock();
+    for line in text.lines() {
+        let _ = if safe(line) {
+            writeln!(stderr, "{line}")
+        } else {
+            writeln!(stderr, "{}", terminal_message(line))
+        };
+    }
+    ExitCode::from(code)
+}
+
+/// `fleetprune: message` on stderr, made safe for a terminal (no control or bidi characters from
+/// the files and arguments it may echo, a huge echo cut); dropped when stderr is closed (never a
+/// panic).
 fn say(message: &str) {
+    let message = fleetprune::cli::terminal_message(message);
     let _ = writeln!(std::io::stderr().lock(), "fleetprune: {message}");
 }
 

@@ -736,3 +736,61 @@ fn inventory_durations_past_their_limit_are_refused_naming_the_limit() {
         );
     }
 }
+
+/// Issue 20: text from a file or an argument reaches the terminal only through the sanitiser
+/// remote text goes through (an inventory's host name with ESC/CR/LF in the error's key path, the
+/// `--filter` error's prefix), and a huge echo is cut, saying how much was left out.
+#[test]
+fn errors_echo_files_and_arguments_without_control_characters_and_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(
+        dir.path(),
+        "esc.yaml",
+        "all:\n  hosts:\n    \"a\\e[2Jb\\rc\\nd\\u202Ee\":\n      ansible_port: 99999\n",
+    );
+    let run = fleetprune(&["ping", "-i", path.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        stderr(&run),
+        format!(
+            "fleetprune: {}:3:5: all.hosts.a [2Jb c de: host pattern \"a\\u{{1b}}[2Jb\\rc\\nd\\u{{202e}}e\": unclosed '[' (a range looks like [01:20])\n",
+            path.display()
+        )
+    );
+
+    let run = fleetprune(&[
+        "prune",
+        "-i",
+        FARM,
+        "--images",
+        "--filter",
+        "unt\u{1b}[31mil=x",
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        stderr(&run),
+        "fleetprune: --filter unt [31mil=x: unknown filter key \"unt\\u{1b}[31mil\"; fleetprune accepts until, label, label! and dangling\n"
+    );
+
+    // A clap error echoing a line feed cannot forge a line.
+    let run = fleetprune(&["ping", "-i", FARM, "--timeout", "1\nforged"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        stderr(&run),
+        "error: invalid value '1 forged' for '--timeout <SECS>': invalid digit found in string\n\nFor more information, try '--help'.\n"
+    );
+
+    // 10,000 commas used to be echoed as one line of 70 kB.
+    let commas = ",".repeat(10_000);
+    let run = fleetprune(&["ping", "-i", FARM, "--limit", &commas]);
+    assert_eq!(run.status.code(), Some(2));
+    let commas = |n| ",".repeat(n);
+    assert_eq!(
+        stderr(&run),
+        format!(
+            "fleetprune: --limit: --limit \"{}… (9680 of 10080 characters left out) …{}\" has an empty term (check for doubled or trailing separators)\n",
+            commas(200 - "--limit: --limit \"".len()),
+            commas(200 - "\" has an empty term (check for doubled or trailing separators)".len()),
+        )
+    );
+}

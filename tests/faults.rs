@@ -513,3 +513,87 @@ fn interrupted_prunes_finish_their_call_in_flight_or_say_the_outcome_is_unknown(
     assert_eq!(json_host(&report, "host01")["error"]["stage"], "engine");
     assert_eq!(message(&report, "host01"), "timed out after 3s");
 }
+
+/// Issue 20: a second Ctrl-C used to `process::exit` at once, with nothing on stdout although
+/// hosts had finished and one had a prune in flight. Now it cuts the hosts at once and the
+/// report of what is known is still written, to stdout and `--report`, within a second.
+#[test]
+fn a_second_ctrl_c_stops_at_once_and_still_writes_what_is_known() {
+    let fl = FaultLab::start("hardstop");
+    let report_file = fl.lab.dir.join("hardstop-report.json");
+    fl.proxy.set(Fault::Delay {
+        path: "/images/prune",
+        millis: 20_000,
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fleetprune"))
+        .arg("-i")
+        .arg(&fl.inventory)
+        .arg("--known-hosts")
+        .arg(fl.lab.known_hosts())
+        .args(["prune", "--yes", "--output", "json", "--grace", "60"])
+        .args(["--containers", "--images", "--build-cache", "--report"])
+        .arg(&report_file)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run fleetprune");
+    let interrupt = |child: &std::process::Child| {
+        let kill = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(kill.success());
+    };
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    interrupt(&child);
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    // Still running: host01's images prune waits for the proxy, within the 60 s grace period.
+    assert!(child.try_wait().expect("try_wait").is_none());
+    let second = std::time::Instant::now();
+    interrupt(&child);
+    let run = {
+        // Read while waiting, so that a full pipe cannot hold the child.
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        let out = std::thread::spawn(move || std::io::read_to_string(stdout).expect("stdout"));
+        let err = std::thread::spawn(move || std::io::read_to_string(stderr).expect("stderr"));
+        let status = child.wait().expect("wait fleetprune");
+        (
+            status,
+            out.join().expect("stdout"),
+            err.join().expect("stderr"),
+        )
+    };
+    let took = second.elapsed();
+    println!("second Ctrl-C to exit: {took:?}");
+    fl.proxy.set(Fault::None);
+    let (status, stdout, stderr) = run;
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(
+        took < std::time::Duration::from_secs(1),
+        "{took:?} from the second Ctrl-C to the exit"
+    );
+    assert!(
+        stderr.contains("stopping now; writing what is known"),
+        "{stderr}"
+    );
+    let from_stdout: serde_json::Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    let from_file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_file).expect("--report file"))
+            .expect("JSON in --report");
+    for report in [&from_stdout, &from_file] {
+        let host01 = json_host(report, "host01");
+        assert_eq!(class(report, "host01"), "outcome_unknown", "{host01}");
+        assert!(
+            message(report, "host01").contains("cut at once by a second Ctrl-C"),
+            "{host01}"
+        );
+        assert_eq!(host01["completed"], serde_json::json!(["containers"]));
+        assert_eq!(host01["in_flight"], serde_json::json!(["images"]));
+        assert_eq!(host01["not_started"], serde_json::json!(["build_cache"]));
+        assert_eq!(json_host(report, "host02")["status"], "ok", "{report}");
+        assert_eq!(report["totals"]["outcome_unknown"], 1);
+    }
+}
