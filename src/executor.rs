@@ -695,6 +695,15 @@ where
             .await
     }
     .await;
+    let result = match result {
+        Err(failure) if failure.stage == Stage::Tunnel => Err(tunnel::name_what_is_there(
+            &HostShell::new(&session.handle),
+            &host.docker_socket,
+            failure,
+        )
+        .await),
+        other => other,
+    };
     let _ = session
         .handle
         .disconnect(Disconnect::ByApplication, "", "en")

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use common::{Lab, json, json_host, stderr, stdout, write_file};
-use fault_proxy::{Fault, FaultProxy, HOSTILE_TEXT, http_instead_of_ssh};
+use fault_proxy::{Fault, FaultProxy, HOSTILE_TEXT, http_instead_of_ssh, raw_answers};
 
 /// Writes an inventory of `(name, ssh port, docker socket)` hosts that log in to the lab as the
 /// lab's own inventory does (the lab user and key), written here so that it does not depend on
@@ -369,6 +369,23 @@ fn socket_problems_are_told_apart() {
     std::fs::set_permissions(&stale, std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .expect("chmod stale socket");
     let missing = forbidden.socket.with_file_name("missing.sock");
+    // Issue 20: a regular file or a directory where the socket should be is not
+    // `permission_denied` (as the docker client's words made a directory) but names what is there.
+    let file = forbidden.socket.with_file_name("file.sock");
+    std::fs::write(&file, "").expect("regular file");
+    let directory = forbidden.socket.with_file_name("directory.sock");
+    std::fs::create_dir(&directory).expect("directory");
+    // A garbage Api-Version is the peer's protocol, not an engine that is unavailable.
+    let control = forbidden.socket.with_file_name("control.sock");
+    raw_answers(
+        &control,
+        b"HTTP/1.1 200 OK\r\nApi-Version: 1.41\x01\r\nContent-Length: 2\r\n\r\nOK",
+    );
+    let garbage = forbidden.socket.with_file_name("garbage.sock");
+    raw_answers(
+        &garbage,
+        b"HTTP/1.1 200 OK\r\nApi-Version: 1.41 garbage\r\nContent-Length: 2\r\n\r\nOK",
+    );
     let inventory = write_inventory(
         &fl.lab,
         "sockets.yaml",
@@ -376,6 +393,10 @@ fn socket_problems_are_told_apart() {
             ("missing", port, Some(missing.as_path())),
             ("forbidden", port, Some(forbidden.socket.as_path())),
             ("stale", port, Some(stale.as_path())),
+            ("file", port, Some(file.as_path())),
+            ("directory", port, Some(directory.as_path())),
+            ("control", port, Some(control.as_path())),
+            ("garbage", port, Some(garbage.as_path())),
             ("host01", port, Some(fl.proxy.socket.as_path())),
             ("host02", fl.lab.port("host02"), None),
         ],
@@ -404,6 +425,34 @@ fn socket_problems_are_told_apart() {
             json_host(&report, host)
         );
         assert_eq!(json_host(&report, host)["error"]["stage"], "tunnel");
+    }
+    for (host, path, what) in [
+        ("file", &file, "a regular file"),
+        ("directory", &directory, "a directory"),
+    ] {
+        assert_eq!(class(&report, host), "socket_missing", "{host}");
+        assert_eq!(json_host(&report, host)["error"]["stage"], "tunnel");
+        assert_eq!(
+            message(&report, host),
+            format!(
+                "cannot reach the Docker socket: {} on the host is {what}, not a socket",
+                path.display()
+            )
+        );
+    }
+    for (host, expected) in [
+        (
+            "control",
+            "the socket's answer to GET /_ping is not HTTP as a Docker Engine speaks it: invalid HTTP header parsed",
+        ),
+        (
+            "garbage",
+            "the socket answered 200 to GET /_ping with Api-Version \"1.41 garbage\", not an API version: it is not a Docker Engine",
+        ),
+    ] {
+        assert_eq!(class(&report, host), "protocol", "{host}");
+        assert_eq!(json_host(&report, host)["error"]["stage"], "engine");
+        assert_eq!(message(&report, host), expected);
     }
     assert_eq!(json_host(&report, "host01")["status"], "ok");
     assert_eq!(json_host(&report, "host02")["status"], "ok");
@@ -523,7 +572,7 @@ fn a_second_ctrl_c_stops_at_once_and_still_writes_what_is_known() {
     let report_file = fl.lab.dir.join("hardstop-report.json");
     fl.proxy.set(Fault::Delay {
         path: "/images/prune",
-        millis: 20_000,
+        millis: 8000,
     });
     let mut child = Command::new(env!("CARGO_BIN_EXE_fleetprune"))
         .arg("-i")
