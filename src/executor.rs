@@ -734,6 +734,24 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_deadline_past_the_clock_is_cut_not_a_panic() {
+        // `Instant::now() + Duration::MAX` panicked ("overflow when adding duration to instant").
+        let now = tokio::time::Instant::now();
+        let far = deadline_after(Duration::MAX);
+        assert!(far >= now + LONGEST_WAIT);
+        assert!(
+            deadline_after(Duration::from_secs(5))
+                <= tokio::time::Instant::now() + Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn a_panicking_job_is_an_internal_error_with_its_message() {
+        let panic = std::panic::catch_unwind(|| -> Result<(), HostFailure> { panic!("boom") });
+        assert!(matches!(End::of(panic), End::Panicked(message) if message == "boom"));
+    }
+
     #[test]
     fn failure_with_a_request_in_flight_becomes_outcome_unknown() {
         let failure = HostFailure::new(Stage::Prune, ErrorClass::Timeout, "timed out after 5s");
