@@ -150,8 +150,13 @@ fn describe_unmatched(terms: &[String]) -> String {
 /// The inventory file used when neither `-i` nor Ansible's configuration names one.
 const DEFAULT_INVENTORY: &str = "inventory.yaml";
 
-/// Runs one command. `cancel` is triggered by the first Ctrl-C.
-pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, AppError> {
+/// Runs one command. `cancel` is triggered by the first Ctrl-C, `hard_stop` by the second: it
+/// cuts every host at once, and the report of what is known is still written.
+pub async fn run(
+    settings: Settings,
+    cancel: CancellationToken,
+    hard_stop: CancellationToken,
+) -> Result<Exit, AppError> {
     let config = AnsibleConfig::discover()?;
     let sources = if !settings.inventory.is_empty() {
         settings.inventory.clone()
@@ -226,7 +231,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
         }
         Action::Prune => {
             require_plans(&hosts)?;
-            let options = fleet_options(&settings, &hosts)?;
+            let options = fleet_options(&settings, &hosts, &hard_stop)?;
             confirm_with_plan(&settings, &hosts, &options, &cancel).await?;
             // Only a keep policy reads (and so updates) the image-use history.
             let with_policy = hosts
@@ -246,7 +251,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
         }
         Action::Plan => {
             require_plans(&hosts)?;
-            let options = fleet_options(&settings, &hosts)?;
+            let options = fleet_options(&settings, &hosts, &hard_stop)?;
             let uses = Arc::new(UseLog::load());
             let job = PlanJob {
                 uses: Arc::clone(&uses),
@@ -262,7 +267,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             let (path, max_age) = settings.apply.clone().ok_or(AppError::NotConfirmed)?;
             let file = load_plan(&path, max_age)?;
             let hosts = planned_hosts(hosts, &file, &path, settings.limit.is_some())?;
-            let options = fleet_options(&settings, &hosts)?;
+            let options = fleet_options(&settings, &hosts, &hard_stop)?;
             let warning = object_plan::apply_warning(&file, &hosts);
             confirm_with(&settings, warning, &cancel).await?;
             let saved = file
@@ -281,7 +286,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
         }
         Action::Rmi => {
             let (refs, remove_in_use) = settings.rmi.clone().ok_or(AppError::NotConfirmed)?;
-            let options = fleet_options(&settings, &hosts)?;
+            let options = fleet_options(&settings, &hosts, &hard_stop)?;
             if must_ask(&settings)? {
                 let preview = RmiJob {
                     refs: refs.clone(),
@@ -308,12 +313,12 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             Ok(exit_for(&run, &cancel))
         }
         Action::Df => {
-            let options = fleet_options(&settings, &hosts)?;
+            let options = fleet_options(&settings, &hosts, &hard_stop)?;
             let run = fleet(hosts, DiskUsageJob, options, &cancel, &mut output).await?;
             Ok(exit_for(&run, &cancel))
         }
         Action::Ping if settings.print_host_keys => {
-            let options = fleet_options(&settings, &hosts)?;
+            let options = fleet_options(&settings, &hosts, &hard_stop)?;
             let scanned = crate::key_scan::scan_fleet(&hosts, &options).await;
             output.host_keys(&scanned)?;
             Ok(if scanned.iter().all(|s| s.result.is_ok()) {
@@ -325,7 +330,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
             })
         }
         Action::Ping => {
-            let options = fleet_options(&settings, &hosts)?;
+            let options = fleet_options(&settings, &hosts, &hard_stop)?;
             let run = fleet(hosts, ReachOnly, options, &cancel, &mut output).await?;
             Ok(exit_for(&run, &cancel))
         }
@@ -445,7 +450,11 @@ fn local_user() -> String {
 /// and those hosts name with `UserKnownHostsFile` unless `--known-hosts` was given, and
 /// `GlobalKnownHostsFile`); a key file that cannot be used fails only
 /// the hosts it is named for.
-fn fleet_options(settings: &Settings, hosts: &[Host]) -> Result<FleetOptions, AppError> {
+fn fleet_options(
+    settings: &Settings,
+    hosts: &[Host],
+    hard_stop: &CancellationToken,
+) -> Result<FleetOptions, AppError> {
     let contacted = || hosts.iter().filter(|h| h.refused.is_none());
     let jump_identities = contacted().flat_map(|h| match &h.route {
         crate::route::Route::Jump { hops } => {
@@ -513,6 +522,7 @@ fn fleet_options(settings: &Settings, hosts: &[Host]) -> Result<FleetOptions, Ap
         serial: settings.serial,
         max_fail_percentage: settings.max_fail_percentage,
         grace: settings.grace,
+        hard_stop: hard_stop.clone(),
     })
 }
 

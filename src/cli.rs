@@ -25,7 +25,7 @@ mod help;
 mod terminal;
 
 pub use habits::habit_error;
-pub use terminal::{colour, terminal_width};
+pub use terminal::{colour, terminal_message, terminal_width};
 
 /// Prune Docker hosts across a fleet over SSH, with one merged report of reclaimed space.
 #[derive(Debug, Parser)]
@@ -253,6 +253,10 @@ pub struct PingArgs {
     pub print_host_keys: bool,
 }
 
+/// The longest `--timeout`, `--connect-timeout` and `--grace` (seconds): OpenSSH's limit for
+/// its own times (`ConnectTimeout`, `ServerAliveInterval`), 68 years; clap names it when refusing.
+pub const MAX_SECONDS: u64 = i32::MAX as u64;
+
 /// Options every command takes.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
@@ -280,12 +284,12 @@ pub struct CommonArgs {
     pub handshakes: NonZeroUsize,
     /// Seconds allowed per host, from connecting to the end of its work.
     #[arg(long, global = true, value_name = "SECS", default_value = "600",
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=MAX_SECONDS))]
     pub timeout: u64,
     /// Seconds allowed to reach an authenticated SSH session (like OpenSSH's ConnectTimeout,
     /// but covering the handshake and authentication too).
     #[arg(long, global = true, value_name = "SECS", default_value = "15",
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=MAX_SECONDS))]
     pub connect_timeout: u64,
     /// Extra connection attempts for transient failures (refused, connect timeout), with
     /// doubling, jittered pauses from 1s.
@@ -302,7 +306,8 @@ pub struct CommonArgs {
     pub max_fail_percentage: Option<u8>,
     /// Seconds that calls in flight may still take after Ctrl-C or SIGTERM before they are
     /// cut (and reported as outcome unknown).
-    #[arg(long, global = true, value_name = "SECS", default_value = "10")]
+    #[arg(long, global = true, value_name = "SECS", default_value = "10",
+          value_parser = clap::value_parser!(u64).range(0..=MAX_SECONDS))]
     pub grace: u64,
     /// known_hosts file, repeatable; new keys go to the first [default: ~/.ssh/known_hosts,
     /// ~/.ssh/known_hosts2]. The global files (/etc/ssh/ssh_known_hosts) are read too, as ssh does.

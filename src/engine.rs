@@ -32,6 +32,8 @@ use crate::transport::tunnel::{DockerStream, RemoteCommandStatus, Tunnel};
 pub const RESPONSE_LIMIT: u64 = 64 * 1024 * 1024;
 /// The largest response head (status line and headers) hyper buffers.
 pub const HEADER_LIMIT: usize = 64 * 1024;
+/// hyper's words for a response head past `max_buf_size` ([`HEADER_LIMIT`]).
+const HEAD_TOO_LARGE: &str = "message head is too large";
 
 /// A connected, version-negotiated Docker Engine.
 pub struct Engine {
@@ -60,6 +62,12 @@ pub enum EngineError {
         "the socket answered {status} to GET /_ping without an Api-Version header: it is not a Docker Engine"
     )]
     NotDocker { status: u16 },
+    #[error(
+        "the socket answered {status} to GET /_ping with Api-Version {value:?}, not an API version: it is not a Docker Engine"
+    )]
+    BadApiVersion { status: u16, value: String },
+    #[error("the socket's answer to {what} is not HTTP as a Docker Engine speaks it: {}", chain(.cause))]
+    NotHttp { what: String, cause: hyper::Error },
     #[error("the Docker Engine speaks API {0}; fleetprune needs at least {min}", min = ApiVersion::OLDEST_SUPPORTED)]
     TooOld(ApiVersion),
     #[error("unexpected answer to {what}: {cause}")]
@@ -78,7 +86,10 @@ impl EngineError {
     pub fn engine_answered(&self) -> bool {
         matches!(
             self,
-            EngineError::Status { .. } | EngineError::NotDocker { .. } | EngineError::TooOld(_)
+            EngineError::Status { .. }
+                | EngineError::NotDocker { .. }
+                | EngineError::BadApiVersion { .. }
+                | EngineError::TooOld(_)
         )
     }
 }
@@ -94,7 +105,9 @@ impl Classify for EngineError {
             EngineError::Status { .. } | EngineError::TooOld(_) | EngineError::Decode { .. } => {
                 ErrorClass::EngineError
             }
-            EngineError::NotDocker { .. } => ErrorClass::Protocol,
+            EngineError::NotDocker { .. }
+            | EngineError::BadApiVersion { .. }
+            | EngineError::NotHttp { .. } => ErrorClass::Protocol,
             EngineError::ResponseTooLarge { .. } => ErrorClass::ResponseTooLarge,
         }
     }
@@ -273,7 +286,11 @@ impl Connection {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let api = header("api-version").and_then(|v| v.parse::<ApiVersion>().ok());
+        // Read even when not visible ASCII, to say what it was.
+        let api = response
+            .headers()
+            .get("api-version")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let engine_version = header("server")
             .as_deref()
             .and_then(engine_version_of_server);
@@ -283,7 +300,15 @@ impl Connection {
             .collect()
             .await
             .map_err(|e| self.unreachable(what, e))?;
-        let api = api.ok_or(EngineError::NotDocker { status })?;
+        let api = match api {
+            None => return Err(EngineError::NotDocker { status }),
+            Some(text) => text
+                .parse::<ApiVersion>()
+                .map_err(|_| EngineError::BadApiVersion {
+                    status,
+                    value: bounded_remote_string(&text),
+                })?,
+        };
         Ok(PingAnswer {
             api,
             engine_version,
@@ -306,6 +331,14 @@ impl Connection {
             .filter(|status| status.explain().is_some());
         match remote {
             Some(status) => EngineError::RemoteCommand(status),
+            // Something answered, but not in HTTP. An oversized head is a parse error too, and
+            // stays as it was: hyper's client does not tell it apart but by its words.
+            None if cause.is_parse() && cause.to_string() != HEAD_TOO_LARGE => {
+                EngineError::NotHttp {
+                    what: what.to_string(),
+                    cause,
+                }
+            }
             None => EngineError::Unreachable {
                 what: what.to_string(),
                 cause,

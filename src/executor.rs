@@ -10,13 +10,14 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::num::NonZeroUsize;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use russh::Disconnect;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -149,6 +150,9 @@ pub struct FleetOptions {
     pub max_fail_percentage: Option<u8>,
     /// After a stop request, how long calls in flight may still finish.
     pub grace: Duration,
+    /// A second stop request: every host is cut at once, whatever the grace period, and
+    /// reported from what its job recorded.
+    pub hard_stop: CancellationToken,
 }
 
 impl FleetOptions {
@@ -263,6 +267,8 @@ pub async fn run_fleet<J: HostJob>(
                         async move { run_host(host, job.as_ref(), &options, cancel, stages).await }
                             .instrument(span),
                     );
+                    // A panic in the job is caught in `run_host`, which still knows what was
+                    // sent; this is for its own code around the job.
                     let outcome = task.await.unwrap_or_else(|panic| HostOutcome {
                         name,
                         address,
@@ -271,7 +277,7 @@ pub async fn run_fleet<J: HostJob>(
                         payload: J::Output::default(),
                         failure: Some(HostFailure::new(
                             J::STAGE,
-                            ErrorClass::OutcomeUnknown,
+                            ErrorClass::Internal,
                             format!("internal error: {panic}"),
                         )),
                         duration: Duration::ZERO,
@@ -337,6 +343,38 @@ enum End {
     Interrupted,
     /// Stopped, and still busy when the grace period ran out.
     Cut,
+    /// Cut at once by a second stop request.
+    HardStopped,
+    /// A bug in fleetprune: the job panicked.
+    Panicked(String),
+}
+
+impl End {
+    /// How the work ended when it ran to its end or panicked.
+    fn of(result: std::thread::Result<Result<(), HostFailure>>) -> End {
+        match result {
+            Ok(result) => End::Done(result),
+            Err(panic) => End::Panicked(
+                panic
+                    .downcast_ref::<&str>()
+                    .map(|text| text.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".to_string()),
+            ),
+        }
+    }
+}
+
+/// The longest wait a deadline is set for: longer ones (a `--timeout` or `--grace` of years)
+/// are cut to it, so that no deadline overflows the clock.
+const LONGEST_WAIT: Duration = Duration::from_secs(i32::MAX as u64);
+
+/// `now + wait`, never overflowing: a wait past [`LONGEST_WAIT`] is cut to it.
+fn deadline_after(wait: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    // `now` is a monotonic clock's reading since boot: 68 years more cannot overflow it, and if
+    // it ever did, the deadline would be now (the host fails with a timeout, never a panic).
+    now.checked_add(wait.min(LONGEST_WAIT)).unwrap_or(now)
 }
 
 async fn run_host<J: HostJob>(
@@ -347,7 +385,7 @@ async fn run_host<J: HostJob>(
     progress: impl FleetEvents<J::Output>,
 ) -> HostOutcome<J::Output> {
     let started = Instant::now();
-    let deadline = tokio::time::Instant::now() + options.timeout;
+    let deadline = deadline_after(options.timeout);
     let mut outcome = HostOutcome {
         name: host.name.clone(),
         address: host.endpoint(),
@@ -372,27 +410,32 @@ async fn run_host<J: HostJob>(
     let mut stage = Stage::Connect;
     let job_started = AtomicBool::new(false);
     let end = {
-        let work = reach_and_run(
+        // A panic in the job is caught here, where the payload still says what was sent.
+        let work = AssertUnwindSafe(reach_and_run(
             &host,
             job,
             options,
             (&mut outcome, &mut stage, &job_started),
             &cancel,
             &progress,
-        );
+        ))
+        .catch_unwind();
         tokio::pin!(work);
         tokio::select! {
             biased;
-            result = &mut work => End::Done(result),
+            result = &mut work => End::of(result),
+            () = options.hard_stop.cancelled() => End::HardStopped,
             () = tokio::time::sleep_until(deadline) => End::TimedOut,
             () = cancel.cancelled() => {
                 if job_started.load(Ordering::SeqCst) {
                     // The job stops by itself between steps; a call in flight gets the grace
-                    // period.
-                    let grace_end = (tokio::time::Instant::now() + options.grace).min(deadline);
-                    match tokio::time::timeout_at(grace_end, &mut work).await {
-                        Ok(result) => End::Done(result),
-                        Err(_) => End::Cut,
+                    // period, unless a second stop request cuts it.
+                    let grace_end = deadline_after(options.grace).min(deadline);
+                    tokio::select! {
+                        biased;
+                        result = &mut work => End::of(result),
+                        () = options.hard_stop.cancelled() => End::HardStopped,
+                        () = tokio::time::sleep_until(grace_end) => End::Cut,
                     }
                 } else {
                     // Still connecting: nothing that deletes has been sent, so stop now.
@@ -420,6 +463,16 @@ async fn run_host<J: HostJob>(
                 "interrupted; still busy after the {}s grace period",
                 options.grace.as_secs()
             ),
+        )),
+        End::HardStopped => Some(HostFailure::new(
+            stage,
+            ErrorClass::Interrupted,
+            "interrupted; cut at once by a second Ctrl-C or SIGTERM",
+        )),
+        End::Panicked(message) => Some(HostFailure::new(
+            stage,
+            ErrorClass::Internal,
+            format!("internal error: {message}"),
         )),
     };
     outcome.failure = failure.map(|failure| match J::in_flight(&outcome.payload) {
@@ -622,6 +675,15 @@ async fn reach_and_run<J: HostJob>(
             .await
     }
     .await;
+    let result = match result {
+        Err(failure) if failure.stage == Stage::Tunnel => Err(tunnel::name_what_is_there(
+            &HostShell::new(&session.handle),
+            &host.docker_socket,
+            failure,
+        )
+        .await),
+        other => other,
+    };
     let _ = session
         .handle
         .disconnect(Disconnect::ByApplication, "", "en")
@@ -650,6 +712,24 @@ mod tests {
             let wait = jitter(Duration::from_secs(2));
             assert!(wait >= Duration::from_secs(1) && wait < Duration::from_secs(3));
         }
+    }
+
+    #[tokio::test]
+    async fn a_deadline_past_the_clock_is_cut_not_a_panic() {
+        // `Instant::now() + Duration::MAX` panicked ("overflow when adding duration to instant").
+        let now = tokio::time::Instant::now();
+        let far = deadline_after(Duration::MAX);
+        assert!(far >= now + LONGEST_WAIT);
+        assert!(
+            deadline_after(Duration::from_secs(5))
+                <= tokio::time::Instant::now() + Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn a_panicking_job_is_an_internal_error_with_its_message() {
+        let panic = std::panic::catch_unwind(|| -> Result<(), HostFailure> { panic!("boom") });
+        assert!(matches!(End::of(panic), End::Panicked(message) if message == "boom"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use clap::Parser;
 use fleetprune::app::{self, Exit};
@@ -21,7 +22,10 @@ fn main() -> ExitCode {
         say(&message);
         return Exit::Usage.into();
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return clap_exit(&error),
+    };
     init_logging(cli.common.verbose);
     if let Command::Offline(command) = &cli.command {
         return match fleetprune::offline::run(command, cli.common.output) {
@@ -59,8 +63,13 @@ fn main() -> ExitCode {
     let terminated = Arc::new(AtomicBool::new(false));
     let exit = runtime.block_on(async {
         let cancel = CancellationToken::new();
-        tokio::spawn(handle_interrupts(cancel.clone(), Arc::clone(&terminated)));
-        let exit = match app::run(settings, cancel).await {
+        let hard_stop = CancellationToken::new();
+        tokio::spawn(handle_interrupts(
+            cancel.clone(),
+            hard_stop.clone(),
+            Arc::clone(&terminated),
+        ));
+        let exit = match app::run(settings, cancel, hard_stop).await {
             Ok(exit) => exit,
             Err(error) => {
                 say(&error.to_string());
@@ -77,10 +86,20 @@ fn main() -> ExitCode {
     exit.into()
 }
 
+/// How long the report of a run cut by a second Ctrl-C may take to be written before fleetprune
+/// quits without it (a stdout nobody reads, a hung disk).
+const HARD_STOP_LIMIT: Duration = Duration::from_secs(2);
+
 /// First Ctrl-C (or SIGTERM, as cron and CI runners send on timeout): start no new host or
 /// kind, let calls in flight finish within the grace period, and report what was done (exit 130,
-/// or 143 for SIGTERM). A second one: quit at once.
-async fn handle_interrupts(cancel: CancellationToken, terminated: Arc<AtomicBool>) {
+/// or 143 for SIGTERM). A second one: cut every host at once and report what is known (hosts in
+/// flight as outcome unknown or interrupted), quitting without the report only if writing it
+/// takes longer than [`HARD_STOP_LIMIT`].
+async fn handle_interrupts(
+    cancel: CancellationToken,
+    hard_stop: CancellationToken,
+    terminated: Arc<AtomicBool>,
+) {
     let Ok(mut terminate) = signal(SignalKind::terminate()) else {
         return;
     };
@@ -92,18 +111,66 @@ async fn handle_interrupts(cancel: CancellationToken, terminated: Arc<AtomicBool
         _ = terminate.recv() => terminated.store(true, Ordering::SeqCst),
     }
     say(
-        "interrupted; letting calls in flight finish, then writing the report (Ctrl-C again to quit now)",
+        "interrupted; letting calls in flight finish, then writing the report (Ctrl-C again to stop now)",
     );
     cancel.cancel();
     let second = tokio::select! {
         _ = interrupt.recv() => Exit::Interrupted,
-        _ = terminate.recv() => Exit::Terminated,
+        _ = terminate.recv() => {
+            terminated.store(true, Ordering::SeqCst);
+            Exit::Terminated
+        }
     };
+    say("stopping now; writing what is known");
+    hard_stop.cancel();
+    tokio::time::sleep(HARD_STOP_LIMIT).await;
+    say("the report could not be written in time; quitting without it");
     std::process::exit(second as i32);
 }
 
-/// `fleetprune: message` on stderr; dropped when stderr is closed (never a panic).
+/// clap's own output (`--help`, `--version`, usage errors) as clap prints it, except that an
+/// error echoing an argument with control or bidi characters (a line feed too), or a huge one,
+/// shows it made safe as [`say`] does (without colour then).
+fn clap_exit(error: &clap::Error) -> ExitCode {
+    use clap::error::ContextValue;
+    use fleetprune::cli::terminal_message;
+    let code = u8::try_from(error.exit_code()).unwrap_or(Exit::Usage as u8);
+    let plain = error.render().to_string();
+    let mut text = plain.clone();
+    for (_, value) in error.context() {
+        let echoed = match value {
+            ContextValue::String(one) => std::slice::from_ref(one),
+            ContextValue::Strings(several) => several.as_slice(),
+            _ => &[],
+        };
+        for raw in echoed.iter().filter(|raw| !raw.is_empty()) {
+            let shown = terminal_message(raw);
+            if shown != *raw {
+                text = text.replace(raw.as_str(), &shown);
+            }
+        }
+    }
+    let safe = |line: &str| terminal_message(line) == line.trim();
+    if !error.use_stderr() || (text == plain && plain.lines().all(safe)) {
+        let _ = error.print();
+        return ExitCode::from(code);
+    }
+    let mut stderr = std::io::stderr().lock();
+    for line in text.lines() {
+        let _ = if safe(line) {
+            writeln!(stderr, "{line}")
+        } else {
+            writeln!(stderr, "{}", terminal_message(line))
+        };
+    }
+    ExitCode::from(code)
+}
+
+/// `fleetprune: message` on stderr, made safe for a terminal (no control or bidi characters from
+/// the files and arguments it may echo, a huge echo cut); dropped when stderr is closed (never a
+/// panic).
 fn say(message: &str) {
+    let message = fleetprune::cli::terminal_message(message);
     let _ = writeln!(std::io::stderr().lock(), "fleetprune: {message}");
 }
 

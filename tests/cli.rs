@@ -643,3 +643,154 @@ fn a_name_that_does_not_resolve_is_a_dns_failure() {
         "{error}"
     );
 }
+
+/// Every duration a flag or the inventory takes is bounded when parsed, the limit in the
+/// message, exit 2 (issue 20: `--timeout 18446744073709551615` panicked in the deadline
+/// addition, `report --since 1000000000w` in `now - age`, a huge `ServerAliveInterval` in the
+/// keep-alive timer).
+#[test]
+fn duration_flags_past_their_limit_are_refused_naming_the_limit() {
+    let huge = "18446744073709551615";
+    let clap_error = |flag: &str, value: &str, limit: &str| {
+        format!(
+            "error: invalid value '{value}' for '{flag}': {limit}\n\nFor more information, try '--help'.\n"
+        )
+    };
+    let range = |range: &str| format!("{huge} is not in {range}");
+    let cases: [(&[&str], String); 7] = [
+        (
+            &["ping", "-i", FARM, "--timeout", huge],
+            clap_error("--timeout <SECS>", huge, &range("1..=2147483647")),
+        ),
+        (
+            &["ping", "-i", FARM, "--connect-timeout", huge],
+            clap_error("--connect-timeout <SECS>", huge, &range("1..=2147483647")),
+        ),
+        (
+            &["ping", "-i", FARM, "--grace", huge],
+            clap_error("--grace <SECS>", huge, &range("0..=2147483647")),
+        ),
+        (
+            &["plan", "-i", FARM, "--images", "--min-age", "36501d"],
+            clap_error(
+                "--min-age <DURATION>",
+                "36501d",
+                "duration \"36501d\" is longer than 36500d (100 years), the longest fleetprune accepts",
+            ),
+        ),
+        (
+            &["plan", "-i", FARM, "--images", "--unused-for", "9999999999999h"],
+            clap_error(
+                "--unused-for <DURATION>",
+                "9999999999999h",
+                "invalid duration \"9999999999999h\": expected e.g. 48h, 14d, 2h30m, at most 36500d (100 years)",
+            ),
+        ),
+        (
+            &["apply", "-i", FARM, "plan.json", "--max-age", "876001h"],
+            clap_error(
+                "--max-age <DURATION>",
+                "876001h",
+                "duration \"876001h\" is longer than 36500d (100 years), the longest fleetprune accepts",
+            ),
+        ),
+        (
+            &["report", "--since", "1000000000w", "."],
+            "fleetprune: --since \"1000000000w\": expected a number and a unit: 90m, 36h, 7d, 2w; at most 36500d (100 years)\n".to_string(),
+        ),
+    ];
+    for (args, expected) in cases {
+        let run = fleetprune(args);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {}", stderr(&run));
+        assert_eq!(stderr(&run), expected, "{args:?}");
+        assert!(stdout(&run).is_empty(), "{args:?}");
+    }
+}
+
+/// The inventory's durations too: a keep policy's ages, and the ssh times OpenSSH bounds at
+/// INT_MAX ("invalid time value").
+#[test]
+fn inventory_durations_past_their_limit_are_refused_naming_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "all:\n  vars:\n    fleetprune:\n      prune:\n        images: true\n        min_age: 36501d\n  hosts:\n    a:\n",
+            "fleetprune: farm.yaml:6:18: all.vars.fleetprune.prune.min_age: duration \"36501d\" is longer than 36500d (100 years), the longest fleetprune accepts\n",
+        ),
+        (
+            "all:\n  vars:\n    ansible_ssh_common_args: -o ServerAliveInterval=18446744073709551615\n  hosts:\n    a:\n",
+            "fleetprune: farm.yaml:3:30: all.vars.ansible_ssh_common_args: ssh option ServerAliveInterval: \"18446744073709551615\" is not a number of seconds, at most 2147483647 (as OpenSSH)\n",
+        ),
+        (
+            "all:\n  vars:\n    ansible_ssh_common_args: -o ConnectTimeout=2147483648\n  hosts:\n    a:\n",
+            "fleetprune: farm.yaml:3:30: all.vars.ansible_ssh_common_args: ssh option ConnectTimeout: \"2147483648\" is not a positive number of seconds, at most 2147483647 (as OpenSSH)\n",
+        ),
+    ];
+    for (text, expected) in cases {
+        let path = write_file(dir.path(), "farm.yaml", text);
+        let run = fleetprune(&["ping", "-i", path.to_str().unwrap()]);
+        assert_eq!(run.status.code(), Some(2), "{text}: {}", stderr(&run));
+        assert_eq!(
+            stderr(&run).replace(&format!("{}/", dir.path().display()), ""),
+            expected
+        );
+    }
+}
+
+/// Issue 20: text from a file or an argument reaches the terminal only through the sanitiser
+/// remote text goes through (an inventory's host name with ESC/CR/LF in the error's key path, the
+/// `--filter` error's prefix), and a huge echo is cut, saying how much was left out.
+#[test]
+fn errors_echo_files_and_arguments_without_control_characters_and_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(
+        dir.path(),
+        "esc.yaml",
+        "all:\n  hosts:\n    \"a\\e[2Jb\\rc\\nd\\u202Ee\":\n      ansible_port: 99999\n",
+    );
+    let run = fleetprune(&["ping", "-i", path.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        stderr(&run),
+        format!(
+            "fleetprune: {}:3:5: all.hosts.a [2Jb c de: host pattern \"a\\u{{1b}}[2Jb\\rc\\nd\\u{{202e}}e\": unclosed '[' (a range looks like [01:20])\n",
+            path.display()
+        )
+    );
+
+    let run = fleetprune(&[
+        "prune",
+        "-i",
+        FARM,
+        "--images",
+        "--filter",
+        "unt\u{1b}[31mil=x",
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        stderr(&run),
+        "fleetprune: --filter unt [31mil=x: unknown filter key \"unt\\u{1b}[31mil\"; fleetprune accepts until, label, label! and dangling\n"
+    );
+
+    // A clap error echoing a line feed cannot forge a line.
+    let run = fleetprune(&["ping", "-i", FARM, "--timeout", "1\nforged"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        stderr(&run),
+        "error: invalid value '1 forged' for '--timeout <SECS>': invalid digit found in string\n\nFor more information, try '--help'.\n"
+    );
+
+    // 10,000 commas used to be echoed as one line of 70 kB.
+    let commas = ",".repeat(10_000);
+    let run = fleetprune(&["ping", "-i", FARM, "--limit", &commas]);
+    assert_eq!(run.status.code(), Some(2));
+    let commas = |n| ",".repeat(n);
+    assert_eq!(
+        stderr(&run),
+        format!(
+            "fleetprune: --limit: --limit \"{}… (9680 of 10080 characters left out) …{}\" has an empty term (check for doubled or trailing separators)\n",
+            commas(200 - "--limit: --limit \"".len()),
+            commas(200 - "\" has an empty term (check for doubled or trailing separators)".len()),
+        )
+    );
+}

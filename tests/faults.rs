@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use common::{Lab, json, json_host, stderr, stdout, write_file};
-use fault_proxy::{Fault, FaultProxy, HOSTILE_TEXT, http_instead_of_ssh};
+use fault_proxy::{Fault, FaultProxy, HOSTILE_TEXT, http_instead_of_ssh, raw_answers};
 
 /// Writes an inventory of `(name, ssh port, docker socket)` hosts that log in to the lab as the
 /// lab's own inventory does (the lab user and key), written here so that it does not depend on
@@ -369,6 +369,23 @@ fn socket_problems_are_told_apart() {
     std::fs::set_permissions(&stale, std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .expect("chmod stale socket");
     let missing = forbidden.socket.with_file_name("missing.sock");
+    // Issue 20: a regular file or a directory where the socket should be is not
+    // `permission_denied` (as the docker client's words made a directory) but names what is there.
+    let file = forbidden.socket.with_file_name("file.sock");
+    std::fs::write(&file, "").expect("regular file");
+    let directory = forbidden.socket.with_file_name("directory.sock");
+    std::fs::create_dir(&directory).expect("directory");
+    // A garbage Api-Version is the peer's protocol, not an engine that is unavailable.
+    let control = forbidden.socket.with_file_name("control.sock");
+    raw_answers(
+        &control,
+        b"HTTP/1.1 200 OK\r\nApi-Version: 1.41\x01\r\nContent-Length: 2\r\n\r\nOK",
+    );
+    let garbage = forbidden.socket.with_file_name("garbage.sock");
+    raw_answers(
+        &garbage,
+        b"HTTP/1.1 200 OK\r\nApi-Version: 1.41 garbage\r\nContent-Length: 2\r\n\r\nOK",
+    );
     let inventory = write_inventory(
         &fl.lab,
         "sockets.yaml",
@@ -376,6 +393,10 @@ fn socket_problems_are_told_apart() {
             ("missing", port, Some(missing.as_path())),
             ("forbidden", port, Some(forbidden.socket.as_path())),
             ("stale", port, Some(stale.as_path())),
+            ("file", port, Some(file.as_path())),
+            ("directory", port, Some(directory.as_path())),
+            ("control", port, Some(control.as_path())),
+            ("garbage", port, Some(garbage.as_path())),
             ("host01", port, Some(fl.proxy.socket.as_path())),
             ("host02", fl.lab.port("host02"), None),
         ],
@@ -404,6 +425,34 @@ fn socket_problems_are_told_apart() {
             json_host(&report, host)
         );
         assert_eq!(json_host(&report, host)["error"]["stage"], "tunnel");
+    }
+    for (host, path, what) in [
+        ("file", &file, "a regular file"),
+        ("directory", &directory, "a directory"),
+    ] {
+        assert_eq!(class(&report, host), "socket_missing", "{host}");
+        assert_eq!(json_host(&report, host)["error"]["stage"], "tunnel");
+        assert_eq!(
+            message(&report, host),
+            format!(
+                "cannot reach the Docker socket: {} on the host is {what}, not a socket",
+                path.display()
+            )
+        );
+    }
+    for (host, expected) in [
+        (
+            "control",
+            "the socket's answer to GET /_ping is not HTTP as a Docker Engine speaks it: invalid HTTP header parsed",
+        ),
+        (
+            "garbage",
+            "the socket answered 200 to GET /_ping with Api-Version \"1.41 garbage\", not an API version: it is not a Docker Engine",
+        ),
+    ] {
+        assert_eq!(class(&report, host), "protocol", "{host}");
+        assert_eq!(json_host(&report, host)["error"]["stage"], "engine");
+        assert_eq!(message(&report, host), expected);
     }
     assert_eq!(json_host(&report, "host01")["status"], "ok");
     assert_eq!(json_host(&report, "host02")["status"], "ok");
@@ -512,4 +561,88 @@ fn interrupted_prunes_finish_their_call_in_flight_or_say_the_outcome_is_unknown(
     assert_eq!(class(&report, "host01"), "timeout");
     assert_eq!(json_host(&report, "host01")["error"]["stage"], "engine");
     assert_eq!(message(&report, "host01"), "timed out after 3s");
+}
+
+/// Issue 20: a second Ctrl-C used to `process::exit` at once, with nothing on stdout although
+/// hosts had finished and one had a prune in flight. Now it cuts the hosts at once and the
+/// report of what is known is still written, to stdout and `--report`, within a second.
+#[test]
+fn a_second_ctrl_c_stops_at_once_and_still_writes_what_is_known() {
+    let fl = FaultLab::start("hardstop");
+    let report_file = fl.lab.dir.join("hardstop-report.json");
+    fl.proxy.set(Fault::Delay {
+        path: "/images/prune",
+        millis: 8000,
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fleetprune"))
+        .arg("-i")
+        .arg(&fl.inventory)
+        .arg("--known-hosts")
+        .arg(fl.lab.known_hosts())
+        .args(["prune", "--yes", "--output", "json", "--grace", "60"])
+        .args(["--containers", "--images", "--build-cache", "--report"])
+        .arg(&report_file)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run fleetprune");
+    let interrupt = |child: &std::process::Child| {
+        let kill = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(kill.success());
+    };
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    interrupt(&child);
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    // Still running: host01's images prune waits for the proxy, within the 60 s grace period.
+    assert!(child.try_wait().expect("try_wait").is_none());
+    let second = std::time::Instant::now();
+    interrupt(&child);
+    let run = {
+        // Read while waiting, so that a full pipe cannot hold the child.
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        let out = std::thread::spawn(move || std::io::read_to_string(stdout).expect("stdout"));
+        let err = std::thread::spawn(move || std::io::read_to_string(stderr).expect("stderr"));
+        let status = child.wait().expect("wait fleetprune");
+        (
+            status,
+            out.join().expect("stdout"),
+            err.join().expect("stderr"),
+        )
+    };
+    let took = second.elapsed();
+    println!("second Ctrl-C to exit: {took:?}");
+    fl.proxy.set(Fault::None);
+    let (status, stdout, stderr) = run;
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(
+        took < std::time::Duration::from_secs(1),
+        "{took:?} from the second Ctrl-C to the exit"
+    );
+    assert!(
+        stderr.contains("stopping now; writing what is known"),
+        "{stderr}"
+    );
+    let from_stdout: serde_json::Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    let from_file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_file).expect("--report file"))
+            .expect("JSON in --report");
+    for report in [&from_stdout, &from_file] {
+        let host01 = json_host(report, "host01");
+        assert_eq!(class(report, "host01"), "outcome_unknown", "{host01}");
+        assert!(
+            message(report, "host01").contains("cut at once by a second Ctrl-C"),
+            "{host01}"
+        );
+        assert_eq!(host01["completed"], serde_json::json!(["containers"]));
+        assert_eq!(host01["in_flight"], serde_json::json!(["images"]));
+        assert_eq!(host01["not_started"], serde_json::json!(["build_cache"]));
+        assert_eq!(json_host(report, "host02")["status"], "ok", "{report}");
+        assert_eq!(report["totals"]["outcome_unknown"], 1);
+    }
 }

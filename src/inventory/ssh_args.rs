@@ -291,9 +291,10 @@ pub(crate) fn keyword_option(text: &str) -> Result<SshOption, SshArgsError> {
             Some(value.to_string()).filter(|agent| !agent.eq_ignore_ascii_case("none")),
         ),
         "hostkeyalias" => SshOption::HostKeyAlias(value.to_string()),
-        "serveraliveinterval" => {
-            SshOption::ServerAliveInterval(value.parse().map_err(|_| bad("a number of seconds"))?)
-        }
+        "serveraliveinterval" => SshOption::ServerAliveInterval(
+            seconds(value)
+                .ok_or_else(|| bad("a number of seconds, at most 2147483647 (as OpenSSH)"))?,
+        ),
         "serveralivecountmax" => {
             SshOption::ServerAliveCountMax(value.parse().map_err(|_| bad("a count"))?)
         }
@@ -306,13 +307,11 @@ pub(crate) fn keyword_option(text: &str) -> Result<SshOption, SshArgsError> {
         "globalknownhostsfile" => {
             SshOption::GlobalKnownHostsFile(value.split_whitespace().map(PathBuf::from).collect())
         }
-        "connecttimeout" => SshOption::ConnectTimeout(
-            value
-                .parse()
-                .ok()
-                .filter(|s| *s > 0)
-                .ok_or_else(|| bad("a positive number of seconds"))?,
-        ),
+        "connecttimeout" => {
+            SshOption::ConnectTimeout(seconds(value).filter(|s| *s > 0).ok_or_else(|| {
+                bad("a positive number of seconds, at most 2147483647 (as OpenSSH)")
+            })?)
+        }
         _ if IGNORED_KEYWORDS.contains(&lower.as_str())
             || RESTATED_DEFAULTS
                 .contains(&(lower.as_str(), value.to_ascii_lowercase().as_str())) =>
@@ -321,6 +320,12 @@ pub(crate) fn keyword_option(text: &str) -> Result<SshOption, SshArgsError> {
         }
         _ => SshOption::Unsupported(keyword.to_string()),
     })
+}
+
+/// A time in seconds as OpenSSH takes it: no more than `INT_MAX` ("invalid time value"), so
+/// that no deadline computed from it can overflow.
+fn seconds(value: &str) -> Option<u64> {
+    value.parse().ok().filter(|s| *s <= i32::MAX as u64)
 }
 
 fn yes_no(value: &str) -> Option<bool> {
@@ -370,6 +375,31 @@ mod tests {
                 SshOption::User("deploy".into()),
                 SshOption::StrictHostKeyChecking(StrictHostKeyChecking::AcceptNew),
             ]
+        );
+    }
+
+    #[test]
+    fn ssh_times_past_int_max_are_refused_as_openssh_does() {
+        // `ssh -G -o ServerAliveInterval=2147483648 x`: "invalid time value"; a larger one
+        // panicked in the keep-alive timer.
+        assert_eq!(
+            parse("-o ServerAliveInterval=2147483647 -o ConnectTimeout=2147483647"),
+            [
+                SshOption::ServerAliveInterval(2_147_483_647),
+                SshOption::ConnectTimeout(2_147_483_647),
+            ]
+        );
+        assert_eq!(
+            SshArgs::parse("-o ServerAliveInterval=18446744073709551615")
+                .unwrap_err()
+                .to_string(),
+            "ssh option ServerAliveInterval: \"18446744073709551615\" is not a number of seconds, at most 2147483647 (as OpenSSH)"
+        );
+        assert_eq!(
+            SshArgs::parse("-o ConnectTimeout=2147483648")
+                .unwrap_err()
+                .to_string(),
+            "ssh option ConnectTimeout: \"2147483648\" is not a positive number of seconds, at most 2147483647 (as OpenSSH)"
         );
     }
 

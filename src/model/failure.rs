@@ -96,6 +96,9 @@ pub enum ErrorClass {
     /// A `threshold` policy needs the size and free space of the filesystem holding
     /// DockerRootDir, and `df` on the host could not be run or read: nothing was deleted.
     FilesystemUnknown,
+    /// A bug in fleetprune stopped the host while no request that may delete was in flight
+    /// (with one in flight, the host is `OutcomeUnknown`).
+    Internal,
 }
 
 impl ErrorClass {
@@ -128,6 +131,7 @@ impl ErrorClass {
             ErrorClass::ProxyFailed => "proxy_failed",
             ErrorClass::PlanMismatch => "plan_mismatch",
             ErrorClass::FilesystemUnknown => "filesystem_unknown",
+            ErrorClass::Internal => "internal_error",
         }
     }
 
@@ -160,6 +164,7 @@ impl ErrorClass {
             ErrorClass::ProxyFailed => "proxy failed",
             ErrorClass::PlanMismatch => "not the planned host",
             ErrorClass::FilesystemUnknown => "filesystem unknown",
+            ErrorClass::Internal => "INTERNAL ERROR",
         }
     }
 }

@@ -188,22 +188,34 @@ pub fn parse_size(text: &str) -> Result<u64, PolicyError> {
 pub enum PolicyError {
     #[error("invalid glob {glob:?}: {message}")]
     Glob { glob: String, message: String },
-    #[error("invalid duration {0:?}: expected e.g. 48h, 14d, 2h30m")]
+    #[error("invalid duration {0:?}: expected e.g. 48h, 14d, 2h30m, at most {MAX_AGE_TEXT}")]
     Duration(String),
+    #[error("duration {0:?} is longer than {MAX_AGE_TEXT}, the longest fleetprune accepts")]
+    DurationTooLong(String),
     #[error("invalid size {0:?}: expected e.g. 50GB, 1.5GiB, or HIGH:LOW such as 50GB:40GB")]
     Size(String),
     #[error("invalid percentage {0:?}: expected 0% to 100%, e.g. 85%, or HIGH:LOW such as 85%:70%")]
     Percent(String),
 }
 
-/// `48h`, `14d`, `2w`, `2h30m` (days are 24 hours).
+/// The longest age a policy or `--max-age` takes: 100 years, so that any timestamp minus it
+/// stays a timestamp.
+pub const MAX_AGE: SignedDuration = SignedDuration::from_hours(876_000);
+const MAX_AGE_TEXT: &str = "36500d (100 years)";
+
+/// `48h`, `14d`, `2w`, `2h30m` (days are 24 hours), at most [`MAX_AGE`].
 pub fn parse_age(text: &str) -> Result<SignedDuration, PolicyError> {
-    text.trim()
+    let age = text
+        .trim()
         .parse::<Span>()
         .ok()
         .and_then(|span| span.to_duration(SpanRelativeTo::days_are_24_hours()).ok())
         .filter(|d| !d.is_negative())
-        .ok_or_else(|| PolicyError::Duration(text.to_string()))
+        .ok_or_else(|| PolicyError::Duration(text.to_string()))?;
+    if age > MAX_AGE {
+        return Err(PolicyError::DurationTooLong(text.to_string()));
+    }
+    Ok(age)
 }
 
 impl KeepPolicy {
@@ -338,6 +350,20 @@ mod tests {
         assert_eq!(parse_age("48h").unwrap(), SignedDuration::from_hours(48));
         assert_eq!(parse_age("1w").unwrap(), SignedDuration::from_hours(168));
         assert!(parse_age("banana").is_err());
+    }
+
+    #[test]
+    fn ages_are_bounded_with_the_limit_in_the_message() {
+        assert_eq!(parse_age("36500d").unwrap(), MAX_AGE);
+        assert_eq!(
+            parse_age("36501d").unwrap_err().to_string(),
+            "duration \"36501d\" is longer than 36500d (100 years), the longest fleetprune accepts"
+        );
+        // Past jiff's own range: still refused, still naming the limit.
+        assert_eq!(
+            parse_age("9999999999999h").unwrap_err().to_string(),
+            "invalid duration \"9999999999999h\": expected e.g. 48h, 14d, 2h30m, at most 36500d (100 years)"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Commands on the host itself, in exec channels of the host's SSH session, for what the Engine
 //! API does not report: the size and free space of the filesystem holding DockerRootDir
-//! (`df -P -k`, POSIX output). Plain data comes back; the caller decides what it means.
+//! (`df -P -k`, POSIX output), and what a socket path that cannot be reached is (`test`). Plain
+//! data comes back; the caller decides what it means.
 
 use russh::ChannelMsg;
 use russh::client::Handle;
@@ -103,6 +104,18 @@ impl<'a> HostShell<'a> {
         })
     }
 
+    /// What `path` is on the host; `None` when the command cannot run or says something else.
+    pub async fn path_kind(&self, path: &str) -> Option<PathKind> {
+        let path = shell_quote(path);
+        let command = format!(
+            "if [ -S {path} ]; then echo socket; elif [ -d {path} ]; then echo directory; \
+             elif [ -f {path} ]; then echo file; elif [ -e {path} ]; then echo other; \
+             else echo missing; fi"
+        );
+        let output = self.run(&command).await.ok()?;
+        PathKind::from_word(&output.stdout)
+    }
+
     /// Runs `command` to its end and collects its output (each stream capped).
     async fn run(&self, command: &str) -> Result<CommandOutput, RunError> {
         let mut channel = self
@@ -130,6 +143,31 @@ impl<'a> HostShell<'a> {
             }
         }
         Ok(output)
+    }
+}
+
+/// What a path on the host is, as POSIX `test` tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathKind {
+    Socket,
+    Directory,
+    RegularFile,
+    /// Something else that exists (a FIFO, a device).
+    Other,
+    Missing,
+}
+
+impl PathKind {
+    /// The kind from the word [`HostShell::path_kind`]'s command prints.
+    fn from_word(word: &str) -> Option<PathKind> {
+        Some(match word.trim() {
+            "socket" => PathKind::Socket,
+            "directory" => PathKind::Directory,
+            "file" => PathKind::RegularFile,
+            "other" => PathKind::Other,
+            "missing" => PathKind::Missing,
+            _ => return None,
+        })
     }
 }
 

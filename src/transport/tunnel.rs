@@ -1,7 +1,8 @@
 //! A byte stream to the host's Docker socket, carried by the SSH session: a `direct-streamlocal`
 //! channel (what `ssh -L local.sock:/var/run/docker.sock` uses) or, when the server refuses
 //! stream-local forwarding, `docker system dial-stdio` in an exec channel (what
-//! `docker -H ssh://` runs). Speaking HTTP over the stream is [`crate::engine`]'s job.
+//! `docker -H ssh://` runs). Speaking HTTP over the stream is [`crate::engine`]'s job; telling
+//! why the socket could not be reached is this module's.
 
 use std::sync::{Arc, Mutex};
 
@@ -9,9 +10,10 @@ use russh::ChannelMsg;
 use russh::client::Handle;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
+use super::shell::{HostShell, PathKind};
 use super::ssh::HostKeyVerifier;
 use crate::model::connection::TransportKind;
-use crate::model::failure::{Classify, ErrorClass};
+use crate::model::failure::{Classify, ErrorClass, HostFailure, Stage};
 
 /// A bidirectional stream to the Docker socket.
 pub trait DockerStream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
@@ -95,6 +97,36 @@ impl Classify for TunnelError {
         // the socket cannot be told missing from forbidden.
         ErrorClass::EngineUnavailable
     }
+}
+
+/// A failure to reach the Docker socket, told apart by what its path is on the host: the docker
+/// client says "permission denied" for a directory and "connection refused" for a regular file,
+/// but neither is a socket (`socket_missing`, naming what is there). A socket that refuses or
+/// forbids, a missing path, and a host that runs no commands keep the class they had.
+pub async fn name_what_is_there(
+    shell: &HostShell<'_>,
+    socket: &str,
+    failure: HostFailure,
+) -> HostFailure {
+    if failure.stage != Stage::Tunnel
+        || !matches!(
+            failure.class,
+            ErrorClass::PermissionDenied | ErrorClass::EngineUnavailable
+        )
+    {
+        return failure;
+    }
+    let what = match shell.path_kind(socket).await {
+        Some(PathKind::Directory) => "a directory",
+        Some(PathKind::RegularFile) => "a regular file",
+        Some(PathKind::Other) => "neither a socket, a directory nor a regular file",
+        Some(PathKind::Socket | PathKind::Missing) | None => return failure,
+    };
+    HostFailure::new(
+        Stage::Tunnel,
+        ErrorClass::SocketMissing,
+        format!("cannot reach the Docker socket: {socket} on the host is {what}, not a socket"),
+    )
 }
 
 /// Keeps at most this much of the remote command's stderr.

@@ -291,3 +291,20 @@ pub fn http_instead_of_ssh() -> u16 {
     });
     port
 }
+
+/// A unix socket at `path` (world-writable, in a directory the lab's SSH user can reach) where
+/// every connection gets `answer` as its raw bytes, whatever it asked: a fake daemon speaking
+/// broken HTTP that hyper's server would refuse to send.
+pub fn raw_answers(path: &Path, answer: &'static [u8]) {
+    let listener = std::os::unix::net::UnixListener::bind(path).expect("bind raw socket");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))
+        .expect("chmod raw socket");
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut stream in listener.incoming().flatten() {
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer);
+            let _ = stream.write_all(answer);
+        }
+    });
+}
