@@ -14,19 +14,26 @@
 //! - [`route`]: how a host's sshd is reached: directly, through jump hosts or a proxy command;
 //! - [`transport`]: SSH session (known_hosts, auth) and the tunnel to the Docker socket;
 //! - [`engine`]: HTTP to the Engine API over that tunnel, version negotiation;
+//! - [`model`]: the plain-data floor (failure stage and class, host key, transport kind,
+//!   filesystem usage, bounded remote text) every other module may import;
 //! - [`snapshot`]: a read-only picture of a host's objects, from which [`plan::select`] predicts
 //!   a prune exactly;
-//! - [`prune`], [`df`], [`predict`], [`apply`], [`rmi`]: the jobs run on each host;
+//! - [`commands`]: one module per fleet command (prune, plan, apply, rmi, df, ping), each its
+//!   host job;
 //! - [`key_scan`]: `ping --print-host-keys`, ssh-keyscan's lines for review and pinning;
-//! - [`executor`]: the fleet, with bounded concurrency, timeouts and cancellation;
+//! - [`executor`]: the fleet, with bounded concurrency, timeouts and cancellation; it emits
+//!   events and knows no screen;
 //! - [`fd_limit`]: the open-files limit raised for thousands of connections;
 //! - [`use_log`]: when fleetprune last saw each image in use (for `unused_for`);
 //! - [`shard`]: `--shard I/N`, a stable slice of the selected hosts;
 //! - [`progress`]: the live display on stderr while hosts run;
-//! - [`outcome`], [`report`]: per-host results and their table / Markdown / JSON / NDJSON / CSV /
-//!   Prometheus rendering, and saved reports read back;
+//! - [`outcome`]: per-host results and each command's payload, as plain data;
+//! - [`report`]: table / Markdown / JSON / NDJSON / CSV / Prometheus rendering, and saved
+//!   reports read back;
 //! - [`output`]: where a run's results go (stdout, `--report`, `--metrics-file`);
 //! - [`offline`]: `report`, `completions`, `man`, which contact no host;
+//! - [`prompt`]: docker's confirmation prompt before anything is deleted;
+//! - [`api_version`]: Engine API versions as negotiated;
 //! - [`app`]: ties it together for `main` and decides the exit code.
 
 pub mod api_version;
