@@ -19,7 +19,7 @@ use crate::commands::ping::ReachOnly;
 use crate::commands::plan::PlanJob;
 use crate::commands::prune::PruneJob;
 use crate::commands::rmi::RmiJob;
-use crate::executor::{FleetOptions, HostJob, run_fleet};
+use crate::executor::{FleetOptions, HostJob, SshConnector, run_fleet};
 use crate::host::{self, Defaults, Host, HostPlanError};
 use crate::inventory::ansible_cfg::{AnsibleConfig, AnsibleConfigError};
 use crate::inventory::ssh_args::StrictHostKeyChecking;
@@ -623,6 +623,7 @@ where
 {
     let progress: Progress<J::Output> = output.progress(hosts.len());
     let run = run_fleet(
+        Arc::new(SshConnector),
         hosts,
         Arc::new(job),
         Arc::new(options),

@@ -26,13 +26,13 @@ use crate::engine::Engine;
 use crate::host::{Host, Refusal};
 use crate::inventory::ssh_args::StrictHostKeyChecking;
 use crate::model::connection::HostKeyCheck;
-use crate::model::failure::{Classify, ErrorClass, HostFailure, Stage};
+use crate::model::failure::{ErrorClass, HostFailure, Stage};
 use crate::outcome::{ConnectionInfo, FleetRun, HostOutcome, SafetyReport};
 use crate::route::Route;
 use crate::transport::known_hosts::{DEFAULT_GLOBAL_KNOWN_HOSTS, KnownHosts, KnownHostsFiles};
 use crate::transport::shell::HostShell;
 use crate::transport::ssh::{self, HostKeyChecking, SshSession, SshSettings, SshTarget, Via};
-use crate::transport::tunnel;
+use crate::transport::tunnel::{self, Tunnel};
 
 /// What a command does on a host once its engine is reachable.
 pub trait HostJob: Send + Sync + 'static {
@@ -74,6 +74,90 @@ pub trait FleetEvents<T>: Clone + Send + Sync + 'static {
     fn host_finished(&self, index: usize, outcome: &HostOutcome<T>);
     /// Every host has an outcome.
     fn finished(&self);
+}
+
+/// How the executor reaches a host: a session (with what happened to its host key), a stream to
+/// the engine socket through it, and the host's shell. [`SshConnector`] logs in over SSH; the
+/// executor's tests connect in-memory hosts. One call is one attempt: retries, handshake turns,
+/// timeouts and cancellation stay the executor's.
+pub trait Connector: Send + Sync + 'static {
+    type Session: Send + Sync;
+
+    /// One attempt to open a session with `host`.
+    fn connect(
+        &self,
+        host: &Host,
+        options: &FleetOptions,
+    ) -> impl Future<Output = Result<Reached<Self::Session>, ConnectFailure>> + Send;
+
+    /// A stream to the host's engine socket through `session`.
+    fn tunnel(
+        &self,
+        session: &Self::Session,
+        host: &Host,
+    ) -> impl Future<Output = Result<Tunnel, HostFailure>> + Send;
+
+    /// The host's shell through `session`.
+    fn shell<'a>(&self, session: &'a Self::Session) -> HostShell<'a>;
+
+    /// Ends `session`; best effort.
+    fn disconnect(&self, session: Self::Session) -> impl Future<Output = ()> + Send;
+}
+
+/// A session opened by a [`Connector`], with its host key verdict.
+pub struct Reached<S> {
+    pub session: S,
+    pub host_key: HostKeyCheck,
+}
+
+/// A failed connection attempt: the failure, and whether another attempt may succeed (refused,
+/// connect timeout).
+#[derive(Debug)]
+pub struct ConnectFailure {
+    pub failure: HostFailure,
+    pub transient: bool,
+}
+
+/// Hosts reached over SSH (directly, through jump hosts or a proxy command), the engine through a
+/// stream-local channel or `docker system dial-stdio`.
+pub struct SshConnector;
+
+impl Connector for SshConnector {
+    type Session = SshSession;
+
+    async fn connect(
+        &self,
+        host: &Host,
+        options: &FleetOptions,
+    ) -> Result<Reached<SshSession>, ConnectFailure> {
+        match ssh::connect(&ssh_target(host), &options.ssh_for(host)).await {
+            Ok(session) => Ok(Reached {
+                host_key: session.host_key.clone(),
+                session,
+            }),
+            Err(error) => Err(ConnectFailure {
+                failure: HostFailure::from_error(error.stage(), &error),
+                transient: error.is_transient(),
+            }),
+        }
+    }
+
+    async fn tunnel(&self, session: &SshSession, host: &Host) -> Result<Tunnel, HostFailure> {
+        tunnel::open(&session.handle, &host.docker_socket)
+            .await
+            .map_err(|e| HostFailure::from_error(Stage::Tunnel, &e))
+    }
+
+    fn shell<'a>(&self, session: &'a SshSession) -> HostShell<'a> {
+        HostShell::new(&session.handle)
+    }
+
+    async fn disconnect(&self, session: SshSession) {
+        let _ = session
+            .handle
+            .disconnect(Disconnect::ByApplication, "", "en")
+            .await;
+    }
 }
 
 /// `--serial`: how many hosts run per batch.
@@ -202,8 +286,10 @@ impl FleetOptions {
 /// The first pause between connect attempts; doubled each time, with jitter.
 const FIRST_RETRY_PAUSE: Duration = Duration::from_secs(1);
 
-/// Runs `job` on every host and returns the outcomes in the order of `hosts`.
-pub async fn run_fleet<J: HostJob>(
+/// Runs `job` on every host reached through `connector` and returns the outcomes in the order
+/// of `hosts`.
+pub async fn run_fleet<J: HostJob, C: Connector>(
+    connector: Arc<C>,
     hosts: Vec<Host>,
     job: Arc<J>,
     options: Arc<FleetOptions>,
@@ -252,6 +338,7 @@ pub async fn run_fleet<J: HostJob>(
             .map(|(index, host)| {
                 let reason = stop_reason();
                 let job = Arc::clone(&job);
+                let connector = Arc::clone(&connector);
                 let options = Arc::clone(&options);
                 let cancel = cancel.clone();
                 let progress = &progress;
@@ -264,8 +351,11 @@ pub async fn run_fleet<J: HostJob>(
                     let (name, address) = (host.name.clone(), host.endpoint());
                     let stages = progress.clone();
                     let task = tokio::spawn(
-                        async move { run_host(host, job.as_ref(), &options, cancel, stages).await }
-                            .instrument(span),
+                        async move {
+                            let job = job.as_ref();
+                            run_host(connector.as_ref(), host, job, &options, cancel, stages).await
+                        }
+                        .instrument(span),
                     );
                     // A panic in the job is caught in `run_host`, which still knows what was
                     // sent; this is for its own code around the job.
@@ -377,7 +467,8 @@ fn deadline_after(wait: Duration) -> tokio::time::Instant {
     now.checked_add(wait.min(LONGEST_WAIT)).unwrap_or(now)
 }
 
-async fn run_host<J: HostJob>(
+async fn run_host<J: HostJob, C: Connector>(
+    connector: &C,
     host: Host,
     job: &J,
     options: &FleetOptions,
@@ -412,6 +503,7 @@ async fn run_host<J: HostJob>(
     let end = {
         // A panic in the job is caught here, where the payload still says what was sent.
         let work = AssertUnwindSafe(reach_and_run(
+            connector,
             &host,
             job,
             options,
@@ -549,14 +641,14 @@ pub(crate) fn ssh_target(host: &Host) -> SshTarget {
     target
 }
 
-/// An SSH session, retrying transient failures with jittered, doubling pauses.
-async fn connect_with_retries(
+/// A session, retrying transient failures with jittered, doubling pauses.
+async fn connect_with_retries<C: Connector>(
+    connector: &C,
     host: &Host,
-    target: &SshTarget,
     options: &FleetOptions,
     attempts: &mut u32,
     stop: &CancellationToken,
-) -> Result<SshSession, HostFailure> {
+) -> Result<Reached<C::Session>, HostFailure> {
     let mut pause = FIRST_RETRY_PAUSE;
     loop {
         // Waiting for a turn is not part of the connect timeout (only of the host's --timeout).
@@ -565,27 +657,27 @@ async fn connect_with_retries(
             () = stop.cancelled() => return Err(stopped_before(Stage::Connect)),
         };
         *attempts += 1;
-        let connected = ssh::connect(target, &options.ssh_for(host)).await;
+        let connected = connector.connect(host, options).await;
         drop(turn);
         match connected {
-            Ok(session) => return Ok(session),
-            Err(error) if error.is_transient() && *attempts <= options.retries => {
+            Ok(reached) => return Ok(reached),
+            Err(ConnectFailure {
+                failure,
+                transient: true,
+            }) if *attempts <= options.retries => {
                 let wait = jitter(pause);
                 tracing::info!(
                     "attempt {attempts} failed ({}); retrying in {}ms",
-                    error.class(),
+                    failure.class,
                     wait.as_millis()
                 );
                 tokio::select! {
                     () = tokio::time::sleep(wait) => {}
-                    () = stop.cancelled() => {
-                        return Err(HostFailure::from_error(error.stage(), &error));
-                    }
+                    () = stop.cancelled() => return Err(failure),
                 }
                 pause = pause.saturating_mul(2);
             }
-            Err(error) => {
-                let mut failure = HostFailure::from_error(error.stage(), &error);
+            Err(ConnectFailure { mut failure, .. }) => {
                 if *attempts > 1 {
                     failure.message = format!("{} (after {attempts} attempts)", failure.message);
                 }
@@ -615,7 +707,8 @@ fn stopped_before(stage: Stage) -> HostFailure {
     )
 }
 
-async fn reach_and_run<J: HostJob>(
+async fn reach_and_run<J: HostJob, C: Connector>(
+    connector: &C,
     host: &Host,
     job: &J,
     options: &FleetOptions,
@@ -623,14 +716,18 @@ async fn reach_and_run<J: HostJob>(
     stop: &CancellationToken,
     progress: &impl FleetEvents<J::Output>,
 ) -> Result<(), HostFailure> {
-    let target = ssh_target(host);
-    let session = connect_with_retries(host, &target, options, &mut outcome.attempts, stop).await?;
-    outcome.host_key = Some(session.host_key.clone());
+    let Reached { session, host_key } =
+        connect_with_retries(connector, host, options, &mut outcome.attempts, stop).await?;
     let (HostKeyCheck::Verified { fingerprint }
     | HostKeyCheck::Added { fingerprint }
     | HostKeyCheck::Unchecked { fingerprint }
-    | HostKeyCheck::Certified { fingerprint, .. }) = &session.host_key;
-    job.check_host_key(host, fingerprint)?;
+    | HostKeyCheck::Certified { fingerprint, .. }) = &host_key;
+    let checked = job.check_host_key(host, fingerprint);
+    outcome.host_key = Some(host_key);
+    if let Err(failure) = checked {
+        connector.disconnect(session).await;
+        return Err(failure);
+    }
 
     let result = async {
         *stage = Stage::Tunnel;
@@ -638,9 +735,7 @@ async fn reach_and_run<J: HostJob>(
         if stop.is_cancelled() {
             return Err(stopped_before(*stage));
         }
-        let tunnel = tunnel::open(&session.handle, &host.docker_socket)
-            .await
-            .map_err(|e| HostFailure::from_error(Stage::Tunnel, &e))?;
+        let tunnel = connector.tunnel(&session, host).await?;
 
         *stage = Stage::Engine;
         progress.host_stage(&host.name, *stage);
@@ -670,26 +765,27 @@ async fn reach_and_run<J: HostJob>(
             return Err(stopped_before(*stage));
         }
         job_started.store(true, Ordering::SeqCst);
-        let shell = HostShell::new(&session.handle);
+        let shell = connector.shell(&session);
         job.run(host, &engine, &shell, &mut outcome.payload, stop)
             .await
     }
     .await;
     let result = match result {
         Err(failure) if failure.stage == Stage::Tunnel => Err(tunnel::name_what_is_there(
-            &HostShell::new(&session.handle),
+            &connector.shell(&session),
             &host.docker_socket,
             failure,
         )
         .await),
         other => other,
     };
-    let _ = session
-        .handle
-        .disconnect(Disconnect::ByApplication, "", "en")
-        .await;
+    connector.disconnect(session).await;
     result
 }
+
+#[cfg(test)]
+#[path = "executor_tests.rs"]
+mod in_memory_tests;
 
 #[cfg(test)]
 mod tests {

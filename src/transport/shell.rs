@@ -15,9 +15,10 @@ use crate::model::remote_text::bounded_remote_string;
 /// Keeps at most this much of a command's output.
 const OUTPUT_LIMIT: usize = 64 * 1024;
 
-/// The host's shell, reached through its SSH session; only jobs that need it use it.
+/// The host's shell, reached through its SSH session; only jobs that need it use it. A host
+/// reached without SSH (an in-memory test host) has none: its commands are refused.
 pub struct HostShell<'a> {
-    handle: &'a Handle<HostKeyVerifier>,
+    handle: Option<&'a Handle<HostKeyVerifier>>,
 }
 
 /// What a command printed and how it ended.
@@ -74,7 +75,14 @@ impl Classify for FilesystemError {
 
 impl<'a> HostShell<'a> {
     pub fn new(handle: &'a Handle<HostKeyVerifier>) -> HostShell<'a> {
-        HostShell { handle }
+        HostShell {
+            handle: Some(handle),
+        }
+    }
+
+    /// A shell that runs nothing: every command is refused, as by a `ForceCommand` server.
+    pub fn none() -> HostShell<'static> {
+        HostShell { handle: None }
     }
 
     /// The filesystem holding `dir`, from `df -P -k -- DIR` on the host.
@@ -118,8 +126,8 @@ impl<'a> HostShell<'a> {
 
     /// Runs `command` to its end and collects its output (each stream capped).
     async fn run(&self, command: &str) -> Result<CommandOutput, RunError> {
-        let mut channel = self
-            .handle
+        let handle = self.handle.ok_or(RunError::Refused)?;
+        let mut channel = handle
             .channel_open_session()
             .await
             .map_err(RunError::Channel)?;
