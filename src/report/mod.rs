@@ -12,6 +12,9 @@ pub mod run_info;
 pub mod saved;
 pub mod table;
 
+#[cfg(test)]
+mod documents_tests;
+
 use std::io;
 use std::time::Duration;
 
