@@ -249,13 +249,21 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
                 |out, o| report::apply::write_table_report(out, o, settings.verbose > 0),
                 |out, o, info| report::apply::write_json_report(out, o, "prune", info),
             )?;
-            Ok(exit_for(&run, &cancel))
+            Ok(exit_for(&run, &cancel, settings.fail_on_busy))
         }
         Action::Prune => {
             require_plans(&hosts)?;
             let options = fleet_options(&settings, &hosts)?;
             confirm_with_plan(&settings, &hosts, &options, &cancel).await?;
-            fleet(hosts, PruneJob, options, &cancel, &mut output).await
+            fleet(
+                hosts,
+                PruneJob,
+                options,
+                &cancel,
+                &mut output,
+                settings.fail_on_busy,
+            )
+            .await
         }
         Action::Plan => {
             check_format(&settings, "plan")?;
@@ -281,7 +289,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
                 |out, o| object_plan::write_table_report(out, o, view),
                 |out, o, info| object_plan::write_json_report(out, o, view, info),
             )?;
-            Ok(exit_for(&run, &cancel))
+            Ok(exit_for(&run, &cancel, settings.fail_on_busy))
         }
         Action::Apply => {
             check_format(&settings, "apply")?;
@@ -310,7 +318,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
                 |out, o| report::apply::write_table_report(out, o, settings.verbose > 0),
                 |out, o, info| report::apply::write_json_report(out, o, "apply", info),
             )?;
-            Ok(exit_for(&run, &cancel))
+            Ok(exit_for(&run, &cancel, settings.fail_on_busy))
         }
         Action::Rmi => {
             check_format(&settings, "rmi")?;
@@ -346,11 +354,11 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
                 |out, o| report::apply::write_table_report(out, o, settings.verbose > 0),
                 |out, o, info| report::apply::write_json_report(out, o, "rmi", info),
             )?;
-            Ok(exit_for(&run, &cancel))
+            Ok(exit_for(&run, &cancel, settings.fail_on_busy))
         }
         Action::Df => {
             let options = fleet_options(&settings, &hosts)?;
-            fleet(hosts, DiskUsageJob, options, &cancel, &mut output).await
+            fleet(hosts, DiskUsageJob, options, &cancel, &mut output, false).await
         }
         Action::Ping if settings.print_host_keys => {
             let options = fleet_options(&settings, &hosts)?;
@@ -366,7 +374,7 @@ pub async fn run(settings: Settings, cancel: CancellationToken) -> Result<Exit, 
         }
         Action::Ping => {
             let options = fleet_options(&settings, &hosts)?;
-            fleet(hosts, ReachOnly, options, &cancel, &mut output).await
+            fleet(hosts, ReachOnly, options, &cancel, &mut output, false).await
         }
     }
 }
@@ -646,6 +654,7 @@ async fn fleet<J: HostJob>(
     options: FleetOptions,
     cancel: &CancellationToken,
     output: &mut Output,
+    fail_on_busy: bool,
 ) -> Result<Exit, AppError>
 where
     J::Output: Render,
@@ -660,7 +669,7 @@ where
     )
     .await;
     output.finish(&run)?;
-    Ok(exit_for(&run, cancel))
+    Ok(exit_for(&run, cancel, fail_on_busy))
 }
 
 /// Runs `job` on every host with the live display on stderr, for commands whose report is written
@@ -720,12 +729,21 @@ fn check_format(settings: &Settings, command: &'static str) -> Result<(), AppErr
     }
 }
 
-fn exit_for<T>(run: &FleetRun<T>, cancel: &CancellationToken) -> Exit {
+/// The run's exit code; a host skipped as busy counts as done unless `--fail-on-busy`.
+fn exit_for<T>(run: &FleetRun<T>, cancel: &CancellationToken, fail_on_busy: bool) -> Exit {
+    let done = |outcome: &HostOutcome<T>| {
+        outcome.succeeded()
+            || (!fail_on_busy
+                && outcome
+                    .failure
+                    .as_ref()
+                    .is_some_and(|f| f.class == crate::outcome::ErrorClass::Busy))
+    };
     if cancel.is_cancelled() {
         Exit::Interrupted
-    } else if run.outcomes.iter().all(HostOutcome::succeeded) {
+    } else if run.outcomes.iter().all(done) {
         Exit::Success
-    } else if !run.outcomes.iter().any(HostOutcome::succeeded) {
+    } else if !run.outcomes.iter().any(done) {
         Exit::AllFailed
     } else {
         Exit::PartialFailure

@@ -12,11 +12,13 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+use crate::busy::wait_until_idle;
 use crate::engine::{Engine, EngineError};
 use crate::executor::HostJob;
 use crate::host::Host;
 use crate::outcome::{ErrorClass, HostFailure, Stage};
 use crate::plan::PruneKind;
+use crate::plan::busy::BusyGuard;
 use crate::plan::file::SavedHost;
 use crate::plan::select::{Action, Doomed, ObjectPlan, select};
 use crate::snapshot::{self, HostSnapshot, ImageStore};
@@ -157,7 +159,7 @@ impl HostJob for ApplyJob {
         &self,
         host: &Host,
         engine: &Engine,
-        _: &HostShell<'_>,
+        shell: &HostShell<'_>,
         report: &mut ApplyReport,
         stop: &CancellationToken,
     ) -> Result<(), HostFailure> {
@@ -189,6 +191,7 @@ impl HostJob for ApplyJob {
             report,
             stop,
             ImageDelete::default(),
+            Some((&host.busy, shell)),
         )
         .await
     }
@@ -256,6 +259,7 @@ impl HostJob for PolicyPruneJob {
             report,
             stop,
             ImageDelete::default(),
+            Some((&host.busy, shell)),
         )
         .await
     }
@@ -276,7 +280,8 @@ pub struct ImageDelete {
 }
 
 /// Deletes `plan`'s objects kind by kind, re-checking each against `live` (kept current as
-/// objects go); a stop request is honoured between objects.
+/// objects go); a stop request is honoured between objects. With a busy guard, a kind with
+/// objects to delete starts only once the host is idle (a busy host stops between kinds).
 pub async fn delete_planned(
     engine: &Engine,
     live: &mut HostSnapshot,
@@ -284,8 +289,14 @@ pub async fn delete_planned(
     report: &mut ApplyReport,
     stop: &CancellationToken,
     mode: ImageDelete,
+    busy: Option<(&BusyGuard, &HostShell<'_>)>,
 ) -> Result<(), HostFailure> {
     for kind_plan in &plan.kinds {
+        if let Some((guard, shell)) = busy
+            && !kind_plan.doomed.is_empty()
+        {
+            wait_until_idle(guard, engine, shell, stop, Stage::Prune).await?;
+        }
         let mut kind = ApplyKind::new(kind_plan.kind);
         kind.planned = kind_plan.doomed.len();
         kind.planned_bytes = kind_plan.bytes;

@@ -16,6 +16,7 @@ use crate::inventory::InventoryHost;
 use crate::inventory::home::expand_tilde;
 use crate::inventory::ssh_args::{SshArgs, SshOption, StrictHostKeyChecking};
 use crate::inventory::ssh_config::{HostConfig, SshConfig};
+use crate::plan::busy::BusyGuard;
 use crate::plan::policy::KeepPolicy;
 use crate::plan::{AllScope, PlanError, PruneKind, PrunePlan};
 use crate::route::{Destination, Proxy, Route, RouteError};
@@ -64,6 +65,10 @@ pub struct Host {
     /// `None` when neither the inventory nor the command line asks for a prune.
     #[serde(skip)]
     pub plan: Option<PrunePlan>,
+    /// When the host is too busy to prune (inventory `busy_*` keys and flags); empty when
+    /// no guard is set. Kept apart from the plan: `apply` has no plan but checks it too.
+    #[serde(skip)]
+    pub busy: BusyGuard,
 }
 
 /// Why a host is left alone rather than reached some other way than its inventory says.
@@ -116,6 +121,14 @@ pub struct Overrides {
     pub filters: Option<FilterSet>,
     /// Keep-policy flags; when any is given they replace the inventory's policy.
     pub policy: Option<KeepPolicy>,
+    /// `--include-managed`: added to whichever policy applies.
+    pub include_managed: bool,
+    /// `--busy-if-running` values; when given they replace the inventory's.
+    pub busy_if_running: Vec<String>,
+    /// `--busy-check`; replaces the inventory's.
+    pub busy_check: Option<String>,
+    /// `--wait-idle`.
+    pub wait_idle: Option<std::time::Duration>,
 }
 
 /// Ansible configuration below every inventory variable (ansible.cfg and `ANSIBLE_*`), and the
@@ -435,6 +448,7 @@ impl Host {
             route: route.unwrap_or_default(),
             refused,
             plan: resolve_plan(inventory_host, overrides)?,
+            busy: resolve_busy(inventory_host, overrides)?,
         })
     }
 
@@ -492,8 +506,27 @@ fn resolve_plan(
         .clone()
         .or_else(|| vars.filters.clone())
         .unwrap_or_default();
-    let policy = overrides.policy.clone().unwrap_or_else(|| vars.policy());
+    let mut policy = overrides.policy.clone().unwrap_or_else(|| vars.policy());
+    policy.include_managed |= overrides.include_managed;
     PrunePlan::new(kinds, all, filters).map(|plan| Some(plan.with_policy(policy)))
+}
+
+/// Merges the inventory's busy guard with the command line's (flags replace keys).
+fn resolve_busy(
+    inventory_host: &InventoryHost,
+    overrides: &Overrides,
+) -> Result<BusyGuard, PlanError> {
+    let vars = &inventory_host.vars.prune;
+    let if_running = if overrides.busy_if_running.is_empty() {
+        vars.busy_if_running.clone().unwrap_or_default()
+    } else {
+        overrides.busy_if_running.clone()
+    };
+    let check = overrides
+        .busy_check
+        .clone()
+        .or_else(|| vars.busy_check.clone());
+    Ok(BusyGuard::new(&if_running, check, overrides.wait_idle)?)
 }
 
 /// Resolves every selected host, or reports the first plan error with its place.

@@ -17,6 +17,7 @@
 //! - [`snapshot`]: a read-only picture of a host's objects, from which [`plan::select`] predicts
 //!   a prune exactly;
 //! - [`prune`], [`df`], [`predict`], [`apply`], [`rmi`]: the jobs run on each host;
+//! - [`busy`]: a host's busy guard asked on the host, before the first deletion and each kind;
 //! - [`key_scan`]: `ping --print-host-keys`, ssh-keyscan's lines for review and pinning;
 //! - [`executor`]: the fleet, with bounded concurrency, timeouts and cancellation;
 //! - [`fd_limit`]: the open-files limit raised for thousands of connections;
@@ -32,6 +33,7 @@
 pub mod api_version;
 pub mod app;
 pub mod apply;
+pub mod busy;
 pub mod cli;
 pub mod df;
 pub mod engine;

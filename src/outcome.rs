@@ -101,6 +101,10 @@ pub enum ErrorClass {
     /// A `threshold` policy needs the size and free space of the filesystem holding
     /// DockerRootDir, and `df` on the host could not be run or read: nothing was deleted.
     FilesystemUnknown,
+    /// The host's busy guard said busy (a matching running container, or `busy_check` failed
+    /// or could not run): skipped before the first deletion or between kinds, with the reason.
+    /// Not a failure for the exit code unless `--fail-on-busy`.
+    Busy,
 }
 
 impl ErrorClass {
@@ -133,6 +137,7 @@ impl ErrorClass {
             ErrorClass::ProxyFailed => "proxy_failed",
             ErrorClass::PlanMismatch => "plan_mismatch",
             ErrorClass::FilesystemUnknown => "filesystem_unknown",
+            ErrorClass::Busy => "busy",
         }
     }
 
@@ -165,6 +170,7 @@ impl ErrorClass {
             ErrorClass::ProxyFailed => "proxy failed",
             ErrorClass::PlanMismatch => "not the planned host",
             ErrorClass::FilesystemUnknown => "filesystem unknown",
+            ErrorClass::Busy => "busy",
         }
     }
 }

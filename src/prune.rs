@@ -4,8 +4,16 @@
 //! The requests come from [`crate::plan`]; nothing here decides what goes. A 409 "prune operation
 //! is already running" is retried with backoff; any other error stops the host, keeping the
 //! kinds already done. A request whose answer never came stays `in_flight`: the daemon may have
-//! deleted objects, and the report says so. A stop request is honoured between kinds only.
+//! deleted objects, and the report says so. A stop request is honoured between kinds only, and
+//! so is the host's busy guard.
+//!
+//! Objects an orchestrator manages are protected, and no daemon filter can say so (`label!`
+//! values exclude only objects carrying all of them, and match no key prefix). So unless
+//! `include_managed`, a host whose containers, images, volumes or networks carry such labels is
+//! pruned object by object ([`crate::plan::select`], then deletes by ID, as a keep policy is);
+//! other hosts get the daemon's prune endpoints.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::time::Duration;
 
@@ -13,11 +21,16 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::api_version::ApiVersion;
+use crate::apply::{ApplyReport, ImageDelete, delete_planned};
+use crate::busy::wait_until_idle;
 use crate::engine::{Engine, EngineError, bounded_remote_string};
 use crate::executor::HostJob;
 use crate::host::Host;
 use crate::outcome::{Classify, ErrorClass, HostFailure, Stage};
+use crate::plan::managed::Orchestrator;
+use crate::plan::select::select;
 use crate::plan::{PruneKind, PrunePlan, PruneRequest, VolumeScope};
+use crate::snapshot;
 use crate::transport::shell::HostShell;
 
 /// What one prune call removed, in the daemon's words.
@@ -48,6 +61,9 @@ pub struct PruneReport {
     pub kinds: Vec<KindReport>,
     /// The kind whose request was sent and whose answer has not come: it may have deleted.
     pub in_flight: Option<PruneKind>,
+    /// Facts about how the host was pruned (orchestrators seen, what was left to them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl PruneReport {
@@ -103,7 +119,7 @@ impl HostJob for PruneJob {
         &self,
         host: &Host,
         engine: &Engine,
-        _: &HostShell<'_>,
+        shell: &HostShell<'_>,
         report: &mut PruneReport,
         stop: &CancellationToken,
     ) -> Result<(), HostFailure> {
@@ -112,7 +128,22 @@ impl HostJob for PruneJob {
             report.volume_scope = Some(plan.volume_scope(engine.api_version));
         }
         report.planned = requests.iter().map(|r| r.kind).collect();
-        run_requests(engine, &requests, report, stop).await
+        if !plan.policy().include_managed {
+            let seen = orchestrators_seen(engine).await?;
+            if !seen.is_empty() {
+                let names: Vec<String> = seen.iter().map(ToString::to_string).collect();
+                report.notes.push(format!(
+                    "{} objects seen: pruned object by object, leaving theirs",
+                    names.join(", ")
+                ));
+                return prune_by_id(host, plan, engine, shell, report, stop).await;
+            }
+        }
+        for request in &requests {
+            wait_until_idle(&host.busy, engine, shell, stop, Stage::Prune).await?;
+            run_requests(engine, std::slice::from_ref(request), report, stop).await?;
+        }
+        Ok(())
     }
 
     fn in_flight(report: &PruneReport) -> Option<String> {
@@ -120,6 +151,85 @@ impl HostJob for PruneJob {
             .in_flight
             .map(|kind| format!("the {kind} prune request"))
     }
+}
+
+/// Label sets of any object list (`/containers/json`, `/images/json`, `/networks`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct Labelled {
+    labels: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct VolumeList {
+    volumes: Option<Vec<Labelled>>,
+}
+
+/// The orchestrators whose labels any container, image, volume or network of the host carries
+/// (list endpoints only: four cheap calls).
+async fn orchestrators_seen(engine: &Engine) -> Result<BTreeSet<Orchestrator>, HostFailure> {
+    let failed = |e: EngineError| HostFailure::from_error(Stage::Plan, &e);
+    let mut labelled: Vec<Labelled> = Vec::new();
+    for path in ["/containers/json?all=1", "/images/json?all=1", "/networks"] {
+        labelled.extend(
+            engine
+                .get_json::<Vec<Labelled>>(path)
+                .await
+                .map_err(failed)?,
+        );
+    }
+    let volumes: VolumeList = engine.get_json("/volumes").await.map_err(failed)?;
+    labelled.extend(volumes.volumes.unwrap_or_default());
+    Ok(labelled
+        .iter()
+        .filter_map(|l| l.labels.as_ref().and_then(Orchestrator::managing))
+        .collect())
+}
+
+/// The host's plan decided object by object ([`select`], which keeps what orchestrators
+/// manage) and deleted by ID; the report is the one a prune gives, with the notes of what was
+/// left.
+async fn prune_by_id(
+    host: &Host,
+    plan: &PrunePlan,
+    engine: &Engine,
+    shell: &HostShell<'_>,
+    report: &mut PruneReport,
+    stop: &CancellationToken,
+) -> Result<(), HostFailure> {
+    let mut live = snapshot::take(engine)
+        .await
+        .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
+    let objects = select(&live, plan);
+    report
+        .notes
+        .extend(objects.kinds.iter().flat_map(|k| k.info.iter().cloned()));
+    let mut applied = ApplyReport::default();
+    let result = delete_planned(
+        engine,
+        &mut live,
+        &objects,
+        &mut applied,
+        stop,
+        ImageDelete::default(),
+        Some((&host.busy, shell)),
+    )
+    .await;
+    let last = applied.kinds.len();
+    for (index, kind) in applied.kinds.into_iter().enumerate() {
+        if index + 1 == last && applied.in_flight.is_some() {
+            report.in_flight = Some(kind.kind);
+        }
+        report.kinds.push(KindReport {
+            kind: kind.kind,
+            untagged: kind.untagged,
+            deleted: kind.deleted,
+            reclaimed_bytes: kind.reclaimed_bytes,
+            odd_reclaimed: None,
+        });
+    }
+    result
 }
 
 /// How often a 409 is retried, and the first pause (doubled each time).

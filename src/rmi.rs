@@ -159,7 +159,7 @@ impl HostJob for RmiJob {
             force: self.remove_in_use,
             parents: true,
         };
-        delete_planned(engine, &mut live, &plan, report, stop, mode).await?;
+        delete_planned(engine, &mut live, &plan, report, stop, mode, None).await?;
         // What stayed because a container uses it is part of the answer too.
         if let (Some(kind), Some(planned)) = (report.kinds.first_mut(), plan.kinds.first()) {
             kind.planned += planned.kept.len();

@@ -261,6 +261,9 @@ struct PruneHostJson<'a> {
     in_flight: Vec<PruneKind>,
     /// Kinds of the plan never sent.
     not_started: Vec<PruneKind>,
+    /// How the host was pruned, when it matters (orchestrators' objects left).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
 }
 
 #[derive(Serialize, Default)]
@@ -310,6 +313,7 @@ impl JsonShape for PruneReport {
                 completed: outcome.payload.kinds.iter().map(|k| k.kind).collect(),
                 in_flight: outcome.payload.in_flight.into_iter().collect(),
                 not_started: outcome.payload.not_started(),
+                notes: &outcome.payload.notes,
             },
         )
     }

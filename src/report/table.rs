@@ -261,6 +261,9 @@ fn write_prune_notes<'a>(
         None => notes.push((text, vec![host])),
     };
     for outcome in outcomes {
+        for text in &outcome.payload.notes {
+            note(sanitize(text), &outcome.name);
+        }
         if let Some(scope) = outcome.payload.volume_scope {
             note(format!("volumes: {scope}"), &outcome.name);
         }
