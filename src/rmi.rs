@@ -218,6 +218,7 @@ mod tests {
             build_cache: Vec::new(),
             last_seen: Default::default(),
             filesystem: None,
+            arrivals: Default::default(),
         }
     }
 

@@ -508,7 +508,7 @@ fn pinned_images(snapshot: &HostSnapshot, filters: &Filters) -> BTreeMap<String,
     for image in &snapshot.images {
         let empty = BTreeMap::new();
         let labels = image.labels.as_ref().unwrap_or(&empty);
-        let arrived = arrival(image);
+        let arrived = arrival(snapshot, image);
         let used = last_use(snapshot, image);
         let reason = if !policy.include_managed
             && let Some(by) = Orchestrator::managing(labels)
@@ -532,7 +532,7 @@ fn pinned_images(snapshot: &HostSnapshot, filters: &Filters) -> BTreeMap<String,
             && filters.now.duration_since(used.at) < unused_for
         {
             match used.source {
-                TimeSource::LastTagTime => Some(KeptReason::Arrived(format!(
+                TimeSource::LastTagTime | TimeSource::Event => Some(KeptReason::Arrived(format!(
                     "{} {} within unused_for{}",
                     used.source,
                     used.at,
@@ -575,6 +575,8 @@ enum TimeSource {
     Created,
     /// The daemon's `Metadata.LastTagTime`: the last pull, load, build or tag.
     LastTagTime,
+    /// A pull, load, import or tag in the daemon's event log.
+    Event,
     /// A container's create, start or finish time.
     Container,
     /// When fleetprune last saw a container use it.
@@ -586,6 +588,7 @@ impl std::fmt::Display for TimeSource {
         f.write_str(match self {
             TimeSource::Created => "Created",
             TimeSource::LastTagTime => "LastTagTime",
+            TimeSource::Event => "image event",
             TimeSource::Container => "container",
             TimeSource::SeenInUse => "seen in use",
         })
@@ -607,15 +610,20 @@ fn latest(times: impl Iterator<Item = Dated>) -> Option<Dated> {
     })
 }
 
-/// When an image arrived on the host: the later of its `Created` and the daemon's
-/// `LastTagTime` (pull, load, build, tag). An image created in 2020 and loaded a minute ago
-/// arrived a minute ago.
-fn arrival(image: &ImageInfo) -> Option<Dated> {
+/// When an image arrived on the host: the latest of its `Created`, the daemon's
+/// `LastTagTime` (tag, build; pull and load on the containerd store) and the pull, load,
+/// import or tag events the daemon still holds. An image created in 2020 and loaded a minute
+/// ago arrived a minute ago.
+fn arrival(snapshot: &HostSnapshot, image: &ImageInfo) -> Option<Dated> {
     let dated = |at: Option<Timestamp>, source| at.map(|at| Dated { at, source });
     latest(
         [
             dated(image.created, TimeSource::Created),
             dated(image.last_tag_time, TimeSource::LastTagTime),
+            dated(
+                snapshot.arrivals.get(&image.id).map(|a| a.at),
+                TimeSource::Event,
+            ),
         ]
         .into_iter()
         .flatten(),
@@ -647,7 +655,13 @@ fn last_use(snapshot: &HostSnapshot, image: &ImageInfo) -> Dated {
         at: *at,
         source: TimeSource::SeenInUse,
     });
-    latest(arrival(image).into_iter().chain(containers).chain(seen)).unwrap_or(Dated {
+    latest(
+        arrival(snapshot, image)
+            .into_iter()
+            .chain(containers)
+            .chain(seen),
+    )
+    .unwrap_or(Dated {
         at: Timestamp::UNIX_EPOCH,
         source: TimeSource::Created,
     })

@@ -31,6 +31,7 @@ fn host(api: (u16, u16), store: ImageStore) -> HostSnapshot {
         build_cache: Vec::new(),
         last_seen: BTreeMap::new(),
         filesystem: None,
+        arrivals: Default::default(),
     }
 }
 
@@ -1282,5 +1283,36 @@ fn an_image_created_recently_is_too_young_by_its_creation() {
     assert_eq!(
         kept_reason(p.kind(PruneKind::Images).unwrap(), "sha256:y"),
         Some(&KeptReason::TooYoung)
+    );
+}
+
+#[test]
+fn a_load_event_makes_an_image_young_when_last_tag_time_is_unset() {
+    // Graphdriver loads and pulls leave LastTagTime unset; the daemon's event log says when.
+    let mut h = just_loaded_old_image();
+    h.images[0].last_tag_time = None;
+    h.arrivals.insert(
+        "sha256:old".into(),
+        crate::snapshot::Arrival {
+            at: ts("2026-06-01T11:55:00Z"),
+            action: "load".into(),
+        },
+    );
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                min_age: Some(jiff::SignedDuration::from_hours(1)),
+                ..policy()
+            },
+        ),
+    );
+    assert_eq!(
+        kept_reason(p.kind(PruneKind::Images).unwrap(), "sha256:old")
+            .unwrap()
+            .to_string(),
+        "arrived recently: image event 2026-06-01T11:55:00Z within min_age, Created 2020-01-01T00:00:00Z"
     );
 }
