@@ -482,6 +482,10 @@ pub enum SettingsError {
     Policy(crate::plan::policy::PolicyError),
     #[error("busy guard: {0}")]
     Busy(crate::plan::busy::BusyError),
+    #[error(
+        "--wait-idle {wait}s must be shorter than the per-host --timeout {timeout}s, which covers the wait"
+    )]
+    WaitIdleTooLong { wait: u64, timeout: u64 },
     #[error("{flag} needs `fleetprune plan` or `prune --dry-run`")]
     PlanOnly { flag: &'static str },
     #[error("--filter {text}: {error}")]
@@ -574,6 +578,14 @@ impl Cli {
             Command::Inventory => Action::Inventory,
             Command::Offline(_) => return Err(SettingsError::Offline),
         };
+        if let Some(wait) = overrides.wait_idle
+            && wait.as_secs() >= common.timeout
+        {
+            return Err(SettingsError::WaitIdleTooLong {
+                wait: wait.as_secs(),
+                timeout: common.timeout,
+            });
+        }
         let known_hosts_given = !common.known_hosts.is_empty();
         let known_hosts = if known_hosts_given {
             common.known_hosts

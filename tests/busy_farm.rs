@@ -29,6 +29,7 @@ on_each_engine!(
     orchestrators_objects_survive_system_prune_and_go_with_include_managed,
     busy_guard_skips_the_host_in_plan_prune_and_apply,
     a_just_loaded_old_image_is_young_for_min_age_and_unused_for,
+    a_buildkit_build_in_progress_survives_system_prune_with_build_cache,
 );
 
 const HOST: &str = "host01";
@@ -359,7 +360,7 @@ open(new_path, "wb").write(data)
 entry["Config"] = new_path
 entry["RepoTags"] = [sys.argv[1]]
 json.dump(manifest, open("manifest.json", "w"))
-for name in ("index.json", "repositories"):
+for name in ("index.json", "repositories", "oci-layout"):
     if os.path.exists(name):
         os.remove(name)
 PY
@@ -469,5 +470,93 @@ fn a_just_loaded_old_image_is_young_for_min_age_and_unused_for(engine: Engine) {
             "lab/arrived:2020",
             "true",
         ],
+    );
+}
+
+fn a_buildkit_build_in_progress_survives_system_prune_with_build_cache(engine: Engine) {
+    let lab = Lab::start_on(engine, "buildkit", 1, &[]);
+    let context = lab.dir.join("slow-build");
+    std::fs::create_dir_all(&context).unwrap();
+    std::fs::write(
+        context.join("Dockerfile"),
+        "FROM lab/busybox:latest\nRUN echo started-long-step && sleep 20 && echo built >/built\n",
+    )
+    .unwrap();
+    let log_path = lab.dir.join("slow-build.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut build = Command::new("bash")
+        .arg(common::repo_root().join("lab/docker.sh"))
+        .arg(&lab.dir)
+        .arg(HOST)
+        .args([
+            "build",
+            "--network",
+            "none",
+            "--progress",
+            "plain",
+            "-t",
+            "lab/slow:1",
+        ])
+        .arg(&context)
+        .env("DOCKER_BUILDKIT", "1")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("start the build");
+    // The long RUN step is running once its first echo shows.
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&log_path)
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.contains("started-long-step") && !l.contains("RUN"))
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "the build never reached its long step: {}",
+            std::fs::read_to_string(&log_path).unwrap_or_default()
+        );
+        if let Some(status) = build.try_wait().unwrap() {
+            panic!(
+                "the build ended early ({status}): {}",
+                std::fs::read_to_string(&log_path).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+
+    let report = run_json(
+        &lab,
+        &[
+            "prune",
+            "--system",
+            "-a",
+            "--build-cache",
+            "--yes",
+            "--output",
+            "json",
+        ],
+        0,
+    );
+    let status = build.wait().unwrap();
+    let build_log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(status.success(), "the build failed: {build_log}");
+    assert!(exists(&lab, "lab/slow:1"), "the build's image is there");
+
+    // The prune ran every kind, and its report is the daemon's: what it lists is gone.
+    let host = json_host(&report, HOST);
+    assert!(host["error"].is_null(), "{host}");
+    for kind in ["containers", "networks", "images", "build_cache"] {
+        assert!(
+            host["kinds"].get(kind).is_some(),
+            "{kind} missing from {host}"
+        );
+    }
+    for name in ["lab-exited", "lab/old:1", "lab-net-a"] {
+        assert!(!exists(&lab, name), "{name} should be pruned");
+    }
+    let deleted = host["kinds"]["build_cache"]["deleted"].as_array().unwrap();
+    assert!(
+        !deleted.is_empty(),
+        "the seed's idle build cache went: {host}"
     );
 }
