@@ -731,14 +731,7 @@ fn check_format(settings: &Settings, command: &'static str) -> Result<(), AppErr
 
 /// The run's exit code; a host skipped as busy counts as done unless `--fail-on-busy`.
 fn exit_for<T>(run: &FleetRun<T>, cancel: &CancellationToken, fail_on_busy: bool) -> Exit {
-    let done = |outcome: &HostOutcome<T>| {
-        outcome.succeeded()
-            || (!fail_on_busy
-                && outcome
-                    .failure
-                    .as_ref()
-                    .is_some_and(|f| f.class == crate::outcome::ErrorClass::Busy))
-    };
+    let done = |outcome: &HostOutcome<T>| outcome.succeeded() || (!fail_on_busy && outcome.busy());
     if cancel.is_cancelled() {
         Exit::Interrupted
     } else if run.outcomes.iter().all(done) {

@@ -238,6 +238,13 @@ impl<T> HostOutcome<T> {
     pub fn succeeded(&self) -> bool {
         self.failure.is_none()
     }
+
+    /// True when the host's busy guard skipped it (status `skipped`, class `busy`).
+    pub fn busy(&self) -> bool {
+        self.failure
+            .as_ref()
+            .is_some_and(|f| f.class == ErrorClass::Busy)
+    }
 }
 
 /// The fleet's safety valves as set for the run, and whether they stopped it early.

@@ -231,7 +231,22 @@ fn busy_guard_skips_the_host_in_plan_prune_and_apply(engine: Engine) {
         message,
         "running container ci-build-7 matches busy_if_running label=ci.job=build"
     );
+    assert_eq!(json_host(&report, HOST)["status"], "skipped");
     assert!(exists(&lab, "lab-exited"), "nothing pruned on a busy host");
+    let table = lab.fleetprune(&[
+        "prune",
+        "--containers",
+        "--yes",
+        "--busy-if-running",
+        "label=ci.job=build",
+    ]);
+    assert_eq!(table.status.code(), Some(0), "{}", stderr(&table));
+    let text = common::stdout(&table);
+    assert!(text.contains("skipped (busy)"), "{text}");
+    assert!(
+        text.contains("[busy] failed at prune: running container ci-build-7"),
+        "{text}"
+    );
     let mut failing = guard.clone();
     failing.push("--fail-on-busy".into());
     let output = lab.fleetprune(&args(&failing));

@@ -89,7 +89,13 @@ pub(crate) fn host_json<'a, T, P: Serialize>(
     HostJson {
         name: &outcome.name,
         address: &outcome.address,
-        status: if outcome.succeeded() { "ok" } else { "failed" },
+        status: if outcome.succeeded() {
+            "ok"
+        } else if outcome.busy() {
+            "skipped"
+        } else {
+            "failed"
+        },
         transport: outcome.connection.as_ref().map(|c| c.transport),
         engine_version: outcome
             .connection

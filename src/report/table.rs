@@ -79,6 +79,7 @@ fn ok_first<T>(outcomes: &[HostOutcome<T>]) -> impl Iterator<Item = &HostOutcome
 pub(crate) fn status<T>(outcome: &HostOutcome<T>) -> String {
     match &outcome.failure {
         None => "ok".to_string(),
+        Some(_) if outcome.busy() => "skipped (busy)".to_string(),
         Some(failure) => format!("FAILED ({})", failure.class.short()),
     }
 }
