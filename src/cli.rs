@@ -681,6 +681,56 @@ mod tests {
     }
 
     #[test]
+    fn busy_flags_are_checked_before_any_host_is_contacted() {
+        let s = settings(&[
+            "prune",
+            "--containers",
+            "--known-hosts",
+            "kh",
+            "--busy-if-running",
+            "label=ci.job=build",
+            "--busy-check",
+            "true",
+            "--wait-idle",
+            "5m",
+            "--fail-on-busy",
+            "--include-managed",
+            "--exited-for",
+            "1h",
+            "--keep-exited",
+            "2",
+        ])
+        .unwrap();
+        assert!(s.fail_on_busy);
+        assert!(s.overrides.include_managed);
+        assert_eq!(s.overrides.busy_if_running, ["label=ci.job=build"]);
+        assert_eq!(s.overrides.wait_idle, Some(Duration::from_secs(300)));
+        let policy = s.overrides.policy.unwrap();
+        assert_eq!(policy.keep_exited, Some(2));
+        assert!(matches!(
+            settings(&["prune", "--containers", "--busy-if-running", "colour=red"]),
+            Err(SettingsError::Busy(_))
+        ));
+        assert!(matches!(
+            settings(&["prune", "--containers", "--wait-idle", "10m"]),
+            Err(SettingsError::WaitIdleTooLong {
+                wait: 600,
+                timeout: 600
+            })
+        ));
+        let s = settings(&[
+            "apply",
+            "plan.json",
+            "--known-hosts",
+            "kh",
+            "--busy-check",
+            "true",
+        ])
+        .unwrap();
+        assert_eq!(s.overrides.busy_check.as_deref(), Some("true"));
+    }
+
+    #[test]
     fn force_is_yes_like_docker() {
         let s = settings(&["prune", "-f", "--images", "--known-hosts", "kh"]).unwrap();
         assert!(s.yes);

@@ -739,6 +739,61 @@ all:
     }
 
     #[test]
+    fn busy_farm_keys_merge_by_level_and_flags_replace_them() {
+        let text = "all:
+  vars:
+    fleetprune:
+      prune:
+        containers: true
+        exited_for: 1h
+        busy_if_running: [label=ci.job=build, name=jenkins-]
+        busy_check: test ! -e /run/ci.lock
+  hosts:
+    build-01:
+      fleetprune:
+        prune:
+          keep_exited: 2
+          include_managed: true
+    build-02:
+      fleetprune:
+        prune:
+          busy_if_running: ancestor=runner
+";
+        let hosts = resolve_text(text, &defaults());
+        assert_eq!(
+            hosts[0].plan.as_ref().unwrap().describe(),
+            "containers keep(exited_for=1h, keep_exited=2, include_managed)"
+        );
+        assert_eq!(
+            hosts[0].busy.to_string(),
+            "busy_if_running=label=ci.job=build, busy_if_running=name=jenkins-, busy_check=\"test ! -e /run/ci.lock\""
+        );
+        assert_eq!(
+            hosts[1].busy.to_string(),
+            "busy_if_running=ancestor=runner, busy_check=\"test ! -e /run/ci.lock\""
+        );
+        let overrides = Overrides {
+            busy_if_running: vec!["label=other".into()],
+            include_managed: true,
+            ..Overrides::default()
+        };
+        let inventory = Inventory::from_text(Path::new("farm.yaml"), text).unwrap();
+        let hosts = resolve_all(&inventory.select(None).hosts, &overrides, &defaults()).unwrap();
+        assert_eq!(
+            hosts[1].busy.if_running,
+            ["label=other"
+                .parse::<crate::plan::busy::ContainerFilter>()
+                .unwrap()]
+        );
+        assert!(hosts[1].plan.as_ref().unwrap().policy().include_managed);
+        let bad = text.replace("name=jenkins-", "colour=red");
+        let error = Inventory::from_text(Path::new("farm.yaml"), &bad).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("busy_if_running"), "{message}");
+        assert!(message.contains("farm.yaml:"), "{message}");
+    }
+
+    #[test]
     fn connection_settings_default_like_ssh() {
         let hosts = hosts(&Overrides::default());
         assert_eq!(hosts[0].address, "build-01");
