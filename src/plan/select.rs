@@ -522,7 +522,7 @@ fn pinned_images(snapshot: &HostSnapshot, filters: &Filters) -> BTreeMap<String,
             match arrived {
                 Some(a) if a.source != TimeSource::Created => Some(KeptReason::Arrived(format!(
                     "{} {} within min_age{}",
-                    a.source,
+                    source_text(snapshot, image, a.source),
                     a.at,
                     created_text(image)
                 ))),
@@ -534,7 +534,7 @@ fn pinned_images(snapshot: &HostSnapshot, filters: &Filters) -> BTreeMap<String,
             match used.source {
                 TimeSource::LastTagTime | TimeSource::Event => Some(KeptReason::Arrived(format!(
                     "{} {} within unused_for{}",
-                    used.source,
+                    source_text(snapshot, image, used.source),
                     used.at,
                     created_text(image)
                 ))),
@@ -628,6 +628,14 @@ fn arrival(snapshot: &HostSnapshot, image: &ImageInfo) -> Option<Dated> {
         .into_iter()
         .flatten(),
     )
+}
+
+/// The deciding time's name: `LastTagTime`, or the event (`load event`, `pull event`).
+fn source_text(snapshot: &HostSnapshot, image: &ImageInfo, source: TimeSource) -> String {
+    match (source, snapshot.arrivals.get(&image.id)) {
+        (TimeSource::Event, Some(arrival)) => format!("{} event", arrival.action),
+        _ => source.to_string(),
+    }
 }
 
 /// `, Created 2020-01-01T00:00:00Z`, or nothing when the image has no creation time.

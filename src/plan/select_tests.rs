@@ -1313,6 +1313,6 @@ fn a_load_event_makes_an_image_young_when_last_tag_time_is_unset() {
         kept_reason(p.kind(PruneKind::Images).unwrap(), "sha256:old")
             .unwrap()
             .to_string(),
-        "arrived recently: image event 2026-06-01T11:55:00Z within min_age, Created 2020-01-01T00:00:00Z"
+        "arrived recently: load event 2026-06-01T11:55:00Z within min_age, Created 2020-01-01T00:00:00Z"
     );
 }
