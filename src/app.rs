@@ -247,7 +247,7 @@ pub async fn run(
             };
             let run = fleet(hosts, job, options, &cancel, &mut output).await?;
             uses.save();
-            Ok(exit_for(&run, &cancel))
+            Ok(exit_for(&run, &cancel, settings.fail_on_busy))
         }
         Action::Plan => {
             require_plans(&hosts)?;
@@ -261,7 +261,7 @@ pub async fn run(
             if let Some(path) = &settings.save_plan {
                 save_plan(path, &run)?;
             }
-            Ok(exit_for(&run, &cancel))
+            Ok(exit_for(&run, &cancel, settings.fail_on_busy))
         }
         Action::Apply => {
             let (path, max_age) = settings.apply.clone().ok_or(AppError::NotConfirmed)?;
@@ -282,7 +282,7 @@ pub async fn run(
             };
             let run = fleet(hosts, job, options, &cancel, &mut output).await?;
             uses.save();
-            Ok(exit_for(&run, &cancel))
+            Ok(exit_for(&run, &cancel, settings.fail_on_busy))
         }
         Action::Rmi => {
             let (refs, remove_in_use) = settings.rmi.clone().ok_or(AppError::NotConfirmed)?;
@@ -310,12 +310,12 @@ pub async fn run(
                 preview: false,
             };
             let run = fleet(hosts, job, options, &cancel, &mut output).await?;
-            Ok(exit_for(&run, &cancel))
+            Ok(exit_for(&run, &cancel, settings.fail_on_busy))
         }
         Action::Df => {
             let options = fleet_options(&settings, &hosts, &hard_stop)?;
             let run = fleet(hosts, DiskUsageJob, options, &cancel, &mut output).await?;
-            Ok(exit_for(&run, &cancel))
+            Ok(exit_for(&run, &cancel, settings.fail_on_busy))
         }
         Action::Ping if settings.print_host_keys => {
             let options = fleet_options(&settings, &hosts, &hard_stop)?;
@@ -332,7 +332,7 @@ pub async fn run(
         Action::Ping => {
             let options = fleet_options(&settings, &hosts, &hard_stop)?;
             let run = fleet(hosts, ReachOnly, options, &cancel, &mut output).await?;
-            Ok(exit_for(&run, &cancel))
+            Ok(exit_for(&run, &cancel, settings.fail_on_busy))
         }
     }
 }
@@ -635,12 +635,14 @@ where
     Ok(run)
 }
 
-fn exit_for<T>(run: &FleetRun<T>, cancel: &CancellationToken) -> Exit {
+/// The run's exit code; a host skipped as busy counts as done unless `--fail-on-busy`.
+fn exit_for<T>(run: &FleetRun<T>, cancel: &CancellationToken, fail_on_busy: bool) -> Exit {
+    let done = |outcome: &HostOutcome<T>| outcome.succeeded() || (!fail_on_busy && outcome.busy());
     if cancel.is_cancelled() {
         Exit::Interrupted
-    } else if run.outcomes.iter().all(HostOutcome::succeeded) {
+    } else if run.outcomes.iter().all(done) {
         Exit::Success
-    } else if !run.outcomes.iter().any(HostOutcome::succeeded) {
+    } else if !run.outcomes.iter().any(done) {
         Exit::AllFailed
     } else {
         Exit::PartialFailure

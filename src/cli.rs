@@ -165,6 +165,55 @@ pub struct PruneArgs {
     /// host).
     #[arg(long, value_name = "HIGH%[:LOW%]", value_parser = parse_threshold)]
     pub threshold: Option<crate::plan::policy::DiskThreshold>,
+    /// Keep policy: keep stopped containers that exited less than this long ago (from
+    /// State.FinishedAt; 1h, 30m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_min_age)]
+    pub exited_for: Option<jiff::SignedDuration>,
+    /// Keep policy: keep the N most recently exited containers of each name stem or compose
+    /// service.
+    #[arg(long, value_name = "N")]
+    pub keep_exited: Option<usize>,
+    /// Also prune what Kubernetes, Nomad or Swarm manage (their labelled containers, images,
+    /// volumes, networks); protected by default.
+    #[arg(long)]
+    pub include_managed: bool,
+    #[command(flatten)]
+    pub busy: BusyArgs,
+}
+
+/// The busy guard: a host that is busy is skipped (class `busy`), between kinds too.
+#[derive(Debug, Args)]
+pub struct BusyArgs {
+    /// The host is busy while a running container matches this docker container filter
+    /// (repeatable, any match): label=com.gitlab.gitlab-runner.type=build, name=jenkins-.
+    #[arg(long = "busy-if-running", value_name = "FILTER")]
+    pub busy_if_running: Vec<String>,
+    /// The host is busy when this command, run on it over SSH, exits non-zero; its first line
+    /// of output is the reason.
+    #[arg(long, value_name = "CMD")]
+    pub busy_check: Option<String>,
+    /// A busy host counts as a failure for the exit code.
+    #[arg(long)]
+    pub fail_on_busy: bool,
+    /// Wait up to DURATION for a busy host to become idle before skipping it (10m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_max_age)]
+    pub wait_idle: Option<Duration>,
+}
+
+impl BusyArgs {
+    /// Checks the flags and copies them into `overrides`.
+    fn apply(&self, overrides: &mut Overrides) -> Result<(), SettingsError> {
+        crate::plan::busy::BusyGuard::new(
+            &self.busy_if_running,
+            self.busy_check.clone(),
+            self.wait_idle,
+        )
+        .map_err(SettingsError::Busy)?;
+        overrides.busy_if_running = self.busy_if_running.clone();
+        overrides.busy_check = self.busy_check.clone();
+        overrides.wait_idle = self.wait_idle;
+        Ok(())
+    }
 }
 
 fn parse_threshold(text: &str) -> Result<crate::plan::policy::DiskThreshold, String> {
@@ -193,6 +242,9 @@ impl PruneArgs {
             unused_for: self.unused_for,
             max_usage: self.max_usage,
             threshold: self.threshold,
+            exited_for: self.exited_for,
+            keep_exited: self.keep_exited,
+            include_managed: false,
         };
         if policy.is_empty() {
             return Ok(None);
@@ -211,6 +263,8 @@ pub struct ApplyArgs {
     /// Refuse a plan older than this (24h, 90m, 2d).
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_max_age)]
     pub max_age: Duration,
+    #[command(flatten)]
+    pub busy: BusyArgs,
 }
 
 /// `fleetprune rmi REF...`.
@@ -438,12 +492,20 @@ pub struct Settings {
     pub apply: Option<(PathBuf, Duration)>,
     /// `rmi`: the references, and `--remove-in-use`.
     pub rmi: Option<(Vec<String>, bool)>,
+    /// `--fail-on-busy`: a host skipped as busy fails the run.
+    pub fail_on_busy: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("keep policy: {0}")]
     Policy(crate::plan::policy::PolicyError),
+    #[error("busy guard: {0}")]
+    Busy(crate::plan::busy::BusyError),
+    #[error(
+        "--wait-idle {wait}s must be shorter than the per-host --timeout {timeout}s, which covers the wait"
+    )]
+    WaitIdleTooLong { wait: u64, timeout: u64 },
     #[error("{flag} needs `fleetprune plan` or `prune --dry-run`")]
     PlanOnly { flag: &'static str },
     #[error("--filter {text}: {error}")]
@@ -472,6 +534,7 @@ impl Cli {
         let mut save_plan = None;
         let mut apply = None;
         let mut rmi = None;
+        let mut fail_on_busy = false;
         let is_plan = matches!(self.command, Command::Plan(_));
         let action = match self.command {
             Command::Prune(prune) | Command::Plan(prune) => {
@@ -489,6 +552,9 @@ impl Cli {
                 overrides.kinds = prune.kinds();
                 overrides.all = prune.all;
                 overrides.policy = prune.policy()?;
+                overrides.include_managed = prune.include_managed;
+                prune.busy.apply(&mut overrides)?;
+                fail_on_busy = prune.busy.fail_on_busy;
                 if !prune.filters.is_empty() {
                     // Parsed one by one so the message names the offending flag.
                     let filters = prune
@@ -515,6 +581,8 @@ impl Cli {
                 }
             }
             Command::Apply(args) => {
+                args.busy.apply(&mut overrides)?;
+                fail_on_busy = args.busy.fail_on_busy;
                 apply = Some((args.plan, args.max_age));
                 Action::Apply
             }
@@ -530,6 +598,14 @@ impl Cli {
             Command::Inventory => Action::Inventory,
             Command::Offline(_) => return Err(SettingsError::Offline),
         };
+        if let Some(wait) = overrides.wait_idle
+            && wait.as_secs() >= common.timeout
+        {
+            return Err(SettingsError::WaitIdleTooLong {
+                wait: wait.as_secs(),
+                timeout: common.timeout,
+            });
+        }
         let known_hosts_given = !common.known_hosts.is_empty();
         let known_hosts = if known_hosts_given {
             common.known_hosts
@@ -571,6 +647,7 @@ impl Cli {
             save_plan,
             apply,
             rmi,
+            fail_on_busy,
         })
     }
 }
@@ -621,6 +698,56 @@ mod tests {
         );
         let s = settings(&["prune", "--system", "--volumes", "--known-hosts", "kh"]).unwrap();
         assert!(s.overrides.kinds.contains(&PruneKind::Volumes));
+    }
+
+    #[test]
+    fn busy_flags_are_checked_before_any_host_is_contacted() {
+        let s = settings(&[
+            "prune",
+            "--containers",
+            "--known-hosts",
+            "kh",
+            "--busy-if-running",
+            "label=ci.job=build",
+            "--busy-check",
+            "true",
+            "--wait-idle",
+            "5m",
+            "--fail-on-busy",
+            "--include-managed",
+            "--exited-for",
+            "1h",
+            "--keep-exited",
+            "2",
+        ])
+        .unwrap();
+        assert!(s.fail_on_busy);
+        assert!(s.overrides.include_managed);
+        assert_eq!(s.overrides.busy_if_running, ["label=ci.job=build"]);
+        assert_eq!(s.overrides.wait_idle, Some(Duration::from_secs(300)));
+        let policy = s.overrides.policy.unwrap();
+        assert_eq!(policy.keep_exited, Some(2));
+        assert!(matches!(
+            settings(&["prune", "--containers", "--busy-if-running", "colour=red"]),
+            Err(SettingsError::Busy(_))
+        ));
+        assert!(matches!(
+            settings(&["prune", "--containers", "--wait-idle", "10m"]),
+            Err(SettingsError::WaitIdleTooLong {
+                wait: 600,
+                timeout: 600
+            })
+        ));
+        let s = settings(&[
+            "apply",
+            "plan.json",
+            "--known-hosts",
+            "kh",
+            "--busy-check",
+            "true",
+        ])
+        .unwrap();
+        assert_eq!(s.overrides.busy_check.as_deref(), Some("true"));
     }
 
     #[test]

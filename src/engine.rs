@@ -426,6 +426,27 @@ impl Engine {
         self.request_json(Method::GET, path).await
     }
 
+    /// A versioned GET whose answer is a stream of JSON values (`/events` with an `until`
+    /// in the past, so that the stream ends), each decoded.
+    pub async fn get_json_stream<T: DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<Vec<T>, EngineError> {
+        let what = format!("GET {}", path.split('?').next().unwrap_or(path));
+        let (status, body) = self.connection.exchange(Method::GET, path, &what).await?;
+        if !status.is_success() {
+            return Err(EngineError::Status {
+                what,
+                status: status.as_u16(),
+                message: error_message(&body),
+            });
+        }
+        serde_json::Deserializer::from_slice(&body)
+            .into_iter::<T>()
+            .collect::<Result<Vec<T>, _>>()
+            .map_err(|cause| EngineError::Decode { what, cause })
+    }
+
     /// A versioned POST without a body (prune endpoints), decoded from JSON.
     pub async fn post_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, EngineError> {
         self.request_json(Method::POST, path).await

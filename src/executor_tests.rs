@@ -171,6 +171,8 @@ async fn engine_answer(
             "Config": {"Image": "busybox", "Labels": {}}, "Mounts": []
         })),
         p if p.ends_with("/images/json") => json(serde_json::json!([])),
+        // No image arrived recently: an empty event stream.
+        p if p.ends_with("/events") => json(serde_json::json!([])).map(|_| Full::new(Bytes::new())),
         p if p.ends_with("/volumes") => json(serde_json::json!({"Volumes": []})),
         p if p.ends_with("/networks") => json(serde_json::json!([])),
         p if p.ends_with("/system/df") => json(serde_json::json!({
@@ -204,6 +206,7 @@ fn host(name: &str, kinds: &[PruneKind]) -> Host {
         algorithms: Default::default(),
         route: crate::route::Route::Direct,
         refused: None,
+        busy: Default::default(),
         plan: Some(
             PrunePlan::new(
                 kinds.iter().copied().collect(),

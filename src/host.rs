@@ -16,6 +16,7 @@ use crate::inventory::InventoryHost;
 use crate::inventory::home::expand_tilde;
 use crate::inventory::ssh_args::{SshArgs, SshOption, StrictHostKeyChecking};
 use crate::inventory::ssh_config::{HostConfig, SshConfig};
+use crate::plan::busy::BusyGuard;
 use crate::plan::policy::KeepPolicy;
 use crate::plan::{AllScope, PlanError, PruneKind, PrunePlan};
 use crate::route::{Destination, Proxy, Route, RouteError};
@@ -64,6 +65,10 @@ pub struct Host {
     /// `None` when neither the inventory nor the command line asks for a prune.
     #[serde(skip)]
     pub plan: Option<PrunePlan>,
+    /// When the host is too busy to prune (inventory `busy_*` keys and flags); empty when
+    /// no guard is set. Kept apart from the plan: `apply` has no plan but checks it too.
+    #[serde(skip)]
+    pub busy: BusyGuard,
 }
 
 /// Why a host is left alone rather than reached some other way than its inventory says.
@@ -116,6 +121,14 @@ pub struct Overrides {
     pub filters: Option<FilterSet>,
     /// Keep-policy flags; when any is given they replace the inventory's policy.
     pub policy: Option<KeepPolicy>,
+    /// `--include-managed`: added to whichever policy applies.
+    pub include_managed: bool,
+    /// `--busy-if-running` values; when given they replace the inventory's.
+    pub busy_if_running: Vec<String>,
+    /// `--busy-check`; replaces the inventory's.
+    pub busy_check: Option<String>,
+    /// `--wait-idle`.
+    pub wait_idle: Option<std::time::Duration>,
 }
 
 /// Ansible configuration below every inventory variable (ansible.cfg and `ANSIBLE_*`), and the
@@ -435,6 +448,7 @@ impl Host {
             route: route.unwrap_or_default(),
             refused,
             plan: resolve_plan(inventory_host, overrides)?,
+            busy: resolve_busy(inventory_host, overrides)?,
         })
     }
 
@@ -492,8 +506,27 @@ fn resolve_plan(
         .clone()
         .or_else(|| vars.filters.clone())
         .unwrap_or_default();
-    let policy = overrides.policy.clone().unwrap_or_else(|| vars.policy());
+    let mut policy = overrides.policy.clone().unwrap_or_else(|| vars.policy());
+    policy.include_managed |= overrides.include_managed;
     PrunePlan::new(kinds, all, filters).map(|plan| Some(plan.with_policy(policy)))
+}
+
+/// Merges the inventory's busy guard with the command line's (flags replace keys).
+fn resolve_busy(
+    inventory_host: &InventoryHost,
+    overrides: &Overrides,
+) -> Result<BusyGuard, PlanError> {
+    let vars = &inventory_host.vars.prune;
+    let if_running = if overrides.busy_if_running.is_empty() {
+        vars.busy_if_running.clone().unwrap_or_default()
+    } else {
+        overrides.busy_if_running.clone()
+    };
+    let check = overrides
+        .busy_check
+        .clone()
+        .or_else(|| vars.busy_check.clone());
+    Ok(BusyGuard::new(&if_running, check, overrides.wait_idle)?)
 }
 
 /// Resolves every selected host, or reports the first plan error with its place.
@@ -703,6 +736,61 @@ all:
         let bad = text.replace("*:stable", "a[");
         let error = Inventory::from_text(Path::new("farm.yaml"), &bad).unwrap_err();
         assert!(error.to_string().contains("protect"), "{error}");
+    }
+
+    #[test]
+    fn busy_farm_keys_merge_by_level_and_flags_replace_them() {
+        let text = "all:
+  vars:
+    fleetprune:
+      prune:
+        containers: true
+        exited_for: 1h
+        busy_if_running: [label=ci.job=build, name=jenkins-]
+        busy_check: test ! -e /run/ci.lock
+  hosts:
+    build-01:
+      fleetprune:
+        prune:
+          keep_exited: 2
+          include_managed: true
+    build-02:
+      fleetprune:
+        prune:
+          busy_if_running: ancestor=runner
+";
+        let hosts = resolve_text(text, &defaults());
+        assert_eq!(
+            hosts[0].plan.as_ref().unwrap().describe(),
+            "containers keep(exited_for=1h, keep_exited=2, include_managed)"
+        );
+        assert_eq!(
+            hosts[0].busy.to_string(),
+            "busy_if_running=label=ci.job=build, busy_if_running=name=jenkins-, busy_check=\"test ! -e /run/ci.lock\""
+        );
+        assert_eq!(
+            hosts[1].busy.to_string(),
+            "busy_if_running=ancestor=runner, busy_check=\"test ! -e /run/ci.lock\""
+        );
+        let overrides = Overrides {
+            busy_if_running: vec!["label=other".into()],
+            include_managed: true,
+            ..Overrides::default()
+        };
+        let inventory = Inventory::from_text(Path::new("farm.yaml"), text).unwrap();
+        let hosts = resolve_all(&inventory.select(None).hosts, &overrides, &defaults()).unwrap();
+        assert_eq!(
+            hosts[1].busy.if_running,
+            ["label=other"
+                .parse::<crate::plan::busy::ContainerFilter>()
+                .unwrap()]
+        );
+        assert!(hosts[1].plan.as_ref().unwrap().policy().include_managed);
+        let bad = text.replace("name=jenkins-", "colour=red");
+        let error = Inventory::from_text(Path::new("farm.yaml"), &bad).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("busy_if_running"), "{message}");
+        assert!(message.contains("farm.yaml:"), "{message}");
     }
 
     #[test]

@@ -20,6 +20,7 @@
 //!   a prune exactly;
 //! - [`commands`]: one module per fleet command (prune, plan, apply, rmi, df, ping), each its
 //!   host job;
+//! - [`busy`]: a host's busy guard asked on the host, before the first deletion and each kind;
 //! - [`key_scan`]: `ping --print-host-keys`, ssh-keyscan's lines for review and pinning;
 //! - [`executor`]: the fleet, with bounded concurrency, timeouts and cancellation; it emits
 //!   events and knows no screen;
@@ -38,6 +39,7 @@
 
 pub mod api_version;
 pub mod app;
+pub mod busy;
 pub mod cli;
 pub mod commands;
 pub mod engine;

@@ -120,6 +120,7 @@ mod tests {
             algorithms: Default::default(),
             route: crate::route::Route::Direct,
             refused: None,
+            busy: Default::default(),
             plan: Some(
                 PrunePlan::new(
                     kinds.iter().copied().collect(),

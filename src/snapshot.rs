@@ -52,6 +52,19 @@ pub struct HostSnapshot {
     /// host's policy has a `threshold` (the Engine API does not report it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filesystem: Option<FilesystemUsage>,
+    /// The latest arrival of each image (by ID) the daemon's event log still holds: a pull,
+    /// load, import or tag, which `LastTagTime` does not always record (graphdriver loads
+    /// and pulls leave it unset). The daemon keeps only its last 256 events.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub arrivals: BTreeMap<String, Arrival>,
+}
+
+/// When and how an image last arrived, from the daemon's image events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Arrival {
+    pub at: Timestamp,
+    /// The event: `pull`, `load`, `import` or `tag`.
+    pub action: String,
 }
 
 /// A container, from `/containers/json?all=1&size=1` and its inspect.
@@ -263,6 +276,28 @@ struct ImageMetadata {
     last_tag_time: Option<String>,
 }
 
+/// One `/events` entry (API 1.22+ field names).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct EventItem {
+    #[serde(rename = "Action")]
+    action: String,
+    #[serde(rename = "Actor")]
+    actor: EventActor,
+    #[serde(rename = "timeNano")]
+    time_nano: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct EventActor {
+    #[serde(rename = "ID")]
+    id: String,
+}
+
+/// The image actions that mean "arrived on this host".
+const ARRIVAL_ACTIONS: [&str; 4] = ["pull", "load", "import", "tag"];
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 struct HistoryItem {
@@ -441,6 +476,7 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
         images.push(image_info(inspect, &history)?);
     }
     fill_layer_sizes(&mut images);
+    let arrivals = image_arrivals(engine, daemon_now, &images).await?;
 
     let df: SystemDfAnswer = engine.get_json("/system/df").await?;
     let volumes = df
@@ -508,7 +544,54 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
         build_cache,
         last_seen: BTreeMap::new(),
         filesystem: None,
+        arrivals,
     })
+}
+
+/// Each image's latest pull, load, import or tag event the daemon still holds. A pull's
+/// actor is the reference pulled, the others' the image ID.
+async fn image_arrivals(
+    engine: &Engine,
+    daemon_now: Timestamp,
+    images: &[ImageInfo],
+) -> Result<BTreeMap<String, Arrival>, SnapshotError> {
+    let filters = serde_json::json!({ "type": ["image"], "event": ARRIVAL_ACTIONS });
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("since", "0")
+        .append_pair(
+            "until",
+            &format!(
+                "{}.{:09}",
+                daemon_now.as_second(),
+                daemon_now.subsec_nanosecond()
+            ),
+        )
+        .append_pair("filters", &filters.to_string())
+        .finish();
+    let events: Vec<EventItem> = engine.get_json_stream(&format!("/events?{query}")).await?;
+    let mut arrivals: BTreeMap<String, Arrival> = BTreeMap::new();
+    for event in events {
+        let Ok(at) = Timestamp::from_nanosecond(i128::from(event.time_nano)) else {
+            continue;
+        };
+        let actor = event.actor.id.as_str();
+        let Some(image) = images
+            .iter()
+            .find(|i| i.id == actor || i.refs().any(|r| r == actor))
+        else {
+            continue;
+        };
+        if arrivals.get(&image.id).is_none_or(|a| a.at < at) {
+            arrivals.insert(
+                image.id.clone(),
+                Arrival {
+                    at,
+                    action: event.action,
+                },
+            );
+        }
+    }
+    Ok(arrivals)
 }
 
 /// Adds the filesystem holding DockerRootDir, read with `df` over `shell`.

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::busy::wait_until_idle;
 use crate::commands::prune::decision_snapshot;
 use crate::engine::{Engine, EngineError};
 use crate::executor::HostJob;
@@ -18,6 +19,7 @@ use crate::host::Host;
 use crate::model::failure::{ErrorClass, HostFailure, Stage};
 use crate::outcome::reclaim::{KindReport, PruneReport, SkipReason, Skipped};
 use crate::plan::PruneKind;
+use crate::plan::busy::BusyGuard;
 use crate::plan::file::SavedHost;
 use crate::plan::select::{Action, Doomed, ObjectPlan};
 use crate::snapshot::{HostSnapshot, ImageStore};
@@ -70,6 +72,7 @@ impl HostJob for ApplyJob {
             report,
             stop,
             ImageDelete::default(),
+            Some((&host.busy, shell)),
         )
         .await
     }
@@ -107,7 +110,8 @@ pub struct ImageDelete {
 }
 
 /// Deletes `plan`'s objects kind by kind, re-checking each against `live` (kept current as
-/// objects go); a stop request is honoured between objects.
+/// objects go); a stop request is honoured between objects. With a busy guard, a kind with
+/// objects to delete starts only once the host is idle (a busy host stops between kinds).
 pub async fn delete_planned(
     engine: &Engine,
     live: &mut HostSnapshot,
@@ -115,8 +119,14 @@ pub async fn delete_planned(
     report: &mut PruneReport,
     stop: &CancellationToken,
     mode: ImageDelete,
+    busy: Option<(&BusyGuard, &HostShell<'_>)>,
 ) -> Result<(), HostFailure> {
     for kind_plan in &plan.kinds {
+        if let Some((guard, shell)) = busy
+            && !kind_plan.doomed.is_empty()
+        {
+            wait_until_idle(guard, engine, shell, stop, Stage::Prune).await?;
+        }
         report.kinds.push(KindReport::selected(
             kind_plan.kind,
             kind_plan.doomed.len(),

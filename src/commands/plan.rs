@@ -30,11 +30,13 @@ impl HostJob for PlanJob {
         engine: &Engine,
         shell: &HostShell<'_>,
         report: &mut PlanReport,
-        _: &CancellationToken,
+        stop: &CancellationToken,
     ) -> Result<(), HostFailure> {
         // The same refusals as a prune (e.g. a timestamp until for build cache on API 1.41).
         let (plan, _) = crate::commands::prune::checked_plan(host, engine.api_version)?;
         report.description = plan.describe();
+        // A busy host is skipped by prune and apply: its plan says so too.
+        crate::busy::wait_until_idle(&host.busy, engine, shell, stop, Stage::Plan).await?;
         let with_filesystem = plan.policy().threshold.is_some();
         let snapshot =
             crate::commands::prune::decision_snapshot(engine, shell, &self.uses, with_filesystem)

@@ -1,11 +1,20 @@
-//! Runs a host's prune requests against its engine, one kind after another in `docker system
-//! prune` order, and records what the daemon says it deleted and reclaimed.
+//! `fleetprune prune`: a host's prune requests against its engine, one kind after another in
+//! `docker system prune` order, recording what the daemon says it deleted and reclaimed; or, with
+//! a keep policy, fleetprune's own selection deleted by ID.
 //!
 //! The requests come from [`crate::plan`]; nothing here decides what goes. A 409 "prune operation
 //! is already running" is retried with backoff; any other error stops the host, keeping the
 //! kinds already done. A request whose answer never came stays `in_flight`: the daemon may have
-//! deleted objects, and the report says so. A stop request is honoured between kinds only.
+//! deleted objects, and the report says so. A stop request is honoured between kinds only, and
+//! so is the host's busy guard.
+//!
+//! Objects an orchestrator manages are protected, and no daemon filter can say so (`label!`
+//! values exclude only objects carrying all of them, and match no key prefix). So unless
+//! `include_managed`, a host whose containers, images, volumes or networks carry such labels is
+//! pruned object by object ([`crate::plan::select`], then deletes by ID, as a keep policy is);
+//! other hosts get the daemon's prune endpoints.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +23,7 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::api_version::ApiVersion;
+use crate::busy::wait_until_idle;
 use crate::commands::apply::{ImageDelete, delete_planned};
 use crate::engine::{Engine, EngineError};
 use crate::executor::HostJob;
@@ -21,6 +31,7 @@ use crate::host::Host;
 use crate::model::failure::{Classify, ErrorClass, HostFailure, Stage};
 use crate::model::remote_text::bounded_remote_string;
 use crate::outcome::reclaim::{KindReport, PruneReport};
+use crate::plan::managed::Orchestrator;
 use crate::plan::select::select;
 use crate::plan::{PruneKind, PrunePlan, PruneRequest};
 use crate::snapshot::{self, HostSnapshot};
@@ -93,13 +104,31 @@ impl HostJob for PruneJob {
         if plan.includes(PruneKind::Volumes) {
             report.volume_scope = Some(plan.volume_scope(engine.api_version));
         }
-        if plan.policy().is_empty() {
+        let mut orchestrators = BTreeSet::new();
+        if !plan.policy().include_managed {
+            orchestrators = orchestrators_seen(engine).await?;
+        }
+        if plan.policy().is_empty() && orchestrators.is_empty() {
             report.planned = requests.iter().map(|r| r.kind).collect();
-            return run_requests(engine, &requests, report, stop).await;
+            for request in &requests {
+                wait_until_idle(&host.busy, engine, shell, stop, Stage::Prune).await?;
+                run_requests(engine, std::slice::from_ref(request), report, stop).await?;
+            }
+            return Ok(());
         }
         let with_filesystem = plan.policy().threshold.is_some();
         let mut live = decision_snapshot(engine, shell, &self.uses, with_filesystem).await?;
         let objects = select(&live, plan);
+        if !orchestrators.is_empty() {
+            let names: Vec<String> = orchestrators.iter().map(ToString::to_string).collect();
+            report.notes.push(format!(
+                "{} objects seen: pruned object by object, leaving theirs",
+                names.join(", ")
+            ));
+            report
+                .notes
+                .extend(objects.kinds.iter().flat_map(|k| k.info.iter().cloned()));
+        }
         report.planned = objects.kinds.iter().map(|k| k.kind).collect();
         delete_planned(
             engine,
@@ -108,6 +137,7 @@ impl HostJob for PruneJob {
             report,
             stop,
             ImageDelete::default(),
+            Some((&host.busy, shell)),
         )
         .await
     }
@@ -115,6 +145,40 @@ impl HostJob for PruneJob {
     fn in_flight(report: &PruneReport) -> Option<String> {
         in_flight(report)
     }
+}
+
+/// Label sets of any object list (`/containers/json`, `/images/json`, `/networks`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct Labelled {
+    labels: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct VolumeList {
+    volumes: Option<Vec<Labelled>>,
+}
+
+/// The orchestrators whose labels any container, image, volume or network of the host carries
+/// (list endpoints only: four cheap calls).
+async fn orchestrators_seen(engine: &Engine) -> Result<BTreeSet<Orchestrator>, HostFailure> {
+    let failed = |e: EngineError| HostFailure::from_error(Stage::Plan, &e);
+    let mut labelled: Vec<Labelled> = Vec::new();
+    for path in ["/containers/json?all=1", "/images/json?all=1", "/networks"] {
+        labelled.extend(
+            engine
+                .get_json::<Vec<Labelled>>(path)
+                .await
+                .map_err(failed)?,
+        );
+    }
+    let volumes: VolumeList = engine.get_json("/volumes").await.map_err(failed)?;
+    labelled.extend(volumes.volumes.unwrap_or_default());
+    Ok(labelled
+        .iter()
+        .filter_map(|l| l.labels.as_ref().and_then(Orchestrator::managing))
+        .collect())
 }
 
 /// The request of `report` whose answer has not come: a daemon prune or a delete by ID.

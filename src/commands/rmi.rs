@@ -161,7 +161,7 @@ impl HostJob for RmiJob {
             force: self.remove_in_use,
             parents: true,
         };
-        delete_planned(engine, &mut live, &plan, report, stop, mode).await?;
+        delete_planned(engine, &mut live, &plan, report, stop, mode, None).await?;
         // What stayed because a container uses it is part of the answer too.
         let selection = report.kinds.first_mut().and_then(|k| k.selection.as_mut());
         if let (Some(selection), Some(planned)) = (selection, plan.kinds.first()) {
@@ -221,6 +221,7 @@ mod tests {
             build_cache: Vec::new(),
             last_seen: Default::default(),
             filesystem: None,
+            arrivals: Default::default(),
         }
     }
 

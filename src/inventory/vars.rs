@@ -11,6 +11,7 @@ use super::ssh_args::SshArgs;
 use super::yaml::{Node, Value};
 use crate::filter::{Filter, FilterSet, Suggestion};
 use crate::plan::PruneKind;
+use crate::plan::busy::BusyGuard;
 use crate::plan::policy::{DiskThreshold, KeepPolicy, UsageLimit, parse_age};
 
 /// Variables of one inventory level, or of a host once all levels are merged.
@@ -54,6 +55,12 @@ pub struct PruneVars {
     pub unused_for: Option<jiff::SignedDuration>,
     pub max_usage: Option<UsageLimit>,
     pub threshold: Option<DiskThreshold>,
+    pub exited_for: Option<jiff::SignedDuration>,
+    pub keep_exited: Option<usize>,
+    pub include_managed: Option<bool>,
+    /// Busy-guard keys.
+    pub busy_if_running: Option<Vec<String>>,
+    pub busy_check: Option<String>,
 }
 
 impl PruneVars {
@@ -68,6 +75,9 @@ impl PruneVars {
             unused_for: self.unused_for,
             max_usage: self.max_usage,
             threshold: self.threshold,
+            exited_for: self.exited_for,
+            keep_exited: self.keep_exited,
+            include_managed: self.include_managed.unwrap_or(false),
         }
     }
 }
@@ -119,7 +129,7 @@ fn take<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
 }
 
 const FLEETPRUNE_KEYS: [&str; 2] = ["docker_socket", "prune"];
-const PRUNE_KEYS: [&str; 14] = [
+const PRUNE_KEYS: [&str; 19] = [
     "containers",
     "networks",
     "volumes",
@@ -134,6 +144,11 @@ const PRUNE_KEYS: [&str; 14] = [
     "unused_for",
     "max_usage",
     "threshold",
+    "exited_for",
+    "keep_exited",
+    "include_managed",
+    "busy_if_running",
+    "busy_check",
 ];
 
 impl HostVars {
@@ -171,6 +186,17 @@ impl HostVars {
         take(&mut self.prune.unused_for, &layer.prune.unused_for);
         take(&mut self.prune.max_usage, &layer.prune.max_usage);
         take(&mut self.prune.threshold, &layer.prune.threshold);
+        take(&mut self.prune.exited_for, &layer.prune.exited_for);
+        take(&mut self.prune.keep_exited, &layer.prune.keep_exited);
+        take(
+            &mut self.prune.include_managed,
+            &layer.prune.include_managed,
+        );
+        take(
+            &mut self.prune.busy_if_running,
+            &layer.prune.busy_if_running,
+        );
+        take(&mut self.prune.busy_check, &layer.prune.busy_check);
     }
 }
 
@@ -267,16 +293,38 @@ fn parse_prune(node: &Node, path: &str) -> Result<PruneVars, WalkError> {
                 prune.filters = Some(parse_filters(value, &key_path)?);
                 continue;
             }
-            "keep_last" => {
+            "keep_last" | "keep_exited" => {
                 let n = expect_integer(value, &key_path)?;
                 let n = usize::try_from(n).map_err(|_| {
                     WalkError::new(
                         value,
                         &key_path,
-                        format!("keep_last must be 0 or more, found {n}"),
+                        format!("{name} must be 0 or more, found {n}"),
                     )
                 })?;
-                prune.keep_last = Some(n);
+                if name == "keep_last" {
+                    prune.keep_last = Some(n);
+                } else {
+                    prune.keep_exited = Some(n);
+                }
+                continue;
+            }
+            "include_managed" => {
+                prune.include_managed = Some(expect_bool(value, &key_path)?);
+                continue;
+            }
+            "busy_if_running" => {
+                let list = parse_string_list(value, &key_path)?;
+                BusyGuard::new(&list, None, None)
+                    .map_err(|e| WalkError::new(value, &key_path, e))?;
+                prune.busy_if_running = Some(list);
+                continue;
+            }
+            "busy_check" => {
+                let check = expect_plain_string(value, &key_path)?;
+                BusyGuard::new(&[], Some(check.clone()), None)
+                    .map_err(|e| WalkError::new(value, &key_path, e))?;
+                prune.busy_check = Some(check);
                 continue;
             }
             "protect" | "protect_labels" | "protect_containers" => {
@@ -315,13 +363,13 @@ fn parse_prune(node: &Node, path: &str) -> Result<PruneVars, WalkError> {
                 prune.threshold = Some(threshold);
                 continue;
             }
-            "min_age" | "unused_for" => {
+            "min_age" | "unused_for" | "exited_for" => {
                 let text = expect_plain_string(value, &key_path)?;
                 let age = parse_age(&text).map_err(|e| WalkError::new(value, &key_path, e))?;
-                if name == "min_age" {
-                    prune.min_age = Some(age);
-                } else {
-                    prune.unused_for = Some(age);
+                match name.as_str() {
+                    "min_age" => prune.min_age = Some(age),
+                    "unused_for" => prune.unused_for = Some(age),
+                    _ => prune.exited_for = Some(age),
                 }
                 continue;
             }

@@ -99,6 +99,10 @@ pub enum ErrorClass {
     /// A bug in fleetprune stopped the host while no request that may delete was in flight
     /// (with one in flight, the host is `OutcomeUnknown`).
     Internal,
+    /// The host's busy guard said busy (a matching running container, or `busy_check` failed
+    /// or could not run): skipped before the first deletion or between kinds, with the reason.
+    /// Not a failure for the exit code unless `--fail-on-busy`.
+    Busy,
 }
 
 impl ErrorClass {
@@ -132,6 +136,7 @@ impl ErrorClass {
             ErrorClass::PlanMismatch => "plan_mismatch",
             ErrorClass::FilesystemUnknown => "filesystem_unknown",
             ErrorClass::Internal => "internal_error",
+            ErrorClass::Busy => "busy",
         }
     }
 
@@ -165,6 +170,7 @@ impl ErrorClass {
             ErrorClass::PlanMismatch => "not the planned host",
             ErrorClass::FilesystemUnknown => "filesystem unknown",
             ErrorClass::Internal => "INTERNAL ERROR",
+            ErrorClass::Busy => "busy",
         }
     }
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::api_version::ApiVersion;
 use crate::model::connection::{HostKeyCheck, TransportKind};
-use crate::model::failure::HostFailure;
+use crate::model::failure::{ErrorClass, HostFailure};
 
 /// How the engine was reached and what it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -43,6 +43,13 @@ pub struct HostOutcome<T> {
 impl<T> HostOutcome<T> {
     pub fn succeeded(&self) -> bool {
         self.failure.is_none()
+    }
+
+    /// True when the host's busy guard skipped it (status `skipped`, class `busy`).
+    pub fn busy(&self) -> bool {
+        self.failure
+            .as_ref()
+            .is_some_and(|f| f.class == ErrorClass::Busy)
     }
 }
 

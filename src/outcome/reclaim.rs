@@ -127,6 +127,8 @@ pub struct PruneReport {
     pub in_flight: Option<PruneKind>,
     /// With deletes by ID, the object whose delete is in flight.
     pub in_flight_object: Option<String>,
+    /// Facts about how the host was pruned (orchestrators seen, what was left to them).
+    pub notes: Vec<String>,
 }
 
 impl PruneReport {

@@ -5,7 +5,9 @@
 //! lets `inventory` print effective plans and lets every rule be unit-tested. [`select`] predicts,
 //! from a host snapshot, exactly which objects those requests would delete.
 
+pub mod busy;
 pub mod file;
+pub mod managed;
 pub mod policy;
 pub mod select;
 
@@ -91,6 +93,8 @@ pub enum PlanError {
     DanglingContradictsAll,
     #[error("build cache on API {api} accepts only a duration as until (e.g. 240h), not {value:?}")]
     BuildCacheUntilNeedsDuration { api: ApiVersion, value: String },
+    #[error(transparent)]
+    Busy(#[from] busy::BusyError),
 }
 
 /// Which volumes a volume prune removes on a host: this depends on its API version.
@@ -260,7 +264,7 @@ impl PrunePlan {
         } else {
             format!("{} [{}]", kinds.join(", "), self.filters)
         };
-        if !self.policy.is_empty() {
+        if self.policy != KeepPolicy::default() {
             text.push_str(&format!(" keep({})", self.policy));
         }
         text

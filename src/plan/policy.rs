@@ -14,7 +14,12 @@
 //!   high mark lose stopped containers, dangling images, build cache, then least recently used
 //!   images until the prediction reaches the low mark; hosts under it are left alone;
 //! - `threshold: { high: 85%, low: 70% }` (or `85%`): the same stages, measured on the
-//!   filesystem holding DockerRootDir (its `df` on the host) instead of docker's own usage.
+//!   filesystem holding DockerRootDir (its `df` on the host) instead of docker's own usage;
+//! - `exited_for: 1h`: containers that exited (`State.FinishedAt`) less than this ago stay;
+//! - `keep_exited: N`: the N most recently exited containers of each name stem or compose
+//!   service stay (kubelet's `maximum-dead-containers-per-container`);
+//! - `include_managed: true`: lifts the default protection of objects an orchestrator manages
+//!   ([`crate::plan::managed`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -37,6 +42,12 @@ pub struct KeepPolicy {
     pub max_usage: Option<UsageLimit>,
     /// A bound on how full the filesystem holding DockerRootDir may be.
     pub threshold: Option<DiskThreshold>,
+    /// Stopped containers that finished less than this long ago stay.
+    pub exited_for: Option<SignedDuration>,
+    /// The N most recently exited containers of each name stem or compose service stay.
+    pub keep_exited: Option<usize>,
+    /// Kubernetes', Nomad's and Swarm's objects may go too (they are protected by default).
+    pub include_managed: bool,
 }
 
 /// `threshold`: the filesystem holding DockerRootDir, used above `high` percent, is brought
@@ -219,8 +230,13 @@ pub fn parse_age(text: &str) -> Result<SignedDuration, PolicyError> {
 }
 
 impl KeepPolicy {
+    /// True when no rule needs fleetprune's own object-level decision: `include_managed` alone
+    /// only lifts a protection, so the daemon's prune endpoints can do the work.
     pub fn is_empty(&self) -> bool {
-        *self == KeepPolicy::default()
+        KeepPolicy {
+            include_managed: false,
+            ..self.clone()
+        } == KeepPolicy::default()
     }
 
     /// Checks the globs once, before any host is contacted.
@@ -246,6 +262,9 @@ impl KeepPolicy {
             protect_containers: compile(&self.protect_containers),
             min_age: self.min_age,
             unused_for: self.unused_for,
+            exited_for: self.exited_for,
+            keep_exited: self.keep_exited,
+            include_managed: self.include_managed,
         }
     }
 }
@@ -277,6 +296,15 @@ impl fmt::Display for KeepPolicy {
         if let Some(threshold) = self.threshold {
             parts.push(format!("threshold={}:{}", threshold.high, threshold.low));
         }
+        if let Some(age) = self.exited_for {
+            parts.push(format!("exited_for={age:#}"));
+        }
+        if let Some(n) = self.keep_exited {
+            parts.push(format!("keep_exited={n}"));
+        }
+        if self.include_managed {
+            parts.push("include_managed".to_string());
+        }
         f.write_str(&parts.join(", "))
     }
 }
@@ -298,6 +326,9 @@ pub(crate) struct CompiledPolicy {
     pub protect_containers: Vec<(String, GlobMatcher)>,
     pub min_age: Option<SignedDuration>,
     pub unused_for: Option<SignedDuration>,
+    pub exited_for: Option<SignedDuration>,
+    pub keep_exited: Option<usize>,
+    pub include_managed: bool,
 }
 
 impl CompiledPolicy {
@@ -336,6 +367,14 @@ impl CompiledPolicy {
             (Some(age), Some(created)) => now.duration_since(created) < age,
             (Some(_), None) => false,
             (None, _) => false,
+        }
+    }
+
+    /// True when a container that finished at `finished` did so within `exited_for` of `now`.
+    pub fn exited_recently(&self, finished: Option<jiff::Timestamp>, now: jiff::Timestamp) -> bool {
+        match (self.exited_for, finished) {
+            (Some(grace), Some(finished)) => now.duration_since(finished) < grace,
+            _ => false,
         }
     }
 }

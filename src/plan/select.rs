@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api_version::ApiVersion;
 use crate::filter::{Filter, FilterSet, UntilKind};
+use crate::plan::managed::Orchestrator;
 use crate::plan::policy::{CompiledPolicy, KeepPolicy};
 use crate::plan::{PruneKind, PrunePlan, VolumeScope};
 use crate::snapshot::{ANONYMOUS_VOLUME_LABEL, ContainerInfo, HostSnapshot, ImageInfo, ImageStore};
@@ -262,6 +263,16 @@ pub enum KeptReason {
     RecentlyUsed,
     /// `max_usage` or `threshold`: not needed to reach the low mark.
     NotNeeded,
+    /// An orchestrator manages it (its labels say which); `include_managed` lifts this.
+    Managed(Orchestrator),
+    /// A container that exited within `exited_for`.
+    ExitedRecently,
+    /// One of the `keep_exited` most recently exited containers of its name stem or service.
+    KeepExited(String),
+    /// An image that arrived on the host (pulled, loaded, built, tagged) within `min_age` or
+    /// was used within `unused_for`, whatever its creation time says; the detail names the
+    /// time that decided.
+    Arrived(String),
 }
 
 impl std::fmt::Display for KeptReason {
@@ -288,6 +299,10 @@ impl std::fmt::Display for KeptReason {
             KeptReason::TooYoung => f.write_str("younger than min_age"),
             KeptReason::RecentlyUsed => f.write_str("used within unused_for"),
             KeptReason::NotNeeded => f.write_str("not needed to reach the low mark"),
+            KeptReason::Managed(by) => write!(f, "managed by {by} (--include-managed)"),
+            KeptReason::ExitedRecently => f.write_str("exited within exited_for"),
+            KeptReason::KeepExited(stem) => write!(f, "kept by keep_exited ({stem})"),
+            KeptReason::Arrived(what) => write!(f, "arrived recently: {what}"),
         }
     }
 }
@@ -308,6 +323,7 @@ fn select_within(snapshot: &HostSnapshot, plan: &PrunePlan, allow: &Allow) -> Ob
     filters.policy = plan.policy().compile();
     filters.now = snapshot.daemon_now;
     filters.pinned = pinned_images(snapshot, &filters);
+    filters.exited = kept_exited(snapshot, &filters.policy);
     filters.allow = allow.clone();
     let mut world = World {
         containers: snapshot.containers.iter().collect(),
@@ -346,7 +362,26 @@ fn select_within(snapshot: &HostSnapshot, plan: &PrunePlan, allow: &Allow) -> Ob
         };
         kinds.push(kind_plan);
     }
+    for kind in &mut kinds {
+        note_managed(kind);
+    }
     ObjectPlan { kinds }
+}
+
+/// The per-host note on what orchestrators' objects were left, one line per orchestrator.
+fn note_managed(plan: &mut KindPlan) {
+    let mut left: BTreeMap<Orchestrator, usize> = BTreeMap::new();
+    for kept in &plan.kept {
+        if let KeptReason::Managed(by) = kept.reason {
+            *left.entry(by).or_default() += 1;
+        }
+    }
+    for (by, count) in left {
+        plan.info.push(format!(
+            "{by} manages {count} of these {}: left to it (--include-managed prunes them)",
+            plan.kind
+        ));
+    }
 }
 
 /// The containers that still exist as the kinds run.
@@ -372,6 +407,8 @@ struct Filters {
     now: Timestamp,
     /// Images the policy keeps, by ID, with the reason.
     pinned: BTreeMap<String, KeptReason>,
+    /// Stopped containers `keep_exited` keeps, by ID, with the reason.
+    exited: BTreeMap<String, KeptReason>,
     /// A watermark stage's restriction (`max_usage`, `threshold`).
     allow: Allow,
 }
@@ -394,6 +431,7 @@ impl Filters {
             policy: KeepPolicy::default().compile(),
             now: snapshot.daemon_now,
             pinned: BTreeMap::new(),
+            exited: BTreeMap::new(),
             allow: Allow::default(),
         }
     }
@@ -405,6 +443,11 @@ impl Filters {
         name: Option<&str>,
         created: Option<Timestamp>,
     ) -> Option<KeptReason> {
+        if !self.policy.include_managed
+            && let Some(by) = Orchestrator::managing(labels)
+        {
+            return Some(KeptReason::Managed(by));
+        }
         if let Some(what) = name.and_then(|n| self.policy.protected_container(n)) {
             return Some(KeptReason::Protected(what));
         }
@@ -465,16 +508,38 @@ fn pinned_images(snapshot: &HostSnapshot, filters: &Filters) -> BTreeMap<String,
     for image in &snapshot.images {
         let empty = BTreeMap::new();
         let labels = image.labels.as_ref().unwrap_or(&empty);
-        let reason = if let Some(what) = policy.protected_ref(image.refs()) {
+        let arrived = arrival(snapshot, image);
+        let used = last_use(snapshot, image);
+        let reason = if !policy.include_managed
+            && let Some(by) = Orchestrator::managing(labels)
+        {
+            Some(KeptReason::Managed(by))
+        } else if let Some(what) = policy.protected_ref(image.refs()) {
             Some(KeptReason::Protected(what))
         } else if let Some(what) = policy.protected_label(labels) {
             Some(KeptReason::Protected(what))
-        } else if policy.too_young(image.created, filters.now) {
-            Some(KeptReason::TooYoung)
+        } else if policy.too_young(arrived.map(|a| a.at), filters.now) {
+            match arrived {
+                Some(a) if a.source != TimeSource::Created => Some(KeptReason::Arrived(format!(
+                    "{} {} within min_age{}",
+                    source_text(snapshot, image, a.source),
+                    a.at,
+                    created_text(image)
+                ))),
+                _ => Some(KeptReason::TooYoung),
+            }
         } else if let Some(unused_for) = policy.unused_for
-            && filters.now.duration_since(last_use(snapshot, image)) < unused_for
+            && filters.now.duration_since(used.at) < unused_for
         {
-            Some(KeptReason::RecentlyUsed)
+            match used.source {
+                TimeSource::LastTagTime | TimeSource::Event => Some(KeptReason::Arrived(format!(
+                    "{} {} within unused_for{}",
+                    source_text(snapshot, image, used.source),
+                    used.at,
+                    created_text(image)
+                ))),
+                _ => Some(KeptReason::RecentlyUsed),
+            }
         } else {
             None
         };
@@ -503,19 +568,165 @@ fn pinned_images(snapshot: &HostSnapshot, filters: &Filters) -> BTreeMap<String,
     pinned
 }
 
-/// An image's last use: the latest of its containers' create, start and finish times and of
-/// when fleetprune last saw it in use; an image never seen used counts from its creation.
-fn last_use(snapshot: &HostSnapshot, image: &ImageInfo) -> Timestamp {
-    snapshot
+/// Which recorded time of an image decided its age.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum TimeSource {
+    /// The image config's `Created`.
+    Created,
+    /// The daemon's `Metadata.LastTagTime`: the last pull, load, build or tag.
+    LastTagTime,
+    /// A pull, load, import or tag in the daemon's event log.
+    Event,
+    /// A container's create, start or finish time.
+    Container,
+    /// When fleetprune last saw a container use it.
+    SeenInUse,
+}
+
+impl std::fmt::Display for TimeSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TimeSource::Created => "Created",
+            TimeSource::LastTagTime => "LastTagTime",
+            TimeSource::Event => "image event",
+            TimeSource::Container => "container",
+            TimeSource::SeenInUse => "seen in use",
+        })
+    }
+}
+
+/// A time and where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Dated {
+    at: Timestamp,
+    source: TimeSource,
+}
+
+/// The latest of `times`; on a tie the earlier-listed source wins.
+fn latest(times: impl Iterator<Item = Dated>) -> Option<Dated> {
+    times.fold(None, |best: Option<Dated>, next| match best {
+        Some(b) if b.at >= next.at => Some(b),
+        _ => Some(next),
+    })
+}
+
+/// When an image arrived on the host: the latest of its `Created`, the daemon's
+/// `LastTagTime` (tag, build; pull and load on the containerd store) and the pull, load,
+/// import or tag events the daemon still holds. An image created in 2020 and loaded a minute
+/// ago arrived a minute ago.
+fn arrival(snapshot: &HostSnapshot, image: &ImageInfo) -> Option<Dated> {
+    let dated = |at: Option<Timestamp>, source| at.map(|at| Dated { at, source });
+    latest(
+        [
+            dated(image.created, TimeSource::Created),
+            dated(image.last_tag_time, TimeSource::LastTagTime),
+            dated(
+                snapshot.arrivals.get(&image.id).map(|a| a.at),
+                TimeSource::Event,
+            ),
+        ]
+        .into_iter()
+        .flatten(),
+    )
+}
+
+/// The deciding time's name: `LastTagTime`, or the event (`load event`, `pull event`).
+fn source_text(snapshot: &HostSnapshot, image: &ImageInfo, source: TimeSource) -> String {
+    match (source, snapshot.arrivals.get(&image.id)) {
+        (TimeSource::Event, Some(arrival)) => format!("{} event", arrival.action),
+        _ => source.to_string(),
+    }
+}
+
+/// `, Created 2020-01-01T00:00:00Z`, or nothing when the image has no creation time.
+fn created_text(image: &ImageInfo) -> String {
+    image
+        .created
+        .map(|c| format!(", Created {c}"))
+        .unwrap_or_default()
+}
+
+/// An image's last use: the latest of its containers' create, start and finish times, of when
+/// fleetprune last saw it in use, and of its arrival (an arrival is a use).
+fn last_use(snapshot: &HostSnapshot, image: &ImageInfo) -> Dated {
+    let containers = snapshot
         .containers
         .iter()
         .filter(|c| c.image_id == image.id)
         .flat_map(|c| [Some(c.created), c.started, c.finished])
         .flatten()
-        .chain(snapshot.last_seen.get(&image.id).copied())
-        .max()
-        .or(image.last_tag_time.max(image.created))
-        .unwrap_or(Timestamp::UNIX_EPOCH)
+        .map(|at| Dated {
+            at,
+            source: TimeSource::Container,
+        });
+    let seen = snapshot.last_seen.get(&image.id).map(|at| Dated {
+        at: *at,
+        source: TimeSource::SeenInUse,
+    });
+    latest(
+        arrival(snapshot, image)
+            .into_iter()
+            .chain(containers)
+            .chain(seen),
+    )
+    .unwrap_or(Dated {
+        at: Timestamp::UNIX_EPOCH,
+        source: TimeSource::Created,
+    })
+}
+
+/// `keep_exited`: the N most recently finished stopped containers of each name stem or
+/// compose service stay.
+fn kept_exited(snapshot: &HostSnapshot, policy: &CompiledPolicy) -> BTreeMap<String, KeptReason> {
+    let mut kept = BTreeMap::new();
+    let Some(keep) = policy.keep_exited else {
+        return kept;
+    };
+    let mut by_stem: BTreeMap<String, Vec<&ContainerInfo>> = BTreeMap::new();
+    for container in snapshot.containers.iter().filter(|c| !c.running) {
+        by_stem
+            .entry(container_stem(container))
+            .or_default()
+            .push(container);
+    }
+    for (stem, mut containers) in by_stem {
+        containers.sort_by(|a, b| {
+            let at = |c: &ContainerInfo| c.finished.unwrap_or(c.created);
+            at(b).cmp(&at(a)).then(a.id.cmp(&b.id))
+        });
+        for container in containers.into_iter().take(keep) {
+            kept.insert(container.id.clone(), KeptReason::KeepExited(stem.clone()));
+        }
+    }
+    kept
+}
+
+/// What makes containers "the same" for `keep_exited`: a compose project's service, a
+/// Kubernetes pod's container, else the name without a trailing run number (`build-17` and
+/// `build_18` are `build`).
+fn container_stem(container: &ContainerInfo) -> String {
+    let label = |key: &str| container.labels.get(key).map(String::as_str);
+    if let (Some(project), Some(service)) = (
+        label("com.docker.compose.project"),
+        label("com.docker.compose.service"),
+    ) {
+        return format!("service {project}/{service}");
+    }
+    if let (Some(pod), Some(name)) = (
+        label("io.kubernetes.pod.name"),
+        label("io.kubernetes.container.name"),
+    ) {
+        return format!("pod {pod}/{name}");
+    }
+    let trimmed = container
+        .name
+        .trim_end_matches(|c: char| c.is_ascii_digit())
+        .trim_end_matches(['-', '_', '.']);
+    if trimmed.is_empty() {
+        container.name.clone()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// The absolute cutoff the daemon computes from an `until` value (§7).
@@ -561,6 +772,13 @@ fn containers(world: &mut World<'_>, filters: &Filters) -> KindPlan {
             Some(container.created),
         ) {
             Some(reason)
+        } else if filters
+            .policy
+            .exited_recently(container.finished, filters.now)
+        {
+            Some(KeptReason::ExitedRecently)
+        } else if let Some(reason) = filters.exited.get(&container.id) {
+            Some(reason.clone())
         } else if !filters.old_enough(container.created) {
             Some(KeptReason::NewerThanUntil)
         } else if !filters.labels_pass(&container.labels) {

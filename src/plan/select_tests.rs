@@ -31,6 +31,7 @@ fn host(api: (u16, u16), store: ImageStore) -> HostSnapshot {
         build_cache: Vec::new(),
         last_seen: BTreeMap::new(),
         filesystem: None,
+        arrivals: Default::default(),
     }
 }
 
@@ -976,5 +977,342 @@ fn threshold_without_a_measured_filesystem_selects_nothing() {
             .any(|i| i.contains("was not measured")),
         "{:?}",
         p.kinds[0].info
+    );
+}
+
+// ------------------------------------------------------------ a busy farm (issue 18)
+
+fn kept_reason<'a>(plan: &'a KindPlan, id: &str) -> Option<&'a KeptReason> {
+    plan.kept.iter().find(|k| k.id == id).map(|k| &k.reason)
+}
+
+/// A host where Kubernetes, Nomad and Swarm each left a stopped container, and Kubernetes a
+/// volume, a network and an image, beside unmanaged ones of each.
+fn orchestrated_host() -> HostSnapshot {
+    let mut h = host((1, 45), ImageStore::Graphdriver);
+    h.images = vec![
+        image("pause", &["registry.k8s.io/pause:3.9"], None, &[("p", 10)]),
+        image("app", &["lab/app:1"], None, &[("a", 20)]),
+        image("loose", &["lab/loose:1"], None, &[("l", 30)]),
+    ];
+    let mut kube = container("k8s_app_pod", "pause", false);
+    kube.labels = labels(&[("io.kubernetes.pod.name", "pod")]);
+    let mut nomad = container("nomad-task", "app", false);
+    nomad.labels = labels(&[("com.hashicorp.nomad.alloc_id", "1")]);
+    let mut swarm = container("svc.1.x", "app", false);
+    swarm.labels = labels(&[("com.docker.swarm.service.id", "s")]);
+    h.containers = vec![kube, nomad, swarm, container("mine", "loose", false)];
+    let mut kube_volume = volume("kube-data", true, 7);
+    kube_volume
+        .labels
+        .insert("io.kubernetes.pod.uid".into(), "u".into());
+    h.volumes = vec![kube_volume, volume("mine-data", true, 9)];
+    let net = |name: &str, managed: bool| NetworkInfo {
+        id: format!("id-{name}"),
+        name: name.into(),
+        created: ts("2026-01-01T00:00:00Z"),
+        labels: if managed {
+            labels(&[("io.kubernetes.network", "n")])
+        } else {
+            BTreeMap::new()
+        },
+        scope: "local".into(),
+        config_only: false,
+        endpoints: 0,
+    };
+    h.networks = vec![net("kube-net", true), net("mine-net", false)];
+    h
+}
+
+const EVERYTHING: [PruneKind; 4] = [
+    PruneKind::Containers,
+    PruneKind::Networks,
+    PruneKind::Volumes,
+    PruneKind::Images,
+];
+
+#[test]
+fn orchestrators_objects_and_their_images_stay_by_default_with_a_note() {
+    let h = orchestrated_host();
+    let p = select(&h, &plan(&EVERYTHING, true, &[]));
+    let containers = p.kind(PruneKind::Containers).unwrap();
+    assert_eq!(deleted(containers), ["c-mine"]);
+    assert_eq!(
+        kept_reason(containers, "c-k8s_app_pod"),
+        Some(&KeptReason::Managed(Orchestrator::Kubernetes))
+    );
+    assert_eq!(
+        kept_reason(containers, "c-nomad-task"),
+        Some(&KeptReason::Managed(Orchestrator::Nomad))
+    );
+    assert_eq!(
+        kept_reason(containers, "c-svc.1.x"),
+        Some(&KeptReason::Managed(Orchestrator::Swarm))
+    );
+    assert_eq!(
+        containers.info,
+        [
+            "Kubernetes manages 1 of these containers: left to it (--include-managed prunes them)",
+            "Nomad manages 1 of these containers: left to it (--include-managed prunes them)",
+            "Swarm manages 1 of these containers: left to it (--include-managed prunes them)",
+        ]
+    );
+    assert_eq!(deleted(p.kind(PruneKind::Volumes).unwrap()), ["mine-data"]);
+    assert_eq!(deleted(p.kind(PruneKind::Networks).unwrap()), ["mine-net"]);
+    let images = p.kind(PruneKind::Images).unwrap();
+    assert_eq!(
+        deleted(images),
+        ["sha256:loose"],
+        "images of the orchestrators' containers stay"
+    );
+}
+
+#[test]
+fn a_managed_image_stays_even_when_no_container_uses_it() {
+    let mut h = graph();
+    let mut kubelet_pulled = image("k", &["registry.k8s.io/coredns:1"], None, &[("k", 5)]);
+    kubelet_pulled.labels = Some(labels(&[("io.kubernetes.image", "x")]));
+    h.images = vec![kubelet_pulled, image("x", &["x:1"], None, &[("x", 1)])];
+    let images = images_plan(&h, true, &[]);
+    assert_eq!(deleted(&images), ["sha256:x"]);
+    assert_eq!(
+        kept_reason(&images, "sha256:k"),
+        Some(&KeptReason::Managed(Orchestrator::Kubernetes))
+    );
+}
+
+#[test]
+fn include_managed_prunes_orchestrators_objects_like_any_other() {
+    let h = orchestrated_host();
+    let p = select(
+        &h,
+        &with_policy(
+            &EVERYTHING,
+            true,
+            crate::plan::policy::KeepPolicy {
+                include_managed: true,
+                ..policy()
+            },
+        ),
+    );
+    assert_eq!(p.kind(PruneKind::Containers).unwrap().doomed.len(), 4);
+    assert_eq!(p.kind(PruneKind::Volumes).unwrap().doomed.len(), 2);
+    assert_eq!(p.kind(PruneKind::Networks).unwrap().doomed.len(), 2);
+    assert_eq!(p.kind(PruneKind::Images).unwrap().doomed.len(), 3);
+    assert!(p.kinds.iter().all(|k| k.info.is_empty()));
+}
+
+#[test]
+fn include_managed_alone_is_no_keep_policy_so_the_daemon_can_prune() {
+    let policy = crate::plan::policy::KeepPolicy {
+        include_managed: true,
+        ..policy()
+    };
+    assert!(policy.is_empty());
+    let policy = crate::plan::policy::KeepPolicy {
+        keep_exited: Some(1),
+        ..policy
+    };
+    assert!(!policy.is_empty());
+}
+
+fn exited(name: &str, finished: &str) -> ContainerInfo {
+    let mut c = container(name, "x", false);
+    c.started = Some(ts("2026-01-01T00:00:00Z"));
+    c.finished = Some(ts(finished));
+    c
+}
+
+#[test]
+fn exited_for_counts_from_finished_at_not_from_creation() {
+    let mut h = graph();
+    // Created long ago (so `until` would take it), exited twenty minutes ago.
+    h.containers = vec![
+        exited("just-exited", "2026-06-01T11:40:00Z"),
+        exited("long-exited", "2026-06-01T09:00:00Z"),
+        container("never-started", "x", false),
+    ];
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Containers],
+            false,
+            crate::plan::policy::KeepPolicy {
+                exited_for: Some(jiff::SignedDuration::from_hours(1)),
+                ..policy()
+            },
+        ),
+    );
+    let containers = p.kind(PruneKind::Containers).unwrap();
+    assert_eq!(deleted(containers), ["c-long-exited", "c-never-started"]);
+    assert_eq!(
+        kept_reason(containers, "c-just-exited"),
+        Some(&KeptReason::ExitedRecently)
+    );
+}
+
+#[test]
+fn keep_exited_keeps_the_most_recent_per_name_stem_and_compose_service() {
+    let mut h = graph();
+    let web = |name: &str, finished: &str| {
+        let mut c = exited(name, finished);
+        c.labels = labels(&[
+            ("com.docker.compose.project", "shop"),
+            ("com.docker.compose.service", "web"),
+        ]);
+        c
+    };
+    h.containers = vec![
+        exited("build-17", "2026-06-01T08:00:00Z"),
+        exited("build-18", "2026-06-01T09:00:00Z"),
+        exited("build_19", "2026-06-01T10:00:00Z"),
+        web("shop-web-1", "2026-05-01T00:00:00Z"),
+        web("shop-web-2", "2026-05-02T00:00:00Z"),
+        exited("lonely", "2026-01-02T00:00:00Z"),
+        container("running-1", "x", true),
+    ];
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Containers],
+            false,
+            crate::plan::policy::KeepPolicy {
+                keep_exited: Some(1),
+                ..policy()
+            },
+        ),
+    );
+    let containers = p.kind(PruneKind::Containers).unwrap();
+    assert_eq!(
+        deleted(containers),
+        ["c-build-17", "c-build-18", "c-shop-web-1"]
+    );
+    assert_eq!(
+        kept_reason(containers, "c-build_19"),
+        Some(&KeptReason::KeepExited("build".into()))
+    );
+    assert_eq!(
+        kept_reason(containers, "c-shop-web-2"),
+        Some(&KeptReason::KeepExited("service shop/web".into()))
+    );
+    assert_eq!(
+        kept_reason(containers, "c-lonely"),
+        Some(&KeptReason::KeepExited("lonely".into()))
+    );
+}
+
+/// An image built in 2020 and loaded (or pulled, or tagged) ten minutes ago.
+fn just_loaded_old_image() -> HostSnapshot {
+    let mut h = graph();
+    let mut old = image("old", &["lab/old:2020"], None, &[("o", 5)]);
+    old.created = Some(ts("2020-01-01T00:00:00Z"));
+    old.last_tag_time = Some(ts("2026-06-01T11:50:00Z"));
+    h.images = vec![old];
+    h
+}
+
+#[test]
+fn a_just_loaded_old_image_is_young_for_min_age_and_says_which_time_decided() {
+    let h = just_loaded_old_image();
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                min_age: Some(jiff::SignedDuration::from_hours(24)),
+                ..policy()
+            },
+        ),
+    );
+    let images = p.kind(PruneKind::Images).unwrap();
+    assert!(images.doomed.is_empty());
+    let reason = kept_reason(images, "sha256:old").unwrap();
+    assert_eq!(
+        reason.to_string(),
+        "arrived recently: LastTagTime 2026-06-01T11:50:00Z within min_age, Created 2020-01-01T00:00:00Z"
+    );
+}
+
+#[test]
+fn a_just_loaded_old_image_counts_as_used_for_unused_for() {
+    let h = just_loaded_old_image();
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                unused_for: Some(jiff::SignedDuration::from_hours(24 * 14)),
+                ..policy()
+            },
+        ),
+    );
+    let images = p.kind(PruneKind::Images).unwrap();
+    assert!(images.doomed.is_empty());
+    assert!(matches!(
+        kept_reason(images, "sha256:old"),
+        Some(KeptReason::Arrived(what)) if what.contains("within unused_for")
+    ));
+}
+
+#[test]
+fn without_min_age_or_unused_for_a_just_loaded_unused_image_goes() {
+    let h = just_loaded_old_image();
+    assert_eq!(deleted(&images_plan(&h, true, &[])), ["sha256:old"]);
+}
+
+#[test]
+fn an_image_created_recently_is_too_young_by_its_creation() {
+    let mut h = graph();
+    let mut young = image("y", &["y:1"], None, &[("y", 1)]);
+    young.created = Some(ts("2026-06-01T11:00:00Z"));
+    young.last_tag_time = Some(ts("2026-06-01T10:00:00Z"));
+    h.images = vec![young];
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                min_age: Some(jiff::SignedDuration::from_hours(24)),
+                ..policy()
+            },
+        ),
+    );
+    assert_eq!(
+        kept_reason(p.kind(PruneKind::Images).unwrap(), "sha256:y"),
+        Some(&KeptReason::TooYoung)
+    );
+}
+
+#[test]
+fn a_load_event_makes_an_image_young_when_last_tag_time_is_unset() {
+    // Graphdriver loads and pulls leave LastTagTime unset; the daemon's event log says when.
+    let mut h = just_loaded_old_image();
+    h.images[0].last_tag_time = None;
+    h.arrivals.insert(
+        "sha256:old".into(),
+        crate::snapshot::Arrival {
+            at: ts("2026-06-01T11:55:00Z"),
+            action: "load".into(),
+        },
+    );
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                min_age: Some(jiff::SignedDuration::from_hours(1)),
+                ..policy()
+            },
+        ),
+    );
+    assert_eq!(
+        kept_reason(p.kind(PruneKind::Images).unwrap(), "sha256:old")
+            .unwrap()
+            .to_string(),
+        "arrived recently: load event 2026-06-01T11:55:00Z within min_age, Created 2020-01-01T00:00:00Z"
     );
 }

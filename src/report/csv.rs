@@ -28,7 +28,13 @@ fn into_io(error: csv::Error) -> io::Error {
 }
 
 fn status<T>(outcome: &HostOutcome<T>) -> &'static str {
-    if outcome.succeeded() { "ok" } else { "failed" }
+    if outcome.succeeded() {
+        "ok"
+    } else if outcome.busy() {
+        "skipped"
+    } else {
+        "failed"
+    }
 }
 
 /// `error_stage`, `error_class`, `error_message`: empty when the host succeeded.

@@ -93,7 +93,13 @@ pub(crate) fn host_json<'a, T, P: Serialize>(
     HostJson {
         name: &outcome.name,
         address: &outcome.address,
-        status: if outcome.succeeded() { "ok" } else { "failed" },
+        status: if outcome.succeeded() {
+            "ok"
+        } else if outcome.busy() {
+            "skipped"
+        } else {
+            "failed"
+        },
         transport: outcome.connection.as_ref().map(|c| c.transport),
         engine_version: outcome
             .connection
@@ -294,6 +300,9 @@ struct PruneHostJson<'a> {
     /// `rmi`'s read-only first pass, when it is the report.
     #[serde(skip_serializing_if = "Option::is_none")]
     preview: Option<&'a ObjectPlan>,
+    /// How the host was pruned, when it matters (orchestrators' objects left).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
 }
 
 #[derive(Serialize, Default)]
@@ -357,6 +366,7 @@ impl JsonShape for PruneReport {
                 unfinished: report.unfinished(),
                 not_started: report.not_started(),
                 preview: report.preview.as_ref(),
+                notes: &report.notes,
             },
         )
     }

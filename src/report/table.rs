@@ -81,6 +81,7 @@ fn ok_first<T>(outcomes: &[HostOutcome<T>]) -> impl Iterator<Item = &HostOutcome
 pub(crate) fn status<T>(outcome: &HostOutcome<T>) -> String {
     match &outcome.failure {
         None => "ok".to_string(),
+        Some(_) if outcome.busy() => "skipped (busy)".to_string(),
         Some(failure) => format!("FAILED ({})", failure.class.short()),
     }
 }
@@ -315,6 +316,9 @@ fn write_prune_notes<'a>(
         None => notes.push((text, vec![host])),
     };
     for outcome in outcomes {
+        for text in &outcome.payload.notes {
+            note(sanitize(text), &outcome.name);
+        }
         if let Some(scope) = outcome.payload.volume_scope {
             note(format!("volumes: {scope}"), &outcome.name);
         }

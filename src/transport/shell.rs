@@ -1,7 +1,7 @@
 //! Commands on the host itself, in exec channels of the host's SSH session, for what the Engine
 //! API does not report: the size and free space of the filesystem holding DockerRootDir
-//! (`df -P -k`, POSIX output), and what a socket path that cannot be reached is (`test`). Plain
-//! data comes back; the caller decides what it means.
+//! (`df -P -k`, POSIX output), what a socket path that cannot be reached is (`test`), and a busy
+//! guard's `busy_check` command. Plain data comes back; the caller decides what it means.
 
 use russh::ChannelMsg;
 use russh::client::Handle;
@@ -122,6 +122,32 @@ impl<'a> HostShell<'a> {
         );
         let output = self.run(&command).await.ok()?;
         PathKind::from_word(&output.stdout)
+    }
+
+    /// Runs a check command: `Ok(None)` when it exits 0, `Ok(Some(line))` with the first
+    /// non-empty line of its output (stdout, else stderr) when it exits otherwise, `Err` with
+    /// the reason when it cannot be run at all.
+    pub async fn check(&self, command: &str) -> Result<Option<String>, String> {
+        let output = self.run(command).await.map_err(|error| match error {
+            RunError::Channel(source) => format!("cannot run `{command}`: {source}"),
+            RunError::Refused => {
+                format!("cannot run `{command}`: the server refused to run commands")
+            }
+        })?;
+        if output.exit_status == Some(0) {
+            return Ok(None);
+        }
+        let first_line = output
+            .stdout
+            .lines()
+            .chain(output.stderr.lines())
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map(bounded_remote_string);
+        Ok(Some(match first_line {
+            Some(line) => line,
+            None => format!("`{command}` {}", ended(output.exit_status, "")),
+        }))
     }
 
     /// Runs `command` to its end and collects its output (each stream capped).

@@ -254,7 +254,7 @@ pub(super) fn select_under(
         .iter()
         .filter(|i| dangling.contains(&i.id))
         .collect();
-    unnamed.sort_by_key(|i| last_use(snapshot, i));
+    unnamed.sort_by_key(|i| last_use(snapshot, i).at);
     let mut some_dangling = BTreeSet::new();
     for image in unnamed {
         some_dangling.insert(image.id.clone());
@@ -283,7 +283,7 @@ pub(super) fn select_under(
             .iter()
             .filter(|i| doomed.contains(&i.id) && !dangling.contains(&i.id))
             .collect();
-        unused.sort_by_key(|i| last_use(snapshot, i));
+        unused.sort_by_key(|i| last_use(snapshot, i).at);
         allow.dangling_only = false;
         let mut images = dangling.clone();
         for image in unused {
