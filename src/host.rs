@@ -17,6 +17,7 @@ use crate::inventory::InventoryHost;
 use crate::inventory::home::expand_tilde;
 use crate::inventory::ssh_args::{SshArgs, SshOption, StrictHostKeyChecking};
 use crate::inventory::ssh_config::{HostConfig, SshConfig, SshConfigError};
+use crate::inventory::ssh_url::{SshUrl, SshUrlError};
 use crate::plan::policy::KeepPolicy;
 use crate::plan::{AllScope, PlanError, PruneKind, PrunePlan};
 use crate::route::{Destination, Proxy, Route, RouteError};
@@ -157,6 +158,9 @@ pub enum HostError {
     /// The file of a `-F FILE` cannot be read or parsed (boxed: rare, and large).
     #[error(transparent)]
     ConfigFile(Box<ConfigFileError>),
+    /// A destination written as a malformed `ssh://` URL.
+    #[error(transparent)]
+    Url(#[from] SshUrlError),
 }
 
 /// A `-F FILE` whose file cannot be read or parsed, with the setting that names it.
@@ -360,12 +364,26 @@ impl Host {
         if let Some(args) = &vars.ssh_extra_args {
             ssh.read("ansible_ssh_extra_args", args);
         }
-        // Then ssh's own configuration, looked up by the destination Ansible passes to ssh.
-        let destination = vars
+        // Then ssh's own configuration, looked up by the destination Ansible passes to ssh; an
+        // `ssh://` destination's user and port come between the two, as with ssh itself.
+        let written = vars
             .address
             .effective()
             .cloned()
             .unwrap_or_else(|| inventory_host.name.clone());
+        let url = SshUrl::parse(&written).transpose()?;
+        if let Some(url) = &url {
+            if let Some(user) = &url.user {
+                ssh.user.get_or_insert_with(|| user.clone());
+            }
+            if let Some(port) = url.port {
+                ssh.port.get_or_insert(port);
+            }
+        }
+        let (destination, url_socket) = match url {
+            Some(url) => (url.host, url.socket),
+            None => (written, None),
+        };
         let login = overrides.user.as_deref().or(ssh.user.as_deref());
         let (ssh_config, config_path) = match ssh.config_file.clone() {
             Some((setting, path)) => (config_files.get(&setting, &path)?, Some(path)),
@@ -474,9 +492,9 @@ impl Host {
             port,
             user,
             identity,
-            docker_socket: vars
-                .docker_socket
-                .clone()
+            // A socket written with the address, as docker reads `ssh://host/socket`, wins.
+            docker_socket: url_socket
+                .or_else(|| vars.docker_socket.clone())
                 .unwrap_or_else(|| DEFAULT_DOCKER_SOCKET.to_string()),
             host_key_checking: ssh.host_key_checking,
             known_hosts,
@@ -781,6 +799,55 @@ all:
                 "farm.yaml:3:5: host h: ansible_ssh_extra_args -F {0}: {0}:3: Match needs criteria",
                 file.display()
             )
+        );
+    }
+
+    #[test]
+    fn ssh_urls_name_user_port_and_socket_below_the_inventorys_own_settings() {
+        let defaults = Defaults {
+            ssh_config: SshConfig::parse(
+                "cfg",
+                "Host b1\n  HostName 10.0.0.1\n  User cfg\n  Port 4\n",
+            )
+            .unwrap(),
+            ..defaults()
+        };
+        let hosts = resolve_text(
+            "all:\n  hosts:\n    ssh://ops@b1:2222/run/user/1000/docker.sock:\n    plain:\n      ansible_host: ssh://b1\n      ansible_user: inv\n      fleetprune: { docker_socket: /run/podman/podman.sock }\n",
+            &defaults,
+        );
+        assert_eq!(
+            (
+                hosts[0].address.as_str(),
+                hosts[0].port,
+                hosts[0].user.as_str()
+            ),
+            ("10.0.0.1", 2222, "ops")
+        );
+        assert_eq!(hosts[0].docker_socket, "/run/user/1000/docker.sock");
+        assert_eq!(
+            (
+                hosts[1].address.as_str(),
+                hosts[1].port,
+                hosts[1].user.as_str()
+            ),
+            ("10.0.0.1", 4, "inv")
+        );
+        assert_eq!(hosts[1].docker_socket, "/run/podman/podman.sock");
+        let inventory = Inventory::from_text(
+            Path::new("farm.yaml"),
+            "all:\n  hosts:\n    h: { ansible_host: \"ssh://h:x\" }\n",
+        )
+        .unwrap();
+        let error = resolve_all(
+            &inventory.select(None).hosts,
+            &Overrides::default(),
+            &defaults,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "farm.yaml:3:5: host h: \"ssh://h:x\" is not ssh://[user@]host[:port][/socket]: expected [user@]host[:port]"
         );
     }
 

@@ -464,6 +464,111 @@ fn dash_f_files_include_relative_to_home_and_unreadable_ones_stop_the_run() {
     );
 }
 
+/// Docker's `ssh://[user@]host[:port][/socket]` where a host is named: `ssh -G` (which takes
+/// the URL without its path) is the oracle for the destination, user and port, the inventory's
+/// user and the ssh arguments winning over the URL's, and the path becomes the socket.
+#[test]
+fn ssh_urls_resolve_as_ssh_dash_g_resolves_them_and_their_path_is_the_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_file(
+        dir.path(),
+        "config",
+        "Host web-*\n    HostName 10.0.0.9\n    User farm\n    Port 2222\n",
+    );
+    // (inventory host, ssh -G arguments; ssh 9.2 takes no bracketed IPv6 in a URL, docker does)
+    let cases: [(&str, &[&str]); 4] = [
+        (
+            "ssh://ops@web-1:2200/run/user/1000/docker.sock",
+            &["ssh://ops@web-1:2200"],
+        ),
+        ("ssh://web-2", &["ssh://web-2"]),
+        (
+            "ssh://ops@web-3:2201/",
+            &["-o", "User=inv", "-p", "2300", "ssh://ops@web-3:2201"],
+        ),
+        (
+            "ssh://[2001:db8::1]:2202/run/podman/podman.sock",
+            &["-p", "2202", "2001:db8::1"],
+        ),
+    ];
+    let inventory = write_file(
+        dir.path(),
+        "inventory.yaml",
+        &format!(
+            "all:\n  hosts:\n    \"{}\":\n    \"{}\":\n    third:\n      ansible_host: \"{}\"\n      ansible_user: inv\n      ansible_ssh_common_args: -p 2300\n    v6:\n      ansible_host: \"{}\"\n",
+            cases[0].0, cases[1].0, cases[2].0, cases[3].0
+        ),
+    );
+    let run = common::fleetprune(&[
+        "-F",
+        config.to_str().unwrap(),
+        "-i",
+        inventory.to_str().unwrap(),
+        "inventory",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let report = json(&run);
+    let sockets = [
+        "/run/user/1000/docker.sock",
+        "/var/run/docker.sock",
+        "/var/run/docker.sock",
+        "/run/podman/podman.sock",
+    ];
+    for (index, (name, ssh_args)) in cases.iter().enumerate() {
+        // In an inventory key, `[...]` is a host range: an IPv6 URL goes in ansible_host.
+        let name = match index {
+            2 => "third",
+            3 => "v6",
+            _ => name,
+        };
+        let ours = json_host(&report, name);
+        let oracle = Command::new("ssh")
+            .arg("-G")
+            .arg("-F")
+            .arg(&config)
+            .args(*ssh_args)
+            .output()
+            .unwrap();
+        assert!(
+            oracle.status.success(),
+            "ssh -G {ssh_args:?}: {}",
+            stderr(&oracle)
+        );
+        let oracle = String::from_utf8_lossy(&oracle.stdout).to_string();
+        let value = |key: &str| {
+            oracle
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{key} ")))
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            (
+                ours["address"].as_str().unwrap().to_string(),
+                ours["port"].to_string(),
+                ours["user"].as_str().unwrap().to_string()
+            ),
+            (value("hostname"), value("port"), value("user")),
+            "{name}"
+        );
+        assert_eq!(ours["docker_socket"], sockets[index], "{name}");
+    }
+    // One ssh:// destination given to -i needs no trailing comma.
+    let run = common::fleetprune(&[
+        "-F",
+        config.to_str().unwrap(),
+        "-i",
+        cases[0].0,
+        "inventory",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert_eq!(json_host(&json(&run), cases[0].0)["port"], 2200);
+}
+
 /// Aliases of one lab host, each with other algorithm lists: (alias, options, does OpenSSH 9.2's
 /// sshd share one of each list). `None`: names ssh 9.2 itself does not know, so no `ssh` oracle.
 const ALGORITHM_ALIASES: [(&str, &str, Option<bool>); 5] = [

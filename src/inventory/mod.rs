@@ -15,6 +15,7 @@ mod limit;
 mod sources;
 pub mod ssh_args;
 pub mod ssh_config;
+pub mod ssh_url;
 mod var_files;
 mod vars;
 mod yaml;

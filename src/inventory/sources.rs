@@ -1,7 +1,7 @@
 //! What `-i` names, turned into inventory files to read: a file (YAML, or INI when it is not a
 //! YAML mapping, as Ansible's plugins fall through), a directory (every inventory file in it,
 //! recursively, skipping what Ansible's `INVENTORY_IGNORE_EXTS` skips), or a comma-separated host
-//! list. Also which directories hold the `group_vars/` and `host_vars/` that go with them.
+//! list (a single `ssh://` destination needs no comma). Also which directories hold the `group_vars/` and `host_vars/` that go with them.
 
 use std::path::{Path, PathBuf};
 
@@ -35,7 +35,8 @@ pub(super) fn expand(paths: &[PathBuf]) -> Result<Sources, InventoryError> {
     let mut expanded = Sources::default();
     for path in paths {
         let text = path.display().to_string();
-        if !path.exists() && text.contains(',') {
+        // `host1,host2,` as Ansible takes it, or one docker-style `ssh://` destination.
+        if !path.exists() && (text.contains(',') || text.starts_with(super::ssh_url::SCHEME)) {
             expanded.sources.push(Source::HostList(text));
             continue;
         }
