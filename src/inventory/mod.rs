@@ -7,6 +7,7 @@
 //! overrides into a host to contact is [`crate::host`]'s job.
 
 pub mod ansible_cfg;
+mod engine_connections;
 mod graph;
 pub mod home;
 mod host_range;
@@ -102,6 +103,9 @@ pub enum InventoryError {
     Script { path: String },
     #[error("{paths}: the inventory defines no hosts")]
     NoHosts { paths: String },
+    /// A docker context or Podman connections file that cannot be read.
+    #[error(transparent)]
+    Connections(#[from] engine_connections::ConnectionsError),
 }
 
 fn at(position: &Option<Position>) -> String {
