@@ -605,7 +605,18 @@ where
         if stop.is_cancelled() {
             return Err(stopped_before(*stage));
         }
-        let tunnel = tunnel::open(&session.handle, &host.docker_socket)
+        let found_socket = if host.docker_socket == crate::host::AUTO_SOCKET {
+            let found = HostShell::new(&session.handle)
+                .find_engine_socket()
+                .await
+                .map_err(|e| HostFailure::from_error(Stage::Tunnel, &e))?;
+            tracing::info!("docker_socket auto: using {}", found.escape_debug());
+            Some(found)
+        } else {
+            None
+        };
+        let socket = found_socket.as_deref().unwrap_or(&host.docker_socket);
+        let tunnel = tunnel::open(&session.handle, socket)
             .await
             .map_err(|e| HostFailure::from_error(Stage::Tunnel, &e))?;
 
@@ -621,6 +632,7 @@ where
         })?;
         outcome.connection = Some(ConnectionInfo {
             transport: engine.transport,
+            found_socket,
             engine_version: engine.engine_version.clone(),
             api_version: engine.api_version,
         });

@@ -26,6 +26,9 @@ use crate::ssh_tokens;
 
 /// The socket path Docker uses by default.
 pub const DEFAULT_DOCKER_SOCKET: &str = "/var/run/docker.sock";
+/// `docker_socket: auto`: look for the engine's socket on the host (opt-in, see
+/// [`crate::transport::shell::AUTO_SOCKETS`] for the order).
+pub const AUTO_SOCKET: &str = "auto";
 
 /// A selected host with everything needed to contact and prune it.
 #[derive(Debug, Clone, Serialize)]

@@ -1,6 +1,7 @@
 //! An ops laptop's existing engine endpoints as a fleet: `-i docker-contexts:` against the
 //! docker CLI's own `docker context ls` (the oracle; the docker.io client is installed by
-//! lab/install-deps.sh), and `-i podman-connections:` on Podman's connections file.
+//! lab/install-deps.sh), `-i podman-connections:` on Podman's connections file, and
+//! `docker_socket: auto` finding a per-user socket on a lab host.
 
 mod common;
 
@@ -186,4 +187,57 @@ fn podman_connections_are_a_fleet_with_their_keys_beside_other_sources() {
         "{}",
         stderr(&run)
     );
+}
+
+/// `docker_socket: auto` on the lab: a host whose engine listens only at the rootless path
+/// (`/run/user/UID/docker.sock` of the login user) is found there, a host at the usual path
+/// stays there, and without `auto` the moved socket is not looked for (auto is opt-in).
+#[test]
+fn docker_socket_auto_finds_an_engine_listening_only_at_the_rootless_path() {
+    let lab = common::Lab::start("sockauto", 2, &[]);
+    let uid = Command::new("id").args(["-u", "fplab"]).output().unwrap();
+    assert!(uid.status.success(), "id -u fplab: {}", stderr(&uid));
+    let uid = String::from_utf8(uid.stdout).unwrap().trim().to_string();
+    // The host's /run is DIR/hosts/NAME/run (lab/up.sh): move its socket to the rootless path.
+    let run = lab.dir.join("hosts/host01/run");
+    let user_dir = run.join(format!("user/{uid}"));
+    std::fs::create_dir_all(&user_dir).unwrap();
+    let chown = Command::new("chown")
+        .arg(&uid)
+        .arg(&user_dir)
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    std::fs::rename(run.join("docker.sock"), user_dir.join("docker.sock")).unwrap();
+
+    let inventory = std::fs::read_to_string(lab.inventory()).unwrap();
+    let auto = common::write_file(
+        &lab.dir,
+        "auto.yaml",
+        &inventory.replacen(
+            "  vars:\n",
+            "  vars:\n    fleetprune: { docker_socket: auto }\n",
+            1,
+        ),
+    );
+    let found = lab.fleetprune_raw(&["-i", auto.to_str().unwrap(), "ping", "--output", "json"]);
+    assert_eq!(found.status.code(), Some(0), "{}", stderr(&found));
+    let report = json(&found);
+    let host01 = json_host(&report, "host01");
+    assert_eq!(host01["status"], "ok", "{host01}");
+    assert_eq!(
+        host01["docker_socket"],
+        format!("/run/user/{uid}/docker.sock")
+    );
+    assert_eq!(
+        json_host(&report, "host02")["docker_socket"],
+        "/var/run/docker.sock"
+    );
+
+    let named = lab.fleetprune(&["ping", "--output", "json"]);
+    assert_ne!(named.status.code(), Some(0));
+    let report = json(&named);
+    assert_eq!(json_host(&report, "host01")["status"], "failed");
+    assert!(json_host(&report, "host01").get("docker_socket").is_none());
+    assert_eq!(json_host(&report, "host02")["status"], "ok");
 }

@@ -236,11 +236,13 @@ fn parse_fleetprune(node: &Node, path: &str, vars: &mut HostVars) -> Result<(), 
         match name.as_str() {
             "docker_socket" => {
                 let socket = expect_plain_string(value, &key_path)?;
-                if !socket.starts_with('/') {
+                if !socket.starts_with('/') && socket != crate::host::AUTO_SOCKET {
                     return Err(WalkError::new(
                         value,
                         &key_path,
-                        format!("the Docker socket must be an absolute path, found {socket:?}"),
+                        format!(
+                            "the Docker socket must be an absolute path or auto, found {socket:?}"
+                        ),
                     ));
                 }
                 vars.docker_socket = Some(socket);
