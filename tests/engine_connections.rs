@@ -191,7 +191,8 @@ fn podman_connections_are_a_fleet_with_their_keys_beside_other_sources() {
 
 /// `docker_socket: auto` on the lab: a host whose engine listens only at the rootless path
 /// (`/run/user/UID/docker.sock` of the login user) is found there, a host at the usual path
-/// stays there, and without `auto` the moved socket is not looked for (auto is opt-in).
+/// stays there, and without `auto` the moved socket is not looked for (auto is opt-in); an
+/// `ssh://user@host:port/socket` given to `-i` reaches it too.
 #[test]
 fn docker_socket_auto_finds_an_engine_listening_only_at_the_rootless_path() {
     let lab = common::Lab::start("sockauto", 2, &[]);
@@ -233,6 +234,25 @@ fn docker_socket_auto_finds_an_engine_listening_only_at_the_rootless_path() {
         json_host(&report, "host02")["docker_socket"],
         "/var/run/docker.sock"
     );
+
+    // Docker's own form names the same socket, straight from the command line.
+    let url = format!(
+        "ssh://fplab@127.0.0.1:{}/run/user/{uid}/docker.sock",
+        lab.port("host01")
+    );
+    let by_url = lab.fleetprune_raw(&[
+        "-F",
+        "/dev/null",
+        "--identity",
+        lab.key().to_str().unwrap(),
+        "-i",
+        &url,
+        "ping",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(by_url.status.code(), Some(0), "{}", stderr(&by_url));
+    assert_eq!(json_host(&json(&by_url), &url)["status"], "ok");
 
     let named = lab.fleetprune(&["ping", "--output", "json"]);
     assert_ne!(named.status.code(), Some(0));
