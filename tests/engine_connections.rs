@@ -235,6 +235,18 @@ fn docker_socket_auto_finds_an_engine_listening_only_at_the_rootless_path() {
         "/var/run/docker.sock"
     );
 
+    // The table says it too, beside the transport (both hosts use auto).
+    let table = lab.fleetprune_raw(&["-i", auto.to_str().unwrap(), "ping"]);
+    assert_eq!(table.status.code(), Some(0), "{}", stderr(&table));
+    let table = common::stdout(&table);
+    let row = table.lines().find(|l| l.contains("host01")).unwrap();
+    assert!(
+        row.contains(&format!(" /run/user/{uid}/docker.sock")),
+        "{table}"
+    );
+    let row = table.lines().find(|l| l.contains("host02")).unwrap();
+    assert!(row.contains(" /var/run/docker.sock"), "{table}");
+
     // Docker's own form names the same socket, straight from the command line.
     let url = format!(
         "ssh://fplab@127.0.0.1:{}/run/user/{uid}/docker.sock",
