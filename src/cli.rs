@@ -315,7 +315,8 @@ pub const MAX_SECONDS: u64 = i32::MAX as u64;
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct CommonArgs {
-    /// Ansible inventory: a YAML or INI file, a directory of them, or `host1,host2,`;
+    /// Ansible inventory: a YAML or INI file, a directory of them, `host1,host2,`, an
+    /// `ssh://user@host:port/socket`, `docker-contexts:` or `podman-connections:`;
     /// repeatable [default: ansible.cfg's inventory, else ./inventory.yaml].
     #[arg(
         short = 'i',

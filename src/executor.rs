@@ -142,10 +142,24 @@ impl Connector for SshConnector {
         }
     }
 
+    /// With `docker_socket: auto`, the first engine socket found on the host.
     async fn tunnel(&self, session: &SshSession, host: &Host) -> Result<Tunnel, HostFailure> {
-        tunnel::open(&session.handle, &host.docker_socket)
+        let found_socket = if host.docker_socket == crate::inventory::vars::AUTO_SOCKET {
+            let found = HostShell::new(&session.handle)
+                .find_engine_socket()
+                .await
+                .map_err(|e| HostFailure::from_error(Stage::Tunnel, &e))?;
+            tracing::info!("docker_socket auto: using {}", found.escape_debug());
+            Some(found)
+        } else {
+            None
+        };
+        let socket = found_socket.as_deref().unwrap_or(&host.docker_socket);
+        let mut tunnel = tunnel::open(&session.handle, socket)
             .await
-            .map_err(|e| HostFailure::from_error(Stage::Tunnel, &e))
+            .map_err(|e| HostFailure::from_error(Stage::Tunnel, &e))?;
+        tunnel.found_socket = found_socket;
+        Ok(tunnel)
     }
 
     fn shell<'a>(&self, session: &'a SshSession) -> HostShell<'a> {
@@ -736,6 +750,7 @@ async fn reach_and_run<J: HostJob, C: Connector>(
             return Err(stopped_before(*stage));
         }
         let tunnel = connector.tunnel(&session, host).await?;
+        let found_socket = tunnel.found_socket.clone();
 
         *stage = Stage::Engine;
         progress.host_stage(&host.name, *stage);
@@ -749,6 +764,7 @@ async fn reach_and_run<J: HostJob, C: Connector>(
         })?;
         outcome.connection = Some(ConnectionInfo {
             transport: engine.transport,
+            found_socket,
             engine_version: engine.engine_version.clone(),
             api_version: engine.api_version,
         });

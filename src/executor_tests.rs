@@ -112,6 +112,7 @@ impl Connector for MemoryFleet {
             stream: Box::new(client),
             kind: TransportKind::StreamLocal,
             remote_command: None,
+            found_socket: None,
         })
     }
 
@@ -207,6 +208,7 @@ fn host(name: &str, kinds: &[PruneKind]) -> Host {
         route: crate::route::Route::Direct,
         refused: None,
         busy: Default::default(),
+        ssh_config: None,
         plan: Some(
             PrunePlan::new(
                 kinds.iter().copied().collect(),

@@ -1,10 +1,11 @@
 //! A host ready to contact: connection settings and effective prune plan, resolved from the
 //! inventory's merged variables and the command line (which wins over every inventory level).
 //!
-//! Resolution happens for every selected host before any is contacted, so a bad plan is an input
-//! error with the host's place in the inventory.
+//! Resolution happens for every selected host before any is contacted, so a bad plan, or an ssh
+//! configuration named by a host's `-F FILE` that cannot be read, is an input error with the
+//! host's place in the inventory.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,7 +16,8 @@ use crate::filter::FilterSet;
 use crate::inventory::InventoryHost;
 use crate::inventory::home::expand_tilde;
 use crate::inventory::ssh_args::{SshArgs, SshOption, StrictHostKeyChecking};
-use crate::inventory::ssh_config::{HostConfig, SshConfig};
+use crate::inventory::ssh_config::{HostConfig, SshConfig, SshConfigError};
+use crate::inventory::ssh_url::{SshUrl, SshUrlError};
 use crate::plan::busy::BusyGuard;
 use crate::plan::policy::KeepPolicy;
 use crate::plan::{AllScope, PlanError, PruneKind, PrunePlan};
@@ -60,6 +62,10 @@ pub struct Host {
     pub algorithms: Algorithms,
     /// Directly, through jump hosts or through a proxy command.
     pub route: Route,
+    /// The file a `-F FILE` in the host's ssh arguments names, read for the host and its jump
+    /// hosts instead of the default files (or `--ssh-config`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssh_config: Option<PathBuf>,
     /// Why the host is not contacted at all, when it is not.
     pub refused: Option<Refusal>,
     /// `None` when neither the inventory nor the command line asks for a prune.
@@ -148,13 +154,59 @@ pub struct Defaults {
     pub ssh_config: SshConfig,
 }
 
-/// A plan problem on one host, with the host's place in the inventory.
+/// A plan or ssh configuration problem on one host, with the host's place in the inventory.
 #[derive(Debug, thiserror::Error)]
 #[error("{place}: host {host}: {error}")]
 pub struct HostPlanError {
     pub place: String,
     pub host: String,
-    pub error: PlanError,
+    pub error: HostError,
+}
+
+/// Why a host cannot be resolved; the run stops before any host is contacted.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The file of a `-F FILE` cannot be read or parsed (boxed: rare, and large).
+    #[error(transparent)]
+    ConfigFile(Box<ConfigFileError>),
+    /// A destination written as a malformed `ssh://` URL.
+    #[error(transparent)]
+    Url(#[from] SshUrlError),
+}
+
+/// A `-F FILE` whose file cannot be read or parsed, with the setting that names it.
+#[derive(Debug, thiserror::Error)]
+#[error("{setting} -F {}: {error}", path.display())]
+pub struct ConfigFileError {
+    setting: String,
+    path: PathBuf,
+    error: SshConfigError,
+}
+
+/// The ssh configuration files hosts name with `-F`, each read once per run.
+#[derive(Debug, Default)]
+pub struct ConfigFiles {
+    read: HashMap<PathBuf, SshConfig>,
+}
+
+impl ConfigFiles {
+    /// The configuration in `path`, read on first use; `setting` names where `-F` was given.
+    fn get(&mut self, setting: &str, path: &Path) -> Result<&SshConfig, HostError> {
+        if !self.read.contains_key(path) {
+            let home = crate::inventory::home::home_dir();
+            let config = SshConfig::load_given(path, home.as_deref()).map_err(|error| {
+                HostError::ConfigFile(Box::new(ConfigFileError {
+                    setting: setting.to_string(),
+                    path: path.to_path_buf(),
+                    error,
+                }))
+            })?;
+            self.read.insert(path.to_path_buf(), config);
+        }
+        Ok(&self.read[path])
+    }
 }
 
 /// Connection plugins fleetprune speaks: Ansible's ssh and its aliases.
@@ -187,6 +239,8 @@ struct EffectiveSsh {
     algorithm_lists: Vec<(String, AlgorithmList)>,
     /// The first proxy setting, with where it came from.
     proxy: Option<(String, Proxy)>,
+    /// The last `-F FILE`, with where it came from.
+    config_file: Option<(String, PathBuf)>,
     refused: Option<Refusal>,
 }
 
@@ -265,6 +319,10 @@ impl EffectiveSsh {
                     self.proxy = Proxy::from_option(option).map(|p| (setting.to_string(), p));
                 }
             }
+            SshOption::ConfigFile(path) => {
+                // ssh's getopt loop keeps the last -F of its command line.
+                self.config_file = Some((setting.to_string(), path.clone()));
+            }
             SshOption::Ignored(_) => {}
             SshOption::Unsupported(option) => {
                 self.refused.get_or_insert_with(|| Refusal::SshOption {
@@ -280,12 +338,14 @@ impl Host {
     /// Resolves one inventory host. Precedence, highest first: command-line flags, then what
     /// Ansible's ssh plugin would pass first (`ssh_args`, then the `ansible_*` variables, then
     /// ansible.cfg, then `ansible_ssh_common_args`, then `ansible_ssh_extra_args`), then ssh's
-    /// defaults.
+    /// defaults. A `-F FILE` among those arguments replaces the default files (or `--ssh-config`)
+    /// for this host and its jump hosts, as `ssh -F` does.
     pub fn resolve(
         inventory_host: &InventoryHost,
         overrides: &Overrides,
         defaults: &Defaults,
-    ) -> Result<Host, PlanError> {
+        config_files: &mut ConfigFiles,
+    ) -> Result<Host, HostError> {
         let vars = &inventory_host.vars;
         let mut ssh = EffectiveSsh::default();
         match (&vars.ssh_args, &defaults.ssh_args) {
@@ -317,18 +377,32 @@ impl Host {
         if let Some(args) = &vars.ssh_extra_args {
             ssh.read("ansible_ssh_extra_args", args);
         }
-        // Then ssh's own configuration, looked up by the destination Ansible passes to ssh.
-        let destination = vars
+        // Then ssh's own configuration, looked up by the destination Ansible passes to ssh; an
+        // `ssh://` destination's user and port come between the two, as with ssh itself.
+        let written = vars
             .address
             .effective()
             .cloned()
             .unwrap_or_else(|| inventory_host.name.clone());
+        let url = SshUrl::parse(&written).transpose()?;
+        if let Some(url) = &url {
+            if let Some(user) = &url.user {
+                ssh.user.get_or_insert_with(|| user.clone());
+            }
+            if let Some(port) = url.port {
+                ssh.port.get_or_insert(port);
+            }
+        }
+        let (destination, url_socket) = match url {
+            Some(url) => (url.host, url.socket),
+            None => (written, None),
+        };
         let login = overrides.user.as_deref().or(ssh.user.as_deref());
-        ssh.read_config(&defaults.ssh_config.host_config(
-            &destination,
-            login,
-            &defaults.local_user,
-        ));
+        let (ssh_config, config_path) = match ssh.config_file.clone() {
+            Some((setting, path)) => (config_files.get(&setting, &path)?, Some(path)),
+            None => (&defaults.ssh_config, None),
+        };
+        ssh.read_config(&ssh_config.host_config(&destination, login, &defaults.local_user));
         let connection = vars
             .connection
             .as_ref()
@@ -393,7 +467,7 @@ impl Host {
                         user: &user,
                         local_user: &defaults.local_user,
                     },
-                    &defaults.ssh_config,
+                    ssh_config,
                 )
                 .map_err(|error| Refusal::Route {
                     setting: setting.clone(),
@@ -431,9 +505,9 @@ impl Host {
             port,
             user,
             identity,
-            docker_socket: vars
-                .docker_socket
-                .clone()
+            // A socket written with the address, as docker reads `ssh://host/socket`, wins.
+            docker_socket: url_socket
+                .or_else(|| vars.docker_socket.clone())
                 .unwrap_or_else(|| DEFAULT_DOCKER_SOCKET.to_string()),
             host_key_checking: ssh.host_key_checking,
             known_hosts,
@@ -446,6 +520,7 @@ impl Host {
             server_alive: (ssh.server_alive_interval, ssh.server_alive_count_max),
             algorithms,
             route: route.unwrap_or_default(),
+            ssh_config: config_path,
             refused,
             plan: resolve_plan(inventory_host, overrides)?,
             busy: resolve_busy(inventory_host, overrides)?,
@@ -529,19 +604,22 @@ fn resolve_busy(
     Ok(BusyGuard::new(&if_running, check, overrides.wait_idle)?)
 }
 
-/// Resolves every selected host, or reports the first plan error with its place.
+/// Resolves every selected host, or reports the first plan or `-F` file error with its place.
 pub fn resolve_all(
     selected: &[&InventoryHost],
     overrides: &Overrides,
     defaults: &Defaults,
 ) -> Result<Vec<Host>, HostPlanError> {
+    let mut config_files = ConfigFiles::default();
     selected
         .iter()
         .map(|inventory_host| {
-            Host::resolve(inventory_host, overrides, defaults).map_err(|error| HostPlanError {
-                place: inventory_host.place.to_string(),
-                host: inventory_host.name.clone(),
-                error,
+            Host::resolve(inventory_host, overrides, defaults, &mut config_files).map_err(|error| {
+                HostPlanError {
+                    place: inventory_host.place.to_string(),
+                    host: inventory_host.name.clone(),
+                    error,
+                }
             })
         })
         .collect()
@@ -653,6 +731,157 @@ all:
         );
         assert_eq!(hosts[2].route, Route::Direct);
         assert!(hosts.iter().all(|h| h.refused.is_none()));
+    }
+
+    #[test]
+    fn a_hosts_dash_f_file_replaces_the_default_config_for_it_and_its_jump_hosts() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ssh_config");
+        std::fs::write(
+            &file,
+            "Host web\n  HostName 10.0.0.9\n  ProxyJump jump\nHost jump\n  HostName 192.0.2.1\n  User j\n",
+        )
+        .unwrap();
+        let defaults = Defaults {
+            ssh_config: SshConfig::parse("default", "Host web\n  HostName 10.9.9.9\n").unwrap(),
+            ..defaults()
+        };
+        let hosts = resolve_text(
+            &format!(
+                "all:\n  hosts:\n    web:\n      ansible_ssh_common_args: -F {}\n    other:\n      ansible_host: web\n",
+                file.display()
+            ),
+            &defaults,
+        );
+        assert_eq!(hosts[0].address, "10.0.0.9");
+        assert_eq!(hosts[0].ssh_config.as_deref(), Some(file.as_path()));
+        let Route::Jump { hops } = &hosts[0].route else {
+            panic!("{:?}", hosts[0].route)
+        };
+        assert_eq!(
+            (hops[0].address.as_str(), hops[0].user.as_str()),
+            ("192.0.2.1", "j")
+        );
+        assert_eq!(hosts[0].refused, None);
+        // A host without -F keeps the default files.
+        assert_eq!(
+            (hosts[1].address.as_str(), &hosts[1].ssh_config),
+            ("10.9.9.9", &None)
+        );
+    }
+
+    #[test]
+    fn the_last_dash_f_of_ansibles_command_line_wins_as_in_ssh() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, last) = (dir.path().join("first"), dir.path().join("last"));
+        std::fs::write(&first, "Host *\n  Port 2201\n").unwrap();
+        std::fs::write(&last, "Host *\n  Port 2202\n").unwrap();
+        let defaults = Defaults {
+            ssh_args: Some(SshArgs::parse("-F /nonexistent/never-read").unwrap()),
+            ..defaults()
+        };
+        let hosts = resolve_text(
+            &format!(
+                "all:\n  hosts:\n    h:\n      ansible_ssh_common_args: -F {}\n      ansible_ssh_extra_args: -F {}\n",
+                first.display(),
+                last.display()
+            ),
+            &defaults,
+        );
+        assert_eq!(hosts[0].port, 2202);
+        assert_eq!(hosts[0].ssh_config.as_deref(), Some(last.as_path()));
+    }
+
+    #[test]
+    fn a_dash_f_file_that_cannot_be_read_stops_the_run_naming_host_setting_and_file() {
+        let inventory = Inventory::from_text(
+            Path::new("farm.yaml"),
+            "all:\n  hosts:\n    h:\n      ansible_ssh_common_args: -F /nonexistent/ssh_config\n",
+        )
+        .unwrap();
+        let error = resolve_all(
+            &inventory.select(None).hosts,
+            &Overrides::default(),
+            &defaults(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "farm.yaml:3:5: host h: ansible_ssh_common_args -F /nonexistent/ssh_config: cannot read ssh config /nonexistent/ssh_config: No such file or directory (os error 2)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad");
+        std::fs::write(&file, "Host h\n  User u\nMatch\n").unwrap();
+        let inventory = Inventory::from_text(
+            Path::new("farm.yaml"),
+            &format!(
+                "all:\n  hosts:\n    h:\n      ansible_ssh_extra_args: -F {}\n",
+                file.display()
+            ),
+        )
+        .unwrap();
+        let error = resolve_all(
+            &inventory.select(None).hosts,
+            &Overrides::default(),
+            &defaults(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "farm.yaml:3:5: host h: ansible_ssh_extra_args -F {0}: {0}:3: Match needs criteria",
+                file.display()
+            )
+        );
+    }
+
+    #[test]
+    fn ssh_urls_name_user_port_and_socket_below_the_inventorys_own_settings() {
+        let defaults = Defaults {
+            ssh_config: SshConfig::parse(
+                "cfg",
+                "Host b1\n  HostName 10.0.0.1\n  User cfg\n  Port 4\n",
+            )
+            .unwrap(),
+            ..defaults()
+        };
+        let hosts = resolve_text(
+            "all:\n  hosts:\n    ssh://ops@b1:2222/run/user/1000/docker.sock:\n    plain:\n      ansible_host: ssh://b1\n      ansible_user: inv\n      fleetprune: { docker_socket: /run/podman/podman.sock }\n",
+            &defaults,
+        );
+        assert_eq!(
+            (
+                hosts[0].address.as_str(),
+                hosts[0].port,
+                hosts[0].user.as_str()
+            ),
+            ("10.0.0.1", 2222, "ops")
+        );
+        assert_eq!(hosts[0].docker_socket, "/run/user/1000/docker.sock");
+        assert_eq!(
+            (
+                hosts[1].address.as_str(),
+                hosts[1].port,
+                hosts[1].user.as_str()
+            ),
+            ("10.0.0.1", 4, "inv")
+        );
+        assert_eq!(hosts[1].docker_socket, "/run/podman/podman.sock");
+        let inventory = Inventory::from_text(
+            Path::new("farm.yaml"),
+            "all:\n  hosts:\n    h: { ansible_host: \"ssh://h:x\" }\n",
+        )
+        .unwrap();
+        let error = resolve_all(
+            &inventory.select(None).hosts,
+            &Overrides::default(),
+            &defaults,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "farm.yaml:3:5: host h: \"ssh://h:x\" is not ssh://[user@]host[:port][/socket]: expected [user@]host[:port]"
+        );
     }
 
     #[test]

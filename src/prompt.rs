@@ -119,6 +119,7 @@ mod tests {
             server_alive: (None, None),
             algorithms: Default::default(),
             route: crate::route::Route::Direct,
+            ssh_config: None,
             refused: None,
             busy: Default::default(),
             plan: Some(

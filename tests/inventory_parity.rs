@@ -521,10 +521,17 @@ fn ssh_arguments_resolve_as_ssh_resolves_ansibles_command() {
     let sandbox = Sandbox::new();
     let keys = Path::new("/tmp/fleetprune-parity-keys");
     std::fs::create_dir_all(keys).expect("key dir");
-    for key in ["extra", "from-var", "from-args"] {
+    for key in ["extra", "from-var", "from-args", "from-config"] {
         // `ssh -G` drops identity files it cannot stat.
         std::fs::write(keys.join(key), "").expect("key file");
     }
+    std::fs::write(
+        keys.join("ssh_config"),
+        "Host 127.0.0.10 127.0.0.12\n  Port 9\n  IdentityFile /tmp/fleetprune-parity-keys/from-config\n\
+         Host 127.0.0.11\n  Port 9\n  ProxyJump nobody@127.0.0.7:9\n\
+         Host *\n  UserKnownHostsFile /tmp/fleetprune-parity-kh-f\n",
+    )
+    .expect("ssh config for -F");
     let case = Case {
         sources: &["ssh-args/hosts.yaml"],
         limits: &[],

@@ -7,6 +7,7 @@
 //! overrides into a host to contact is [`crate::host`]'s job.
 
 pub mod ansible_cfg;
+mod engine_connections;
 mod graph;
 pub mod home;
 mod host_range;
@@ -15,8 +16,9 @@ mod limit;
 mod sources;
 pub mod ssh_args;
 pub mod ssh_config;
+pub mod ssh_url;
 mod var_files;
-mod vars;
+pub(crate) mod vars;
 mod yaml;
 mod yaml_source;
 
@@ -101,6 +103,9 @@ pub enum InventoryError {
     Script { path: String },
     #[error("{paths}: the inventory defines no hosts")]
     NoHosts { paths: String },
+    /// A docker context or Podman connections file that cannot be read.
+    #[error(transparent)]
+    Connections(#[from] engine_connections::ConnectionsError),
 }
 
 fn at(position: &Option<Position>) -> String {

@@ -1,10 +1,12 @@
 //! What `-i` names, turned into inventory files to read: a file (YAML, or INI when it is not a
 //! YAML mapping, as Ansible's plugins fall through), a directory (every inventory file in it,
 //! recursively, skipping what Ansible's `INVENTORY_IGNORE_EXTS` skips), or a comma-separated host
-//! list. Also which directories hold the `group_vars/` and `host_vars/` that go with them.
+//! list (a single `ssh://` destination needs no comma), or the user's docker contexts /
+//! Podman connections (`docker-contexts:`, `podman-connections:`). Also which directories hold the `group_vars/` and `host_vars/` that go with them.
 
 use std::path::{Path, PathBuf};
 
+use super::engine_connections::{self, DOCKER_CONTEXTS, Endpoint, PODMAN_CONNECTIONS};
 use super::graph::Graph;
 use super::yaml::{self, Position, Value};
 use super::{InventoryError, Place, ini, yaml_source};
@@ -14,6 +16,10 @@ use super::{InventoryError, Place, ini, yaml_source};
 pub(super) enum Source {
     File(PathBuf),
     HostList(String),
+    /// `docker-contexts:`: every docker context with an `ssh://` endpoint.
+    DockerContexts,
+    /// `podman-connections:`: every Podman system connection with an `ssh://` URI.
+    PodmanConnections,
 }
 
 /// The expanded `-i` values.
@@ -35,7 +41,16 @@ pub(super) fn expand(paths: &[PathBuf]) -> Result<Sources, InventoryError> {
     let mut expanded = Sources::default();
     for path in paths {
         let text = path.display().to_string();
-        if !path.exists() && text.contains(',') {
+        if !path.exists() && (text == DOCKER_CONTEXTS || text == PODMAN_CONNECTIONS) {
+            expanded.sources.push(if text == DOCKER_CONTEXTS {
+                Source::DockerContexts
+            } else {
+                Source::PodmanConnections
+            });
+            continue;
+        }
+        // `host1,host2,` as Ansible takes it, or one docker-style `ssh://` destination.
+        if !path.exists() && (text.contains(',') || text.starts_with(super::ssh_url::SCHEME)) {
             expanded.sources.push(Source::HostList(text));
             continue;
         }
@@ -101,6 +116,18 @@ impl Source {
                 }
                 Ok(())
             }
+            Source::DockerContexts => {
+                let home = super::home::home_dir();
+                let found = engine_connections::docker_contexts(home.as_deref())?;
+                add_endpoints(graph, "docker_contexts", found);
+                Ok(())
+            }
+            Source::PodmanConnections => {
+                let home = super::home::home_dir();
+                let found = engine_connections::podman_connections(home.as_deref())?;
+                add_endpoints(graph, "podman_connections", found);
+                Ok(())
+            }
             Source::File(path) => {
                 let shown = path.display().to_string();
                 let text =
@@ -126,6 +153,17 @@ impl Source {
                 }
             }
         }
+    }
+}
+
+/// Adds each endpoint as a host of `group`, declared where its file is.
+fn add_endpoints(graph: &mut Graph, group: &str, endpoints: Vec<Endpoint>) {
+    for endpoint in endpoints {
+        let place = Place::new(
+            &endpoint.file.display().to_string(),
+            Position { line: 1, column: 1 },
+        );
+        graph.add_host(group, &endpoint.name, &place, Some(endpoint.vars));
     }
 }
 

@@ -5,7 +5,8 @@
 //! Options fleetprune honours become values; connection-sharing, keep-alive and logging options
 //! that change nothing about where or as whom it connects are ignored; every other option is kept
 //! as unsupported so the host fails naming it instead of connecting some other way.
-//! `ProxyJump`/`-J` and `ProxyCommand` are read as routes, which [`crate::host`] resolves.
+//! `ProxyJump`/`-J` and `ProxyCommand` are read as routes, and `-F FILE` as the ssh configuration
+//! to read instead of the default files; [`crate::host`] resolves both.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -51,9 +52,12 @@ pub enum SshOption {
     ServerAliveCountMax(u32),
     /// `KexAlgorithms`, `Ciphers` or `MACs`.
     Algorithms(AlgorithmList),
+    /// `-F FILE`: read FILE instead of `~/.ssh/config` and `/etc/ssh/ssh_config` (the last `-F`
+    /// of a command line wins, as in ssh); the path as written, never `~`-expanded.
+    ConfigFile(PathBuf),
     /// Options with no bearing on the destination or trust, e.g. `ControlPersist`, `-C`.
     Ignored(String),
-    /// Anything else, as written: `-F`, `LocalCommand`, ...
+    /// Anything else, as written: `-R`, `LocalCommand`, ...
     Unsupported(String),
 }
 
@@ -236,6 +240,7 @@ fn flag_option(flag: char, value: &str) -> Result<SshOption, SshArgsError> {
         'l' => SshOption::User(value.to_string()),
         'i' => SshOption::IdentityFile(PathBuf::from(value)),
         'J' => SshOption::ProxyJump(JumpSpec::parse_list("-J", value)?),
+        'F' => SshOption::ConfigFile(PathBuf::from(value)),
         other => SshOption::Unsupported(format!("-{other}")),
     })
 }
@@ -433,7 +438,7 @@ mod tests {
     }
 
     #[test]
-    fn ssh_args_read_bastions_and_keep_config_files_as_unsupported() {
+    fn ssh_args_read_bastions_and_config_files() {
         let hop = |user: Option<&str>, host: &str, port| JumpSpec {
             user: user.map(str::to_string),
             host: host.into(),
@@ -441,11 +446,12 @@ mod tests {
         };
         assert_eq!(
             parse(
-                "-J bastion -F cfg -o ProxyCommand='ssh -W %h:%p b' -o ProxyJump=ops@b:2222,ssh://[::1]:22"
+                "-J bastion -F cfg -R 8080:x:80 -o ProxyCommand='ssh -W %h:%p b' -o ProxyJump=ops@b:2222,ssh://[::1]:22"
             ),
             [
                 SshOption::ProxyJump(Some(vec![hop(None, "bastion", None)])),
-                SshOption::Unsupported("-F".into()),
+                SshOption::ConfigFile("cfg".into()),
+                SshOption::Unsupported("-R".into()),
                 SshOption::ProxyCommand(Some("ssh -W %h:%p b".into())),
                 SshOption::ProxyJump(Some(vec![
                     hop(Some("ops"), "b", Some(2222)),

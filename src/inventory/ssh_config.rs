@@ -1,6 +1,7 @@
 //! OpenSSH's client configuration as `ssh` reads it (`ssh_config(5)`): `~/.ssh/config` then
-//! `/etc/ssh/ssh_config`, or only the file given with `--ssh-config` (like `ssh -F`), read once
-//! per run. `Host` and `Match` blocks, `Include`, first value wins per keyword.
+//! `/etc/ssh/ssh_config`, or only the file given with `--ssh-config` or a host's own `-F FILE`
+//! (like `ssh -F`), each read once per run. `Host` and `Match` blocks, `Include`, first value
+//! wins per keyword.
 //!
 //! A host's applicable directives become the same typed options as `-o` arguments
 //! ([`super::ssh_args`]), so whatever fleetprune cannot honour (`ProxyJump`, `ProxyCommand`, an
@@ -15,6 +16,8 @@ use crate::ssh_pattern::{has_wildcard, wildcard_match};
 
 /// Configuration files larger than this are refused (real ones are a few kB).
 const MAX_FILE_BYTES: u64 = 1 << 20;
+/// The system-wide file, read after the user's; its relative `Include`s are under /etc/ssh.
+const SYSTEM_CONFIG: &str = "/etc/ssh/ssh_config";
 /// OpenSSH's limit on nested `Include`s.
 const MAX_INCLUDE_DEPTH: usize = 16;
 
@@ -107,15 +110,28 @@ impl SshConfig {
                 continue;
             }
             if file.exists() {
-                // Relative `Include`s: under ~/.ssh for the user's file, /etc/ssh otherwise.
+                // Relative `Include`s: under /etc/ssh for the system file, ~/.ssh for every
+                // user file (ssh reads `-F FILE` as a user file wherever it lives).
                 let base = match home {
-                    Some(home) if file.starts_with(home) => home.join(".ssh"),
+                    Some(home) if file != Path::new(SYSTEM_CONFIG) => home.join(".ssh"),
                     _ => PathBuf::from("/etc/ssh"),
                 };
                 config.read_file(file, &base, &home.map(Path::to_path_buf), &[])?;
             }
         }
         Ok(config)
+    }
+
+    /// Reads the one file ssh is told to read with `-F FILE`: it must exist ("Can't open user
+    /// config file"), except `none` and `/dev/null`, which read nothing.
+    pub fn load_given(file: &Path, home: Option<&Path>) -> Result<SshConfig, SshConfigError> {
+        if file.as_os_str() != "none" {
+            std::fs::metadata(file).map_err(|source| SshConfigError::Read {
+                path: file.display().to_string(),
+                source,
+            })?;
+        }
+        SshConfig::load(&[file.to_path_buf()], home)
     }
 
     /// Parses configuration text as if read from a file named `name`; relative `Include`s are

@@ -14,6 +14,10 @@ use crate::plan::PruneKind;
 use crate::plan::busy::BusyGuard;
 use crate::plan::policy::{DiskThreshold, KeepPolicy, UsageLimit, parse_age};
 
+/// `docker_socket: auto`: look for the engine's socket on the host (opt-in, see
+/// [`crate::transport::shell::AUTO_SOCKETS`] for the order).
+pub const AUTO_SOCKET: &str = "auto";
+
 /// Variables of one inventory level, or of a host once all levels are merged.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HostVars {
@@ -262,11 +266,13 @@ fn parse_fleetprune(node: &Node, path: &str, vars: &mut HostVars) -> Result<(), 
         match name.as_str() {
             "docker_socket" => {
                 let socket = expect_plain_string(value, &key_path)?;
-                if !socket.starts_with('/') {
+                if !socket.starts_with('/') && socket != AUTO_SOCKET {
                     return Err(WalkError::new(
                         value,
                         &key_path,
-                        format!("the Docker socket must be an absolute path, found {socket:?}"),
+                        format!(
+                            "the Docker socket must be an absolute path or auto, found {socket:?}"
+                        ),
                     ));
                 }
                 vars.docker_socket = Some(socket);

@@ -19,6 +19,8 @@ use crate::model::failure::{ErrorClass, HostFailure};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConnectionInfo {
     pub transport: TransportKind,
+    /// The socket `docker_socket: auto` found on the host; `None` when the socket was named.
+    pub found_socket: Option<String>,
     /// As the engine reported it, cut to [`crate::model::remote_text::REMOTE_STRING_LIMIT`] characters.
     pub engine_version: String,
     pub api_version: ApiVersion,

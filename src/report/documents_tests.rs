@@ -23,6 +23,7 @@ fn ok_host(name: &str, payload: PruneReport) -> HostOutcome<PruneReport> {
         }),
         connection: Some(ConnectionInfo {
             transport: TransportKind::StreamLocal,
+            found_socket: None,
             engine_version: "26.1.5".into(),
             api_version: ApiVersion::new(1, 45),
         }),

@@ -77,6 +77,9 @@ pub(crate) struct HostJson<'a, P: Serialize> {
     transport: Option<TransportKind>,
     engine_version: Option<&'a str>,
     api_version: Option<ApiVersion>,
+    /// The socket `docker_socket: auto` found (absent when the socket was named).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    docker_socket: Option<&'a str>,
     host_key: Option<&'a HostKeyCheck>,
     duration_ms: u128,
     /// SSH connection attempts; 0 when the host was never started.
@@ -106,6 +109,10 @@ pub(crate) fn host_json<'a, T, P: Serialize>(
             .as_ref()
             .map(|c| c.engine_version.as_str()),
         api_version: outcome.connection.as_ref().map(|c| c.api_version),
+        docker_socket: outcome
+            .connection
+            .as_ref()
+            .and_then(|c| c.found_socket.as_deref()),
         host_key: outcome.host_key.as_ref(),
         duration_ms: outcome.duration.as_millis(),
         attempts: outcome.attempts,

@@ -380,6 +380,18 @@ fn host_list(hosts: &[&str]) -> String {
 fn write_deleted_lists(out: &mut dyn Write, outcome: &HostOutcome<PruneReport>) -> io::Result<()> {
     let name = sanitize(&outcome.name);
     let mut any = false;
+    if let Some(socket) = outcome
+        .connection
+        .as_ref()
+        .and_then(|c| c.found_socket.as_ref())
+    {
+        writeln!(
+            out,
+            "{name} socket {} (docker_socket auto)",
+            sanitize(socket)
+        )?;
+        any = true;
+    }
     for report in &outcome.payload.kinds {
         let kind = report.kind.to_string().replace(' ', "_");
         for reference in &report.untagged {
@@ -487,7 +499,10 @@ pub fn write_ping(out: &mut dyn Write, run: &FleetRun<()>, layout: Layout) -> io
         };
         let (transport, engine, api) = match &outcome.connection {
             Some(c) => (
-                c.transport.to_string(),
+                match &c.found_socket {
+                    Some(socket) => format!("{} {}", c.transport, sanitize(socket)),
+                    None => c.transport.to_string(),
+                },
                 sanitize(&c.engine_version),
                 c.api_version.to_string(),
             ),

@@ -1,7 +1,8 @@
 //! Commands on the host itself, in exec channels of the host's SSH session, for what the Engine
 //! API does not report: the size and free space of the filesystem holding DockerRootDir
-//! (`df -P -k`, POSIX output), what a socket path that cannot be reached is (`test`), and a busy
-//! guard's `busy_check` command. Plain data comes back; the caller decides what it means.
+//! (`df -P -k`, POSIX output), what a socket path that cannot be reached is (`test`), which
+//! engine socket exists (`docker_socket: auto`), and a busy guard's `busy_check` command. Plain
+//! data comes back; the caller decides what it means.
 
 use russh::ChannelMsg;
 use russh::client::Handle;
@@ -51,6 +52,37 @@ pub enum FilesystemError {
         command: String,
         output: String,
     },
+}
+
+/// The sockets `docker_socket: auto` looks for, in order, `UID` being the login user's uid:
+/// rootful docker, rootless docker, rootful Podman, rootless Podman.
+pub const AUTO_SOCKETS: [&str; 4] = [
+    "/var/run/docker.sock",
+    "/run/user/UID/docker.sock",
+    "/run/podman/podman.sock",
+    "/run/user/UID/podman/podman.sock",
+];
+
+/// Why `docker_socket: auto` found no socket.
+#[derive(Debug, thiserror::Error)]
+pub enum SocketProbeError {
+    #[error("docker_socket auto: cannot look for the engine's socket: {0}")]
+    Channel(russh::Error),
+    #[error(
+        "docker_socket auto: the server refused to run the shell command that looks for the engine's socket; name the socket"
+    )]
+    Refused,
+    #[error("docker_socket auto: none of {} is a socket on this host ({})", AUTO_SOCKETS.join(", "), ended(*.exit_status, .stderr))]
+    NotFound {
+        exit_status: Option<u32>,
+        stderr: String,
+    },
+}
+
+impl Classify for SocketProbeError {
+    fn class(&self) -> ErrorClass {
+        ErrorClass::SocketMissing
+    }
 }
 
 /// How a command ended, with what it said on stderr.
@@ -148,6 +180,31 @@ impl<'a> HostShell<'a> {
             Some(line) => line,
             None => format!("`{command}` {}", ended(output.exit_status, "")),
         }))
+    }
+
+    /// The first of [`AUTO_SOCKETS`] that is a socket on the host.
+    pub async fn find_engine_socket(&self) -> Result<String, SocketProbeError> {
+        let candidates: Vec<String> = AUTO_SOCKETS
+            .iter()
+            .map(|s| shell_quote(s).replace("UID", "'\"$uid\"'"))
+            .collect();
+        let command = format!(
+            "uid=$(id -u) || exit 1; for s in {}; do if [ -S \"$s\" ]; then printf '%s\\n' \"$s\"; exit 0; fi; done; exit 3",
+            candidates.join(" ")
+        );
+        let output = self.run(&command).await.map_err(|error| match error {
+            RunError::Channel(source) => SocketProbeError::Channel(source),
+            RunError::Refused => SocketProbeError::Refused,
+        })?;
+        match output.stdout.lines().next().map(str::trim) {
+            Some(socket) if output.exit_status == Some(0) && socket.starts_with('/') => {
+                Ok(socket.to_string())
+            }
+            _ => Err(SocketProbeError::NotFound {
+                exit_status: output.exit_status,
+                stderr: output.stderr,
+            }),
+        }
     }
 
     /// Runs `command` to its end and collects its output (each stream capped).

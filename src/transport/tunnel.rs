@@ -23,6 +23,8 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> DockerStream for T {}
 pub struct Tunnel {
     pub stream: Box<dyn DockerStream>,
     pub kind: TransportKind,
+    /// The socket `docker_socket: auto` found on the host; `None` when the socket was named.
+    pub found_socket: Option<String>,
     /// For `dial-stdio`: its stderr and exit status, to explain a closed stream.
     pub remote_command: Option<Arc<Mutex<RemoteCommandStatus>>>,
 }
@@ -142,6 +144,7 @@ pub async fn open(handle: &Handle<HostKeyVerifier>, socket: &str) -> Result<Tunn
                 stream: Box::new(channel.into_stream()),
                 kind: TransportKind::StreamLocal,
                 remote_command: None,
+                found_socket: None,
             });
         }
         Err(error) => error,
@@ -224,6 +227,7 @@ async fn open_dial_stdio(
         stream: Box::new(local),
         kind: TransportKind::DialStdio,
         remote_command: Some(status),
+        found_socket: None,
     })
 }
 
