@@ -979,6 +979,7 @@ fn metrics_file_is_valid_prometheus_text_and_keeps_the_last_success() {
         "# TYPE fleetprune_hosts gauge",
         "fleetprune_hosts{command=\"prune\",status=\"ok\"} 0",
         "fleetprune_hosts{command=\"prune\",status=\"failed\"} 3",
+        "fleetprune_hosts{command=\"prune\",status=\"skipped\"} 0",
         "fleetprune_host_success{command=\"prune\",host=\"down-1\"} 0",
         "fleetprune_failures{command=\"prune\",stage=\"connect\",class=\"connect_refused\"} 2",
         "fleetprune_failures{command=\"prune\",stage=\"plan\",class=\"skipped\"} 1",

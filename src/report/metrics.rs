@@ -200,7 +200,10 @@ pub fn render<T: MetricsShape>(
         info.duration_seconds(),
     );
     let ok = run.outcomes.iter().filter(|o| o.succeeded()).count();
-    for (status, count) in [("ok", ok), ("failed", run.outcomes.len() - ok)] {
+    // A host its busy guard skipped is neither done nor failed: `skipped`, as the table says.
+    let skipped = run.outcomes.iter().filter(|o| o.busy()).count();
+    let failed = run.outcomes.len() - ok - skipped;
+    for (status, count) in [("ok", ok), ("skipped", skipped), ("failed", failed)] {
         let mut labels = command();
         labels.push(("status", status.to_string()));
         families.add(
