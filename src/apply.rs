@@ -238,7 +238,7 @@ impl HostJob for PolicyPruneJob {
         stop: &CancellationToken,
     ) -> Result<(), HostFailure> {
         // The same refusals as a prune (e.g. a timestamp until for build cache on API 1.41).
-        let (plan, _) = crate::prune::checked_plan(host, engine.api_version)?;
+        let (plan, _) = crate::prune::checked_plan(host, engine.api_version, engine.kind)?;
         let mut live = snapshot::take(engine)
             .await
             .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;

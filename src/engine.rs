@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::api_version::ApiVersion;
+use crate::engine_kind::EngineKind;
 use crate::outcome::{Classify, ErrorClass};
 use crate::transport::tunnel::{DockerStream, RemoteCommandStatus, TransportKind, Tunnel};
 
@@ -40,6 +41,8 @@ pub struct Engine {
     pub api_version: ApiVersion,
     /// Cut to [`REMOTE_STRING_LIMIT`] characters.
     pub engine_version: String,
+    /// Docker, or Podman's compatible service.
+    pub kind: EngineKind,
     pub transport: TransportKind,
 }
 
@@ -235,6 +238,16 @@ impl Connection {
         let uri = format!("{prefix}{path}")
             .parse::<Uri>()
             .unwrap_or_else(|_| Uri::from_static("/"));
+        self.exchange_uri(method, uri, what).await
+    }
+
+    /// Sends a request for `uri` as given and reads the whole answer within the caps.
+    async fn exchange_uri(
+        &self,
+        method: Method,
+        uri: Uri,
+        what: &str,
+    ) -> Result<(StatusCode, Bytes), EngineError> {
         let response = self.send(method, uri, what).await?;
         // Refused before reading, so a huge announced length is never allocated for.
         let announced = response
@@ -275,9 +288,14 @@ impl Connection {
                 .map(str::to_owned)
         };
         let api = header("api-version").and_then(|v| v.parse::<ApiVersion>().ok());
-        let engine_version = header("server")
-            .as_deref()
-            .and_then(engine_version_of_server);
+        // Podman sets `Libpod-Api-Version` (its own version) on every answer; Docker never does.
+        let libpod = header("libpod-api-version").filter(|v| !v.trim().is_empty());
+        let engine_version = match &libpod {
+            Some(version) => Some(version.trim().to_string()),
+            None => header("server")
+                .as_deref()
+                .and_then(engine_version_of_server),
+        };
         // The body ("OK") is read so the connection can carry the next request.
         response
             .into_body()
@@ -288,6 +306,7 @@ impl Connection {
         Ok(PingAnswer {
             api,
             engine_version,
+            podman: libpod.is_some(),
         })
     }
 
@@ -319,6 +338,8 @@ impl Connection {
 struct PingAnswer {
     api: ApiVersion,
     engine_version: Option<String>,
+    /// The answer carried `Libpod-Api-Version`.
+    podman: bool,
 }
 
 /// The engine version in a Docker Engine's `Server` header, `Docker/26.1.5+dfsg1 (linux)`;
@@ -335,6 +356,33 @@ fn engine_version_of_server(server: &str) -> Option<String> {
 struct VersionAnswer {
     #[serde(default)]
     version: Option<String>,
+    #[serde(default)]
+    components: Option<Vec<VersionComponent>>,
+}
+
+/// One of `/version`'s `Components` (`{"Name": "Podman Engine", ...}`).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct VersionComponent {
+    #[serde(default)]
+    name: String,
+}
+
+impl VersionAnswer {
+    /// Podman names itself among `/version`'s components (`Podman Engine`); Docker lists
+    /// `Engine`, `containerd`, `runc`, `docker-init`.
+    fn kind(&self) -> EngineKind {
+        let podman = self
+            .components
+            .iter()
+            .flatten()
+            .any(|c| c.name.to_ascii_lowercase().contains("podman"));
+        if podman {
+            EngineKind::Podman
+        } else {
+            EngineKind::Docker
+        }
+    }
 }
 
 impl Engine {
@@ -374,14 +422,20 @@ impl Engine {
             connection,
             api_version,
             engine_version: String::new(),
+            kind: if ping.podman {
+                EngineKind::Podman
+            } else {
+                EngineKind::Docker
+            },
             transport: tunnel.kind,
         };
-        // `/version` only when the ping did not say (a proxy that rewrote `Server`): one
-        // round trip fewer per host otherwise.
+        // `/version` only when the ping did not say (a proxy that rewrote `Server` and dropped
+        // Podman's header): one round trip fewer per host otherwise.
         let engine_version = match ping.engine_version {
             Some(version) => version,
             None => {
                 let answer: VersionAnswer = engine.get_json("/version").await?;
+                engine.kind = answer.kind();
                 answer.version.unwrap_or_else(|| "unknown".to_string())
             }
         };
@@ -392,6 +446,23 @@ impl Engine {
     /// A versioned GET decoded from JSON.
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, EngineError> {
         self.request_json(Method::GET, path).await
+    }
+
+    /// An unversioned GET decoded from JSON: Podman's own `/libpod/...` endpoints, whose
+    /// versions are Podman's, not the Docker API's.
+    pub async fn get_json_unversioned<T: DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<T, EngineError> {
+        let what = format!("GET {}", path.split('?').next().unwrap_or(path));
+        let uri = path
+            .parse::<Uri>()
+            .unwrap_or_else(|_| Uri::from_static("/"));
+        let (status, body) = self
+            .connection
+            .exchange_uri(Method::GET, uri, &what)
+            .await?;
+        decode(what, status, &body)
     }
 
     /// A versioned POST without a body (prune endpoints), decoded from JSON.
@@ -424,15 +495,24 @@ impl Engine {
     ) -> Result<T, EngineError> {
         let what = format!("{method} {}", path.split('?').next().unwrap_or(path));
         let (status, body) = self.connection.exchange(method, path, &what).await?;
-        if !status.is_success() {
-            return Err(EngineError::Status {
-                what,
-                status: status.as_u16(),
-                message: error_message(&body),
-            });
-        }
-        serde_json::from_slice(&body).map_err(|cause| EngineError::Decode { what, cause })
+        decode(what, status, &body)
     }
+}
+
+/// A JSON answer, or the daemon's error for a non-2xx status.
+fn decode<T: DeserializeOwned>(
+    what: String,
+    status: StatusCode,
+    body: &[u8],
+) -> Result<T, EngineError> {
+    if !status.is_success() {
+        return Err(EngineError::Status {
+            what,
+            status: status.as_u16(),
+            message: error_message(body),
+        });
+    }
+    serde_json::from_slice(body).map_err(|cause| EngineError::Decode { what, cause })
 }
 
 /// Cuts remote text kept in the report to [`REMOTE_STRING_LIMIT`] characters, marking the cut.
@@ -487,6 +567,22 @@ mod tests {
         assert_eq!(version("Docker/26.1.5").as_deref(), Some("26.1.5"));
         assert_eq!(version("nginx/1.22.1"), None);
         assert_eq!(version("Docker/ (linux)"), None);
+    }
+
+    #[test]
+    fn podman_is_told_apart_by_its_version_components() {
+        let kind = |json: &str| serde_json::from_str::<VersionAnswer>(json).unwrap().kind();
+        assert_eq!(
+            kind(
+                r#"{"Version":"5.8.6","Components":[{"Name":"Podman Engine","Version":"5.8.6"}]}"#
+            ),
+            EngineKind::Podman
+        );
+        assert_eq!(
+            kind(r#"{"Version":"28.5.2","Components":[{"Name":"Engine"},{"Name":"containerd"}]}"#),
+            EngineKind::Docker
+        );
+        assert_eq!(kind(r#"{"Version":"20.10.24"}"#), EngineKind::Docker);
     }
 
     #[test]

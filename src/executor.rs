@@ -622,6 +622,7 @@ where
         outcome.connection = Some(ConnectionInfo {
             transport: engine.transport,
             engine_version: engine.engine_version.clone(),
+            engine: engine.kind,
             api_version: engine.api_version,
         });
         tracing::debug!(

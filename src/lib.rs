@@ -14,6 +14,7 @@
 //! - [`route`]: how a host's sshd is reached: directly, through jump hosts or a proxy command;
 //! - [`transport`]: SSH session (known_hosts, auth) and the tunnel to the Docker socket;
 //! - [`engine`]: HTTP to the Engine API over that tunnel, version negotiation;
+//! - [`engine_kind`]: Docker or Podman behind the socket;
 //! - [`snapshot`]: a read-only picture of a host's objects, from which [`plan::select`] predicts
 //!   a prune exactly;
 //! - [`prune`], [`df`], [`predict`], [`apply`], [`rmi`]: the jobs run on each host;
@@ -35,6 +36,7 @@ pub mod apply;
 pub mod cli;
 pub mod df;
 pub mod engine;
+pub mod engine_kind;
 pub mod executor;
 pub mod fd_limit;
 pub mod filter;

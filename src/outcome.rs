@@ -209,6 +209,8 @@ pub struct ConnectionInfo {
     pub transport: TransportKind,
     /// As the engine reported it, cut to [`crate::engine::REMOTE_STRING_LIMIT`] characters.
     pub engine_version: String,
+    /// Docker or Podman.
+    pub engine: crate::engine_kind::EngineKind,
     pub api_version: ApiVersion,
 }
 

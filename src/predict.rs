@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::Engine;
+use crate::engine_kind::EngineKind;
 use crate::executor::HostJob;
 use crate::host::Host;
 use crate::outcome::{HostFailure, Stage};
@@ -20,6 +21,9 @@ use crate::use_log::UseLog;
 pub struct HostFacts {
     /// `/info` `ID`: the daemon the plan was made for.
     pub engine_id: String,
+    /// Docker or Podman.
+    #[serde(default)]
+    pub engine: EngineKind,
     pub image_store: ImageStore,
     /// The daemon's clock when the snapshot was taken.
     pub daemon_time: jiff::Timestamp,
@@ -57,7 +61,7 @@ impl HostJob for PlanJob {
         _: &CancellationToken,
     ) -> Result<(), HostFailure> {
         // The same refusals as a prune (e.g. a timestamp until for build cache on API 1.41).
-        let (plan, _) = crate::prune::checked_plan(host, engine.api_version)?;
+        let (plan, _) = crate::prune::checked_plan(host, engine.api_version, engine.kind)?;
         report.description = plan.describe();
         let mut snapshot = snapshot::take(engine)
             .await
@@ -70,6 +74,7 @@ impl HostJob for PlanJob {
         }
         report.facts = Some(HostFacts {
             engine_id: snapshot.engine_id.clone(),
+            engine: snapshot.engine,
             image_store: snapshot.image_store,
             daemon_time: snapshot.daemon_now,
             docker_root_dir: snapshot.docker_root_dir.clone(),

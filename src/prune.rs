@@ -14,10 +14,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api_version::ApiVersion;
 use crate::engine::{Engine, EngineError, bounded_remote_string};
+use crate::engine_kind::EngineKind;
 use crate::executor::HostJob;
+use crate::filter::{Filter, FilterSet};
 use crate::host::Host;
 use crate::outcome::{Classify, ErrorClass, HostFailure, Stage};
-use crate::plan::{PruneKind, PrunePlan, PruneRequest, VolumeScope};
+use crate::plan::select::select;
+use crate::plan::{AllScope, PruneKind, PrunePlan, PruneRequest, VolumeScope};
+use crate::snapshot;
 use crate::transport::shell::HostShell;
 
 /// What one prune call removed, in the daemon's words.
@@ -75,12 +79,13 @@ impl PruneReport {
 /// `fleetprune prune`: the host's plan, checked against its API version, then run.
 pub struct PruneJob;
 
-/// The host's prune plan and its requests for this engine's API version, or the failure at stage
-/// `plan` that the prune, plan and apply jobs all report (no plan; a filter the API refuses, such
-/// as a timestamp `until` for build cache on API 1.41).
+/// The host's prune plan and its requests for this engine and API version, or the failure at
+/// stage `plan` that the prune, plan and apply jobs all report (no plan; a filter the API
+/// refuses, such as a timestamp `until` for build cache on API 1.41).
 pub(crate) fn checked_plan(
     host: &Host,
     api: ApiVersion,
+    engine: EngineKind,
 ) -> Result<(&PrunePlan, Vec<PruneRequest>), HostFailure> {
     let plan = host.plan.as_ref().ok_or_else(|| {
         HostFailure::new(
@@ -90,7 +95,7 @@ pub(crate) fn checked_plan(
         )
     })?;
     let requests = plan
-        .requests(api)
+        .requests(api, engine)
         .map_err(|e| HostFailure::new(Stage::Plan, ErrorClass::EngineError, e))?;
     Ok((plan, requests))
 }
@@ -107,9 +112,9 @@ impl HostJob for PruneJob {
         report: &mut PruneReport,
         stop: &CancellationToken,
     ) -> Result<(), HostFailure> {
-        let (plan, requests) = checked_plan(host, engine.api_version)?;
+        let (plan, requests) = checked_plan(host, engine.api_version, engine.kind)?;
         if plan.includes(PruneKind::Volumes) {
-            report.volume_scope = Some(plan.volume_scope(engine.api_version));
+            report.volume_scope = Some(plan.volume_scope(engine.api_version, engine.kind));
         }
         report.planned = requests.iter().map(|r| r.kind).collect();
         run_requests(engine, &requests, report, stop).await
@@ -143,6 +148,16 @@ pub async fn run_requests(
             ));
         }
         report.in_flight = Some(request.kind);
+        if request.volumes_by_name {
+            let mut kind = KindReport::empty(PruneKind::Volumes);
+            let result = delete_anonymous_volumes(engine, request, &mut kind, stop).await;
+            if result.as_ref().err().is_none_or(|e| e.engine_answered) {
+                report.in_flight = None;
+            }
+            report.kinds.push(kind);
+            result.map_err(|e| e.failure)?;
+            continue;
+        }
         let answer = retry_conflicts(stop, || async {
             engine.post_json::<PruneAnswer>(&prune_path(request)).await
         })
@@ -162,6 +177,96 @@ pub async fn run_requests(
         }
     }
     Ok(())
+}
+
+/// Why deleting volumes one by one stopped: the host's failure, and whether the engine answered
+/// (false when a delete may have gone through without its answer).
+#[derive(Debug)]
+struct VolumesStopped {
+    failure: HostFailure,
+    engine_answered: bool,
+}
+
+impl VolumesStopped {
+    fn at_plan(error: &dyn Classify) -> VolumesStopped {
+        VolumesStopped {
+            failure: HostFailure::from_error(Stage::Prune, error),
+            engine_answered: true,
+        }
+    }
+}
+
+/// Volumes on Podman without `all`: selects, from the volumes and containers as they are now,
+/// the unused anonymous volumes passing the request's label filters (the same selection `plan`
+/// shows), and deletes them by name, recording each one that went. A volume in use by now or
+/// already gone is left out; a stop request is honoured between volumes.
+async fn delete_anonymous_volumes(
+    engine: &Engine,
+    request: &PruneRequest,
+    kind: &mut KindReport,
+    stop: &CancellationToken,
+) -> Result<(), VolumesStopped> {
+    let live = snapshot::take_volumes(engine)
+        .await
+        .map_err(|e| VolumesStopped::at_plan(&e))?;
+    let plan = PrunePlan::new(
+        [PruneKind::Volumes].into(),
+        AllScope::default(),
+        label_filters(request),
+    )
+    .map_err(|e| VolumesStopped {
+        failure: HostFailure::new(Stage::Prune, ErrorClass::EngineError, e),
+        engine_answered: true,
+    })?;
+    let selected = select(&live, &plan);
+    for volume in selected.kinds.iter().flat_map(|k| &k.doomed) {
+        if stop.is_cancelled() {
+            return Err(VolumesStopped {
+                failure: HostFailure::new(
+                    Stage::Prune,
+                    ErrorClass::Interrupted,
+                    "interrupted between volumes; the report lists the ones deleted",
+                ),
+                engine_answered: true,
+            });
+        }
+        let name = form_urlencoded::byte_serialize(volume.id.as_bytes()).collect::<String>();
+        match engine.delete(&format!("/volumes/{name}")).await {
+            Ok(_) => {
+                kind.deleted.push(volume.id.clone());
+                kind.reclaimed_bytes = kind.reclaimed_bytes.saturating_add(volume.bytes);
+            }
+            // Gone meanwhile, or a container took it since the listing: as a prune would.
+            Err(EngineError::Status {
+                status: 404 | 409,
+                message,
+                ..
+            }) => tracing::info!("volume {} left alone: {message}", volume.id),
+            Err(error) => {
+                return Err(VolumesStopped {
+                    engine_answered: error.engine_answered(),
+                    failure: HostFailure::from_error(Stage::Prune, &error),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The request's `label` and `label!` filters (the only ones a volume prune takes).
+fn label_filters(request: &PruneRequest) -> FilterSet {
+    let mut filters = Vec::new();
+    for (key, values) in &request.filters {
+        for value in values {
+            match key.as_str() {
+                "label" => filters.push(Filter::Label(value.clone())),
+                "label!" => filters.push(Filter::LabelNot(value.clone())),
+                _ => {}
+            }
+        }
+    }
+    // Labels alone break none of the set's rules (those are about until and dangling).
+    FilterSet::new(filters).unwrap_or_default()
 }
 
 /// Retries `call` while the daemon answers 409 (another prune of the same kind is running),
@@ -242,6 +347,19 @@ struct PruneAnswer {
 struct ImageDeleted {
     untagged: Option<String>,
     deleted: Option<String>,
+}
+
+impl KindReport {
+    /// A kind with nothing deleted yet.
+    fn empty(kind: PruneKind) -> KindReport {
+        KindReport {
+            kind,
+            untagged: Vec::new(),
+            deleted: Vec::new(),
+            reclaimed_bytes: 0,
+            odd_reclaimed: None,
+        }
+    }
 }
 
 impl PruneAnswer {
@@ -388,6 +506,7 @@ mod answer_tests {
             kind: PruneKind::BuildCache,
             filters: [("until".to_string(), vec!["24h".to_string()])].into(),
             build_cache_all: Some(true),
+            volumes_by_name: false,
         };
         assert_eq!(
             prune_path(&request),

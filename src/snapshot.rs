@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::api_version::ApiVersion;
 use crate::engine::{Engine, EngineError};
+use crate::engine_kind::EngineKind;
 use crate::transport::shell::{FilesystemError, HostShell};
 
 /// Which image store the daemon uses (`/info` `DriverStatus`).
@@ -32,6 +33,10 @@ pub struct HostSnapshot {
     pub engine_version: (u16, u16),
     /// `/info` `ID`: which daemon this is.
     pub engine_id: String,
+    /// Docker or Podman: where their compatible endpoints differ, the prediction follows the
+    /// engine at hand.
+    #[serde(default)]
+    pub engine: EngineKind,
     pub image_store: ImageStore,
     /// The daemon's clock when the snapshot was taken (`/info` `SystemTime`).
     pub daemon_now: Timestamp,
@@ -149,6 +154,10 @@ pub struct VolumeInfo {
     /// Driver options (`-o type=nfs`): such volumes are never pruned.
     pub has_options: bool,
     pub size: Option<u64>,
+    /// Created without a name: Docker's [`ANONYMOUS_VOLUME_LABEL`], or Podman's own flag
+    /// (libpod's `Anonymous`; its Docker-compatible answers carry no such label).
+    #[serde(default)]
+    pub anonymous: bool,
 }
 
 /// A network, from `/networks` and its inspect.
@@ -333,6 +342,14 @@ struct DfVolumeUsage {
     size: i64,
 }
 
+/// An item of Podman's `/libpod/volumes/json`, as far as fleetprune reads it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct LibpodVolume {
+    name: String,
+    anonymous: bool,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 struct DfCache {
@@ -426,36 +443,7 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
             && pair.get(1).map(String::as_str) == Some("io.containerd.snapshotter.v1")
     });
 
-    let mut containers = Vec::new();
-    let listed: Vec<ContainerListItem> = engine.get_json("/containers/json?all=1&size=1").await?;
-    for item in listed {
-        let inspect: ContainerInspect = engine
-            .get_json(&format!("/containers/{}/json", item.id))
-            .await?;
-        containers.push(ContainerInfo {
-            name: item
-                .names
-                .first()
-                .map(|n| n.trim_start_matches('/').to_string())
-                .unwrap_or_default(),
-            image_id: item.image_id,
-            config_image: inspect.config.image,
-            created: time("container Created", &inspect.created)?,
-            started: optional_time("container StartedAt", inspect.state.started_at.as_deref())?,
-            finished: optional_time("container FinishedAt", inspect.state.finished_at.as_deref())?,
-            running: inspect.state.running,
-            state: item.state,
-            labels: item.labels.unwrap_or_default(),
-            size_rw: item.size_rw.and_then(positive),
-            volumes: item
-                .mounts
-                .into_iter()
-                .filter(|m| m.kind == "volume")
-                .filter_map(|m| m.name)
-                .collect(),
-            id: item.id,
-        });
-    }
+    let containers = read_containers(engine, "/containers/json?all=1&size=1").await?;
 
     let mut images = Vec::new();
     let listed: Vec<ImageListItem> = engine.get_json("/images/json?all=1").await?;
@@ -471,18 +459,8 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
     fill_layer_sizes(&mut images);
 
     let df: SystemDfAnswer = engine.get_json("/system/df").await?;
-    let volumes = df
-        .volumes
-        .unwrap_or_default()
-        .into_iter()
-        .map(|v| VolumeInfo {
-            name: v.name,
-            driver: v.driver,
-            labels: v.labels.unwrap_or_default(),
-            has_options: v.options.is_some_and(|o| !o.is_empty()),
-            size: v.usage_data.and_then(|u| positive(u.size)),
-        })
-        .collect();
+    let anonymous = podman_anonymous_volumes(engine).await?;
+    let volumes = volume_infos(df.volumes.unwrap_or_default(), &anonymous);
     let mut build_cache = Vec::new();
     for record in df.build_cache.unwrap_or_default() {
         let parents = match (record.parents, record.parent) {
@@ -521,6 +499,7 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
         api_version: engine.api_version,
         engine_version: major_minor(&engine.engine_version),
         engine_id: info.id,
+        engine: engine.kind,
         image_store: if containerd {
             ImageStore::Containerd
         } else {
@@ -537,6 +516,108 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
         last_seen: BTreeMap::new(),
         filesystem: None,
     })
+}
+
+/// Names of the volumes Podman made anonymous (libpod's `Anonymous`); empty on Docker, whose
+/// label says it.
+async fn podman_anonymous_volumes(
+    engine: &Engine,
+) -> Result<std::collections::BTreeSet<String>, SnapshotError> {
+    if engine.kind != EngineKind::Podman {
+        return Ok(std::collections::BTreeSet::new());
+    }
+    let listed: Vec<LibpodVolume> = engine.get_json_unversioned("/libpod/volumes/json").await?;
+    Ok(listed
+        .into_iter()
+        .filter(|v| v.anonymous)
+        .map(|v| v.name)
+        .collect())
+}
+
+/// `/system/df`'s volumes, each marked anonymous by Docker's label or Podman's flag.
+fn volume_infos(
+    volumes: Vec<DfVolume>,
+    podman_anonymous: &std::collections::BTreeSet<String>,
+) -> Vec<VolumeInfo> {
+    volumes
+        .into_iter()
+        .map(|v| {
+            let labels = v.labels.unwrap_or_default();
+            VolumeInfo {
+                anonymous: labels.contains_key(ANONYMOUS_VOLUME_LABEL)
+                    || podman_anonymous.contains(&v.name),
+                name: v.name,
+                driver: v.driver,
+                labels,
+                has_options: v.options.is_some_and(|o| !o.is_empty()),
+                size: v.usage_data.and_then(|u| positive(u.size)),
+            }
+        })
+        .collect()
+}
+
+/// What a volume prune needs: the daemon's facts, its containers (which volumes they hold)
+/// and its volumes; no images, networks or build cache.
+pub async fn take_volumes(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
+    let info: InfoAnswer = engine.get_json("/info").await?;
+    let containers = read_containers(engine, "/containers/json?all=1").await?;
+    let df: SystemDfAnswer = engine.get_json("/system/df").await?;
+    let anonymous = podman_anonymous_volumes(engine).await?;
+    let volumes = volume_infos(df.volumes.unwrap_or_default(), &anonymous);
+    Ok(HostSnapshot {
+        api_version: engine.api_version,
+        engine_version: major_minor(&engine.engine_version),
+        engine_id: info.id,
+        engine: engine.kind,
+        image_store: ImageStore::Graphdriver,
+        daemon_offset_seconds: offset_of(&info.system_time),
+        daemon_now: time("SystemTime", &info.system_time)?,
+        docker_root_dir: info.docker_root_dir,
+        containers,
+        images: Vec::new(),
+        volumes,
+        networks: Vec::new(),
+        build_cache: Vec::new(),
+        last_seen: BTreeMap::new(),
+        filesystem: None,
+    })
+}
+
+/// Every container (`list` is `/containers/json?all=1`, with `&size=1` when sizes are needed)
+/// and its inspect.
+async fn read_containers(engine: &Engine, list: &str) -> Result<Vec<ContainerInfo>, SnapshotError> {
+    let mut containers = Vec::new();
+    let listed: Vec<ContainerListItem> = engine.get_json(list).await?;
+
+    for item in listed {
+        let inspect: ContainerInspect = engine
+            .get_json(&format!("/containers/{}/json", item.id))
+            .await?;
+        containers.push(ContainerInfo {
+            name: item
+                .names
+                .first()
+                .map(|n| n.trim_start_matches('/').to_string())
+                .unwrap_or_default(),
+            image_id: item.image_id,
+            config_image: inspect.config.image,
+            created: time("container Created", &inspect.created)?,
+            started: optional_time("container StartedAt", inspect.state.started_at.as_deref())?,
+            finished: optional_time("container FinishedAt", inspect.state.finished_at.as_deref())?,
+            running: inspect.state.running,
+            state: item.state,
+            labels: item.labels.unwrap_or_default(),
+            size_rw: item.size_rw.and_then(positive),
+            volumes: item
+                .mounts
+                .into_iter()
+                .filter(|m| m.kind == "volume")
+                .filter_map(|m| m.name)
+                .collect(),
+            id: item.id,
+        });
+    }
+    Ok(containers)
 }
 
 /// Adds the filesystem holding DockerRootDir, read with `df` over `shell`.

@@ -15,6 +15,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::api_version::ApiVersion;
+use crate::engine_kind::EngineKind;
 use crate::filter::FilterSet;
 use policy::KeepPolicy;
 
@@ -126,6 +127,10 @@ pub struct PruneRequest {
     /// The build-cache `all` query parameter; `None` for other kinds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub build_cache_all: Option<bool>,
+    /// Volumes on Podman without `all`: not `/volumes/prune` (which removes named volumes
+    /// there), but the anonymous unused volumes selected and deleted one by one, by name.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub volumes_by_name: bool,
 }
 
 impl PrunePlan {
@@ -186,9 +191,10 @@ impl PrunePlan {
         &self.filters
     }
 
-    /// What a volume prune removes on a host speaking `api`.
-    pub fn volume_scope(&self, api: ApiVersion) -> VolumeScope {
-        if api < ApiVersion::VOLUME_PRUNE_ALL {
+    /// What a volume prune removes on `engine` speaking `api`. On Podman, fleetprune keeps
+    /// docker's meaning whatever the API version: named volumes only with `all`.
+    pub fn volume_scope(&self, api: ApiVersion, engine: EngineKind) -> VolumeScope {
+        if engine == EngineKind::Docker && api < ApiVersion::VOLUME_PRUNE_ALL {
             VolumeScope::NamedAndAnonymousLegacy
         } else if self.all.volumes {
             VolumeScope::NamedAndAnonymous
@@ -197,14 +203,26 @@ impl PrunePlan {
         }
     }
 
-    /// The calls to make on a host speaking `api`, in `docker system prune` order.
-    pub fn requests(&self, api: ApiVersion) -> Result<Vec<PruneRequest>, PlanError> {
-        self.kinds().map(|kind| self.request(kind, api)).collect()
+    /// The calls to make on `engine` speaking `api`, in `docker system prune` order.
+    pub fn requests(
+        &self,
+        api: ApiVersion,
+        engine: EngineKind,
+    ) -> Result<Vec<PruneRequest>, PlanError> {
+        self.kinds()
+            .map(|kind| self.request(kind, api, engine))
+            .collect()
     }
 
-    fn request(&self, kind: PruneKind, api: ApiVersion) -> Result<PruneRequest, PlanError> {
+    fn request(
+        &self,
+        kind: PruneKind,
+        api: ApiVersion,
+        engine: EngineKind,
+    ) -> Result<PruneRequest, PlanError> {
         let mut filters = self.filters.to_api_map();
         let mut build_cache_all = None;
+        let mut volumes_by_name = false;
         match kind {
             PruneKind::Containers | PruneKind::Networks => {}
             PruneKind::Images => {
@@ -212,11 +230,15 @@ impl PrunePlan {
                 let dangling = if self.all.images { "false" } else { "true" };
                 filters.insert("dangling".into(), vec![dangling.into()]);
             }
-            PruneKind::Volumes => {
-                if self.volume_scope(api) == VolumeScope::NamedAndAnonymous {
+            PruneKind::Volumes => match (engine, self.volume_scope(api, engine)) {
+                (EngineKind::Docker, VolumeScope::NamedAndAnonymous) => {
                     filters.insert("all".into(), vec!["true".into()]);
                 }
-            }
+                // Podman's `/volumes/prune` refuses an `all` filter and removes named volumes
+                // without one (up to 5.8 at least): right for `-a`, never without.
+                (EngineKind::Podman, VolumeScope::Anonymous) => volumes_by_name = true,
+                _ => {}
+            },
             PruneKind::BuildCache => {
                 if let Some(until) = self.filters.until()
                     && api < ApiVersion::BUILD_CACHE_UNTIL_TIMESTAMP
@@ -234,6 +256,7 @@ impl PrunePlan {
             kind,
             filters,
             build_cache_all,
+            volumes_by_name,
         })
     }
 
@@ -273,6 +296,8 @@ mod tests {
 
     const API_20_10: ApiVersion = ApiVersion::new(1, 41);
     const API_25: ApiVersion = ApiVersion::new(1, 44);
+    const DOCKER: EngineKind = EngineKind::Docker;
+    const PODMAN: EngineKind = EngineKind::Podman;
 
     fn plan(kinds: &[PruneKind], all: AllScope, filters: &[&str]) -> Result<PrunePlan, PlanError> {
         PrunePlan::new(
@@ -300,7 +325,12 @@ mod tests {
             &[],
         )
         .unwrap();
-        let kinds: Vec<PruneKind> = p.requests(API_25).unwrap().iter().map(|r| r.kind).collect();
+        let kinds: Vec<PruneKind> = p
+            .requests(API_25, DOCKER)
+            .unwrap()
+            .iter()
+            .map(|r| r.kind)
+            .collect();
         assert_eq!(
             kinds,
             [
@@ -316,7 +346,7 @@ mod tests {
     fn images_always_send_dangling_like_docker_cli() {
         let dangling_only = plan(&[PruneKind::Images], AllScope::default(), &[]).unwrap();
         assert_eq!(
-            dangling_only.requests(API_25).unwrap()[0].filters["dangling"],
+            dangling_only.requests(API_25, DOCKER).unwrap()[0].filters["dangling"],
             ["true"]
         );
         let all = AllScope {
@@ -325,7 +355,7 @@ mod tests {
         };
         let every_unused = plan(&[PruneKind::Images], all, &[]).unwrap();
         assert_eq!(
-            every_unused.requests(API_25).unwrap()[0].filters["dangling"],
+            every_unused.requests(API_25, DOCKER).unwrap()[0].filters["dangling"],
             ["false"]
         );
     }
@@ -396,24 +426,61 @@ mod tests {
             ..AllScope::default()
         };
         let p = plan(&[PruneKind::Volumes], all, &[]).unwrap();
-        assert_eq!(p.requests(API_25).unwrap()[0].filters["all"], ["true"]);
+        assert_eq!(
+            p.requests(API_25, DOCKER).unwrap()[0].filters["all"],
+            ["true"]
+        );
         assert!(
-            !p.requests(API_20_10).unwrap()[0]
+            !p.requests(API_20_10, DOCKER).unwrap()[0]
                 .filters
                 .contains_key("all")
         );
         assert_eq!(
-            p.volume_scope(API_20_10),
+            p.volume_scope(API_20_10, DOCKER),
             VolumeScope::NamedAndAnonymousLegacy
         );
-        assert_eq!(p.volume_scope(API_25), VolumeScope::NamedAndAnonymous);
+        assert_eq!(
+            p.volume_scope(API_25, DOCKER),
+            VolumeScope::NamedAndAnonymous
+        );
     }
 
     #[test]
     fn volume_prune_without_all_is_anonymous_only_on_new_daemons() {
         let p = plan(&[PruneKind::Volumes], AllScope::default(), &["label!=keep"]).unwrap();
-        assert_eq!(p.volume_scope(API_25), VolumeScope::Anonymous);
-        assert_eq!(p.requests(API_25).unwrap()[0].filters["label!"], ["keep"]);
+        assert_eq!(p.volume_scope(API_25, DOCKER), VolumeScope::Anonymous);
+        assert_eq!(
+            p.requests(API_25, DOCKER).unwrap()[0].filters["label!"],
+            ["keep"]
+        );
+    }
+
+    #[test]
+    fn podman_never_gets_volumes_prune_without_all() {
+        let p = plan(&[PruneKind::Volumes], AllScope::default(), &["label!=keep"]).unwrap();
+        for api in [API_20_10, API_25] {
+            assert_eq!(p.volume_scope(api, PODMAN), VolumeScope::Anonymous);
+            let request = &p.requests(api, PODMAN).unwrap()[0];
+            assert!(request.volumes_by_name, "API {api}");
+            assert_eq!(request.filters["label!"], ["keep"]);
+        }
+        assert!(!p.requests(API_25, DOCKER).unwrap()[0].volumes_by_name);
+    }
+
+    #[test]
+    fn podman_volume_prune_with_all_sends_no_all_filter() {
+        let all = AllScope {
+            volumes: true,
+            ..AllScope::default()
+        };
+        let p = plan(&[PruneKind::Volumes], all, &[]).unwrap();
+        let request = &p.requests(API_25, PODMAN).unwrap()[0];
+        assert!(!request.volumes_by_name);
+        assert!(!request.filters.contains_key("all"));
+        assert_eq!(
+            p.volume_scope(API_25, PODMAN),
+            VolumeScope::NamedAndAnonymous
+        );
     }
 
     #[test]
@@ -425,10 +492,10 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(
-            p.requests(API_20_10),
+            p.requests(API_20_10, DOCKER),
             Err(PlanError::BuildCacheUntilNeedsDuration { .. })
         ));
-        assert!(p.requests(API_25).is_ok());
+        assert!(p.requests(API_25, DOCKER).is_ok());
         let duration = plan(
             &[PruneKind::BuildCache],
             AllScope::default(),
@@ -436,7 +503,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            duration.requests(API_20_10).unwrap()[0].filters["until"],
+            duration.requests(API_20_10, DOCKER).unwrap()[0].filters["until"],
             ["24h"]
         );
     }

@@ -18,7 +18,7 @@ use crate::api_version::ApiVersion;
 use crate::filter::{Filter, FilterSet, UntilKind};
 use crate::plan::policy::{CompiledPolicy, KeepPolicy};
 use crate::plan::{PruneKind, PrunePlan, VolumeScope};
-use crate::snapshot::{ANONYMOUS_VOLUME_LABEL, ContainerInfo, HostSnapshot, ImageInfo, ImageStore};
+use crate::snapshot::{ContainerInfo, HostSnapshot, ImageInfo, ImageStore};
 
 mod containerd;
 mod graphdriver;
@@ -321,7 +321,7 @@ fn select_within(snapshot: &HostSnapshot, plan: &PrunePlan, allow: &Allow) -> Ob
                 snapshot,
                 &world,
                 &filters,
-                plan.volume_scope(snapshot.api_version),
+                plan.volume_scope(snapshot.api_version, snapshot.engine),
             ),
             PruneKind::Images => match snapshot.image_store {
                 ImageStore::Graphdriver => graphdriver_images(
@@ -663,9 +663,7 @@ fn volumes(
             Some(KeptReason::InUse(container.name.clone()))
         } else if let Some(reason) = filters.policy_keeps(&volume.labels, None, None) {
             Some(reason)
-        } else if scope == VolumeScope::Anonymous
-            && !volume.labels.contains_key(ANONYMOUS_VOLUME_LABEL)
-        {
+        } else if scope == VolumeScope::Anonymous && !volume.anonymous {
             Some(KeptReason::Named)
         } else if !filters.labels_pass(&volume.labels) {
             Some(KeptReason::Label)

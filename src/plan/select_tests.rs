@@ -6,8 +6,12 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use super::*;
+use crate::engine_kind::EngineKind;
 use crate::plan::AllScope;
-use crate::snapshot::{CacheRecord, ContainerInfo, ImageInfo, NetworkInfo, VolumeInfo, chain_ids};
+use crate::snapshot::{
+    ANONYMOUS_VOLUME_LABEL, CacheRecord, ContainerInfo, ImageInfo, NetworkInfo, VolumeInfo,
+    chain_ids,
+};
 
 const NOW: &str = "2026-06-01T12:00:00Z";
 
@@ -20,6 +24,7 @@ fn host(api: (u16, u16), store: ImageStore) -> HostSnapshot {
         api_version: ApiVersion::new(api.0, api.1),
         engine_version: if api.1 <= 41 { (20, 10) } else { (26, 1) },
         engine_id: "ENGINE".into(),
+        engine: EngineKind::Docker,
         image_store: store,
         daemon_now: ts(NOW),
         daemon_offset_seconds: 0,
@@ -427,6 +432,7 @@ fn volume(name: &str, anonymous: bool, size: u64) -> VolumeInfo {
         },
         has_options: false,
         size: Some(size),
+        anonymous,
     }
 }
 
@@ -483,6 +489,42 @@ fn volume_scope_follows_the_api_version() {
     h.api_version = ApiVersion::new(1, 45);
     assert_eq!(deleted(&only(&h, false)), ["anon"]);
     assert_eq!(deleted(&only(&h, true)), ["anon", "named"]);
+}
+
+#[test]
+fn podman_keeps_named_volumes_without_all_whatever_its_api_version() {
+    // Podman marks anonymous volumes with its own flag, not Docker's label.
+    let podman_anonymous = |name: &str, size| VolumeInfo {
+        labels: labels(&[("tier", "ci")]),
+        ..volume(name, false, size)
+    };
+    let mut h = graph();
+    h.engine = EngineKind::Podman;
+    let mut anon = podman_anonymous("0f3a", 10);
+    anon.anonymous = true;
+    let mut held = podman_anonymous("held", 20);
+    held.anonymous = true;
+    let mut user = container("stopped", "img", false);
+    user.volumes = vec!["held".into()];
+    h.containers = vec![user];
+    h.volumes = vec![anon, held, volume("named", false, 30)];
+    for api in [(1, 41), (1, 44)] {
+        h.api_version = ApiVersion::new(api.0, api.1);
+        let only = |filters: &[&str], all| {
+            select(&h, &plan(&[PruneKind::Volumes], all, filters))
+                .kind(PruneKind::Volumes)
+                .unwrap()
+                .clone()
+        };
+        let without_all = only(&[], false);
+        assert_eq!(deleted(&without_all), ["0f3a"], "API {api:?}");
+        assert_eq!(without_all.bytes, 10);
+        assert_eq!(
+            deleted(&only(&["label!=tier=ci"], false)),
+            Vec::<&str>::new()
+        );
+        assert_eq!(deleted(&only(&[], true)), ["0f3a", "named"]);
+    }
 }
 
 #[test]

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::api_version::ApiVersion;
 use crate::df::DiskUsage;
+use crate::engine_kind::EngineKind;
 use crate::host::Host;
 use crate::outcome::{ErrorClass, FleetRun, HostFailure, HostOutcome, SafetyReport};
 use crate::plan::{AllScope, PruneKind, PrunePlan, VolumeScope};
@@ -71,6 +72,9 @@ pub(crate) struct HostJson<'a, P: Serialize> {
     address: &'a str,
     status: &'static str,
     transport: Option<TransportKind>,
+    /// `docker` or `podman`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    engine: Option<EngineKind>,
     engine_version: Option<&'a str>,
     api_version: Option<ApiVersion>,
     host_key: Option<&'a HostKeyCheck>,
@@ -91,6 +95,7 @@ pub(crate) fn host_json<'a, T, P: Serialize>(
         address: &outcome.address,
         status: if outcome.succeeded() { "ok" } else { "failed" },
         transport: outcome.connection.as_ref().map(|c| c.transport),
+        engine: outcome.connection.as_ref().map(|c| c.engine),
         engine_version: outcome
             .connection
             .as_ref()

@@ -11,6 +11,7 @@ use tabled::settings::{Padding, Style, Width};
 
 use super::{sanitize, seconds};
 use crate::df::{DiskUsage, UsageLine};
+use crate::engine_kind::EngineKind;
 use crate::host::Host;
 use crate::human_size::human_size;
 use crate::outcome::{FleetRun, HostOutcome, SafetyReport, Stage};
@@ -430,7 +431,10 @@ pub fn write_ping(out: &mut dyn Write, run: &FleetRun<()>, layout: Layout) -> io
         let (transport, engine, api) = match &outcome.connection {
             Some(c) => (
                 c.transport.to_string(),
-                sanitize(&c.engine_version),
+                match c.engine {
+                    EngineKind::Docker => sanitize(&c.engine_version),
+                    EngineKind::Podman => format!("podman {}", sanitize(&c.engine_version)),
+                },
                 c.api_version.to_string(),
             ),
             None => ("-".into(), "-".into(), "-".into()),
