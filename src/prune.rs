@@ -39,6 +39,10 @@ pub struct KindReport {
     /// The daemon's `SpaceReclaimed` as it said it, when it is not a byte count (negative, or
     /// beyond 2^64): reported as such, never wrapped or dropped.
     pub odd_reclaimed: Option<String>,
+    /// How `deleted` was learnt when the daemon's answer did not say (a re-list after an error
+    /// answer that came after deletions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// A host's prune results, as far as they got.
@@ -52,6 +56,9 @@ pub struct PruneReport {
     pub kinds: Vec<KindReport>,
     /// The kind whose request was sent and whose answer has not come: it may have deleted.
     pub in_flight: Option<PruneKind>,
+    /// Kinds the engine has no endpoint for (Podman's build cache): nothing to prune there.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unsupported: Vec<PruneKind>,
 }
 
 impl PruneReport {
@@ -71,7 +78,11 @@ impl PruneReport {
         self.planned
             .iter()
             .copied()
-            .filter(|kind| self.kind(*kind).is_none() && self.in_flight != Some(*kind))
+            .filter(|kind| {
+                self.kind(*kind).is_none()
+                    && self.in_flight != Some(*kind)
+                    && !self.unsupported.contains(kind)
+            })
             .collect()
     }
 }
@@ -158,6 +169,14 @@ pub async fn run_requests(
             result.map_err(|e| e.failure)?;
             continue;
         }
+        // Podman answers 500 after deleting some objects when others failed: what was there
+        // before is listed, so a re-list tells what went.
+        let before = match engine.kind {
+            EngineKind::Podman => list_objects(engine, request.kind)
+                .await
+                .map_err(|e| HostFailure::from_error(Stage::Prune, &e))?,
+            EngineKind::Docker => None,
+        };
         let answer = retry_conflicts(stop, || async {
             engine.post_json::<PruneAnswer>(&prune_path(request)).await
         })
@@ -167,9 +186,32 @@ pub async fn run_requests(
                 report.in_flight = None;
                 report.kinds.push(answer.into_report(request.kind));
             }
+            Err(EngineError::Status { status: 404, .. })
+                if request.kind == PruneKind::BuildCache =>
+            {
+                // No `/build/prune` (Podman): a fact about the engine, not a failed host.
+                report.in_flight = None;
+                report.unsupported.push(request.kind);
+            }
             Err(error) => {
-                if error.engine_answered() {
-                    // The daemon refused the request: it deleted nothing for this kind.
+                if let (Some(before), EngineError::Status { status: 500, .. }) = (&before, &error)
+                    && let Ok(Some(after)) = list_objects(engine, request.kind).await
+                {
+                    let mut kind = KindReport::empty(request.kind);
+                    kind.deleted = gone(before, &after);
+                    kind.note = Some(format!(
+                        "the engine answered 500 after deleting {} object(s), found gone by a re-list; space reclaimed not reported",
+                        kind.deleted.len()
+                    ));
+                    report.in_flight = None;
+                    report.kinds.push(kind);
+                    return Err(HostFailure::from_error(Stage::Prune, &error));
+                }
+                // A refusal deleted nothing; but Podman's 500 may come after deletions, and
+                // without a re-list the kind stays in flight (outcome unknown).
+                let maybe_deleted =
+                    before.is_some() && matches!(error, EngineError::Status { status: 500, .. });
+                if error.engine_answered() && !maybe_deleted {
                     report.in_flight = None;
                 }
                 return Err(HostFailure::from_error(Stage::Prune, &error));
@@ -177,6 +219,56 @@ pub async fn run_requests(
         }
     }
     Ok(())
+}
+
+/// An item of a list endpoint, as far as telling what went needs it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct Listed {
+    id: String,
+    name: String,
+}
+
+/// `/volumes`' answer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct VolumeList {
+    volumes: Option<Vec<Listed>>,
+}
+
+/// The objects a prune of `kind` may delete, as its answer names them (container and image
+/// IDs, network and volume names); `None` for build cache, which has no list endpoint.
+async fn list_objects(
+    engine: &Engine,
+    kind: PruneKind,
+) -> Result<Option<Vec<String>>, EngineError> {
+    let listed: Vec<Listed> = match kind {
+        PruneKind::Containers => engine.get_json("/containers/json?all=1").await?,
+        PruneKind::Images => engine.get_json("/images/json?all=1").await?,
+        PruneKind::Networks => engine.get_json("/networks").await?,
+        PruneKind::Volumes => {
+            let list: VolumeList = engine.get_json("/volumes").await?;
+            list.volumes.unwrap_or_default()
+        }
+        PruneKind::BuildCache => return Ok(None),
+    };
+    let by_name = matches!(kind, PruneKind::Networks | PruneKind::Volumes);
+    Ok(Some(
+        listed
+            .into_iter()
+            .map(|item| if by_name { item.name } else { item.id })
+            .collect(),
+    ))
+}
+
+/// What `before` listed and `after` does not, in `before`'s order.
+fn gone(before: &[String], after: &[String]) -> Vec<String> {
+    let after: std::collections::BTreeSet<&String> = after.iter().collect();
+    before
+        .iter()
+        .filter(|object| !after.contains(object))
+        .cloned()
+        .collect()
 }
 
 /// Why deleting volumes one by one stopped: the host's failure, and whether the engine answered
@@ -358,6 +450,7 @@ impl KindReport {
             deleted: Vec::new(),
             reclaimed_bytes: 0,
             odd_reclaimed: None,
+            note: None,
         }
     }
 }
@@ -391,6 +484,7 @@ impl PruneAnswer {
             deleted,
             reclaimed_bytes,
             odd_reclaimed,
+            note: None,
         }
     }
 }
@@ -492,6 +586,7 @@ mod answer_tests {
             deleted: Vec::new(),
             reclaimed_bytes: u64::MAX / 2 + 1,
             odd_reclaimed: None,
+            note: None,
         };
         let report = PruneReport {
             kinds: vec![big.clone(), big.clone(), big.clone(), big],
@@ -529,5 +624,29 @@ mod answer_tests {
             ..PruneReport::default()
         };
         assert_eq!(report.not_started(), [PruneKind::Volumes]);
+    }
+
+    #[test]
+    fn an_unsupported_kind_is_not_reported_as_not_started() {
+        let report = PruneReport {
+            planned: vec![PruneKind::Images, PruneKind::BuildCache],
+            kinds: vec![answer(r#"{}"#)],
+            unsupported: vec![PruneKind::BuildCache],
+            ..PruneReport::default()
+        };
+        assert!(report.not_started().is_empty());
+    }
+
+    #[test]
+    fn objects_gone_after_an_error_answer_are_what_went() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            gone(
+                &names(&["a", "b", "c", "named"]),
+                &names(&["named", "c", "new"])
+            ),
+            ["a", "b"]
+        );
+        assert!(gone(&names(&["a"]), &names(&["a"])).is_empty());
     }
 }

@@ -15,6 +15,7 @@ use jiff::tz::{Offset, TimeZone};
 use serde::{Deserialize, Serialize};
 
 use crate::api_version::ApiVersion;
+use crate::engine_kind::EngineKind;
 use crate::filter::{Filter, FilterSet, UntilKind};
 use crate::plan::policy::{CompiledPolicy, KeepPolicy};
 use crate::plan::{PruneKind, PrunePlan, VolumeScope};
@@ -341,7 +342,13 @@ fn select_within(snapshot: &HostSnapshot, plan: &PrunePlan, allow: &Allow) -> Ob
                 let images_first = kinds
                     .iter()
                     .any(|k: &KindPlan| k.kind == PruneKind::Images && !k.doomed.is_empty());
-                build_cache(snapshot, &filters, plan.all().build_cache, images_first)
+                let mut plan =
+                    build_cache(snapshot, &filters, plan.all().build_cache, images_first);
+                if snapshot.engine == EngineKind::Podman {
+                    plan.info
+                        .push("not supported by this engine (Podman has no /build/prune)".into());
+                }
+                plan
             }
         };
         kinds.push(kind_plan);

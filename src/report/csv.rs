@@ -92,6 +92,12 @@ pub fn write_prune(
                 None if report.in_flight == Some(*kind) => {
                     [kind.to_string(), "in_flight".into(), "".into(), "".into()]
                 }
+                None if report.unsupported.contains(kind) => [
+                    kind.to_string(),
+                    "unsupported".into(),
+                    "0".into(),
+                    "0".into(),
+                ],
                 None => [
                     kind.to_string(),
                     "not_started".into(),

@@ -251,6 +251,9 @@ struct KindJson<'a> {
     /// The daemon's SpaceReclaimed when it is not a byte count (negative, beyond 2^64).
     #[serde(skip_serializing_if = "Option::is_none")]
     reclaimed_reported: Option<&'a str>,
+    /// How `deleted` was learnt when the daemon's answer did not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -266,6 +269,9 @@ struct PruneHostJson<'a> {
     in_flight: Vec<PruneKind>,
     /// Kinds of the plan never sent.
     not_started: Vec<PruneKind>,
+    /// Kinds the engine has no endpoint for (Podman's build cache).
+    #[serde(skip_serializing_if = "<[PruneKind]>::is_empty")]
+    unsupported: &'a [PruneKind],
 }
 
 #[derive(Serialize, Default)]
@@ -301,6 +307,7 @@ impl JsonShape for PruneReport {
                     deleted: &report.deleted,
                     reclaimed_bytes: report.reclaimed_bytes,
                     reclaimed_reported: report.odd_reclaimed.as_deref(),
+                    note: report.note.as_deref(),
                 };
                 (report.kind, json)
             })
@@ -315,6 +322,7 @@ impl JsonShape for PruneReport {
                 completed: outcome.payload.kinds.iter().map(|k| k.kind).collect(),
                 in_flight: outcome.payload.in_flight.into_iter().collect(),
                 not_started: outcome.payload.not_started(),
+                unsupported: &outcome.payload.unsupported,
             },
         )
     }

@@ -190,6 +190,7 @@ pub fn write_prune(
                     )
                 }
                 Some(r) => prune_cell(r.kind, r.deleted.len(), r.reclaimed_bytes),
+                None if outcome.payload.unsupported.contains(&total.kind) => "n/a".to_string(),
                 // Sent, never answered: the daemon may have deleted some.
                 None if outcome.payload.in_flight == Some(total.kind) => "?".to_string(),
                 None => "-".to_string(),
@@ -273,7 +274,19 @@ fn write_prune_notes<'a>(
                 &outcome.name,
             );
         }
+        for kind in &outcome.payload.unsupported {
+            note(
+                format!("{kind}: not supported by this engine (n/a)"),
+                &outcome.name,
+            );
+        }
         for report in &outcome.payload.kinds {
+            if let Some(text) = &report.note {
+                note(
+                    format!("{}: {}", report.kind, sanitize(text)),
+                    &outcome.name,
+                );
+            }
             if let Some(odd) = &report.odd_reclaimed {
                 note(
                     format!(
