@@ -1,7 +1,7 @@
 //! End-to-end tests on a real lab fleet: OpenSSH sshd and real Docker Engines started by
 //! `lab/up.sh`. Each test owns its hosts and asserts what was removed and what was kept. Every
-//! test that asserts prune or df results runs on each lab engine (20.10, 26 with overlay2, 26
-//! with the containerd image store), with that engine's own docker CLI as the oracle.
+//! test that asserts prune or df results runs on each lab engine (20.10, 26 and 28 with overlay2,
+//! 26 and 28 with the containerd image store), with that engine's own docker CLI as the oracle.
 
 mod common;
 
@@ -9,7 +9,7 @@ use common::{Engine, Lab, json, json_host, keygen, lines, stderr, stdout, write_
 use fleetprune::human_size::human_size;
 
 /// Runs each named `fn(Engine)` as one test per lab engine: `docker_20_10::NAME`,
-/// `docker_26::NAME`, `docker_26_containerd::NAME`.
+/// `docker_26::NAME`, `docker_26_containerd::NAME`, `docker_28::NAME`, `docker_28_containerd::NAME`.
 macro_rules! on_each_engine {
     ($($test:ident),* $(,)?) => {
         mod docker_20_10 {
@@ -20,6 +20,12 @@ macro_rules! on_each_engine {
         }
         mod docker_26_containerd {
             $(#[test] fn $test() { super::$test(crate::common::Engine::Docker26Containerd) })*
+        }
+        mod docker_28 {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::Docker28) })*
+        }
+        mod docker_28_containerd {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::Docker28Containerd) })*
         }
     };
 }
@@ -432,7 +438,7 @@ fn label_and_until_filters_protect_what_they_name(engine: Engine) {
     );
     assert_eq!(lab.network_names("host01"), ["host", "lab-net-b", "none"]);
     assert_eq!(lab.volume_names("host01"), ["lab-inuse", "lab-keep"]);
-    if engine == Engine::Docker26Containerd {
+    if engine.containerd_store() {
         // The containerd store reads `label!=keep=true` as "has keep, with another value":
         // an image without the label is kept, so every image stays.
         assert_eq!(lab.image_tags("host01"), tags_before);
@@ -460,7 +466,7 @@ fn exec_fallback_prunes_dangling_images_through_dial_stdio(engine: Engine) {
     let host = json_host(&report, "host01");
     assert_eq!(host["transport"], "dial-stdio");
     let untagged = host["kinds"]["images"]["untagged"].as_array().unwrap();
-    if engine == Engine::Docker26Containerd {
+    if engine.containerd_store() {
         // The containerd store names dangling images `moby-dangling@<digest>` and reports
         // removing that name as `Untagged: sha256:<digest>`; having no parent/child links,
         // it prunes the classic builder's untagged intermediate images as dangling too.

@@ -69,6 +69,10 @@ pub enum Engine {
     Docker26,
     /// dockerd 26.1 with the containerd image store (`containerd-snapshotter`).
     Docker26Containerd,
+    /// dockerd 28.5 (containerd 2.1) from the lab's engine rootfs, API 1.51, overlay2 store.
+    Docker28,
+    /// dockerd 28.5 with the containerd image store.
+    Docker28Containerd,
 }
 
 impl Engine {
@@ -78,6 +82,8 @@ impl Engine {
             Engine::Docker20 => "20",
             Engine::Docker26 => "26",
             Engine::Docker26Containerd => "26c",
+            Engine::Docker28 => "28",
+            Engine::Docker28Containerd => "28c",
         }
     }
 
@@ -86,6 +92,7 @@ impl Engine {
         match self {
             Engine::Docker20 => "1.41",
             Engine::Docker26 | Engine::Docker26Containerd => "1.45",
+            Engine::Docker28 | Engine::Docker28Containerd => "1.51",
         }
     }
 
@@ -94,12 +101,33 @@ impl Engine {
         match self {
             Engine::Docker20 => "20.10.",
             Engine::Docker26 | Engine::Docker26Containerd => "26.1.",
+            Engine::Docker28 | Engine::Docker28Containerd => "28.5.",
         }
     }
 
     /// API 1.42 and later prune only anonymous volumes unless `all=true`.
     pub fn keeps_named_volumes(self) -> bool {
         self != Engine::Docker20
+    }
+
+    /// The engine keeps images in containerd's image store rather than a graphdriver.
+    pub fn containerd_store(self) -> bool {
+        matches!(
+            self,
+            Engine::Docker26Containerd | Engine::Docker28Containerd
+        )
+    }
+
+    /// The `lab/up.sh` flags that give hosts `L` this engine (`--engine-28 L --containerd-store
+    /// L`); none for 20.10, the default.
+    fn up_flags(self) -> &'static [&'static str] {
+        match self {
+            Engine::Docker20 => &[],
+            Engine::Docker26 => &["--engine-26"],
+            Engine::Docker26Containerd => &["--engine-26", "--containerd-store"],
+            Engine::Docker28 => &["--engine-28"],
+            Engine::Docker28Containerd => &["--engine-28", "--containerd-store"],
+        }
     }
 }
 
@@ -150,18 +178,9 @@ impl Lab {
             up.args(["--no-streamlocal", &no_streamlocal.join(",")]);
         }
         up.args(up_args);
-        for (flag, engine) in [
-            ("--engine-26", Engine::Docker26),
-            ("--containerd-store", Engine::Docker26Containerd),
-        ] {
-            let named: Vec<&str> = hosts
-                .iter()
-                .zip(engines)
-                .filter(|(_, e)| **e == engine)
-                .map(|(h, _)| h.as_str())
-                .collect();
-            if !named.is_empty() {
-                up.args([flag, &named.join(",")]);
+        for (host, engine) in hosts.iter().zip(engines) {
+            for flag in engine.up_flags() {
+                up.args([flag, host.as_str()]);
             }
         }
         let lab = Lab {
