@@ -323,7 +323,10 @@ podman_config() {
     [[ -n $hostdir && -d $upper ]] || { echo "podman_config: no $upper"; return 1; }
     # lab_podman_exec pivots into the rootfs and leaves the old root here.
     install -d -m 0755 "$upper/etc/containers" "$upper/.lab-oldroot"
-    printf '%s\n' '# written by lab/up.sh: no systemd on a lab host' '[engine]' \
+    # No systemd on a lab host; containers get this machine's hard open-files and process limits
+    # (rootful Podman's defaults, 1048576, are above them here and crun's setrlimit fails).
+    printf '%s\n' '# written by lab/up.sh' '[containers]' \
+        "default_ulimits = [\"nofile=$(ulimit -Hn):$(ulimit -Hn)\", \"nproc=$(ulimit -Hu):$(ulimit -Hu)\"]" '[engine]' \
         'cgroup_manager = "cgroupfs"' 'events_logger = "file"' >"$upper/etc/containers/containers.conf"
     [[ $engine == podman-rootless ]] || return 0
     for file in passwd group; do
@@ -418,6 +421,11 @@ host_up() {
             mount -t overlay overlay -o "lowerdir=$5,upperdir=$4/rootfs-upper,workdir=$4/rootfs-work" "$root"
             mount --rbind /proc "$root/proc"
             mount --rbind /sys "$root/sys"
+            # crun refuses a hybrid cgroup layout (v1 controllers plus a cgroup2 "unified"
+            # hierarchy with controllers, as on this machine): a Podman host sees only v1.
+            if [[ $8 == podman* ]] && mountpoint -q "$root/sys/fs/cgroup/unified"; then
+                umount -l "$root/sys/fs/cgroup/unified"
+            fi
             mount --rbind /dev "$root/dev"
             mount --bind "$1" "$root/run"
             mkdir -p "$root$6"
@@ -433,7 +441,8 @@ host_up() {
         hostname "$2"
         echo "$$" >"$3.tmp" && mv "$3.tmp" "$3"
         exec -a "fleetprune-lab-holder:$4" sleep infinity' \
-        holder "$hostdir/run" "$name" "$hostdir/holder.pid" "$hostdir" "$rootfs" "$DIR" "$small_root") \
+        holder "$hostdir/run" "$name" "$hostdir/holder.pid" "$hostdir" "$rootfs" "$DIR" "$small_root" \
+        "$engine") \
         </dev/null >>"$hostdir/holder.log" 2>&1 &
     for ((i = 0; i < 100; i++)); do
         holder=$(lab_pid_from "$hostdir/holder.pid" "$(lab_needle_holder "$hostdir")") && break
