@@ -28,6 +28,12 @@ macro_rules! on_each_engine {
         mod docker_28_containerd {
             $(#[test] fn $test() { super::$test(crate::common::Engine::Docker28Containerd) })*
         }
+        mod podman {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::Podman) })*
+        }
+        mod podman_rootless {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::PodmanRootless) })*
+        }
     };
 }
 
