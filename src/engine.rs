@@ -66,6 +66,11 @@ pub enum EngineError {
     NotDocker { status: u16 },
     #[error("the Docker Engine speaks API {0}; fleetprune needs at least {min}", min = ApiVersion::OLDEST_SUPPORTED)]
     TooOld(ApiVersion),
+    #[error(
+        "the Docker Engine accepts API {min} and later only (its MinAPIVersion); fleetprune speaks up to {newest}",
+        newest = ApiVersion::NEWEST_SUPPORTED
+    )]
+    RefusesOurs { min: ApiVersion },
     #[error("unexpected answer to {what}: {cause}")]
     Decode {
         what: String,
@@ -82,7 +87,10 @@ impl EngineError {
     pub fn engine_answered(&self) -> bool {
         matches!(
             self,
-            EngineError::Status { .. } | EngineError::NotDocker { .. } | EngineError::TooOld(_)
+            EngineError::Status { .. }
+                | EngineError::NotDocker { .. }
+                | EngineError::TooOld(_)
+                | EngineError::RefusesOurs { .. }
         )
     }
 }
@@ -95,9 +103,10 @@ impl Classify for EngineError {
             }
             EngineError::RemoteCommand(status) => status.class(),
             EngineError::Status { status: 409, .. } => ErrorClass::Conflict,
-            EngineError::Status { .. } | EngineError::TooOld(_) | EngineError::Decode { .. } => {
-                ErrorClass::EngineError
-            }
+            EngineError::Status { .. }
+            | EngineError::TooOld(_)
+            | EngineError::RefusesOurs { .. }
+            | EngineError::Decode { .. } => ErrorClass::EngineError,
             EngineError::NotDocker { .. } => ErrorClass::Protocol,
             EngineError::ResponseTooLarge { .. } => ErrorClass::ResponseTooLarge,
         }
@@ -310,6 +319,17 @@ impl Connection {
         })
     }
 
+    /// An unversioned GET of `path` decoded from JSON (before a version is negotiated, or
+    /// Podman's own endpoints).
+    async fn get_json_at<T: DeserializeOwned>(&self, path: &str) -> Result<T, EngineError> {
+        let what = format!("GET {}", path.split('?').next().unwrap_or(path));
+        let uri = path
+            .parse::<Uri>()
+            .unwrap_or_else(|_| Uri::from_static("/"));
+        let (status, body) = self.exchange_uri(Method::GET, uri, &what).await?;
+        decode(what, status, &body)
+    }
+
     /// Explains a broken exchange: the response cap, the remote command's own words, or the
     /// connection error.
     fn unreachable(&self, what: &str, cause: hyper::Error) -> EngineError {
@@ -358,6 +378,22 @@ struct VersionAnswer {
     version: Option<String>,
     #[serde(default)]
     components: Option<Vec<VersionComponent>>,
+    #[serde(default, rename = "MinAPIVersion")]
+    min_api_version: Option<ApiVersion>,
+}
+
+/// The version to speak with a daemon whose newest is `daemon` and oldest accepted `min` (when
+/// known): the lower of its newest and [`ApiVersion::NEWEST_SUPPORTED`], raised to `min`.
+fn negotiate(daemon: ApiVersion, min: Option<ApiVersion>) -> Result<ApiVersion, EngineError> {
+    if daemon < ApiVersion::OLDEST_SUPPORTED {
+        return Err(EngineError::TooOld(daemon));
+    }
+    let ours = daemon.min(ApiVersion::NEWEST_SUPPORTED);
+    match min {
+        Some(min) if min > ApiVersion::NEWEST_SUPPORTED => Err(EngineError::RefusesOurs { min }),
+        Some(min) if min > ours => Ok(min),
+        _ => Ok(ours),
+    }
 }
 
 /// One of `/version`'s `Components` (`{"Name": "Podman Engine", ...}`).
@@ -413,10 +449,15 @@ impl Engine {
 
         let ping = connection.ping().await?;
         let daemon_api = ping.api;
-        if daemon_api < ApiVersion::OLDEST_SUPPORTED {
-            return Err(EngineError::TooOld(daemon_api));
+        let mut api_version = negotiate(daemon_api, None)?;
+        let mut version_answer = None;
+        if daemon_api > ApiVersion::NEWEST_SUPPORTED {
+            // A daemon newer than any fleetprune has seen may refuse 1.51: its MinAPIVersion
+            // says (unversioned `/version`, as docker's own client asks before it negotiates).
+            let answer: VersionAnswer = connection.get_json_at("/version").await?;
+            api_version = negotiate(daemon_api, answer.min_api_version)?;
+            version_answer = Some(answer);
         }
-        let api_version = daemon_api.min(ApiVersion::NEWEST_SUPPORTED);
         let _ = connection.version_prefix.set(format!("/v{api_version}"));
         let mut engine = Engine {
             connection,
@@ -431,10 +472,13 @@ impl Engine {
         };
         // `/version` only when the ping did not say (a proxy that rewrote `Server` and dropped
         // Podman's header): one round trip fewer per host otherwise.
-        let engine_version = match ping.engine_version {
-            Some(version) => version,
-            None => {
-                let answer: VersionAnswer = engine.get_json("/version").await?;
+        let engine_version = match (ping.engine_version, version_answer) {
+            (Some(version), _) => version,
+            (None, answer) => {
+                let answer: VersionAnswer = match answer {
+                    Some(answer) => answer,
+                    None => engine.get_json("/version").await?,
+                };
                 engine.kind = answer.kind();
                 answer.version.unwrap_or_else(|| "unknown".to_string())
             }
@@ -454,15 +498,7 @@ impl Engine {
         &self,
         path: &str,
     ) -> Result<T, EngineError> {
-        let what = format!("GET {}", path.split('?').next().unwrap_or(path));
-        let uri = path
-            .parse::<Uri>()
-            .unwrap_or_else(|_| Uri::from_static("/"));
-        let (status, body) = self
-            .connection
-            .exchange_uri(Method::GET, uri, &what)
-            .await?;
-        decode(what, status, &body)
+        self.connection.get_json_at(path).await
     }
 
     /// A versioned POST without a body (prune endpoints), decoded from JSON.
@@ -567,6 +603,27 @@ mod tests {
         assert_eq!(version("Docker/26.1.5").as_deref(), Some("26.1.5"));
         assert_eq!(version("nginx/1.22.1"), None);
         assert_eq!(version("Docker/ (linux)"), None);
+    }
+
+    #[test]
+    fn negotiation_caps_at_the_newest_version_seen_live_and_honours_min_api_version() {
+        let v = |text: &str| text.parse::<ApiVersion>().unwrap();
+        assert_eq!(negotiate(v("1.41"), None).unwrap(), v("1.41"));
+        assert_eq!(negotiate(v("1.51"), None).unwrap(), v("1.51"));
+        // Docker 29.0-29.2: API 1.52/1.53, MinAPIVersion 1.44.
+        assert_eq!(negotiate(v("1.53"), Some(v("1.44"))).unwrap(), v("1.51"));
+        assert_eq!(negotiate(v("1.55"), Some(v("1.40"))).unwrap(), v("1.51"));
+        assert!(matches!(
+            negotiate(v("1.60"), Some(v("1.52"))),
+            Err(EngineError::RefusesOurs { .. })
+        ));
+        assert!(matches!(
+            negotiate(v("1.40"), None),
+            Err(EngineError::TooOld(_))
+        ));
+        let answer: VersionAnswer =
+            serde_json::from_str(r#"{"Version":"29.1.0","MinAPIVersion":"1.44"}"#).unwrap();
+        assert_eq!(answer.min_api_version, Some(v("1.44")));
     }
 
     #[test]
