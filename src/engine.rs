@@ -492,13 +492,24 @@ impl Engine {
         self.request_json(Method::GET, path).await
     }
 
-    /// An unversioned GET decoded from JSON: Podman's own `/libpod/...` endpoints, whose
-    /// versions are Podman's, not the Docker API's.
-    pub async fn get_json_unversioned<T: DeserializeOwned>(
-        &self,
-        path: &str,
-    ) -> Result<T, EngineError> {
-        self.connection.get_json_at(path).await
+    /// A GET of Podman's own API (`/libpod/volumes/json`), decoded from JSON. Its paths are
+    /// versioned by Podman's version (`/v5.8.6/libpod/...`), not the Docker API's; unversioned
+    /// they are not found.
+    pub async fn get_libpod_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, EngineError> {
+        let version: String = self
+            .engine_version
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        // 4.0.0 is the oldest libpod API a Podman 4 or later serves.
+        let version = if version.is_empty() {
+            "4.0.0"
+        } else {
+            &version
+        };
+        self.connection
+            .get_json_at(&format!("/v{version}/libpod{path}"))
+            .await
     }
 
     /// A versioned POST without a body (prune endpoints), decoded from JSON.

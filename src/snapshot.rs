@@ -347,6 +347,9 @@ struct DfVolumeUsage {
 #[serde(rename_all = "PascalCase", default)]
 struct LibpodVolume {
     name: String,
+    driver: String,
+    labels: Option<BTreeMap<String, String>>,
+    options: Option<BTreeMap<String, String>>,
     anonymous: bool,
 }
 
@@ -459,8 +462,10 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
     fill_layer_sizes(&mut images);
 
     let df: SystemDfAnswer = engine.get_json("/system/df").await?;
-    let anonymous = podman_anonymous_volumes(engine).await?;
-    let volumes = volume_infos(df.volumes.unwrap_or_default(), &anonymous);
+    let volumes = volume_infos(
+        df.volumes.unwrap_or_default(),
+        podman_volumes(engine).await?,
+    );
     let mut build_cache = Vec::new();
     for record in df.build_cache.unwrap_or_default() {
         let parents = match (record.parents, record.parent) {
@@ -518,42 +523,79 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
     })
 }
 
-/// Names of the volumes Podman made anonymous (libpod's `Anonymous`); empty on Docker, whose
-/// label says it.
-async fn podman_anonymous_volumes(
-    engine: &Engine,
-) -> Result<std::collections::BTreeSet<String>, SnapshotError> {
+/// Podman's own list of its volumes; `None` on Docker. Podman's `/system/df` gives volume
+/// sizes but no driver, labels or options (`""`, `{}`, `null` for every volume), and its
+/// compatible answers no anonymous mark: libpod's list has them all.
+async fn podman_volumes(engine: &Engine) -> Result<Option<Vec<LibpodVolume>>, SnapshotError> {
     if engine.kind != EngineKind::Podman {
-        return Ok(std::collections::BTreeSet::new());
+        return Ok(None);
     }
-    let listed: Vec<LibpodVolume> = engine.get_json_unversioned("/libpod/volumes/json").await?;
-    Ok(listed
-        .into_iter()
-        .filter(|v| v.anonymous)
-        .map(|v| v.name)
-        .collect())
+    Ok(Some(engine.get_libpod_json("/volumes/json").await?))
 }
 
-/// `/system/df`'s volumes, each marked anonymous by Docker's label or Podman's flag.
-fn volume_infos(
-    volumes: Vec<DfVolume>,
-    podman_anonymous: &std::collections::BTreeSet<String>,
-) -> Vec<VolumeInfo> {
-    volumes
+/// The volumes with their sizes from `/system/df`, and, on Podman, everything else from
+/// libpod's list; anonymous by Docker's label or Podman's flag.
+fn volume_infos(df: Vec<DfVolume>, podman: Option<Vec<LibpodVolume>>) -> Vec<VolumeInfo> {
+    let Some(listed) = podman else {
+        return df
+            .into_iter()
+            .map(|v| {
+                let labels = v.labels.unwrap_or_default();
+                VolumeInfo {
+                    anonymous: labels.contains_key(ANONYMOUS_VOLUME_LABEL),
+                    name: v.name,
+                    driver: v.driver,
+                    labels,
+                    has_options: v.options.is_some_and(|o| !o.is_empty()),
+                    size: v.usage_data.and_then(|u| positive(u.size)),
+                }
+            })
+            .collect();
+    };
+    let sizes: BTreeMap<String, i64> = df
+        .into_iter()
+        .filter_map(|v| Some((v.name, v.usage_data?.size)))
+        .collect();
+    listed
         .into_iter()
         .map(|v| {
             let labels = v.labels.unwrap_or_default();
             VolumeInfo {
-                anonymous: labels.contains_key(ANONYMOUS_VOLUME_LABEL)
-                    || podman_anonymous.contains(&v.name),
+                anonymous: v.anonymous || labels.contains_key(ANONYMOUS_VOLUME_LABEL),
+                size: sizes.get(&v.name).copied().and_then(positive),
                 name: v.name,
                 driver: v.driver,
                 labels,
                 has_options: v.options.is_some_and(|o| !o.is_empty()),
-                size: v.usage_data.and_then(|u| positive(u.size)),
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod volume_tests {
+    use super::*;
+
+    #[test]
+    fn podman_volumes_take_facts_from_libpod_and_sizes_from_system_df() {
+        let df: Vec<DfVolume> = serde_json::from_str(
+            r#"[{"Driver":"","Labels":{},"Name":"lab-keep","Options":null,"UsageData":{"RefCount":0,"Size":204800}},
+                {"Driver":"","Labels":{},"Name":"dc1d","Options":null,"UsageData":{"RefCount":0,"Size":153600}}]"#,
+        )
+        .unwrap();
+        let libpod: Vec<LibpodVolume> = serde_json::from_str(
+            r#"[{"Name":"lab-keep","Driver":"local","Labels":{"keep":"true"},"Options":{}},
+                {"Name":"dc1d","Driver":"local","Labels":{},"Options":{},"Anonymous":true}]"#,
+        )
+        .unwrap();
+        let volumes = volume_infos(df, Some(libpod));
+        assert_eq!(volumes[0].labels["keep"], "true");
+        assert_eq!(volumes[0].driver, "local");
+        assert!(!volumes[0].anonymous);
+        assert_eq!(volumes[0].size, Some(204800));
+        assert!(volumes[1].anonymous && !volumes[1].has_options);
+        assert_eq!(volumes[1].size, Some(153600));
+    }
 }
 
 /// What a volume prune needs: the daemon's facts, its containers (which volumes they hold)
@@ -562,8 +604,10 @@ pub async fn take_volumes(engine: &Engine) -> Result<HostSnapshot, SnapshotError
     let info: InfoAnswer = engine.get_json("/info").await?;
     let containers = read_containers(engine, "/containers/json?all=1").await?;
     let df: SystemDfAnswer = engine.get_json("/system/df").await?;
-    let anonymous = podman_anonymous_volumes(engine).await?;
-    let volumes = volume_infos(df.volumes.unwrap_or_default(), &anonymous);
+    let volumes = volume_infos(
+        df.volumes.unwrap_or_default(),
+        podman_volumes(engine).await?,
+    );
     Ok(HostSnapshot {
         api_version: engine.api_version,
         engine_version: major_minor(&engine.engine_version),
