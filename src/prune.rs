@@ -409,6 +409,9 @@ fn prune_path(request: &PruneRequest) -> String {
     if let Some(all) = request.build_cache_all {
         query.append_pair("all", if all { "true" } else { "false" });
     }
+    for (name, bytes) in &request.build_cache_space {
+        query.append_pair(name, &bytes.to_string());
+    }
     if !request.filters.is_empty() {
         // A map of strings to lists of strings always serialises.
         let filters = serde_json::to_string(&request.filters).unwrap_or_default();
@@ -601,11 +604,12 @@ mod answer_tests {
             kind: PruneKind::BuildCache,
             filters: [("until".to_string(), vec!["24h".to_string()])].into(),
             build_cache_all: Some(true),
+            build_cache_space: [("reserved-space".to_string(), 1000)].into(),
             volumes_by_name: false,
         };
         assert_eq!(
             prune_path(&request),
-            "/build/prune?all=true&filters=%7B%22until%22%3A%5B%2224h%22%5D%7D"
+            "/build/prune?all=true&reserved-space=1000&filters=%7B%22until%22%3A%5B%2224h%22%5D%7D"
         );
     }
 

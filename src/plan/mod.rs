@@ -60,6 +60,68 @@ pub struct AllScope {
     pub build_cache: bool,
 }
 
+/// The size controls of a build-cache prune, in bytes, as `docker buildx prune` spells them
+/// (`--keep-storage` is the older name of `--reserved-space`). With any of them the daemon
+/// decides which records go: it stops once the cache is within the limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BuildCacheSpace {
+    /// Keep at least this much cache (`reserved-space`; `keep-storage` before API 1.48).
+    pub reserved_space: Option<u64>,
+    /// Keep the cache at most this large (API >= 1.48).
+    pub max_used_space: Option<u64>,
+    /// Keep at least this much of the disk free (API >= 1.48).
+    pub min_free_space: Option<u64>,
+}
+
+impl BuildCacheSpace {
+    pub fn is_empty(&self) -> bool {
+        *self == BuildCacheSpace::default()
+    }
+
+    /// The `/build/prune` query parameters for `api`: the names changed at 1.48, where
+    /// `keep-storage` became `reserved-space` and the other two appeared.
+    fn query(&self, api: ApiVersion) -> Result<BTreeMap<String, u64>, PlanError> {
+        let mut query = BTreeMap::new();
+        let new_names = api >= ApiVersion::BUILD_CACHE_SPACE;
+        if let Some(bytes) = self.reserved_space {
+            let name = if new_names {
+                "reserved-space"
+            } else {
+                "keep-storage"
+            };
+            query.insert(name.to_string(), bytes);
+        }
+        for (name, value) in [
+            ("max-used-space", self.max_used_space),
+            ("min-free-space", self.min_free_space),
+        ] {
+            if let Some(bytes) = value {
+                if !new_names {
+                    return Err(PlanError::BuildCacheSpaceNeedsApi148 { api, option: name });
+                }
+                query.insert(name.to_string(), bytes);
+            }
+        }
+        Ok(query)
+    }
+}
+
+impl fmt::Display for BuildCacheSpace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        for (name, value) in [
+            ("reserved-space", self.reserved_space),
+            ("max-used-space", self.max_used_space),
+            ("min-free-space", self.min_free_space),
+        ] {
+            if let Some(bytes) = value {
+                parts.push(format!("{name}={}", crate::human_size::human_size(bytes)));
+            }
+        }
+        f.write_str(&parts.join(" "))
+    }
+}
+
 /// A validated prune plan for one host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrunePlan {
@@ -68,6 +130,8 @@ pub struct PrunePlan {
     filters: FilterSet,
     /// Empty unless a keep policy is set; then fleetprune deletes by ID.
     policy: KeepPolicy,
+    /// Build-cache size controls, sent to the daemon as they are.
+    build_cache_space: BuildCacheSpace,
 }
 
 /// Why a plan cannot run, either anywhere (checked before any host is contacted) or on one host's
@@ -92,6 +156,17 @@ pub enum PlanError {
     DanglingContradictsAll,
     #[error("build cache on API {api} accepts only a duration as until (e.g. 240h), not {value:?}")]
     BuildCacheUntilNeedsDuration { api: ApiVersion, value: String },
+    #[error(
+        "the build cache size controls (reserved-space, max-used-space, min-free-space, keep-storage) apply only to build cache, and build cache is not selected"
+    )]
+    BuildCacheSpaceWithoutBuildCache,
+    #[error(
+        "{option} needs API 1.48 (Docker 28.0); this engine speaks API {api}, whose build-cache prune takes only keep-storage (--reserved-space)"
+    )]
+    BuildCacheSpaceNeedsApi148 {
+        api: ApiVersion,
+        option: &'static str,
+    },
 }
 
 /// Which volumes a volume prune removes on a host: this depends on its API version.
@@ -127,6 +202,10 @@ pub struct PruneRequest {
     /// The build-cache `all` query parameter; `None` for other kinds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub build_cache_all: Option<bool>,
+    /// Build-cache size controls by their query name for this API version (`keep-storage`,
+    /// `reserved-space`, ...), in bytes.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub build_cache_space: BTreeMap<String, u64>,
     /// Volumes on Podman without `all`: not `/volumes/prune` (which removes named volumes
     /// there), but the anonymous unused volumes selected and deleted one by one, by name.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -162,7 +241,24 @@ impl PrunePlan {
             all,
             filters,
             policy: KeepPolicy::default(),
+            build_cache_space: BuildCacheSpace::default(),
         })
+    }
+
+    /// The same plan with build-cache size controls; refused when build cache is not pruned.
+    pub fn with_build_cache_space(
+        mut self,
+        space: BuildCacheSpace,
+    ) -> Result<PrunePlan, PlanError> {
+        if !space.is_empty() && !self.includes(PruneKind::BuildCache) {
+            return Err(PlanError::BuildCacheSpaceWithoutBuildCache);
+        }
+        self.build_cache_space = space;
+        Ok(self)
+    }
+
+    pub fn build_cache_space(&self) -> BuildCacheSpace {
+        self.build_cache_space
     }
 
     /// The same plan with a keep policy.
@@ -222,6 +318,7 @@ impl PrunePlan {
     ) -> Result<PruneRequest, PlanError> {
         let mut filters = self.filters.to_api_map();
         let mut build_cache_all = None;
+        let mut build_cache_space = BTreeMap::new();
         let mut volumes_by_name = false;
         match kind {
             PruneKind::Containers | PruneKind::Networks => {}
@@ -250,12 +347,14 @@ impl PrunePlan {
                     });
                 }
                 build_cache_all = Some(self.all.build_cache);
+                build_cache_space = self.build_cache_space.query(api)?;
             }
         }
         Ok(PruneRequest {
             kind,
             filters,
             build_cache_all,
+            build_cache_space,
             volumes_by_name,
         })
     }
@@ -283,6 +382,9 @@ impl PrunePlan {
         } else {
             format!("{} [{}]", kinds.join(", "), self.filters)
         };
+        if !self.build_cache_space.is_empty() {
+            text.push_str(&format!(" space({})", self.build_cache_space));
+        }
         if !self.policy.is_empty() {
             text.push_str(&format!(" keep({})", self.policy));
         }
@@ -296,6 +398,7 @@ mod tests {
 
     const API_20_10: ApiVersion = ApiVersion::new(1, 41);
     const API_25: ApiVersion = ApiVersion::new(1, 44);
+    const API_28: ApiVersion = ApiVersion::new(1, 51);
     const DOCKER: EngineKind = EngineKind::Docker;
     const PODMAN: EngineKind = EngineKind::Podman;
 
@@ -505,6 +608,75 @@ mod tests {
         assert_eq!(
             duration.requests(API_20_10, DOCKER).unwrap()[0].filters["until"],
             ["24h"]
+        );
+    }
+
+    #[test]
+    fn build_cache_space_is_sent_by_the_names_each_api_version_takes() {
+        let space = BuildCacheSpace {
+            reserved_space: Some(10_000_000_000),
+            ..BuildCacheSpace::default()
+        };
+        let p = plan(&[PruneKind::BuildCache], AllScope::default(), &[])
+            .unwrap()
+            .with_build_cache_space(space)
+            .unwrap();
+        let query = |api| {
+            p.requests(api, DOCKER).unwrap()[0]
+                .build_cache_space
+                .clone()
+        };
+        assert_eq!(
+            query(API_25),
+            [("keep-storage".to_string(), 10_000_000_000)].into()
+        );
+        assert_eq!(
+            query(API_28),
+            [("reserved-space".to_string(), 10_000_000_000)].into()
+        );
+        assert_eq!(p.describe(), "build cache space(reserved-space=10GB)");
+    }
+
+    #[test]
+    fn max_used_and_min_free_space_need_api_1_48() {
+        let space = BuildCacheSpace {
+            max_used_space: Some(5_000_000_000),
+            min_free_space: Some(20_000_000_000),
+            ..BuildCacheSpace::default()
+        };
+        let p = plan(&[PruneKind::BuildCache], AllScope::default(), &[])
+            .unwrap()
+            .with_build_cache_space(space)
+            .unwrap();
+        assert!(matches!(
+            p.requests(API_25, DOCKER),
+            Err(PlanError::BuildCacheSpaceNeedsApi148 {
+                option: "max-used-space",
+                ..
+            })
+        ));
+        let request = &p.requests(API_28, DOCKER).unwrap()[0];
+        assert_eq!(
+            request.build_cache_space,
+            [
+                ("max-used-space".to_string(), 5_000_000_000),
+                ("min-free-space".to_string(), 20_000_000_000)
+            ]
+            .into()
+        );
+    }
+
+    #[test]
+    fn build_cache_space_without_build_cache_is_rejected() {
+        let space = BuildCacheSpace {
+            reserved_space: Some(1),
+            ..BuildCacheSpace::default()
+        };
+        assert_eq!(
+            plan(&[PruneKind::Images], AllScope::default(), &[])
+                .unwrap()
+                .with_build_cache_space(space),
+            Err(PlanError::BuildCacheSpaceWithoutBuildCache)
         );
     }
 

@@ -342,8 +342,12 @@ fn select_within(snapshot: &HostSnapshot, plan: &PrunePlan, allow: &Allow) -> Ob
                 let images_first = kinds
                     .iter()
                     .any(|k: &KindPlan| k.kind == PruneKind::Images && !k.doomed.is_empty());
+                let space = plan.build_cache_space();
                 let mut plan =
                     build_cache(snapshot, &filters, plan.all().build_cache, images_first);
+                if !space.is_empty() {
+                    daemon_decides(&mut plan, space);
+                }
                 if snapshot.engine == EngineKind::Podman {
                     plan.info
                         .push("not supported by this engine (Podman has no /build/prune)".into());
@@ -706,6 +710,19 @@ fn volumes(
 }
 
 // ---------------------------------------------------------------------------- build cache
+
+/// With size controls the daemon picks the records itself, only until the cache is within the
+/// limits (it also reads the disk's free space): the candidates are an upper bound, not a list.
+fn daemon_decides(plan: &mut KindPlan, space: crate::plan::BuildCacheSpace) {
+    let candidates = plan.doomed.len();
+    let bytes = plan.bytes;
+    plan.doomed.clear();
+    plan.bytes = 0;
+    plan.inexact(&format!(
+        "the daemon's decision ({space}): it removes records only down to those limits; at most {candidates} record(s), {} could go",
+        crate::human_size::human_size(bytes)
+    ));
+}
 
 fn build_cache(
     snapshot: &HostSnapshot,

@@ -492,6 +492,37 @@ fn volume_scope_follows_the_api_version() {
 }
 
 #[test]
+fn build_cache_with_size_controls_is_the_daemons_decision_not_a_list() {
+    let mut h = host((1, 51), ImageStore::Graphdriver);
+    h.build_cache = vec![CacheRecord {
+        id: "r1".into(),
+        parents: Vec::new(),
+        kind: "regular".into(),
+        description: "RUN make".into(),
+        in_use: false,
+        shared: false,
+        size: 4_000_000,
+        last_used: Some(ts("2026-05-01T00:00:00Z")),
+    }];
+    let space = crate::plan::BuildCacheSpace {
+        max_used_space: Some(1_000_000),
+        ..Default::default()
+    };
+    let p = plan(&[PruneKind::BuildCache], false, &[])
+        .with_build_cache_space(space)
+        .unwrap();
+    let cache = select(&h, &p).kind(PruneKind::BuildCache).unwrap().clone();
+    assert!(cache.doomed.is_empty());
+    assert!(!cache.exact);
+    assert_eq!(
+        cache.notes,
+        [
+            "the daemon's decision (max-used-space=1MB): it removes records only down to those limits; at most 1 record(s), 4MB could go"
+        ]
+    );
+}
+
+#[test]
 fn podman_keeps_named_volumes_without_all_whatever_its_api_version() {
     // Podman marks anonymous volumes with its own flag, not Docker's label.
     let podman_anonymous = |name: &str, size| VolumeInfo {
