@@ -14,7 +14,8 @@
 # it, and the run's failures are listed after the table.
 #
 # Usage: bench/plan-agreement.sh [-n HOSTS_PER_ENGINE] [-d DIR] [-p PORT_BASE]
-# Needs root (or sudo) for the lab; builds fleetprune (release) with cargo.
+# Needs root (or sudo) for the lab; builds fleetprune (release) with cargo unless FLEETPRUNE_BIN
+# names a binary.
 set -euo pipefail
 
 BENCH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,15 +28,20 @@ while (($#)); do
         -n) N=$2; shift 2 ;;
         -d) DIR=$2; shift 2 ;;
         -p) PORT_BASE=$2; shift 2 ;;
-        -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
 command -v jq >/dev/null || { echo "jq is needed" >&2; exit 2; }
 
-cargo build --release --locked --quiet --manifest-path "$REPO/Cargo.toml"
-TARGET=${CARGO_TARGET_DIR:-$REPO/target}
-FP=$TARGET/release/fleetprune
+# FLEETPRUNE_BIN: a fleetprune binary already built (e.g. target/debug/fleetprune), instead of
+# a release build.
+if [[ -n ${FLEETPRUNE_BIN:-} ]]; then
+    FP=$FLEETPRUNE_BIN
+else
+    cargo build --release --locked --quiet --manifest-path "$REPO/Cargo.toml"
+    FP=${CARGO_TARGET_DIR:-$REPO/target}/release/fleetprune
+fi
 
 # Hosts come in blocks of N per engine; ENGINE_OF maps each host to its lab engine's label.
 ENGINES=(20.10 26 26c 28 28c podman podman-rootless)

@@ -285,8 +285,24 @@ impl Lab {
         self.docker_env(host, &[], args)
     }
 
-    /// [`Lab::docker`] with extra environment variables for the client.
+    /// [`Lab::docker`] with extra environment variables for the client. On a Podman host, docker's
+    /// `volume prune -a` is podman's plain `volume prune` (which has no `-a`: it always removes
+    /// named volumes too); every other argument goes to `podman` as it is.
     pub fn docker_env(&self, host: &str, env: &[(&str, &str)], args: &[&str]) -> String {
+        let podman_args: Vec<&str>;
+        let args = if self.engine(host).is_podman() && args.starts_with(&["volume", "prune"]) {
+            podman_args = args
+                .iter()
+                .map(|arg| match *arg {
+                    "-af" | "-fa" => "-f",
+                    other => other,
+                })
+                .filter(|arg| *arg != "-a" && *arg != "--all")
+                .collect();
+            &podman_args[..]
+        } else {
+            args
+        };
         let output = Command::new("bash")
             .arg(repo_root().join("lab/docker.sh"))
             .arg(&self.dir)
@@ -402,6 +418,17 @@ impl Lab {
                 .collect();
         tags.sort();
         tags
+    }
+
+    /// The object count of each row of the engine's own `system df` (docker's `.TotalCount`,
+    /// podman's `.Total`), one line per row.
+    pub fn df_counts(&self, host: &str) -> String {
+        let total = if self.engine(host).is_podman() {
+            "{{.Total}}"
+        } else {
+            "{{.TotalCount}}"
+        };
+        self.docker(host, &["system", "df", "--format", total])
     }
 
     /// IDs of all images, intermediate ones included.
