@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # lab/demo.sh - the main job on a local lab fleet: bring up N seeded lab hosts (real sshd +
-# dockerd), a mixed fleet of Docker 20.10, Docker 26 (overlay2) and Docker 26 with the containerd
-# image store, show their disk usage, run a plan-free `fleetprune prune` (kinds on the command
-# line), print the table, and tear the lab down again (unless --keep).
+# engine), a mixed fleet of Docker 20.10, Docker 26 and 28 (overlay2 and the containerd image
+# store), rootful Podman and rootless Podman, show their disk usage, run a plan-free
+# `fleetprune prune` (kinds on the command line), print the table, and tear the lab down again
+# (unless --keep).
 #
 # Run it as yourself: fleetprune is built and run as you, and the lab scripts it calls become
 # root themselves (through sudo when you are not root).
 #
-# Usage: lab/demo.sh [-n N] [--keep]      (default N=16, at least 3; the lab dir is /tmp/fleetprune-demo)
+# Usage: lab/demo.sh [-n N] [--keep]      (default N=16, at least 7; the lab dir is /tmp/fleetprune-demo)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,18 +23,27 @@ while (($#)); do
         *) echo "usage: $0 [-n N] [--keep]" >&2; exit 2 ;;
     esac
 done
-[[ $hosts =~ ^[0-9]+$ ]] && ((hosts >= 3 && hosts <= 99)) || { echo "$0: -n must be 3..99" >&2; exit 2; }
+[[ $hosts =~ ^[0-9]+$ ]] && ((hosts >= 7 && hosts <= 99)) || { echo "$0: -n must be 7..99" >&2; exit 2; }
 
 cargo build --release --locked --manifest-path "$repo/Cargo.toml" >&2
 fleetprune=$repo/target/release/fleetprune
 
-# The first third of the hosts run 20.10, the second third 26, the rest 26 with the containerd
-# image store; the last host's sshd refuses stream-local forwarding (dial-stdio fallback).
-names() { local i; for ((i = $1; i <= $2; i++)); do printf 'host%02d,' "$i"; done; }
-third=$((hosts / 3))
-"$here/up.sh" -n "$hosts" -d "$dir" -p 22600 --no-streamlocal "host$(printf %02d "$hosts")" \
-    --engine-26 "$(names $((third + 1)) $((2 * third)))" \
-    --containerd-store "$(names $((2 * third + 1)) "$hosts")"
+# Host i runs engine i mod 7: 20.10, 26, 26 with the containerd store, 28, 28 with the
+# containerd store, Podman, rootless Podman; the last host's sshd refuses stream-local
+# forwarding (dial-stdio fallback).
+flags=()
+for ((i = 1; i <= hosts; i++)); do
+    name=$(printf 'host%02d' "$i")
+    case $(((i - 1) % 7)) in
+        1) flags+=(--engine-26 "$name") ;;
+        2) flags+=(--engine-26 "$name" --containerd-store "$name") ;;
+        3) flags+=(--engine-28 "$name") ;;
+        4) flags+=(--engine-28 "$name" --containerd-store "$name") ;;
+        5) flags+=(--engine-podman "$name") ;;
+        6) flags+=(--engine-podman-rootless "$name") ;;
+    esac
+done
+"$here/up.sh" -n "$hosts" -d "$dir" -p 22600 --no-streamlocal "host$(printf %02d "$hosts")" "${flags[@]}"
 if ((keep == 0)); then
     trap '"$here/down.sh" "$dir"' EXIT
 fi

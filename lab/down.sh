@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # lab/down.sh - tear down a lab made by lab/up.sh and remove its directory.
 #
-# Per host (in parallel): stop sshd, then dockerd (SIGTERM, wait up to 20 s,
-# then SIGKILL), then whatever dockerd left behind (its containerd, container
-# shims and container processes, all found through pidfiles under the host
-# dir), then the namespace holder. Then unmount anything still mounted under
+# Per host (in parallel): stop sshd, then dockerd or the Podman service
+# (SIGTERM, wait up to 20 s, then SIGKILL), then whatever dockerd left behind
+# (its containerd, container shims and container processes) or rootless
+# Podman's pause process, all found through pidfiles under the host dir, then
+# the namespace holder. Then unmount anything still mounted under
 # DIR in this mount namespace and remove DIR. Only pids read from the lab's
 # own pidfiles are signalled, and each one's command line (or namespace /
 # cgroup) is checked first. Safe to run twice and on a half-created lab.
@@ -113,6 +114,17 @@ host_down() {
         lab_stop_pid "$pid" "$(lab_needle_dockerd "$hostdir")" "$STOP_TIMEOUT" "$name dockerd"
     fi
     kill_leftovers "$hostdir"
+    # Rootless Podman: the pause process that holds the engine user's namespaces outlives the
+    # service; its pidfile is in the user's runtime dir inside the host.
+    if [[ $(lab_host_var "$hostdir" ENGINE) == podman-rootless ]]; then
+        local uid
+        uid=$(lab_host_var "$hostdir" ENGINE_UID)
+        if pid=$(lab_pid_from "$hostdir/run/user/$uid/libpod/tmp/pause.pid" "catatonit -P") &&
+            [[ $(stat -c %u "/proc/$pid") == "$uid" ]]; then
+            echo "$name: stopping rootless Podman's pause process pid $pid"
+            lab_stop_pid "$pid" "catatonit -P" 5 "$name pause process"
+        fi
+    fi
 
     # The namespace holder last: once it and everything above are gone, the
     # host's mount, network and UTS namespaces (and the mounts inside them,

@@ -6,9 +6,10 @@
 #   check);
 # - Debian's prometheus for promtool (the oracle of --metrics-file), bsdutils for script (the
 #   pseudo-terminal of the live-output tests), systemd for systemd-analyze (the examples' units);
-# - the Docker 26 engine: a Debian 13 root filesystem holding docker.io 26.1 (API 1.45), its
-#   containerd, runc, CLI and buildx, built once with mmdebstrap from the Debian mirror this
-#   machine's apt sources already use, and cached under $LAB_ENGINE_ROOT with a version stamp.
+# - the lab's other engines, each a root filesystem built once with mmdebstrap from the Debian
+#   mirror this machine's apt sources already use and cached under $LAB_ENGINE_ROOT with a
+#   version stamp: Docker 26.1 (Debian 13: docker.io, its containerd, runc, CLI and buildx),
+#   Docker 28.5 with containerd 2.1 and Podman 5 (Debian testing).
 # Root or a user with sudo; safe to run again (a cached engine is reused).
 set -euo pipefail
 
@@ -47,7 +48,7 @@ if ! command -v ansible-inventory >/dev/null; then
 fi
 command -v ansible-inventory >/dev/null || lab_die "ansible-inventory is still missing after install"
 
-# ------------------------------------------------------------ Docker 26 engine
+# ------------------------------------------------------------ engine root filesystems
 # debian_mirror: the URI of the machine's own Debian archive (not -security), read from apt's
 # sources (deb822 .sources files or one-line sources.list), so the repo names no mirror.
 debian_mirror() {
@@ -76,32 +77,53 @@ debian_mirror() {
     done | head -n1 | grep .
 }
 
-# The recipe: change it and every machine rebuilds the engine on its next run.
-engine_suite=trixie
-engine_packages=docker.io,docker-cli,docker-buildx,containerd,runc
-engine_recipe="suite=$engine_suite packages=$engine_packages exclude-docs=1"
-engine_dir=$LAB_ENGINE_ROOT/docker-26
-if [[ -r $engine_dir/.stamp && $(head -n1 "$engine_dir/.stamp") == "$engine_recipe" &&
-    -x $engine_dir/rootfs/usr/sbin/dockerd ]]; then
-    echo "Docker 26 engine cached in $engine_dir/rootfs ($(sed -n 2p "$engine_dir/.stamp"))" >&2
-    exit 0
-fi
-mirror=$(debian_mirror) || lab_die "cannot find this machine's Debian mirror in /etc/apt/sources.list{,.d}: the Docker 26 engine rootfs cannot be built"
-echo "building the Docker 26 engine ($engine_suite: $engine_packages) in $engine_dir from this machine's Debian mirror..." >&2
-started=$EPOCHREALTIME
-rm -rf -- "$engine_dir.new"
-install -d -m 0755 "$LAB_ENGINE_ROOT" "$engine_dir.new"
-if ! mmdebstrap --quiet --mode=root --variant=apt --include="$engine_packages" \
-    --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
-    --dpkgopt='path-exclude=/usr/share/locale/*' \
-    "$engine_suite" "$engine_dir.new/rootfs" "$mirror" >"$engine_dir.new/mmdebstrap.log" 2>&1; then
-    tail -n 30 "$engine_dir.new/mmdebstrap.log" >&2
-    lab_die "mmdebstrap could not build the Docker 26 engine rootfs (log: $engine_dir.new/mmdebstrap.log)"
-fi
-version=$(chroot "$engine_dir.new/rootfs" /usr/sbin/dockerd --version)
-[[ $version == "Docker version 26."* ]] || lab_die "the $engine_suite rootfs has '$version', not Docker 26"
-printf '%s\n%s; built %s in %ss\n' "$engine_recipe" "$version" "$(date -u +%FT%TZ)" \
-    "$(lab_elapsed "$started")" >"$engine_dir.new/.stamp"
-rm -rf -- "$engine_dir"
-mv "$engine_dir.new" "$engine_dir"
-echo "Docker 26 engine ready in $engine_dir/rootfs: $version (built in $(lab_elapsed "$started")s)" >&2
+# build_engine NAME SUITE PACKAGES BINARY CHECK-COMMAND EXPECTED-PREFIX [MMDEBSTRAP-OPTION...]: the engine
+# root filesystem NAME (docker-26, docker-28, podman-5) under $LAB_ENGINE_ROOT, built once with
+# mmdebstrap from SUITE of this machine's Debian mirror and reused while its recipe (suite,
+# packages, options: the first line of its .stamp) is unchanged and BINARY is in it. CHECK-COMMAND,
+# run in the rootfs (chrooted, no /proc), must print a version starting with EXPECTED-PREFIX.
+build_engine() {
+    local name=$1 suite=$2 packages=$3 binary=$4 check=$5 expected=$6
+    shift 6
+    local recipe="suite=$suite packages=$packages exclude-docs=1${*:+ options=$*}"
+    local engine_dir=$LAB_ENGINE_ROOT/$name mirror started version
+    if [[ -r $engine_dir/.stamp && $(head -n1 "$engine_dir/.stamp") == "$recipe" &&
+        -x $engine_dir/rootfs$binary ]]; then
+        echo "$name engine cached in $engine_dir/rootfs ($(sed -n 2p "$engine_dir/.stamp"))" >&2
+        return 0
+    fi
+    mirror=$(debian_mirror) || lab_die "cannot find this machine's Debian mirror in /etc/apt/sources.list{,.d}: the $name engine rootfs cannot be built"
+    echo "building the $name engine ($suite: $packages) in $engine_dir from this machine's Debian mirror..." >&2
+    started=$EPOCHREALTIME
+    rm -rf -- "$engine_dir.new"
+    install -d -m 0755 "$LAB_ENGINE_ROOT" "$engine_dir.new"
+    if ! mmdebstrap --quiet --mode=root --variant=apt --include="$packages" \
+        --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
+        --dpkgopt='path-exclude=/usr/share/locale/*' "$@" \
+        "$suite" "$engine_dir.new/rootfs" "$mirror" >"$engine_dir.new/mmdebstrap.log" 2>&1; then
+        tail -n 30 "$engine_dir.new/mmdebstrap.log" >&2
+        lab_die "mmdebstrap could not build the $name engine rootfs (log: $engine_dir.new/mmdebstrap.log)"
+    fi
+    # shellcheck disable=SC2086 # the check is a command and its arguments
+    version=$(chroot "$engine_dir.new/rootfs" $check)
+    [[ $version == "$expected"* ]] || lab_die "the $suite rootfs has '$version', not $expected*"
+    printf '%s\n%s; built %s in %ss\n' "$recipe" "$version" "$(date -u +%FT%TZ)" \
+        "$(lab_elapsed "$started")" >"$engine_dir.new/.stamp"
+    rm -rf -- "$engine_dir"
+    mv "$engine_dir.new" "$engine_dir"
+    echo "$name engine ready in $engine_dir/rootfs: $version (built in $(lab_elapsed "$started")s)" >&2
+}
+
+# The recipes: change one and every machine rebuilds that engine on its next run.
+# Docker 26.1 (API 1.45) from Debian 13.
+build_engine docker-26 trixie docker.io,docker-cli,docker-buildx,containerd,runc \
+    /usr/sbin/dockerd "/usr/sbin/dockerd --version" "Docker version 26."
+# Docker 28.5 (API 1.51) with containerd 2.1 from Debian testing, whose Release file on the
+# mirror can be past its Valid-Until date.
+build_engine docker-28 forky docker.io,docker-cli,docker-buildx,containerd,runc \
+    /usr/sbin/dockerd "/usr/sbin/dockerd --version" "Docker version 28." --aptopt='Acquire::Check-Valid-Until "false"'
+# Podman 5 (its Docker-compatible API on a socket) from Debian testing, with what rootless
+# Podman needs too: newuidmap/newgidmap (uidmap), pasta (passt) and fuse-overlayfs. (podman
+# --version needs /proc, so the version comes from dpkg.)
+build_engine podman-5 forky podman,crun,conmon,catatonit,netavark,aardvark-dns,uidmap,passt,fuse-overlayfs \
+    /usr/bin/podman "/usr/bin/dpkg-query -W -f=podman_\${Version} podman" "podman_5." --aptopt='Acquire::Check-Valid-Until "false"'

@@ -11,16 +11,32 @@
 LAB_USER=fplab
 LAB_GROUP=fplab
 LAB_HOME=/var/lib/fleetprune-lab
+# The user a rootless engine host runs its engine as and is reached over ssh as; its subordinate
+# uid/gid range (/etc/subuid, /etc/subgid in the engine rootfs).
+LAB_ROOTLESS_USER=fplab-rootless
+LAB_ROOTLESS_HOME=/var/lib/fleetprune-lab-rootless
+LAB_SUBID_START=200000
+LAB_SUBID_COUNT=65536
 # Marker file that says "this directory was created by lab/up.sh".
 LAB_MARKER=.fleetprune-lab
 LAB_DEFAULT_DIR=${FLEETPRUNE_LAB_DIR:-/tmp/fleetprune-lab}
 # Debian 12's 20.10 client, for 20.10 hosts (26 hosts use the client in their own rootfs).
 DOCKER_BIN=/usr/bin/docker
-# Where lab/install-deps.sh caches engine root filesystems (docker-26/rootfs).
+# Where lab/install-deps.sh caches engine root filesystems (docker-26/rootfs, docker-28/rootfs,
+# podman-5/rootfs).
 LAB_ENGINE_ROOT=/var/cache/fleetprune-lab/engines
-LAB_ENGINE_26_ROOTFS=$LAB_ENGINE_ROOT/docker-26/rootfs
 # A clean PATH for everything the lab starts (no /usr/local/bin first).
 LAB_PATH=/usr/sbin:/usr/bin:/sbin:/bin
+
+# lab_engine_rootfs ENGINE -> the root filesystem a host of ENGINE runs chrooted in (none for
+# 20.10, which is this machine's own dockerd).
+lab_engine_rootfs() {
+    case $1 in
+        26 | 28) printf '%s\n' "$LAB_ENGINE_ROOT/docker-$1/rootfs" ;;
+        podman | podman-rootless) printf '%s\n' "$LAB_ENGINE_ROOT/podman-5/rootfs" ;;
+        *) return 1 ;;
+    esac
+}
 
 lab_log() { printf '%s\n' "$*" >&2; }
 lab_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -94,7 +110,14 @@ lab_pid_from() {
 # What each lab process looks like on its command line. Used both to find
 # "is a lab running here" and to make sure a pidfile still names our process.
 lab_needle_holder() { printf 'fleetprune-lab-holder:%s infinity ' "$1"; }
-lab_needle_dockerd() { printf -- '--pidfile %s/dockerd.pid ' "$1"; }
+# The engine daemon's pid is in HOSTDIR/dockerd.pid for every engine; a Podman host's service is
+# started as `podman --root HOSTDIR/data system service`.
+lab_needle_dockerd() {
+    case $(lab_host_var "$1" ENGINE) in
+        podman*) printf -- '--root %s/data system service ' "$1" ;;
+        *) printf -- '--pidfile %s/dockerd.pid ' "$1" ;;
+    esac
+}
 lab_needle_sshd() { printf -- '-f %s/sshd_config ' "$1"; }
 lab_needle_sshd_private() { printf -- '-f %s/sshd_config.private ' "$1"; }
 
@@ -206,14 +229,48 @@ lab_running_pids() {
 # lab_host_var HOSTDIR KEY -> a value from HOSTDIR/host.env (ENGINE, IMAGE_STORE, ...).
 lab_host_var() { sed -n "s/^$2=//p" "$1/host.env" 2>/dev/null | tail -n1; }
 
+# lab_podman_command HOSTDIR COMMAND... -> LAB_PODMAN_COMMAND: COMMAND from a Podman host's
+# rootfs, to run in the host's namespaces as the engine's user (root, or the rootless user with
+# its runtime dir and home). Not chrooted: the kernel refuses a user namespace to a chrooted
+# process ("cannot clone: Operation not permitted"), so a mount namespace of its own pivots into
+# the host's rootfs overlay (HOSTDIR/root, with /proc, /sys, /dev, /run and the lab dir inside)
+# instead. Every step execs the next, so the command keeps the pid it is started with.
+lab_podman_command() {
+    local hostdir=$1 holder uid gid
+    shift
+    holder=$(lab_pid_from "$hostdir/holder.pid" "$(lab_needle_holder "$hostdir")") ||
+        { echo "lab_podman_command: the namespace holder of $hostdir is not running" >&2; return 1; }
+    local user=(env) user_env=(HOME=/root)
+    if [[ $(lab_host_var "$hostdir" ENGINE) == podman-rootless ]]; then
+        uid=$(lab_host_var "$hostdir" ENGINE_UID)
+        gid=$(lab_host_var "$hostdir" ENGINE_GID)
+        user=(setpriv --reuid="$uid" --regid="$gid" --clear-groups)
+        user_env=(XDG_RUNTIME_DIR="/run/user/$uid" HOME="$hostdir/home")
+    fi
+    # shellcheck disable=SC2016 # $1 is expanded by the inner sh
+    LAB_PODMAN_COMMAND=(
+        nsenter --mount="/proc/$holder/ns/mnt" --net="/proc/$holder/ns/net" --uts="/proc/$holder/ns/uts" --
+        env -i PATH="$LAB_PATH" LANG=C.UTF-8 TMPDIR="$hostdir/tmp" PODMAN_IGNORE_CGROUPSV1_WARNING=1
+        "${user_env[@]}" unshare --mount --propagation private -- /bin/sh -c '
+            cd "$1" && /usr/sbin/pivot_root . .lab-oldroot && cd / && umount -l /.lab-oldroot &&
+            mount --make-rshared / && shift && exec "$@"' pivot "$hostdir/root" "${user[@]}" -- "$@"
+    )
+}
+
 # lab_docker HOSTDIR ARGS... -> the host's own engine's client against its socket, with a
 # private client config so root's ~/.docker never matters. A 20.10 host gets Debian 12's
-# client; a 26 host the client of its rootfs, run inside the host's mount namespace, where
-# the lab directory is at the same path. DOCKER_BUILDKIT is passed on.
+# client; a 26 or 28 host the client of its rootfs, run inside the host's mount namespace, where
+# the lab directory is at the same path. DOCKER_BUILDKIT is passed on. A Podman host gets its
+# rootfs's own `podman` (local, on the same storage as the service; as the engine's user on a
+# rootless host), which takes most of docker's arguments.
 lab_docker() {
-    local hostdir=$1 holder
+    local hostdir=$1 holder engine uid
     shift
-    if [[ $(lab_host_var "$hostdir" ENGINE) == 26 ]]; then
+    engine=$(lab_host_var "$hostdir" ENGINE)
+    if [[ $engine == podman* ]]; then
+        lab_podman_command "$hostdir" /usr/bin/podman --root "$hostdir/data" "$@" || return 1
+        "${LAB_PODMAN_COMMAND[@]}"
+    elif [[ $engine == 26 || $engine == 28 ]]; then
         holder=$(lab_pid_from "$hostdir/holder.pid" "$(lab_needle_holder "$hostdir")") ||
             { echo "lab_docker: the namespace holder of $hostdir is not running" >&2; return 1; }
         nsenter --mount="/proc/$holder/ns/mnt" -- env -i PATH="$LAB_PATH" HOME=/root LANG=C.UTF-8 \

@@ -26,6 +26,11 @@
 #            lab-inuse (used by lab-running), one anonymous volume (150 KiB)
 #   networks lab-net-a, lab-net-b (label keep=true), bridge, unused
 #   build cache from the BuildKit build
+#
+# On a Podman host the same structure is made with podman's own CLI (`podman import`,
+# `podman build`, volumes, networks, containers), except the build cache: Podman has no BuildKit
+# and no build cache, so lab/buildkit:1 is built by `podman build` like the others and leaves
+# its builder stage as an untagged image instead.
 set -euo pipefail
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -54,7 +59,9 @@ else
 fi
 ((${#HOSTS[@]} > 0)) || lab_die "no hosts in $DIR/hosts"
 for name in "${HOSTS[@]}"; do
-    [[ -S $DIR/hosts/$name/run/docker.sock ]] || lab_die "no lab host '$name' with a docker socket in $DIR/hosts"
+    socket=$(lab_host_var "$DIR/hosts/$name" SOCKET)
+    socket=${socket:-/run/docker.sock}
+    [[ -S $DIR/hosts/$name/run${socket#/run} ]] || lab_die "no lab host '$name' with an engine socket in $DIR/hosts"
 done
 
 T_START=$(lab_now)
@@ -134,8 +141,9 @@ run() {
 
 seed_host() {
     local name=$1
-    local hostdir=$DIR/hosts/$name t0
+    local hostdir=$DIR/hosts/$name t0 podman=0
     t0=$(lab_now)
+    [[ $(lab_host_var "$hostdir" ENGINE) != podman* ]] || podman=1
     # Every docker call below goes to this host's daemon with its engine's own client.
     # shellcheck disable=SC2317 # called through run
     dk() { lab_docker "$hostdir" "$@"; }
@@ -148,7 +156,7 @@ seed_host() {
     # shellcheck disable=SC2086 # one id per word
     [[ -z $ids ]] || run dk rm -f -v $ids
     run dk system prune -af --volumes
-    run dk builder prune -af
+    ((podman)) || run dk builder prune -af
     # Docker 23+ keeps named volumes in a system prune: remove every volume by name.
     ids=$(dk volume ls -q)
     # shellcheck disable=SC2086 # one name per word
@@ -176,11 +184,16 @@ seed_host() {
     run classic --no-cache -t lab/rebuild:1 "$SEED/ctx/rebuild"
     run classic --no-cache -t lab/rebuild:1 "$SEED/ctx/rebuild"
 
-    echo "== $name: BuildKit build (build cache)"
-    # The engine's own client: 20.10's built-in BuildKit, buildx on 26.
-    # shellcheck disable=SC2317 # called through run
-    buildkit() { DOCKER_BUILDKIT=1 lab_docker "$hostdir" build --network none --progress plain "$@"; }
-    run buildkit -t lab/buildkit:1 "$SEED/ctx/buildkit"
+    if ((podman)); then
+        echo "== $name: multi-stage build (Podman: no BuildKit, no build cache)"
+        run dk build --network none -t lab/buildkit:1 "$SEED/ctx/buildkit"
+    else
+        echo "== $name: BuildKit build (build cache)"
+        # The engine's own client: 20.10's built-in BuildKit, buildx on 26 and 28.
+        # shellcheck disable=SC2317 # called through run
+        buildkit() { DOCKER_BUILDKIT=1 lab_docker "$hostdir" build --network none --progress plain "$@"; }
+        run buildkit -t lab/buildkit:1 "$SEED/ctx/buildkit"
+    fi
 
     echo "== $name: volumes"
     run dk volume create lab-data
@@ -220,11 +233,15 @@ seed_host() {
     local dangling running cache
     dangling=$(dk image ls -q --filter dangling=true | wc -l)
     running=$(dk ps -q | wc -l)
-    cache=$(dk system df --format '{{.Type}} {{.TotalCount}}' | awk '/^Build Cache/ { print $3 }')
+    if ((podman)); then
+        cache=none
+    else
+        cache=$(dk system df --format '{{.Type}} {{.TotalCount}}' | awk '/^Build Cache/ { print $3 }')
+    fi
     echo "dangling=$dangling running=$running buildcache=$cache"
     ((dangling >= 2)) || { echo "FAILED: expected >= 2 dangling images, got $dangling"; exit 1; }
     ((running == 1)) || { echo "FAILED: expected 1 running container, got $running"; exit 1; }
-    ((cache > 0)) || { echo "FAILED: expected build cache entries, got ${cache:-none}"; exit 1; }
+    ((podman)) || ((cache > 0)) || { echo "FAILED: expected build cache entries, got ${cache:-none}"; exit 1; }
     run dk system df
     echo "== $name: seeded in $(lab_elapsed "$t0")s"
 }
@@ -253,11 +270,20 @@ printf '%-10s %7s %10s %8s %8s %10s %9s\n' HOST IMAGES CONTAINERS VOLUMES NETWOR
 for name in "${HOSTS[@]}"; do
     hostdir=$DIR/hosts/$name
     declare -A count=()
+    # Podman's `system df` has no build cache row and calls the count .Total; its default
+    # network is "podman".
+    if [[ $(lab_host_var "$hostdir" ENGINE) == podman* ]]; then
+        df_format='{{.Type}} {{.Total}}'
+        count[BuildCache]=none
+        nets=$(lab_docker "$hostdir" network ls --format '{{.Name}}' | grep -cvx podman || true)
+    else
+        df_format='{{.Type}} {{.TotalCount}}'
+        nets=$(lab_docker "$hostdir" network ls -q --filter type=custom | wc -l)
+    fi
     while read -r type total; do
         count[$type]=$total
-    done < <(lab_docker "$hostdir" system df --format '{{.Type}} {{.TotalCount}}' |
+    done < <(lab_docker "$hostdir" system df --format "$df_format" |
         sed -e 's/^Local Volumes/Volumes/' -e 's/^Build Cache/BuildCache/')
-    nets=$(lab_docker "$hostdir" network ls -q --filter type=custom | wc -l)
     size=$(du -sh "$hostdir/data" | cut -f1)
     printf '%-10s %7s %10s %8s %8s %10s %9s\n' "$name" "${count[Images]:-?}" \
         "${count[Containers]:-?}" "${count[Volumes]:-?}" "$nets" "${count[BuildCache]:-?}" "$size"

@@ -24,8 +24,13 @@ impl ApiVersion {
     pub const VOLUME_PRUNE_ALL: ApiVersion = ApiVersion::new(1, 42);
     /// The first version whose build-cache prune accepts a timestamp as `until` (Docker 24.0).
     pub const BUILD_CACHE_UNTIL_TIMESTAMP: ApiVersion = ApiVersion::new(1, 43);
-    /// The newest version whose request and answer shapes fleetprune was checked against.
-    pub const NEWEST_SUPPORTED: ApiVersion = ApiVersion::new(1, 53);
+    /// The first version whose build-cache prune takes `reserved-space`, `max-used-space` and
+    /// `min-free-space` (Docker 28.0); before it, `keep-storage` only.
+    pub const BUILD_CACHE_SPACE: ApiVersion = ApiVersion::new(1, 48);
+    /// The newest version fleetprune negotiates: the newest whose answers its tests have seen
+    /// from a live daemon (Docker 28.5 in the lab). A newer daemon is spoken to in 1.51, which
+    /// every Docker up to 29.7 accepts (29.0-29.2 refuse only below 1.44).
+    pub const NEWEST_SUPPORTED: ApiVersion = ApiVersion::new(1, 51);
     /// The oldest version fleetprune will talk to (Docker 20.10).
     pub const OLDEST_SUPPORTED: ApiVersion = ApiVersion::new(1, 41);
 }

@@ -122,6 +122,18 @@ pub struct PruneArgs {
     /// Remove all unused images, not only dangling ones; all build cache; named volumes too.
     #[arg(short = 'a', long)]
     pub all: bool,
+    /// Build cache: keep at least SIZE of cache (API >= 1.48; sent as keep-storage before).
+    #[arg(long, value_name = "SIZE", value_parser = parse_space)]
+    pub reserved_space: Option<u64>,
+    /// Build cache: keep the cache at most SIZE (API >= 1.48).
+    #[arg(long, value_name = "SIZE", value_parser = parse_space)]
+    pub max_used_space: Option<u64>,
+    /// Build cache: keep at least SIZE of the disk free (API >= 1.48).
+    #[arg(long, value_name = "SIZE", value_parser = parse_space)]
+    pub min_free_space: Option<u64>,
+    /// Build cache: the older name of --reserved-space (docker buildx prune --keep-storage).
+    #[arg(long, value_name = "SIZE", value_parser = parse_space, conflicts_with = "reserved_space")]
+    pub keep_storage: Option<u64>,
     /// Docker filter, repeatable: until=TIMESTAMP|DURATION, label=KEY[=VALUE],
     /// label!=KEY[=VALUE], dangling=true|false.
     #[arg(long = "filter", value_name = "KEY=VALUE")]
@@ -224,6 +236,10 @@ fn parse_threshold(text: &str) -> Result<crate::plan::policy::DiskThreshold, Str
 fn parse_max_usage(text: &str) -> Result<crate::plan::policy::UsageLimit, String> {
     text.parse()
         .map_err(|e: crate::plan::policy::PolicyError| e.to_string())
+}
+
+fn parse_space(text: &str) -> Result<u64, String> {
+    crate::plan::policy::parse_size(text).map_err(|e| e.to_string())
 }
 
 fn parse_min_age(text: &str) -> Result<jiff::SignedDuration, String> {
@@ -556,6 +572,12 @@ impl Cli {
                 overrides.include_managed = prune.include_managed;
                 prune.busy.apply(&mut overrides)?;
                 fail_on_busy = prune.busy.fail_on_busy;
+                let space = crate::plan::BuildCacheSpace {
+                    reserved_space: prune.reserved_space.or(prune.keep_storage),
+                    max_used_space: prune.max_used_space,
+                    min_free_space: prune.min_free_space,
+                };
+                overrides.build_cache_space = (!space.is_empty()).then_some(space);
                 if !prune.filters.is_empty() {
                     // Parsed one by one so the message names the offending flag.
                     let filters = prune
@@ -683,6 +705,39 @@ mod tests {
         let mut argv = vec!["fleetprune"];
         argv.extend_from_slice(args);
         Cli::try_parse_from(argv).unwrap().settings()
+    }
+
+    #[test]
+    fn build_cache_size_flags_as_docker_buildx_prune_spells_them() {
+        let s = settings(&[
+            "prune",
+            "--build-cache",
+            "--keep-storage",
+            "10GB",
+            "--min-free-space",
+            "1.5GiB",
+            "--known-hosts",
+            "kh",
+        ])
+        .unwrap();
+        assert_eq!(
+            s.overrides.build_cache_space,
+            Some(crate::plan::BuildCacheSpace {
+                reserved_space: Some(10_000_000_000),
+                max_used_space: None,
+                min_free_space: Some(1_610_612_736),
+            })
+        );
+        let both = [
+            "prune",
+            "--build-cache",
+            "--keep-storage",
+            "1GB",
+            "--reserved-space",
+            "2GB",
+        ];
+        assert!(Cli::try_parse_from([&["fleetprune"][..], &both[..]].concat()).is_err());
+        assert!(Cli::try_parse_from(["fleetprune", "prune", "--max-used-space", "lots"]).is_err());
     }
 
     #[test]

@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::api_version::ApiVersion;
+use crate::engine_kind::EngineKind;
 use crate::model::connection::TransportKind;
 use crate::model::failure::{Classify, ErrorClass};
 use crate::model::remote_text::bounded_remote_string;
@@ -41,6 +42,8 @@ pub struct Engine {
     pub api_version: ApiVersion,
     /// Cut to [`REMOTE_STRING_LIMIT`] characters.
     pub engine_version: String,
+    /// Docker, or Podman's compatible service.
+    pub kind: EngineKind,
     pub transport: TransportKind,
 }
 
@@ -70,6 +73,11 @@ pub enum EngineError {
     NotHttp { what: String, cause: hyper::Error },
     #[error("the Docker Engine speaks API {0}; fleetprune needs at least {min}", min = ApiVersion::OLDEST_SUPPORTED)]
     TooOld(ApiVersion),
+    #[error(
+        "the Docker Engine accepts API {min} and later only (its MinAPIVersion); fleetprune speaks up to {newest}",
+        newest = ApiVersion::NEWEST_SUPPORTED
+    )]
+    RefusesOurs { min: ApiVersion },
     #[error("unexpected answer to {what}: {cause}")]
     Decode {
         what: String,
@@ -90,6 +98,7 @@ impl EngineError {
                 | EngineError::NotDocker { .. }
                 | EngineError::BadApiVersion { .. }
                 | EngineError::TooOld(_)
+                | EngineError::RefusesOurs { .. }
         )
     }
 }
@@ -102,9 +111,10 @@ impl Classify for EngineError {
             }
             EngineError::RemoteCommand(status) => status.class(),
             EngineError::Status { status: 409, .. } => ErrorClass::Conflict,
-            EngineError::Status { .. } | EngineError::TooOld(_) | EngineError::Decode { .. } => {
-                ErrorClass::EngineError
-            }
+            EngineError::Status { .. }
+            | EngineError::TooOld(_)
+            | EngineError::RefusesOurs { .. }
+            | EngineError::Decode { .. } => ErrorClass::EngineError,
             EngineError::NotDocker { .. }
             | EngineError::BadApiVersion { .. }
             | EngineError::NotHttp { .. } => ErrorClass::Protocol,
@@ -247,6 +257,16 @@ impl Connection {
         let uri = format!("{prefix}{path}")
             .parse::<Uri>()
             .unwrap_or_else(|_| Uri::from_static("/"));
+        self.exchange_uri(method, uri, what).await
+    }
+
+    /// Sends a request for `uri` as given and reads the whole answer within the caps.
+    async fn exchange_uri(
+        &self,
+        method: Method,
+        uri: Uri,
+        what: &str,
+    ) -> Result<(StatusCode, Bytes), EngineError> {
         let response = self.send(method, uri, what).await?;
         // Refused before reading, so a huge announced length is never allocated for.
         let announced = response
@@ -291,9 +311,14 @@ impl Connection {
             .headers()
             .get("api-version")
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let engine_version = header("server")
-            .as_deref()
-            .and_then(engine_version_of_server);
+        // Podman sets `Libpod-Api-Version` (its own version) on every answer; Docker never does.
+        let libpod = header("libpod-api-version").filter(|v| !v.trim().is_empty());
+        let engine_version = match &libpod {
+            Some(version) => Some(version.trim().to_string()),
+            None => header("server")
+                .as_deref()
+                .and_then(engine_version_of_server),
+        };
         // The body ("OK") is read so the connection can carry the next request.
         response
             .into_body()
@@ -312,7 +337,19 @@ impl Connection {
         Ok(PingAnswer {
             api,
             engine_version,
+            podman: libpod.is_some(),
         })
+    }
+
+    /// An unversioned GET of `path` decoded from JSON (before a version is negotiated, or
+    /// Podman's own endpoints).
+    async fn get_json_at<T: DeserializeOwned>(&self, path: &str) -> Result<T, EngineError> {
+        let what = format!("GET {}", path.split('?').next().unwrap_or(path));
+        let uri = path
+            .parse::<Uri>()
+            .unwrap_or_else(|_| Uri::from_static("/"));
+        let (status, body) = self.exchange_uri(Method::GET, uri, &what).await?;
+        decode(what, status, &body)
     }
 
     /// Explains a broken exchange: the response cap, the remote command's own words, or the
@@ -351,6 +388,8 @@ impl Connection {
 struct PingAnswer {
     api: ApiVersion,
     engine_version: Option<String>,
+    /// The answer carried `Libpod-Api-Version`.
+    podman: bool,
 }
 
 /// The engine version in a Docker Engine's `Server` header, `Docker/26.1.5+dfsg1 (linux)`;
@@ -367,6 +406,49 @@ fn engine_version_of_server(server: &str) -> Option<String> {
 struct VersionAnswer {
     #[serde(default)]
     version: Option<String>,
+    #[serde(default)]
+    components: Option<Vec<VersionComponent>>,
+    #[serde(default, rename = "MinAPIVersion")]
+    min_api_version: Option<ApiVersion>,
+}
+
+/// The version to speak with a daemon whose newest is `daemon` and oldest accepted `min` (when
+/// known): the lower of its newest and [`ApiVersion::NEWEST_SUPPORTED`], raised to `min`.
+fn negotiate(daemon: ApiVersion, min: Option<ApiVersion>) -> Result<ApiVersion, EngineError> {
+    if daemon < ApiVersion::OLDEST_SUPPORTED {
+        return Err(EngineError::TooOld(daemon));
+    }
+    let ours = daemon.min(ApiVersion::NEWEST_SUPPORTED);
+    match min {
+        Some(min) if min > ApiVersion::NEWEST_SUPPORTED => Err(EngineError::RefusesOurs { min }),
+        Some(min) if min > ours => Ok(min),
+        _ => Ok(ours),
+    }
+}
+
+/// One of `/version`'s `Components` (`{"Name": "Podman Engine", ...}`).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct VersionComponent {
+    #[serde(default)]
+    name: String,
+}
+
+impl VersionAnswer {
+    /// Podman names itself among `/version`'s components (`Podman Engine`); Docker lists
+    /// `Engine`, `containerd`, `runc`, `docker-init`.
+    fn kind(&self) -> EngineKind {
+        let podman = self
+            .components
+            .iter()
+            .flatten()
+            .any(|c| c.name.to_ascii_lowercase().contains("podman"));
+        if podman {
+            EngineKind::Podman
+        } else {
+            EngineKind::Docker
+        }
+    }
 }
 
 impl Engine {
@@ -397,23 +479,37 @@ impl Engine {
 
         let ping = connection.ping().await?;
         let daemon_api = ping.api;
-        if daemon_api < ApiVersion::OLDEST_SUPPORTED {
-            return Err(EngineError::TooOld(daemon_api));
+        let mut api_version = negotiate(daemon_api, None)?;
+        let mut version_answer = None;
+        if daemon_api > ApiVersion::NEWEST_SUPPORTED {
+            // A daemon newer than any fleetprune has seen may refuse 1.51: its MinAPIVersion
+            // says (unversioned `/version`, as docker's own client asks before it negotiates).
+            let answer: VersionAnswer = connection.get_json_at("/version").await?;
+            api_version = negotiate(daemon_api, answer.min_api_version)?;
+            version_answer = Some(answer);
         }
-        let api_version = daemon_api.min(ApiVersion::NEWEST_SUPPORTED);
         let _ = connection.version_prefix.set(format!("/v{api_version}"));
         let mut engine = Engine {
             connection,
             api_version,
             engine_version: String::new(),
+            kind: if ping.podman {
+                EngineKind::Podman
+            } else {
+                EngineKind::Docker
+            },
             transport: tunnel.kind,
         };
-        // `/version` only when the ping did not say (a proxy that rewrote `Server`): one
-        // round trip fewer per host otherwise.
-        let engine_version = match ping.engine_version {
-            Some(version) => version,
-            None => {
-                let answer: VersionAnswer = engine.get_json("/version").await?;
+        // `/version` only when the ping did not say (a proxy that rewrote `Server` and dropped
+        // Podman's header): one round trip fewer per host otherwise.
+        let engine_version = match (ping.engine_version, version_answer) {
+            (Some(version), _) => version,
+            (None, answer) => {
+                let answer: VersionAnswer = match answer {
+                    Some(answer) => answer,
+                    None => engine.get_json("/version").await?,
+                };
+                engine.kind = answer.kind();
                 answer.version.unwrap_or_else(|| "unknown".to_string())
             }
         };
@@ -447,6 +543,26 @@ impl Engine {
             .map_err(|cause| EngineError::Decode { what, cause })
     }
 
+    /// A GET of Podman's own API (`/libpod/volumes/json`), decoded from JSON. Its paths are
+    /// versioned by Podman's version (`/v5.8.6/libpod/...`), not the Docker API's; unversioned
+    /// they are not found.
+    pub async fn get_libpod_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, EngineError> {
+        let version: String = self
+            .engine_version
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        // 4.0.0 is the oldest libpod API a Podman 4 or later serves.
+        let version = if version.is_empty() {
+            "4.0.0"
+        } else {
+            &version
+        };
+        self.connection
+            .get_json_at(&format!("/v{version}/libpod{path}"))
+            .await
+    }
+
     /// A versioned POST without a body (prune endpoints), decoded from JSON.
     pub async fn post_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, EngineError> {
         self.request_json(Method::POST, path).await
@@ -477,15 +593,24 @@ impl Engine {
     ) -> Result<T, EngineError> {
         let what = format!("{method} {}", path.split('?').next().unwrap_or(path));
         let (status, body) = self.connection.exchange(method, path, &what).await?;
-        if !status.is_success() {
-            return Err(EngineError::Status {
-                what,
-                status: status.as_u16(),
-                message: error_message(&body),
-            });
-        }
-        serde_json::from_slice(&body).map_err(|cause| EngineError::Decode { what, cause })
+        decode(what, status, &body)
     }
+}
+
+/// A JSON answer, or the daemon's error for a non-2xx status.
+fn decode<T: DeserializeOwned>(
+    what: String,
+    status: StatusCode,
+    body: &[u8],
+) -> Result<T, EngineError> {
+    if !status.is_success() {
+        return Err(EngineError::Status {
+            what,
+            status: status.as_u16(),
+            message: error_message(body),
+        });
+    }
+    serde_json::from_slice(body).map_err(|cause| EngineError::Decode { what, cause })
 }
 
 /// The daemon's `{"message": "..."}` error body, or the raw text; bounded.
@@ -533,6 +658,43 @@ mod tests {
         assert_eq!(version("Docker/26.1.5").as_deref(), Some("26.1.5"));
         assert_eq!(version("nginx/1.22.1"), None);
         assert_eq!(version("Docker/ (linux)"), None);
+    }
+
+    #[test]
+    fn negotiation_caps_at_the_newest_version_seen_live_and_honours_min_api_version() {
+        let v = |text: &str| text.parse::<ApiVersion>().unwrap();
+        assert_eq!(negotiate(v("1.41"), None).unwrap(), v("1.41"));
+        assert_eq!(negotiate(v("1.51"), None).unwrap(), v("1.51"));
+        // Docker 29.0-29.2: API 1.52/1.53, MinAPIVersion 1.44.
+        assert_eq!(negotiate(v("1.53"), Some(v("1.44"))).unwrap(), v("1.51"));
+        assert_eq!(negotiate(v("1.55"), Some(v("1.40"))).unwrap(), v("1.51"));
+        assert!(matches!(
+            negotiate(v("1.60"), Some(v("1.52"))),
+            Err(EngineError::RefusesOurs { .. })
+        ));
+        assert!(matches!(
+            negotiate(v("1.40"), None),
+            Err(EngineError::TooOld(_))
+        ));
+        let answer: VersionAnswer =
+            serde_json::from_str(r#"{"Version":"29.1.0","MinAPIVersion":"1.44"}"#).unwrap();
+        assert_eq!(answer.min_api_version, Some(v("1.44")));
+    }
+
+    #[test]
+    fn podman_is_told_apart_by_its_version_components() {
+        let kind = |json: &str| serde_json::from_str::<VersionAnswer>(json).unwrap().kind();
+        assert_eq!(
+            kind(
+                r#"{"Version":"5.8.6","Components":[{"Name":"Podman Engine","Version":"5.8.6"}]}"#
+            ),
+            EngineKind::Podman
+        );
+        assert_eq!(
+            kind(r#"{"Version":"28.5.2","Components":[{"Name":"Engine"},{"Name":"containerd"}]}"#),
+            EngineKind::Docker
+        );
+        assert_eq!(kind(r#"{"Version":"20.10.24"}"#), EngineKind::Docker);
     }
 
     #[test]

@@ -766,6 +766,7 @@ async fn reach_and_run<J: HostJob, C: Connector>(
             transport: engine.transport,
             found_socket,
             engine_version: engine.engine_version.clone(),
+            engine: engine.kind,
             api_version: engine.api_version,
         });
         tracing::debug!(

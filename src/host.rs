@@ -135,6 +135,8 @@ pub struct Overrides {
     pub busy_check: Option<String>,
     /// `--wait-idle`.
     pub wait_idle: Option<std::time::Duration>,
+    /// Build-cache size flags; when any is given they replace the inventory's.
+    pub build_cache_space: Option<crate::plan::BuildCacheSpace>,
 }
 
 /// Ansible configuration below every inventory variable (ansible.cfg and `ANSIBLE_*`), and the
@@ -583,7 +585,12 @@ fn resolve_plan(
         .unwrap_or_default();
     let mut policy = overrides.policy.clone().unwrap_or_else(|| vars.policy());
     policy.include_managed |= overrides.include_managed;
-    PrunePlan::new(kinds, all, filters).map(|plan| Some(plan.with_policy(policy)))
+    let space = overrides
+        .build_cache_space
+        .unwrap_or_else(|| vars.build_cache_space());
+    PrunePlan::new(kinds, all, filters)?
+        .with_build_cache_space(space)
+        .map(|plan| Some(plan.with_policy(policy)))
 }
 
 /// Merges the inventory's busy guard with the command line's (flags replace keys).
@@ -1046,6 +1053,31 @@ all:
             assert_eq!(host.user, "root");
             assert_eq!(host.plan.unwrap().describe(), "volumes (all) [label!=keep]");
         }
+    }
+
+    #[test]
+    fn build_cache_size_keys_come_from_the_inventory_and_flags_replace_them() {
+        let text = "all:\n  vars:\n    fleetprune:\n      prune:\n        build_cache: true\n        keep_storage: 10GB\n        max_used_space: 20000000000\n  hosts:\n    ci-01:\n      fleetprune: { prune: { min_free_space: 5GB } }\n";
+        let inventory = Inventory::from_text(Path::new("ci.yaml"), text).unwrap();
+        let resolve = |overrides: &Overrides| {
+            resolve_all(&inventory.select(None).hosts, overrides, &defaults()).unwrap()[0]
+                .plan
+                .clone()
+                .unwrap()
+                .describe()
+        };
+        assert_eq!(
+            resolve(&Overrides::default()),
+            "build cache space(reserved-space=10GB max-used-space=20GB min-free-space=5GB)"
+        );
+        let flags = Overrides {
+            build_cache_space: Some(crate::plan::BuildCacheSpace {
+                max_used_space: Some(1_000_000_000),
+                ..Default::default()
+            }),
+            ..Overrides::default()
+        };
+        assert_eq!(resolve(&flags), "build cache space(max-used-space=1GB)");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::api_version::ApiVersion;
 use crate::engine::{Engine, EngineError};
+use crate::engine_kind::EngineKind;
 use crate::model::filesystem::FilesystemUsage;
 use crate::transport::shell::{FilesystemError, HostShell};
 
@@ -33,6 +34,10 @@ pub struct HostSnapshot {
     pub engine_version: (u16, u16),
     /// `/info` `ID`: which daemon this is.
     pub engine_id: String,
+    /// Docker or Podman: where their compatible endpoints differ, the prediction follows the
+    /// engine at hand.
+    #[serde(default)]
+    pub engine: EngineKind,
     pub image_store: ImageStore,
     /// The daemon's clock when the snapshot was taken (`/info` `SystemTime`).
     pub daemon_now: Timestamp,
@@ -134,6 +139,10 @@ pub struct VolumeInfo {
     /// Driver options (`-o type=nfs`): such volumes are never pruned.
     pub has_options: bool,
     pub size: Option<u64>,
+    /// Created without a name: Docker's [`ANONYMOUS_VOLUME_LABEL`], or Podman's own flag
+    /// (libpod's `Anonymous`; its Docker-compatible answers carry no such label).
+    #[serde(default)]
+    pub anonymous: bool,
 }
 
 /// A network, from `/networks` and its inspect.
@@ -340,6 +349,17 @@ struct DfVolumeUsage {
     size: i64,
 }
 
+/// An item of Podman's `/libpod/volumes/json`, as far as fleetprune reads it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct LibpodVolume {
+    name: String,
+    driver: String,
+    labels: Option<BTreeMap<String, String>>,
+    options: Option<BTreeMap<String, String>>,
+    anonymous: bool,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 struct DfCache {
@@ -433,36 +453,7 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
             && pair.get(1).map(String::as_str) == Some("io.containerd.snapshotter.v1")
     });
 
-    let mut containers = Vec::new();
-    let listed: Vec<ContainerListItem> = engine.get_json("/containers/json?all=1&size=1").await?;
-    for item in listed {
-        let inspect: ContainerInspect = engine
-            .get_json(&format!("/containers/{}/json", item.id))
-            .await?;
-        containers.push(ContainerInfo {
-            name: item
-                .names
-                .first()
-                .map(|n| n.trim_start_matches('/').to_string())
-                .unwrap_or_default(),
-            image_id: item.image_id,
-            config_image: inspect.config.image,
-            created: time("container Created", &inspect.created)?,
-            started: optional_time("container StartedAt", inspect.state.started_at.as_deref())?,
-            finished: optional_time("container FinishedAt", inspect.state.finished_at.as_deref())?,
-            running: inspect.state.running,
-            state: item.state,
-            labels: item.labels.unwrap_or_default(),
-            size_rw: item.size_rw.and_then(positive),
-            volumes: item
-                .mounts
-                .into_iter()
-                .filter(|m| m.kind == "volume")
-                .filter_map(|m| m.name)
-                .collect(),
-            id: item.id,
-        });
-    }
+    let containers = read_containers(engine, "/containers/json?all=1&size=1").await?;
 
     let mut images = Vec::new();
     let listed: Vec<ImageListItem> = engine.get_json("/images/json?all=1").await?;
@@ -479,18 +470,10 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
     let arrivals = image_arrivals(engine, daemon_now, &images).await?;
 
     let df: SystemDfAnswer = engine.get_json("/system/df").await?;
-    let volumes = df
-        .volumes
-        .unwrap_or_default()
-        .into_iter()
-        .map(|v| VolumeInfo {
-            name: v.name,
-            driver: v.driver,
-            labels: v.labels.unwrap_or_default(),
-            has_options: v.options.is_some_and(|o| !o.is_empty()),
-            size: v.usage_data.and_then(|u| positive(u.size)),
-        })
-        .collect();
+    let volumes = volume_infos(
+        df.volumes.unwrap_or_default(),
+        podman_volumes(engine).await?,
+    );
     let mut build_cache = Vec::new();
     for record in df.build_cache.unwrap_or_default() {
         let parents = match (record.parents, record.parent) {
@@ -529,6 +512,7 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
         api_version: engine.api_version,
         engine_version: major_minor(&engine.engine_version),
         engine_id: info.id,
+        engine: engine.kind,
         image_store: if containerd {
             ImageStore::Containerd
         } else {
@@ -592,6 +576,148 @@ async fn image_arrivals(
         }
     }
     Ok(arrivals)
+}
+
+/// Podman's own list of its volumes; `None` on Docker. Podman's `/system/df` gives volume
+/// sizes but no driver, labels or options (`""`, `{}`, `null` for every volume), and its
+/// compatible answers no anonymous mark: libpod's list has them all.
+async fn podman_volumes(engine: &Engine) -> Result<Option<Vec<LibpodVolume>>, SnapshotError> {
+    if engine.kind != EngineKind::Podman {
+        return Ok(None);
+    }
+    Ok(Some(engine.get_libpod_json("/volumes/json").await?))
+}
+
+/// The volumes with their sizes from `/system/df`, and, on Podman, everything else from
+/// libpod's list; anonymous by Docker's label or Podman's flag.
+fn volume_infos(df: Vec<DfVolume>, podman: Option<Vec<LibpodVolume>>) -> Vec<VolumeInfo> {
+    let Some(listed) = podman else {
+        return df
+            .into_iter()
+            .map(|v| {
+                let labels = v.labels.unwrap_or_default();
+                VolumeInfo {
+                    anonymous: labels.contains_key(ANONYMOUS_VOLUME_LABEL),
+                    name: v.name,
+                    driver: v.driver,
+                    labels,
+                    has_options: v.options.is_some_and(|o| !o.is_empty()),
+                    size: v.usage_data.and_then(|u| positive(u.size)),
+                }
+            })
+            .collect();
+    };
+    let sizes: BTreeMap<String, i64> = df
+        .into_iter()
+        .filter_map(|v| Some((v.name, v.usage_data?.size)))
+        .collect();
+    listed
+        .into_iter()
+        .map(|v| {
+            let labels = v.labels.unwrap_or_default();
+            VolumeInfo {
+                anonymous: v.anonymous || labels.contains_key(ANONYMOUS_VOLUME_LABEL),
+                size: sizes.get(&v.name).copied().and_then(positive),
+                name: v.name,
+                driver: v.driver,
+                labels,
+                has_options: v.options.is_some_and(|o| !o.is_empty()),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod volume_tests {
+    use super::*;
+
+    #[test]
+    fn podman_volumes_take_facts_from_libpod_and_sizes_from_system_df() {
+        let df: Vec<DfVolume> = serde_json::from_str(
+            r#"[{"Driver":"","Labels":{},"Name":"lab-keep","Options":null,"UsageData":{"RefCount":0,"Size":204800}},
+                {"Driver":"","Labels":{},"Name":"dc1d","Options":null,"UsageData":{"RefCount":0,"Size":153600}}]"#,
+        )
+        .unwrap();
+        let libpod: Vec<LibpodVolume> = serde_json::from_str(
+            r#"[{"Name":"lab-keep","Driver":"local","Labels":{"keep":"true"},"Options":{}},
+                {"Name":"dc1d","Driver":"local","Labels":{},"Options":{},"Anonymous":true}]"#,
+        )
+        .unwrap();
+        let volumes = volume_infos(df, Some(libpod));
+        assert_eq!(volumes[0].labels["keep"], "true");
+        assert_eq!(volumes[0].driver, "local");
+        assert!(!volumes[0].anonymous);
+        assert_eq!(volumes[0].size, Some(204800));
+        assert!(volumes[1].anonymous && !volumes[1].has_options);
+        assert_eq!(volumes[1].size, Some(153600));
+    }
+}
+
+/// What a volume prune needs: the daemon's facts, its containers (which volumes they hold)
+/// and its volumes; no images, networks or build cache.
+pub async fn take_volumes(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
+    let info: InfoAnswer = engine.get_json("/info").await?;
+    let containers = read_containers(engine, "/containers/json?all=1").await?;
+    let df: SystemDfAnswer = engine.get_json("/system/df").await?;
+    let volumes = volume_infos(
+        df.volumes.unwrap_or_default(),
+        podman_volumes(engine).await?,
+    );
+    Ok(HostSnapshot {
+        api_version: engine.api_version,
+        engine_version: major_minor(&engine.engine_version),
+        engine_id: info.id,
+        engine: engine.kind,
+        image_store: ImageStore::Graphdriver,
+        daemon_offset_seconds: offset_of(&info.system_time),
+        daemon_now: time("SystemTime", &info.system_time)?,
+        docker_root_dir: info.docker_root_dir,
+        containers,
+        images: Vec::new(),
+        volumes,
+        networks: Vec::new(),
+        build_cache: Vec::new(),
+        last_seen: BTreeMap::new(),
+        arrivals: BTreeMap::new(),
+        filesystem: None,
+    })
+}
+
+/// Every container (`list` is `/containers/json?all=1`, with `&size=1` when sizes are needed)
+/// and its inspect.
+async fn read_containers(engine: &Engine, list: &str) -> Result<Vec<ContainerInfo>, SnapshotError> {
+    let mut containers = Vec::new();
+    let listed: Vec<ContainerListItem> = engine.get_json(list).await?;
+
+    for item in listed {
+        let inspect: ContainerInspect = engine
+            .get_json(&format!("/containers/{}/json", item.id))
+            .await?;
+        containers.push(ContainerInfo {
+            name: item
+                .names
+                .first()
+                .map(|n| n.trim_start_matches('/').to_string())
+                .unwrap_or_default(),
+            image_id: item.image_id,
+            config_image: inspect.config.image,
+            created: time("container Created", &inspect.created)?,
+            started: optional_time("container StartedAt", inspect.state.started_at.as_deref())?,
+            finished: optional_time("container FinishedAt", inspect.state.finished_at.as_deref())?,
+            running: inspect.state.running,
+            state: item.state,
+            labels: item.labels.unwrap_or_default(),
+            size_rw: item.size_rw.and_then(positive),
+            volumes: item
+                .mounts
+                .into_iter()
+                .filter(|m| m.kind == "volume")
+                .filter_map(|m| m.name)
+                .collect(),
+            id: item.id,
+        });
+    }
+    Ok(containers)
 }
 
 /// Adds the filesystem holding DockerRootDir, read with `df` over `shell`.

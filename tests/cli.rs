@@ -111,6 +111,42 @@ fn filter_a_kind_does_not_accept_is_an_input_error() {
 }
 
 #[test]
+fn build_cache_size_without_build_cache_is_an_input_error() {
+    let run = fleetprune(&[
+        "prune",
+        "-i",
+        FARM,
+        "--images",
+        "--max-used-space",
+        "5GB",
+        "--yes",
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        stderr(&run).contains(
+            "host build-01: the build cache size controls (reserved-space, max-used-space, min-free-space, keep-storage) apply only to build cache"
+        ),
+        "{}",
+        stderr(&run)
+    );
+    let run = fleetprune(&[
+        "prune",
+        "-i",
+        FARM,
+        "--build-cache",
+        "--max-used-space",
+        "lots",
+        "--yes",
+    ]);
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("invalid size \"lots\""),
+        "{}",
+        stderr(&run)
+    );
+}
+
+#[test]
 fn prune_without_kind_or_plan_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_file(

@@ -1,7 +1,8 @@
 //! End-to-end tests on a real lab fleet: OpenSSH sshd and real Docker Engines started by
 //! `lab/up.sh`. Each test owns its hosts and asserts what was removed and what was kept. Every
-//! test that asserts prune or df results runs on each lab engine (20.10, 26 with overlay2, 26
-//! with the containerd image store), with that engine's own docker CLI as the oracle.
+//! test that asserts prune or df results runs on each lab engine (20.10, 26 and 28 with overlay2,
+//! 26 and 28 with the containerd image store, Podman rootful and rootless), with that engine's
+//! own CLI (docker, podman) as the oracle.
 
 mod common;
 
@@ -9,7 +10,8 @@ use common::{Engine, Lab, json, json_host, keygen, lines, stderr, stdout, write_
 use fleetprune::human_size::human_size;
 
 /// Runs each named `fn(Engine)` as one test per lab engine: `docker_20_10::NAME`,
-/// `docker_26::NAME`, `docker_26_containerd::NAME`.
+/// `docker_26::NAME`, `docker_26_containerd::NAME`, `docker_28::NAME`, `docker_28_containerd::NAME`,
+/// `podman::NAME`, `podman_rootless::NAME`.
 macro_rules! on_each_engine {
     ($($test:ident),* $(,)?) => {
         mod docker_20_10 {
@@ -20,6 +22,18 @@ macro_rules! on_each_engine {
         }
         mod docker_26_containerd {
             $(#[test] fn $test() { super::$test(crate::common::Engine::Docker26Containerd) })*
+        }
+        mod docker_28 {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::Docker28) })*
+        }
+        mod docker_28_containerd {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::Docker28Containerd) })*
+        }
+        mod podman {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::Podman) })*
+        }
+        mod podman_rootless {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::PodmanRootless) })*
         }
     };
 }
@@ -96,7 +110,7 @@ fn system_and_volume_prune_match_docker_on_twin_hosts(engine: Engine) {
     }
     assert_eq!(lab.image_tags("host01"), ["lab/inuse-running:1"]);
     assert_eq!(lab.container_names("host01"), ["lab-running"]);
-    assert_eq!(lab.network_names("host01"), ["host", "none"]);
+    assert_eq!(lab.network_names("host01"), engine.builtin_networks());
 
     // The table of the twin run says what the JSON said.
     let table = stdout(&table_run);
@@ -225,10 +239,24 @@ fn df_matches_docker_system_df(engine: Engine) {
     assert_eq!(df.status.code(), Some(0), "{}", stderr(&df));
     let report = json(&df);
     let usage = &json_host(&report, "host01")["disk_usage"];
-    let docker_lines = lines(&lab.docker("host01", &["system", "df", "--format", "{{json .}}"]));
-    assert_eq!(docker_lines.len(), 4);
+    // `{{json .}}` differs (podman's has raw numbers only), these placeholders do not; the count
+    // is docker's .TotalCount, podman's .Total. Podman has no build cache row.
+    let total = if engine.is_podman() {
+        "Total"
+    } else {
+        "TotalCount"
+    };
+    let format = format!(
+        "{{{{.Type}}}}|{{{{.{total}}}}}|{{{{.Active}}}}|{{{{.Size}}}}|{{{{.Reclaimable}}}}"
+    );
+    let docker_lines = lines(&lab.docker("host01", &["system", "df", "--format", &format]));
+    assert_eq!(docker_lines.len(), if engine.is_podman() { 3 } else { 4 });
     for line in docker_lines {
-        let docker: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let fields: Vec<&str> = line.split('|').collect();
+        let docker = serde_json::json!({
+            "Type": fields[0], "TotalCount": fields[1], "Active": fields[2],
+            "Size": fields[3], "Reclaimable": fields[4],
+        });
         let key = match docker["Type"].as_str().unwrap() {
             "Images" => "images",
             "Containers" => "containers",
@@ -347,7 +375,7 @@ fn label_and_until_filters_protect_what_they_name(engine: Engine) {
     ]);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     // Build cache until= is about last use: all of it was used minutes ago.
-    let cache_before = lab.docker("host01", &["system", "df", "--format", "{{.TotalCount}}"]);
+    let cache_before = lab.df_counts("host01");
     let run = lab.fleetprune(&[
         "prune",
         "--build-cache",
@@ -364,10 +392,7 @@ fn label_and_until_filters_protect_what_they_name(engine: Engine) {
     let report = json(&run);
     let cache = &json_host(&report, "host01")["kinds"]["build_cache"];
     assert_eq!(cache["deleted"], serde_json::json!([]), "{report}");
-    assert_eq!(
-        lab.docker("host01", &["system", "df", "--format", "{{.TotalCount}}"]),
-        cache_before
-    );
+    assert_eq!(lab.df_counts("host01"), cache_before);
     assert_eq!(lab.image_tags("host01"), tags_before);
     assert_eq!(lab.container_names("host01").len(), 5);
 
@@ -430,9 +455,12 @@ fn label_and_until_filters_protect_what_they_name(engine: Engine) {
         lab.container_names("host01"),
         ["lab-keep-stopped", "lab-running"]
     );
-    assert_eq!(lab.network_names("host01"), ["host", "lab-net-b", "none"]);
+    let mut kept_networks = engine.builtin_networks().to_vec();
+    kept_networks.push("lab-net-b");
+    kept_networks.sort();
+    assert_eq!(lab.network_names("host01"), kept_networks);
     assert_eq!(lab.volume_names("host01"), ["lab-inuse", "lab-keep"]);
-    if engine == Engine::Docker26Containerd {
+    if engine.containerd_store() {
         // The containerd store reads `label!=keep=true` as "has keep, with another value":
         // an image without the label is kept, so every image stays.
         assert_eq!(lab.image_tags("host01"), tags_before);
@@ -460,7 +488,7 @@ fn exec_fallback_prunes_dangling_images_through_dial_stdio(engine: Engine) {
     let host = json_host(&report, "host01");
     assert_eq!(host["transport"], "dial-stdio");
     let untagged = host["kinds"]["images"]["untagged"].as_array().unwrap();
-    if engine == Engine::Docker26Containerd {
+    if engine.containerd_store() {
         // The containerd store names dangling images `moby-dangling@<digest>` and reports
         // removing that name as `Untagged: sha256:<digest>`; having no parent/child links,
         // it prunes the classic builder's untagged intermediate images as dangling too.
@@ -483,7 +511,16 @@ fn exec_fallback_prunes_dangling_images_through_dial_stdio(engine: Engine) {
     );
 
     // A socket that does not exist: the tunnel stage fails and says why, in docker's words.
-    let inventory = std::fs::read_to_string(lab.inventory()).unwrap().replace(
+    // (A Podman host's own docker_socket, which outranks the group's, is replaced too.)
+    let inventory: String = std::fs::read_to_string(lab.inventory())
+        .unwrap()
+        .lines()
+        .map(|line| match line.split_once("docker_socket: ") {
+            Some((indent, _)) => format!("{indent}docker_socket: /var/run/nope.sock\n"),
+            None => format!("{line}\n"),
+        })
+        .collect();
+    let inventory = inventory.replace(
         "  vars:\n",
         "  vars:\n    fleetprune: { docker_socket: /var/run/nope.sock }\n",
     );

@@ -22,6 +22,18 @@ macro_rules! on_each_engine {
         mod docker_26_containerd {
             $(#[test] fn $test() { super::$test(crate::common::Engine::Docker26Containerd) })*
         }
+        mod docker_28 {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::Docker28) })*
+        }
+        mod docker_28_containerd {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::Docker28Containerd) })*
+        }
+        mod podman {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::Podman) })*
+        }
+        mod podman_rootless {
+            $(#[test] fn $test() { super::$test(crate::common::Engine::PodmanRootless) })*
+        }
     };
 }
 
@@ -104,7 +116,7 @@ fn plan_then_prune(lab: &Lab, engine: Engine, host: &str, args: &[&str]) -> usiz
         let untagged = strings(&report["untagged"]);
         let bytes = report["reclaimed_bytes"].as_u64().unwrap();
         removed += deleted.len() + untagged.len();
-        let containerd_images = engine == Engine::Docker26Containerd && kind.as_str() == "images";
+        let containerd_images = engine.containerd_store() && kind.as_str() == "images";
         assert_eq!(want.untagged, untagged, "{args:?} {kind}: untagged");
         if containerd_images {
             // The containerd store reports freed blobs (layers, configs, manifests), which the

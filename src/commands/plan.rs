@@ -33,7 +33,8 @@ impl HostJob for PlanJob {
         stop: &CancellationToken,
     ) -> Result<(), HostFailure> {
         // The same refusals as a prune (e.g. a timestamp until for build cache on API 1.41).
-        let (plan, _) = crate::commands::prune::checked_plan(host, engine.api_version)?;
+        let (plan, _) =
+            crate::commands::prune::checked_plan(host, engine.api_version, engine.kind)?;
         report.description = plan.describe();
         // A busy host is skipped by prune and apply: its plan says so too.
         crate::busy::wait_until_idle(&host.busy, engine, shell, stop, Stage::Plan).await?;
@@ -43,6 +44,7 @@ impl HostJob for PlanJob {
                 .await?;
         report.facts = Some(HostFacts {
             engine_id: snapshot.engine_id.clone(),
+            engine: snapshot.engine,
             image_store: snapshot.image_store,
             daemon_time: snapshot.daemon_now,
             docker_root_dir: snapshot.docker_root_dir.clone(),

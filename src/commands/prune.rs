@@ -26,14 +26,16 @@ use crate::api_version::ApiVersion;
 use crate::busy::wait_until_idle;
 use crate::commands::apply::{ImageDelete, delete_planned};
 use crate::engine::{Engine, EngineError};
+use crate::engine_kind::EngineKind;
 use crate::executor::HostJob;
+use crate::filter::{Filter, FilterSet};
 use crate::host::Host;
 use crate::model::failure::{Classify, ErrorClass, HostFailure, Stage};
 use crate::model::remote_text::bounded_remote_string;
 use crate::outcome::reclaim::{KindReport, PruneReport};
 use crate::plan::managed::Orchestrator;
 use crate::plan::select::select;
-use crate::plan::{PruneKind, PrunePlan, PruneRequest};
+use crate::plan::{AllScope, PruneKind, PrunePlan, PruneRequest};
 use crate::snapshot::{self, HostSnapshot};
 use crate::transport::shell::HostShell;
 use crate::use_log::UseLog;
@@ -68,12 +70,13 @@ pub(crate) async fn decision_snapshot(
     Ok(live)
 }
 
-/// The host's prune plan and its requests for this engine's API version, or the failure at stage
-/// `plan` that the prune, plan and apply jobs all report (no plan; a filter the API refuses, such
-/// as a timestamp `until` for build cache on API 1.41).
+/// The host's prune plan and its requests for this engine and API version, or the failure at
+/// stage `plan` that the prune, plan and apply jobs all report (no plan; a filter the API
+/// refuses, such as a timestamp `until` for build cache on API 1.41).
 pub(crate) fn checked_plan(
     host: &Host,
     api: ApiVersion,
+    engine: EngineKind,
 ) -> Result<(&PrunePlan, Vec<PruneRequest>), HostFailure> {
     let plan = host.plan.as_ref().ok_or_else(|| {
         HostFailure::new(
@@ -83,7 +86,7 @@ pub(crate) fn checked_plan(
         )
     })?;
     let requests = plan
-        .requests(api)
+        .requests(api, engine)
         .map_err(|e| HostFailure::new(Stage::Plan, ErrorClass::EngineError, e))?;
     Ok((plan, requests))
 }
@@ -100,9 +103,9 @@ impl HostJob for PruneJob {
         report: &mut PruneReport,
         stop: &CancellationToken,
     ) -> Result<(), HostFailure> {
-        let (plan, requests) = checked_plan(host, engine.api_version)?;
+        let (plan, requests) = checked_plan(host, engine.api_version, engine.kind)?;
         if plan.includes(PruneKind::Volumes) {
-            report.volume_scope = Some(plan.volume_scope(engine.api_version));
+            report.volume_scope = Some(plan.volume_scope(engine.api_version, engine.kind));
         }
         let mut orchestrators = BTreeSet::new();
         if !plan.policy().include_managed {
@@ -211,6 +214,24 @@ pub async fn run_requests(
             ));
         }
         report.in_flight = Some(request.kind);
+        if request.volumes_by_name {
+            let mut kind = KindReport::empty(PruneKind::Volumes);
+            let result = delete_anonymous_volumes(engine, request, &mut kind, stop).await;
+            if result.as_ref().err().is_none_or(|e| e.engine_answered) {
+                report.in_flight = None;
+            }
+            report.kinds.push(kind);
+            result.map_err(|e| e.failure)?;
+            continue;
+        }
+        // Podman answers 500 after deleting some objects when others failed: what was there
+        // before is listed, so a re-list tells what went.
+        let before = match engine.kind {
+            EngineKind::Podman => list_objects(engine, request.kind)
+                .await
+                .map_err(|e| HostFailure::from_error(Stage::Prune, &e))?,
+            EngineKind::Docker => None,
+        };
         let answer = retry_conflicts(stop, || async {
             engine.post_json::<PruneAnswer>(&prune_path(request)).await
         })
@@ -220,9 +241,32 @@ pub async fn run_requests(
                 report.in_flight = None;
                 report.kinds.push(answer.into_report(request.kind));
             }
+            Err(EngineError::Status { status: 404, .. })
+                if request.kind == PruneKind::BuildCache =>
+            {
+                // No `/build/prune` (Podman): a fact about the engine, not a failed host.
+                report.in_flight = None;
+                report.unsupported.push(request.kind);
+            }
             Err(error) => {
-                if error.engine_answered() {
-                    // The daemon refused the request: it deleted nothing for this kind.
+                if let (Some(before), EngineError::Status { status: 500, .. }) = (&before, &error)
+                    && let Ok(Some(after)) = list_objects(engine, request.kind).await
+                {
+                    let mut kind = KindReport::empty(request.kind);
+                    kind.deleted = gone(before, &after);
+                    kind.note = Some(format!(
+                        "the engine answered 500 after deleting {} object(s), found gone by a re-list; space reclaimed not reported",
+                        kind.deleted.len()
+                    ));
+                    report.in_flight = None;
+                    report.kinds.push(kind);
+                    return Err(HostFailure::from_error(Stage::Prune, &error));
+                }
+                // A refusal deleted nothing; but Podman's 500 may come after deletions, and
+                // without a re-list the kind stays in flight (outcome unknown).
+                let maybe_deleted =
+                    before.is_some() && matches!(error, EngineError::Status { status: 500, .. });
+                if error.engine_answered() && !maybe_deleted {
                     report.in_flight = None;
                 }
                 return Err(HostFailure::from_error(Stage::Prune, &error));
@@ -230,6 +274,146 @@ pub async fn run_requests(
         }
     }
     Ok(())
+}
+
+/// An item of a list endpoint, as far as telling what went needs it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct Listed {
+    id: String,
+    name: String,
+}
+
+/// `/volumes`' answer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ListedVolumes {
+    volumes: Option<Vec<Listed>>,
+}
+
+/// The objects a prune of `kind` may delete, as its answer names them (container and image
+/// IDs, network and volume names); `None` for build cache, which has no list endpoint.
+async fn list_objects(
+    engine: &Engine,
+    kind: PruneKind,
+) -> Result<Option<Vec<String>>, EngineError> {
+    let listed: Vec<Listed> = match kind {
+        PruneKind::Containers => engine.get_json("/containers/json?all=1").await?,
+        PruneKind::Images => engine.get_json("/images/json?all=1").await?,
+        PruneKind::Networks => engine.get_json("/networks").await?,
+        PruneKind::Volumes => {
+            let list: ListedVolumes = engine.get_json("/volumes").await?;
+            list.volumes.unwrap_or_default()
+        }
+        PruneKind::BuildCache => return Ok(None),
+    };
+    let by_name = matches!(kind, PruneKind::Networks | PruneKind::Volumes);
+    Ok(Some(
+        listed
+            .into_iter()
+            .map(|item| if by_name { item.name } else { item.id })
+            .collect(),
+    ))
+}
+
+/// What `before` listed and `after` does not, in `before`'s order.
+fn gone(before: &[String], after: &[String]) -> Vec<String> {
+    let after: std::collections::BTreeSet<&String> = after.iter().collect();
+    before
+        .iter()
+        .filter(|object| !after.contains(object))
+        .cloned()
+        .collect()
+}
+
+/// Why deleting volumes one by one stopped: the host's failure, and whether the engine answered
+/// (false when a delete may have gone through without its answer).
+#[derive(Debug)]
+struct VolumesStopped {
+    failure: HostFailure,
+    engine_answered: bool,
+}
+
+impl VolumesStopped {
+    fn at_plan(error: &dyn Classify) -> VolumesStopped {
+        VolumesStopped {
+            failure: HostFailure::from_error(Stage::Prune, error),
+            engine_answered: true,
+        }
+    }
+}
+
+/// Volumes on Podman without `all`: selects, from the volumes and containers as they are now,
+/// the unused anonymous volumes passing the request's label filters (the same selection `plan`
+/// shows), and deletes them by name, recording each one that went. A volume in use by now or
+/// already gone is left out; a stop request is honoured between volumes.
+async fn delete_anonymous_volumes(
+    engine: &Engine,
+    request: &PruneRequest,
+    kind: &mut KindReport,
+    stop: &CancellationToken,
+) -> Result<(), VolumesStopped> {
+    let live = snapshot::take_volumes(engine)
+        .await
+        .map_err(|e| VolumesStopped::at_plan(&e))?;
+    let plan = PrunePlan::new(
+        [PruneKind::Volumes].into(),
+        AllScope::default(),
+        label_filters(request),
+    )
+    .map_err(|e| VolumesStopped {
+        failure: HostFailure::new(Stage::Prune, ErrorClass::EngineError, e),
+        engine_answered: true,
+    })?;
+    let selected = select(&live, &plan);
+    for volume in selected.kinds.iter().flat_map(|k| &k.doomed) {
+        if stop.is_cancelled() {
+            return Err(VolumesStopped {
+                failure: HostFailure::new(
+                    Stage::Prune,
+                    ErrorClass::Interrupted,
+                    "interrupted between volumes; the report lists the ones deleted",
+                ),
+                engine_answered: true,
+            });
+        }
+        let name = form_urlencoded::byte_serialize(volume.id.as_bytes()).collect::<String>();
+        match engine.delete(&format!("/volumes/{name}")).await {
+            Ok(_) => {
+                kind.deleted.push(volume.id.clone());
+                kind.reclaimed_bytes = kind.reclaimed_bytes.saturating_add(volume.bytes);
+            }
+            // Gone meanwhile, or a container took it since the listing: as a prune would.
+            Err(EngineError::Status {
+                status: 404 | 409,
+                message,
+                ..
+            }) => tracing::info!("volume {} left alone: {message}", volume.id),
+            Err(error) => {
+                return Err(VolumesStopped {
+                    engine_answered: error.engine_answered(),
+                    failure: HostFailure::from_error(Stage::Prune, &error),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The request's `label` and `label!` filters (the only ones a volume prune takes).
+fn label_filters(request: &PruneRequest) -> FilterSet {
+    let mut filters = Vec::new();
+    for (key, values) in &request.filters {
+        for value in values {
+            match key.as_str() {
+                "label" => filters.push(Filter::Label(value.clone())),
+                "label!" => filters.push(Filter::LabelNot(value.clone())),
+                _ => {}
+            }
+        }
+    }
+    // Labels alone break none of the set's rules (those are about until and dangling).
+    FilterSet::new(filters).unwrap_or_default()
 }
 
 /// Retries `call` while the daemon answers 409 (another prune of the same kind is running),
@@ -280,6 +464,9 @@ fn prune_path(request: &PruneRequest) -> String {
     if let Some(all) = request.build_cache_all {
         query.append_pair("all", if all { "true" } else { "false" });
     }
+    for (name, bytes) in &request.build_cache_space {
+        query.append_pair(name, &bytes.to_string());
+    }
     if !request.filters.is_empty() {
         // A map of strings to lists of strings always serialises.
         let filters = serde_json::to_string(&request.filters).unwrap_or_default();
@@ -310,6 +497,22 @@ struct PruneAnswer {
 struct ImageDeleted {
     untagged: Option<String>,
     deleted: Option<String>,
+}
+
+impl KindReport {
+    /// A kind with nothing deleted yet.
+    fn empty(kind: PruneKind) -> KindReport {
+        KindReport {
+            kind,
+            untagged: Vec::new(),
+            deleted: Vec::new(),
+            reclaimed_bytes: 0,
+            odd_reclaimed: None,
+            reclaimed_exact: true,
+            selection: None,
+            note: None,
+        }
+    }
 }
 
 impl PruneAnswer {
@@ -343,6 +546,7 @@ impl PruneAnswer {
             odd_reclaimed,
             reclaimed_exact: true,
             selection: None,
+            note: None,
         }
     }
 }
@@ -446,6 +650,7 @@ mod answer_tests {
             odd_reclaimed: None,
             reclaimed_exact: true,
             selection: None,
+            note: None,
         };
         let report = PruneReport {
             kinds: vec![big.clone(), big.clone(), big.clone(), big],
@@ -460,10 +665,12 @@ mod answer_tests {
             kind: PruneKind::BuildCache,
             filters: [("until".to_string(), vec!["24h".to_string()])].into(),
             build_cache_all: Some(true),
+            build_cache_space: [("reserved-space".to_string(), 1000)].into(),
+            volumes_by_name: false,
         };
         assert_eq!(
             prune_path(&request),
-            "/build/prune?all=true&filters=%7B%22until%22%3A%5B%2224h%22%5D%7D"
+            "/build/prune?all=true&reserved-space=1000&filters=%7B%22until%22%3A%5B%2224h%22%5D%7D"
         );
     }
 
@@ -482,5 +689,29 @@ mod answer_tests {
             ..PruneReport::default()
         };
         assert_eq!(report.not_started(), [PruneKind::Volumes]);
+    }
+
+    #[test]
+    fn an_unsupported_kind_is_not_reported_as_not_started() {
+        let report = PruneReport {
+            planned: vec![PruneKind::Images, PruneKind::BuildCache],
+            kinds: vec![answer(r#"{}"#)],
+            unsupported: vec![PruneKind::BuildCache],
+            ..PruneReport::default()
+        };
+        assert!(report.not_started().is_empty());
+    }
+
+    #[test]
+    fn objects_gone_after_an_error_answer_are_what_went() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            gone(
+                &names(&["a", "b", "c", "named"]),
+                &names(&["named", "c", "new"])
+            ),
+            ["a", "b"]
+        );
+        assert!(gone(&names(&["a"]), &names(&["a"])).is_empty());
     }
 }

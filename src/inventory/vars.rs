@@ -65,9 +65,23 @@ pub struct PruneVars {
     /// Busy-guard keys.
     pub busy_if_running: Option<Vec<String>>,
     pub busy_check: Option<String>,
+    /// Build-cache size keys (`reserved_space`, or its older name `keep_storage`;
+    /// `max_used_space`, `min_free_space`), in bytes, each replaced by a more specific level.
+    pub reserved_space: Option<u64>,
+    pub max_used_space: Option<u64>,
+    pub min_free_space: Option<u64>,
 }
 
 impl PruneVars {
+    /// The build-cache size controls these variables set (empty when none).
+    pub fn build_cache_space(&self) -> crate::plan::BuildCacheSpace {
+        crate::plan::BuildCacheSpace {
+            reserved_space: self.reserved_space,
+            max_used_space: self.max_used_space,
+            min_free_space: self.min_free_space,
+        }
+    }
+
     /// The keep policy these variables set (empty when none).
     pub fn policy(&self) -> KeepPolicy {
         KeepPolicy {
@@ -133,7 +147,7 @@ fn take<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
 }
 
 const FLEETPRUNE_KEYS: [&str; 2] = ["docker_socket", "prune"];
-const PRUNE_KEYS: [&str; 19] = [
+const PRUNE_KEYS: [&str; 23] = [
     "containers",
     "networks",
     "volumes",
@@ -153,6 +167,10 @@ const PRUNE_KEYS: [&str; 19] = [
     "include_managed",
     "busy_if_running",
     "busy_check",
+    "reserved_space",
+    "max_used_space",
+    "min_free_space",
+    "keep_storage",
 ];
 
 impl HostVars {
@@ -201,6 +219,9 @@ impl HostVars {
             &layer.prune.busy_if_running,
         );
         take(&mut self.prune.busy_check, &layer.prune.busy_check);
+        take(&mut self.prune.reserved_space, &layer.prune.reserved_space);
+        take(&mut self.prune.max_used_space, &layer.prune.max_used_space);
+        take(&mut self.prune.min_free_space, &layer.prune.min_free_space);
     }
 }
 
@@ -367,6 +388,21 @@ fn parse_prune(node: &Node, path: &str) -> Result<PruneVars, WalkError> {
                     .parse::<DiskThreshold>()
                     .map_err(|e| WalkError::new(value, &key_path, e))?;
                 prune.threshold = Some(threshold);
+                continue;
+            }
+            "reserved_space" | "keep_storage" | "max_used_space" | "min_free_space" => {
+                let text = match &value.value {
+                    Value::Int(_) => expect_integer(value, &key_path)?.to_string(),
+                    _ => expect_plain_string(value, &key_path)?,
+                };
+                let bytes = crate::plan::policy::parse_size(&text)
+                    .map_err(|e| WalkError::new(value, &key_path, e))?;
+                let slot = match name.as_str() {
+                    "max_used_space" => &mut prune.max_used_space,
+                    "min_free_space" => &mut prune.min_free_space,
+                    _ => &mut prune.reserved_space,
+                };
+                *slot = Some(bytes);
                 continue;
             }
             "min_age" | "unused_for" | "exited_for" => {

@@ -23,6 +23,8 @@ pub struct ConnectionInfo {
     pub found_socket: Option<String>,
     /// As the engine reported it, cut to [`crate::model::remote_text::REMOTE_STRING_LIMIT`] characters.
     pub engine_version: String,
+    /// Docker or Podman.
+    pub engine: crate::engine_kind::EngineKind,
     pub api_version: ApiVersion,
 }
 

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine_kind::EngineKind;
 use crate::model::filesystem::FilesystemUsage;
 use crate::plan::select::ObjectPlan;
 use crate::snapshot::ImageStore;
@@ -12,6 +13,9 @@ use crate::snapshot::ImageStore;
 pub struct HostFacts {
     /// `/info` `ID`: the daemon the plan was made for.
     pub engine_id: String,
+    /// Docker or Podman.
+    #[serde(default)]
+    pub engine: EngineKind,
     pub image_store: ImageStore,
     /// The daemon's clock when the snapshot was taken.
     pub daemon_time: jiff::Timestamp,

@@ -77,6 +77,9 @@ pub struct KindReport {
     /// False when `reclaimed_bytes` is partly the plan's estimate (containerd image store).
     pub reclaimed_exact: bool,
     pub selection: Option<Selection>,
+    /// How `deleted` was learnt when the daemon's answer did not say (Podman's 500 after
+    /// deletions: a fresh list).
+    pub note: Option<String>,
 }
 
 impl KindReport {
@@ -89,6 +92,7 @@ impl KindReport {
             reclaimed_bytes: 0,
             odd_reclaimed: None,
             reclaimed_exact: true,
+            note: None,
             selection: Some(Selection {
                 planned,
                 planned_bytes,
@@ -129,6 +133,8 @@ pub struct PruneReport {
     pub in_flight_object: Option<String>,
     /// Facts about how the host was pruned (orchestrators seen, what was left to them).
     pub notes: Vec<String>,
+    /// Kinds the engine has no endpoint for (Podman's build cache): not failures.
+    pub unsupported: Vec<PruneKind>,
 }
 
 impl PruneReport {
@@ -162,7 +168,11 @@ impl PruneReport {
         self.planned
             .iter()
             .copied()
-            .filter(|kind| self.kind(*kind).is_none() && self.in_flight != Some(*kind))
+            .filter(|kind| {
+                self.kind(*kind).is_none()
+                    && self.in_flight != Some(*kind)
+                    && !self.unsupported.contains(kind)
+            })
             .collect()
     }
 

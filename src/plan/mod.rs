@@ -17,6 +17,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::api_version::ApiVersion;
+use crate::engine_kind::EngineKind;
 use crate::filter::FilterSet;
 use policy::KeepPolicy;
 
@@ -61,6 +62,68 @@ pub struct AllScope {
     pub build_cache: bool,
 }
 
+/// The size controls of a build-cache prune, in bytes, as `docker buildx prune` spells them
+/// (`--keep-storage` is the older name of `--reserved-space`). With any of them the daemon
+/// decides which records go: it stops once the cache is within the limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BuildCacheSpace {
+    /// Keep at least this much cache (`reserved-space`; `keep-storage` before API 1.48).
+    pub reserved_space: Option<u64>,
+    /// Keep the cache at most this large (API >= 1.48).
+    pub max_used_space: Option<u64>,
+    /// Keep at least this much of the disk free (API >= 1.48).
+    pub min_free_space: Option<u64>,
+}
+
+impl BuildCacheSpace {
+    pub fn is_empty(&self) -> bool {
+        *self == BuildCacheSpace::default()
+    }
+
+    /// The `/build/prune` query parameters for `api`: the names changed at 1.48, where
+    /// `keep-storage` became `reserved-space` and the other two appeared.
+    fn query(&self, api: ApiVersion) -> Result<BTreeMap<String, u64>, PlanError> {
+        let mut query = BTreeMap::new();
+        let new_names = api >= ApiVersion::BUILD_CACHE_SPACE;
+        if let Some(bytes) = self.reserved_space {
+            let name = if new_names {
+                "reserved-space"
+            } else {
+                "keep-storage"
+            };
+            query.insert(name.to_string(), bytes);
+        }
+        for (name, value) in [
+            ("max-used-space", self.max_used_space),
+            ("min-free-space", self.min_free_space),
+        ] {
+            if let Some(bytes) = value {
+                if !new_names {
+                    return Err(PlanError::BuildCacheSpaceNeedsApi148 { api, option: name });
+                }
+                query.insert(name.to_string(), bytes);
+            }
+        }
+        Ok(query)
+    }
+}
+
+impl fmt::Display for BuildCacheSpace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        for (name, value) in [
+            ("reserved-space", self.reserved_space),
+            ("max-used-space", self.max_used_space),
+            ("min-free-space", self.min_free_space),
+        ] {
+            if let Some(bytes) = value {
+                parts.push(format!("{name}={}", crate::human_size::human_size(bytes)));
+            }
+        }
+        f.write_str(&parts.join(" "))
+    }
+}
+
 /// A validated prune plan for one host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrunePlan {
@@ -69,6 +132,8 @@ pub struct PrunePlan {
     filters: FilterSet,
     /// Empty unless a keep policy is set; then fleetprune deletes by ID.
     policy: KeepPolicy,
+    /// Build-cache size controls, sent to the daemon as they are.
+    build_cache_space: BuildCacheSpace,
 }
 
 /// Why a plan cannot run, either anywhere (checked before any host is contacted) or on one host's
@@ -95,6 +160,17 @@ pub enum PlanError {
     BuildCacheUntilNeedsDuration { api: ApiVersion, value: String },
     #[error(transparent)]
     Busy(#[from] busy::BusyError),
+    #[error(
+        "the build cache size controls (reserved-space, max-used-space, min-free-space, keep-storage) apply only to build cache, and build cache is not selected"
+    )]
+    BuildCacheSpaceWithoutBuildCache,
+    #[error(
+        "{option} needs API 1.48 (Docker 28.0); this engine speaks API {api}, whose build-cache prune takes only keep-storage (--reserved-space)"
+    )]
+    BuildCacheSpaceNeedsApi148 {
+        api: ApiVersion,
+        option: &'static str,
+    },
 }
 
 /// Which volumes a volume prune removes on a host: this depends on its API version.
@@ -130,6 +206,14 @@ pub struct PruneRequest {
     /// The build-cache `all` query parameter; `None` for other kinds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub build_cache_all: Option<bool>,
+    /// Build-cache size controls by their query name for this API version (`keep-storage`,
+    /// `reserved-space`, ...), in bytes.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub build_cache_space: BTreeMap<String, u64>,
+    /// Volumes on Podman without `all`: not `/volumes/prune` (which removes named volumes
+    /// there), but the anonymous unused volumes selected and deleted one by one, by name.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub volumes_by_name: bool,
 }
 
 impl PrunePlan {
@@ -161,7 +245,24 @@ impl PrunePlan {
             all,
             filters,
             policy: KeepPolicy::default(),
+            build_cache_space: BuildCacheSpace::default(),
         })
+    }
+
+    /// The same plan with build-cache size controls; refused when build cache is not pruned.
+    pub fn with_build_cache_space(
+        mut self,
+        space: BuildCacheSpace,
+    ) -> Result<PrunePlan, PlanError> {
+        if !space.is_empty() && !self.includes(PruneKind::BuildCache) {
+            return Err(PlanError::BuildCacheSpaceWithoutBuildCache);
+        }
+        self.build_cache_space = space;
+        Ok(self)
+    }
+
+    pub fn build_cache_space(&self) -> BuildCacheSpace {
+        self.build_cache_space
     }
 
     /// The same plan with a keep policy.
@@ -190,9 +291,10 @@ impl PrunePlan {
         &self.filters
     }
 
-    /// What a volume prune removes on a host speaking `api`.
-    pub fn volume_scope(&self, api: ApiVersion) -> VolumeScope {
-        if api < ApiVersion::VOLUME_PRUNE_ALL {
+    /// What a volume prune removes on `engine` speaking `api`. On Podman, fleetprune keeps
+    /// docker's meaning whatever the API version: named volumes only with `all`.
+    pub fn volume_scope(&self, api: ApiVersion, engine: EngineKind) -> VolumeScope {
+        if engine == EngineKind::Docker && api < ApiVersion::VOLUME_PRUNE_ALL {
             VolumeScope::NamedAndAnonymousLegacy
         } else if self.all.volumes {
             VolumeScope::NamedAndAnonymous
@@ -201,14 +303,27 @@ impl PrunePlan {
         }
     }
 
-    /// The calls to make on a host speaking `api`, in `docker system prune` order.
-    pub fn requests(&self, api: ApiVersion) -> Result<Vec<PruneRequest>, PlanError> {
-        self.kinds().map(|kind| self.request(kind, api)).collect()
+    /// The calls to make on `engine` speaking `api`, in `docker system prune` order.
+    pub fn requests(
+        &self,
+        api: ApiVersion,
+        engine: EngineKind,
+    ) -> Result<Vec<PruneRequest>, PlanError> {
+        self.kinds()
+            .map(|kind| self.request(kind, api, engine))
+            .collect()
     }
 
-    fn request(&self, kind: PruneKind, api: ApiVersion) -> Result<PruneRequest, PlanError> {
+    fn request(
+        &self,
+        kind: PruneKind,
+        api: ApiVersion,
+        engine: EngineKind,
+    ) -> Result<PruneRequest, PlanError> {
         let mut filters = self.filters.to_api_map();
         let mut build_cache_all = None;
+        let mut build_cache_space = BTreeMap::new();
+        let mut volumes_by_name = false;
         match kind {
             PruneKind::Containers | PruneKind::Networks => {}
             PruneKind::Images => {
@@ -216,11 +331,15 @@ impl PrunePlan {
                 let dangling = if self.all.images { "false" } else { "true" };
                 filters.insert("dangling".into(), vec![dangling.into()]);
             }
-            PruneKind::Volumes => {
-                if self.volume_scope(api) == VolumeScope::NamedAndAnonymous {
+            PruneKind::Volumes => match (engine, self.volume_scope(api, engine)) {
+                (EngineKind::Docker, VolumeScope::NamedAndAnonymous) => {
                     filters.insert("all".into(), vec!["true".into()]);
                 }
-            }
+                // Podman's `/volumes/prune` refuses an `all` filter and removes named volumes
+                // without one (up to 5.8 at least): right for `-a`, never without.
+                (EngineKind::Podman, VolumeScope::Anonymous) => volumes_by_name = true,
+                _ => {}
+            },
             PruneKind::BuildCache => {
                 if let Some(until) = self.filters.until()
                     && api < ApiVersion::BUILD_CACHE_UNTIL_TIMESTAMP
@@ -232,12 +351,15 @@ impl PrunePlan {
                     });
                 }
                 build_cache_all = Some(self.all.build_cache);
+                build_cache_space = self.build_cache_space.query(api)?;
             }
         }
         Ok(PruneRequest {
             kind,
             filters,
             build_cache_all,
+            build_cache_space,
+            volumes_by_name,
         })
     }
 
@@ -264,6 +386,9 @@ impl PrunePlan {
         } else {
             format!("{} [{}]", kinds.join(", "), self.filters)
         };
+        if !self.build_cache_space.is_empty() {
+            text.push_str(&format!(" space({})", self.build_cache_space));
+        }
         if self.policy != KeepPolicy::default() {
             text.push_str(&format!(" keep({})", self.policy));
         }
@@ -277,6 +402,9 @@ mod tests {
 
     const API_20_10: ApiVersion = ApiVersion::new(1, 41);
     const API_25: ApiVersion = ApiVersion::new(1, 44);
+    const API_28: ApiVersion = ApiVersion::new(1, 51);
+    const DOCKER: EngineKind = EngineKind::Docker;
+    const PODMAN: EngineKind = EngineKind::Podman;
 
     fn plan(kinds: &[PruneKind], all: AllScope, filters: &[&str]) -> Result<PrunePlan, PlanError> {
         PrunePlan::new(
@@ -304,7 +432,12 @@ mod tests {
             &[],
         )
         .unwrap();
-        let kinds: Vec<PruneKind> = p.requests(API_25).unwrap().iter().map(|r| r.kind).collect();
+        let kinds: Vec<PruneKind> = p
+            .requests(API_25, DOCKER)
+            .unwrap()
+            .iter()
+            .map(|r| r.kind)
+            .collect();
         assert_eq!(
             kinds,
             [
@@ -320,7 +453,7 @@ mod tests {
     fn images_always_send_dangling_like_docker_cli() {
         let dangling_only = plan(&[PruneKind::Images], AllScope::default(), &[]).unwrap();
         assert_eq!(
-            dangling_only.requests(API_25).unwrap()[0].filters["dangling"],
+            dangling_only.requests(API_25, DOCKER).unwrap()[0].filters["dangling"],
             ["true"]
         );
         let all = AllScope {
@@ -329,7 +462,7 @@ mod tests {
         };
         let every_unused = plan(&[PruneKind::Images], all, &[]).unwrap();
         assert_eq!(
-            every_unused.requests(API_25).unwrap()[0].filters["dangling"],
+            every_unused.requests(API_25, DOCKER).unwrap()[0].filters["dangling"],
             ["false"]
         );
     }
@@ -400,24 +533,61 @@ mod tests {
             ..AllScope::default()
         };
         let p = plan(&[PruneKind::Volumes], all, &[]).unwrap();
-        assert_eq!(p.requests(API_25).unwrap()[0].filters["all"], ["true"]);
+        assert_eq!(
+            p.requests(API_25, DOCKER).unwrap()[0].filters["all"],
+            ["true"]
+        );
         assert!(
-            !p.requests(API_20_10).unwrap()[0]
+            !p.requests(API_20_10, DOCKER).unwrap()[0]
                 .filters
                 .contains_key("all")
         );
         assert_eq!(
-            p.volume_scope(API_20_10),
+            p.volume_scope(API_20_10, DOCKER),
             VolumeScope::NamedAndAnonymousLegacy
         );
-        assert_eq!(p.volume_scope(API_25), VolumeScope::NamedAndAnonymous);
+        assert_eq!(
+            p.volume_scope(API_25, DOCKER),
+            VolumeScope::NamedAndAnonymous
+        );
     }
 
     #[test]
     fn volume_prune_without_all_is_anonymous_only_on_new_daemons() {
         let p = plan(&[PruneKind::Volumes], AllScope::default(), &["label!=keep"]).unwrap();
-        assert_eq!(p.volume_scope(API_25), VolumeScope::Anonymous);
-        assert_eq!(p.requests(API_25).unwrap()[0].filters["label!"], ["keep"]);
+        assert_eq!(p.volume_scope(API_25, DOCKER), VolumeScope::Anonymous);
+        assert_eq!(
+            p.requests(API_25, DOCKER).unwrap()[0].filters["label!"],
+            ["keep"]
+        );
+    }
+
+    #[test]
+    fn podman_never_gets_volumes_prune_without_all() {
+        let p = plan(&[PruneKind::Volumes], AllScope::default(), &["label!=keep"]).unwrap();
+        for api in [API_20_10, API_25] {
+            assert_eq!(p.volume_scope(api, PODMAN), VolumeScope::Anonymous);
+            let request = &p.requests(api, PODMAN).unwrap()[0];
+            assert!(request.volumes_by_name, "API {api}");
+            assert_eq!(request.filters["label!"], ["keep"]);
+        }
+        assert!(!p.requests(API_25, DOCKER).unwrap()[0].volumes_by_name);
+    }
+
+    #[test]
+    fn podman_volume_prune_with_all_sends_no_all_filter() {
+        let all = AllScope {
+            volumes: true,
+            ..AllScope::default()
+        };
+        let p = plan(&[PruneKind::Volumes], all, &[]).unwrap();
+        let request = &p.requests(API_25, PODMAN).unwrap()[0];
+        assert!(!request.volumes_by_name);
+        assert!(!request.filters.contains_key("all"));
+        assert_eq!(
+            p.volume_scope(API_25, PODMAN),
+            VolumeScope::NamedAndAnonymous
+        );
     }
 
     #[test]
@@ -429,10 +599,10 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(
-            p.requests(API_20_10),
+            p.requests(API_20_10, DOCKER),
             Err(PlanError::BuildCacheUntilNeedsDuration { .. })
         ));
-        assert!(p.requests(API_25).is_ok());
+        assert!(p.requests(API_25, DOCKER).is_ok());
         let duration = plan(
             &[PruneKind::BuildCache],
             AllScope::default(),
@@ -440,8 +610,77 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            duration.requests(API_20_10).unwrap()[0].filters["until"],
+            duration.requests(API_20_10, DOCKER).unwrap()[0].filters["until"],
             ["24h"]
+        );
+    }
+
+    #[test]
+    fn build_cache_space_is_sent_by_the_names_each_api_version_takes() {
+        let space = BuildCacheSpace {
+            reserved_space: Some(10_000_000_000),
+            ..BuildCacheSpace::default()
+        };
+        let p = plan(&[PruneKind::BuildCache], AllScope::default(), &[])
+            .unwrap()
+            .with_build_cache_space(space)
+            .unwrap();
+        let query = |api| {
+            p.requests(api, DOCKER).unwrap()[0]
+                .build_cache_space
+                .clone()
+        };
+        assert_eq!(
+            query(API_25),
+            [("keep-storage".to_string(), 10_000_000_000)].into()
+        );
+        assert_eq!(
+            query(API_28),
+            [("reserved-space".to_string(), 10_000_000_000)].into()
+        );
+        assert_eq!(p.describe(), "build cache space(reserved-space=10GB)");
+    }
+
+    #[test]
+    fn max_used_and_min_free_space_need_api_1_48() {
+        let space = BuildCacheSpace {
+            max_used_space: Some(5_000_000_000),
+            min_free_space: Some(20_000_000_000),
+            ..BuildCacheSpace::default()
+        };
+        let p = plan(&[PruneKind::BuildCache], AllScope::default(), &[])
+            .unwrap()
+            .with_build_cache_space(space)
+            .unwrap();
+        assert!(matches!(
+            p.requests(API_25, DOCKER),
+            Err(PlanError::BuildCacheSpaceNeedsApi148 {
+                option: "max-used-space",
+                ..
+            })
+        ));
+        let request = &p.requests(API_28, DOCKER).unwrap()[0];
+        assert_eq!(
+            request.build_cache_space,
+            [
+                ("max-used-space".to_string(), 5_000_000_000),
+                ("min-free-space".to_string(), 20_000_000_000)
+            ]
+            .into()
+        );
+    }
+
+    #[test]
+    fn build_cache_space_without_build_cache_is_rejected() {
+        let space = BuildCacheSpace {
+            reserved_space: Some(1),
+            ..BuildCacheSpace::default()
+        };
+        assert_eq!(
+            plan(&[PruneKind::Images], AllScope::default(), &[])
+                .unwrap()
+                .with_build_cache_space(space),
+            Err(PlanError::BuildCacheSpaceWithoutBuildCache)
         );
     }
 

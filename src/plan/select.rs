@@ -15,11 +15,12 @@ use jiff::tz::{Offset, TimeZone};
 use serde::{Deserialize, Serialize};
 
 use crate::api_version::ApiVersion;
+use crate::engine_kind::EngineKind;
 use crate::filter::{Filter, FilterSet, UntilKind};
 use crate::plan::managed::Orchestrator;
 use crate::plan::policy::{CompiledPolicy, KeepPolicy};
 use crate::plan::{PruneKind, PrunePlan, VolumeScope};
-use crate::snapshot::{ANONYMOUS_VOLUME_LABEL, ContainerInfo, HostSnapshot, ImageInfo, ImageStore};
+use crate::snapshot::{ContainerInfo, HostSnapshot, ImageInfo, ImageStore};
 
 mod containerd;
 mod graphdriver;
@@ -337,7 +338,7 @@ fn select_within(snapshot: &HostSnapshot, plan: &PrunePlan, allow: &Allow) -> Ob
                 snapshot,
                 &world,
                 &filters,
-                plan.volume_scope(snapshot.api_version),
+                plan.volume_scope(snapshot.api_version, snapshot.engine),
             ),
             PruneKind::Images => match snapshot.image_store {
                 ImageStore::Graphdriver => graphdriver_images(
@@ -357,7 +358,17 @@ fn select_within(snapshot: &HostSnapshot, plan: &PrunePlan, allow: &Allow) -> Ob
                 let images_first = kinds
                     .iter()
                     .any(|k: &KindPlan| k.kind == PruneKind::Images && !k.doomed.is_empty());
-                build_cache(snapshot, &filters, plan.all().build_cache, images_first)
+                let space = plan.build_cache_space();
+                let mut plan =
+                    build_cache(snapshot, &filters, plan.all().build_cache, images_first);
+                if !space.is_empty() {
+                    daemon_decides(&mut plan, space);
+                }
+                if snapshot.engine == EngineKind::Podman {
+                    plan.info
+                        .push("not supported by this engine (Podman has no /build/prune)".into());
+                }
+                plan
             }
         };
         kinds.push(kind_plan);
@@ -881,9 +892,7 @@ fn volumes(
             Some(KeptReason::InUse(container.name.clone()))
         } else if let Some(reason) = filters.policy_keeps(&volume.labels, None, None) {
             Some(reason)
-        } else if scope == VolumeScope::Anonymous
-            && !volume.labels.contains_key(ANONYMOUS_VOLUME_LABEL)
-        {
+        } else if scope == VolumeScope::Anonymous && !volume.anonymous {
             Some(KeptReason::Named)
         } else if !filters.labels_pass(&volume.labels) {
             Some(KeptReason::Label)
@@ -919,6 +928,19 @@ fn volumes(
 }
 
 // ---------------------------------------------------------------------------- build cache
+
+/// With size controls the daemon picks the records itself, only until the cache is within the
+/// limits (it also reads the disk's free space): the candidates are an upper bound, not a list.
+fn daemon_decides(plan: &mut KindPlan, space: crate::plan::BuildCacheSpace) {
+    let candidates = plan.doomed.len();
+    let bytes = plan.bytes;
+    plan.doomed.clear();
+    plan.bytes = 0;
+    plan.inexact(&format!(
+        "the daemon's decision ({space}): it removes records only down to those limits; at most {candidates} record(s), {} could go",
+        crate::human_size::human_size(bytes)
+    ));
+}
 
 fn build_cache(
     snapshot: &HostSnapshot,

@@ -6,8 +6,12 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use super::*;
+use crate::engine_kind::EngineKind;
 use crate::plan::AllScope;
-use crate::snapshot::{CacheRecord, ContainerInfo, ImageInfo, NetworkInfo, VolumeInfo, chain_ids};
+use crate::snapshot::{
+    ANONYMOUS_VOLUME_LABEL, CacheRecord, ContainerInfo, ImageInfo, NetworkInfo, VolumeInfo,
+    chain_ids,
+};
 
 const NOW: &str = "2026-06-01T12:00:00Z";
 
@@ -20,6 +24,7 @@ fn host(api: (u16, u16), store: ImageStore) -> HostSnapshot {
         api_version: ApiVersion::new(api.0, api.1),
         engine_version: if api.1 <= 41 { (20, 10) } else { (26, 1) },
         engine_id: "ENGINE".into(),
+        engine: EngineKind::Docker,
         image_store: store,
         daemon_now: ts(NOW),
         daemon_offset_seconds: 0,
@@ -428,6 +433,7 @@ fn volume(name: &str, anonymous: bool, size: u64) -> VolumeInfo {
         },
         has_options: false,
         size: Some(size),
+        anonymous,
     }
 }
 
@@ -484,6 +490,73 @@ fn volume_scope_follows_the_api_version() {
     h.api_version = ApiVersion::new(1, 45);
     assert_eq!(deleted(&only(&h, false)), ["anon"]);
     assert_eq!(deleted(&only(&h, true)), ["anon", "named"]);
+}
+
+#[test]
+fn build_cache_with_size_controls_is_the_daemons_decision_not_a_list() {
+    let mut h = host((1, 51), ImageStore::Graphdriver);
+    h.build_cache = vec![CacheRecord {
+        id: "r1".into(),
+        parents: Vec::new(),
+        kind: "regular".into(),
+        description: "RUN make".into(),
+        in_use: false,
+        shared: false,
+        size: 4_000_000,
+        last_used: Some(ts("2026-05-01T00:00:00Z")),
+    }];
+    let space = crate::plan::BuildCacheSpace {
+        max_used_space: Some(1_000_000),
+        ..Default::default()
+    };
+    let p = plan(&[PruneKind::BuildCache], false, &[])
+        .with_build_cache_space(space)
+        .unwrap();
+    let cache = select(&h, &p).kind(PruneKind::BuildCache).unwrap().clone();
+    assert!(cache.doomed.is_empty());
+    assert!(!cache.exact);
+    assert_eq!(
+        cache.notes,
+        [
+            "the daemon's decision (max-used-space=1MB): it removes records only down to those limits; at most 1 record(s), 4MB could go"
+        ]
+    );
+}
+
+#[test]
+fn podman_keeps_named_volumes_without_all_whatever_its_api_version() {
+    // Podman marks anonymous volumes with its own flag, not Docker's label.
+    let podman_anonymous = |name: &str, size| VolumeInfo {
+        labels: labels(&[("tier", "ci")]),
+        ..volume(name, false, size)
+    };
+    let mut h = graph();
+    h.engine = EngineKind::Podman;
+    let mut anon = podman_anonymous("0f3a", 10);
+    anon.anonymous = true;
+    let mut held = podman_anonymous("held", 20);
+    held.anonymous = true;
+    let mut user = container("stopped", "img", false);
+    user.volumes = vec!["held".into()];
+    h.containers = vec![user];
+    h.volumes = vec![anon, held, volume("named", false, 30)];
+    for api in [(1, 41), (1, 44)] {
+        h.api_version = ApiVersion::new(api.0, api.1);
+        let only = |filters: &[&str], all| {
+            select(&h, &plan(&[PruneKind::Volumes], all, filters))
+                .kind(PruneKind::Volumes)
+                .unwrap()
+                .clone()
+        };
+        let without_all = only(&[], false);
+        assert_eq!(deleted(&without_all), ["0f3a"], "API {api:?}");
+        assert_eq!(without_all.bytes, 10);
+        assert_eq!(
+            deleted(&only(&["label!=tier=ci"], false)),
+            Vec::<&str>::new()
+        );
+        assert_eq!(deleted(&only(&[], true)), ["0f3a", "named"]);
+    }
 }
 
 #[test]

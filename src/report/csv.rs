@@ -97,6 +97,8 @@ pub fn write_prune(
             let started = report.kind(*kind);
             let kind_status = if report.in_flight == Some(*kind) {
                 "in_flight"
+            } else if report.unsupported.contains(kind) {
+                "unsupported"
             } else {
                 match started {
                     Some(k) if k.completed() => "completed",

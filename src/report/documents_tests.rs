@@ -25,6 +25,7 @@ fn ok_host(name: &str, payload: PruneReport) -> HostOutcome<PruneReport> {
             transport: TransportKind::StreamLocal,
             found_socket: None,
             engine_version: "26.1.5".into(),
+            engine: crate::engine_kind::EngineKind::Docker,
             api_version: ApiVersion::new(1, 45),
         }),
         payload,
@@ -45,6 +46,7 @@ fn run() -> FleetRun<PruneReport> {
             odd_reclaimed: None,
             reclaimed_exact: true,
             selection: None,
+            note: None,
         }],
         ..PruneReport::default()
     };
@@ -68,6 +70,7 @@ fn run() -> FleetRun<PruneReport> {
                 }],
                 finished: true,
             }),
+            note: None,
         }],
         ..PruneReport::default()
     };
@@ -97,7 +100,8 @@ fn json_document_has_one_host_shape_for_daemon_and_policy_prunes() {
     let host = |name: &str, payload: serde_json::Value| {
         let mut entry = serde_json::json!({
             "name": name, "address": format!("{name}:22"), "status": "ok",
-            "transport": "stream-local", "engine_version": "26.1.5", "api_version": "1.45",
+            "transport": "stream-local", "engine": "docker", "engine_version": "26.1.5",
+            "api_version": "1.45",
             "host_key": {"status": "verified", "fingerprint": "SHA256:key"},
             "duration_ms": 400, "attempts": 1, "error": null,
             "plan": null, "volume_scope": null, "in_flight": [],

@@ -10,6 +10,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::api_version::ApiVersion;
+use crate::engine_kind::EngineKind;
 use crate::host::Host;
 use crate::model::connection::HostKeyCheck;
 use crate::model::connection::TransportKind;
@@ -75,6 +76,9 @@ pub(crate) struct HostJson<'a, P: Serialize> {
     address: &'a str,
     status: &'static str,
     transport: Option<TransportKind>,
+    /// `docker` or `podman`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    engine: Option<EngineKind>,
     engine_version: Option<&'a str>,
     api_version: Option<ApiVersion>,
     /// The socket `docker_socket: auto` found (absent when the socket was named).
@@ -104,6 +108,7 @@ pub(crate) fn host_json<'a, T, P: Serialize>(
             "failed"
         },
         transport: outcome.connection.as_ref().map(|c| c.transport),
+        engine: outcome.connection.as_ref().map(|c| c.engine),
         engine_version: outcome
             .connection
             .as_ref()
@@ -279,6 +284,9 @@ struct KindJson<'a> {
     planned_exact: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     skipped: Option<&'a [Skipped]>,
+    /// How `deleted` was learnt when the daemon's answer did not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
 }
 
 /// A host of `prune` (with or without a keep policy), `apply` and `rmi`: one shape.
@@ -310,6 +318,9 @@ struct PruneHostJson<'a> {
     /// How the host was pruned, when it matters (orchestrators' objects left).
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     notes: &'a [String],
+    /// Kinds the engine has no endpoint for (Podman's build cache).
+    #[serde(skip_serializing_if = "<[PruneKind]>::is_empty")]
+    unsupported: &'a [PruneKind],
 }
 
 #[derive(Serialize, Default)]
@@ -345,6 +356,7 @@ fn kind_json(report: &KindReport) -> KindJson<'_> {
         planned_bytes: selection.map(|s| s.planned_bytes),
         planned_exact: selection.map(|s| s.planned_exact),
         skipped: selection.map(|s| s.skipped.as_slice()),
+        note: report.note.as_deref(),
     }
 }
 
@@ -374,6 +386,7 @@ impl JsonShape for PruneReport {
                 not_started: report.not_started(),
                 preview: report.preview.as_ref(),
                 notes: &report.notes,
+                unsupported: &report.unsupported,
             },
         )
     }

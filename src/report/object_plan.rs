@@ -131,6 +131,10 @@ pub fn write_table_report(
 }
 
 fn store_name(facts: &HostFacts) -> String {
+    if facts.engine == crate::engine_kind::EngineKind::Podman {
+        // Podman's containers/storage: neither of Docker's stores.
+        return "podman".to_string();
+    }
     match facts.image_store {
         crate::snapshot::ImageStore::Graphdriver => "graphdriver".to_string(),
         crate::snapshot::ImageStore::Containerd => "containerd".to_string(),
@@ -336,6 +340,7 @@ mod tests {
                     description: "containers".into(),
                     facts: Some(HostFacts {
                         engine_id: "ENGINE".into(),
+                        engine: crate::engine_kind::EngineKind::Docker,
                         image_store: crate::snapshot::ImageStore::Graphdriver,
                         daemon_time: "2026-06-01T12:00:00Z".parse().unwrap(),
                         docker_root_dir: "/var/lib/docker".into(),
@@ -374,7 +379,7 @@ mod tests {
                 "host_key": null, "duration_ms": 1500, "attempts": 1, "error": null,
                 "description": "containers",
                 "facts": {
-                    "engine_id": "ENGINE", "image_store": "graphdriver",
+                    "engine_id": "ENGINE", "engine": "docker", "image_store": "graphdriver",
                     "daemon_time": "2026-06-01T12:00:00Z", "docker_root_dir": "/var/lib/docker"
                 },
                 "predicted_bytes": 1000,

@@ -11,6 +11,7 @@ use tabled::settings::{Padding, Style, Width};
 
 use super::object_plan::bytes_cell;
 use super::{sanitize, seconds};
+use crate::engine_kind::EngineKind;
 use crate::host::Host;
 use crate::human_size::human_size;
 use crate::model::connection::HostKeyCheck;
@@ -199,6 +200,7 @@ pub fn write_prune(
                     )
                 }
                 Some(r) => prune_cell(r.kind, r.deleted.len(), r.reclaimed_bytes),
+                None if outcome.payload.unsupported.contains(&total.kind) => "n/a".to_string(),
                 // Sent, never answered: the daemon may have deleted some.
                 None if outcome.payload.in_flight == Some(total.kind) => "?".to_string(),
                 None => "-".to_string(),
@@ -330,7 +332,19 @@ fn write_prune_notes<'a>(
                 &outcome.name,
             );
         }
+        for kind in &outcome.payload.unsupported {
+            note(
+                format!("{kind}: not supported by this engine (n/a)"),
+                &outcome.name,
+            );
+        }
         for report in &outcome.payload.kinds {
+            if let Some(text) = &report.note {
+                note(
+                    format!("{}: {}", report.kind, sanitize(text)),
+                    &outcome.name,
+                );
+            }
             if let Some(odd) = &report.odd_reclaimed {
                 note(
                     format!(
@@ -503,7 +517,10 @@ pub fn write_ping(out: &mut dyn Write, run: &FleetRun<()>, layout: Layout) -> io
                     Some(socket) => format!("{} {}", c.transport, sanitize(socket)),
                     None => c.transport.to_string(),
                 },
-                sanitize(&c.engine_version),
+                match c.engine {
+                    EngineKind::Docker => sanitize(&c.engine_version),
+                    EngineKind::Podman => format!("podman {}", sanitize(&c.engine_version)),
+                },
                 c.api_version.to_string(),
             ),
             None => ("-".into(), "-".into(), "-".into()),

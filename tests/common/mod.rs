@@ -69,6 +69,16 @@ pub enum Engine {
     Docker26,
     /// dockerd 26.1 with the containerd image store (`containerd-snapshotter`).
     Docker26Containerd,
+    /// dockerd 28.5 (containerd 2.1) from the lab's engine rootfs, API 1.51, overlay2 store.
+    Docker28,
+    /// dockerd 28.5 with the containerd image store.
+    Docker28Containerd,
+    /// Podman 5.8 as root: `podman system service` (the Docker-compatible API, reported as
+    /// API 1.44) on /run/podman/podman.sock; its own `podman` CLI is the oracle.
+    Podman,
+    /// Podman 5.8 rootless: the service runs as the lab's rootless user, on that user's
+    /// /run/user/UID/podman/podman.sock, and fleetprune logs in as that user.
+    PodmanRootless,
 }
 
 impl Engine {
@@ -78,6 +88,10 @@ impl Engine {
             Engine::Docker20 => "20",
             Engine::Docker26 => "26",
             Engine::Docker26Containerd => "26c",
+            Engine::Docker28 => "28",
+            Engine::Docker28Containerd => "28c",
+            Engine::Podman => "podman",
+            Engine::PodmanRootless => "podman-rootless",
         }
     }
 
@@ -86,6 +100,8 @@ impl Engine {
         match self {
             Engine::Docker20 => "1.41",
             Engine::Docker26 | Engine::Docker26Containerd => "1.45",
+            Engine::Docker28 | Engine::Docker28Containerd => "1.51",
+            Engine::Podman | Engine::PodmanRootless => "1.44",
         }
     }
 
@@ -94,12 +110,62 @@ impl Engine {
         match self {
             Engine::Docker20 => "20.10.",
             Engine::Docker26 | Engine::Docker26Containerd => "26.1.",
+            Engine::Docker28 | Engine::Docker28Containerd => "28.5.",
+            Engine::Podman | Engine::PodmanRootless => "5.8.",
         }
     }
 
-    /// API 1.42 and later prune only anonymous volumes unless `all=true`.
+    /// API 1.42 and later prune only anonymous volumes unless `all=true`. On Podman that is
+    /// fleetprune's promise (docker's meaning), not the engine's: its `/volumes/prune` and
+    /// `podman volume prune` remove named volumes too.
     pub fn keeps_named_volumes(self) -> bool {
         self != Engine::Docker20
+    }
+
+    /// The engine is Podman (its Docker-compatible API), rootful or rootless.
+    pub fn is_podman(self) -> bool {
+        matches!(self, Engine::Podman | Engine::PodmanRootless)
+    }
+
+    /// The networks every host has and no prune removes: docker's `host` and `none` (the lab's
+    /// dockerd runs without the default bridge), Podman's `podman`.
+    pub fn builtin_networks(self) -> &'static [&'static str] {
+        if self.is_podman() {
+            &["podman"]
+        } else {
+            &["host", "none"]
+        }
+    }
+
+    /// The user fleetprune and OpenSSH log in as: the rootless engine's own user there.
+    pub fn ssh_user(self) -> &'static str {
+        if self == Engine::PodmanRootless {
+            "fplab-rootless"
+        } else {
+            "fplab"
+        }
+    }
+
+    /// The engine keeps images in containerd's image store rather than a graphdriver.
+    pub fn containerd_store(self) -> bool {
+        matches!(
+            self,
+            Engine::Docker26Containerd | Engine::Docker28Containerd
+        )
+    }
+
+    /// The `lab/up.sh` flags that give hosts `L` this engine (`--engine-28 L --containerd-store
+    /// L`); none for 20.10, the default.
+    fn up_flags(self) -> &'static [&'static str] {
+        match self {
+            Engine::Docker20 => &[],
+            Engine::Docker26 => &["--engine-26"],
+            Engine::Docker26Containerd => &["--engine-26", "--containerd-store"],
+            Engine::Docker28 => &["--engine-28"],
+            Engine::Docker28Containerd => &["--engine-28", "--containerd-store"],
+            Engine::Podman => &["--engine-podman"],
+            Engine::PodmanRootless => &["--engine-podman-rootless"],
+        }
     }
 }
 
@@ -150,18 +216,9 @@ impl Lab {
             up.args(["--no-streamlocal", &no_streamlocal.join(",")]);
         }
         up.args(up_args);
-        for (flag, engine) in [
-            ("--engine-26", Engine::Docker26),
-            ("--containerd-store", Engine::Docker26Containerd),
-        ] {
-            let named: Vec<&str> = hosts
-                .iter()
-                .zip(engines)
-                .filter(|(_, e)| **e == engine)
-                .map(|(h, _)| h.as_str())
-                .collect();
-            if !named.is_empty() {
-                up.args([flag, &named.join(",")]);
+        for (host, engine) in hosts.iter().zip(engines) {
+            for flag in engine.up_flags() {
+                up.args([flag, host.as_str()]);
             }
         }
         let lab = Lab {
@@ -228,8 +285,24 @@ impl Lab {
         self.docker_env(host, &[], args)
     }
 
-    /// [`Lab::docker`] with extra environment variables for the client.
+    /// [`Lab::docker`] with extra environment variables for the client. On a Podman host, docker's
+    /// `volume prune -a` is podman's plain `volume prune` (which has no `-a`: it always removes
+    /// named volumes too); every other argument goes to `podman` as it is.
     pub fn docker_env(&self, host: &str, env: &[(&str, &str)], args: &[&str]) -> String {
+        let podman_args: Vec<&str>;
+        let args = if self.engine(host).is_podman() && args.starts_with(&["volume", "prune"]) {
+            podman_args = args
+                .iter()
+                .map(|arg| match *arg {
+                    "-af" | "-fa" => "-f",
+                    other => other,
+                })
+                .filter(|arg| *arg != "-a" && *arg != "--all")
+                .collect();
+            &podman_args[..]
+        } else {
+            args
+        };
         let output = Command::new("bash")
             .arg(repo_root().join("lab/docker.sh"))
             .arg(&self.dir)
@@ -274,7 +347,7 @@ impl Lab {
             .args([
                 "-p",
                 &self.port(host).to_string(),
-                "fplab@127.0.0.1",
+                &format!("{}@127.0.0.1", self.engine(host).ssh_user()),
                 command,
             ])
             .stdin(std::process::Stdio::null())
@@ -331,12 +404,31 @@ impl Lab {
         )
     }
 
-    /// `repo:tag` of every tagged image, sorted.
+    /// `repo:tag` of every tagged image, sorted. Podman names a local image
+    /// `localhost/REPO:TAG`; that prefix is dropped so hosts of every engine compare alike.
     pub fn image_tags(&self, host: &str) -> Vec<String> {
-        lines(&self.docker(host, &["images", "--format", "{{.Repository}}:{{.Tag}}"]))
-            .into_iter()
-            .filter(|tag| tag != "<none>:<none>")
-            .collect()
+        let mut tags: Vec<String> =
+            lines(&self.docker(host, &["images", "--format", "{{.Repository}}:{{.Tag}}"]))
+                .into_iter()
+                .filter(|tag| tag != "<none>:<none>")
+                .map(|tag| match tag.strip_prefix("localhost/") {
+                    Some(local) => local.to_string(),
+                    None => tag,
+                })
+                .collect();
+        tags.sort();
+        tags
+    }
+
+    /// The object count of each row of the engine's own `system df` (docker's `.TotalCount`,
+    /// podman's `.Total`), one line per row.
+    pub fn df_counts(&self, host: &str) -> String {
+        let total = if self.engine(host).is_podman() {
+            "{{.Total}}"
+        } else {
+            "{{.TotalCount}}"
+        };
+        self.docker(host, &["system", "df", "--format", total])
     }
 
     /// IDs of all images, intermediate ones included.
