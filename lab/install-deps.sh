@@ -6,6 +6,9 @@
 #   check);
 # - Debian's prometheus for promtool (the oracle of --metrics-file), bsdutils for script (the
 #   pseudo-terminal of the live-output tests), systemd for systemd-analyze (the examples' units);
+# - for tests/packaging.rs: dpkg-dev, binutils and lintian (packaging/deb.sh and its check), and
+#   packaging/debian-rootfs.sh's two cached Debian 12 root filesystems (a clean one to install
+#   the .deb into, a minbase tarball the image's base is imported from);
 # - the Docker 26 engine: a Debian 13 root filesystem holding docker.io 26.1 (API 1.45), its
 #   containerd, runc, CLI and buildx, built once with mmdebstrap from the Debian mirror this
 #   machine's apt sources already use, and cached under $LAB_ENGINE_ROOT with a version stamp.
@@ -18,7 +21,7 @@ source "$LAB_SRC/lib.sh"
 lab_become_root "$0" "$@"
 
 packages=(docker.io openssh-server openssh-client busybox-static iproute2 util-linux procps mmdebstrap
-    prometheus bsdutils systemd)
+    prometheus bsdutils systemd dpkg-dev binutils lintian)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
@@ -29,7 +32,8 @@ if ((${#missing[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-for command in dockerd containerd runc sshd ssh-keygen busybox unshare nsenter mmdebstrap promtool script systemd-analyze; do
+for command in dockerd containerd runc sshd ssh-keygen busybox unshare nsenter mmdebstrap promtool script systemd-analyze \
+    dpkg-deb dpkg-shlibdeps strip lintian; do
     command -v "$command" >/dev/null || PATH=$PATH:/usr/sbin:/sbin command -v "$command" >/dev/null \
         || { echo "error: $command is still missing after install" >&2; exit 1; }
 done
@@ -46,6 +50,8 @@ if ! command -v ansible-inventory >/dev/null; then
         python3 -m pip install --quiet --break-system-packages 'ansible-core==2.18.*'
 fi
 command -v ansible-inventory >/dev/null || lab_die "ansible-inventory is still missing after install"
+
+bash "$LAB_SRC/../packaging/debian-rootfs.sh" clean slim
 
 # ------------------------------------------------------------ Docker 26 engine
 # debian_mirror: the URI of the machine's own Debian archive (not -security), read from apt's
