@@ -22,6 +22,7 @@ SUITE=bookworm
 
 # The URI of the machine's own Debian archive for $SUITE (not -security, not -updates).
 debian_mirror() {
+    # shellcheck disable=SC2016 # $(...) are apt's format fields, not the shell's
     apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 'Identifier: Packages' |
         awk -v suite="$SUITE" '$2 == suite { print $1; exit }' | grep .
 }
