@@ -3,7 +3,8 @@
 # Cargo.toml's [profile.release]: binary size (as built, and stripped as packaging/deb.sh ships
 # it), cold start (`fleetprune --version`, hyperfine), loading the 5,000-host / 200-group
 # inventory of bench/inventory-scale.sh (best of 5, wall and CPU), and the controller's CPU
-# (user + sys, /usr/bin/time) for `fleetprune df` over a 4-host lab, R rounds interleaved, medians.
+# (user + sys, /usr/bin/time) for `fleetprune ping` of 64 sessions (16 inventory aliases of each of
+# 4 lab hosts), R rounds interleaved, medians.
 #
 # Usage: bench/release-profile.sh BEFORE AFTER [-r ROUNDS] [-p PORT_BASE]   (ROUNDS 10)
 #   e.g. build with the old profile, cp target/release/fleetprune /tmp/fp-before, build with the
@@ -17,6 +18,7 @@ source "$REPO/lab/lib.sh"
 
 (($# >= 2)) || { echo "usage: bench/release-profile.sh BEFORE AFTER [-r ROUNDS] [-p PORT_BASE]" >&2; exit 2; }
 work=$(mktemp -d /tmp/fp-release-profile.XXXXXX)
+chmod 0755 "$work" # the lab user must reach the lab dir inside
 cp "$1" "$work/before"
 cp "$2" "$work/after"
 shift 2
@@ -52,13 +54,22 @@ for build in before after; do
     bash "$BENCH_SRC/inventory-scale.sh" --fp-bin "$work/$build" | sed 's/^inventory of //'
 done
 
-echo "== controller CPU: fleetprune df over 4 lab hosts, $ROUNDS rounds interleaved"
+echo "== controller CPU: fleetprune ping (handshake, auth, tunnel, /_ping), 64 sessions to 4 lab hosts, $ROUNDS rounds interleaved"
 bash "$REPO/lab/up.sh" -n 4 -d "$lab" -p "$PORT" >"$work/up.log" 2>&1 || { cat "$work/up.log"; lab_die "lab/up.sh failed"; }
+{
+    printf 'all:\n  vars:\n    ansible_user: %s\n    ansible_ssh_private_key_file: %s\n  hosts:\n' \
+        "$LAB_USER" "$lab/client/id_ed25519"
+    for ((alias = 1; alias <= 16; alias++)); do
+        for ((host = 1; host <= 4; host++)); do
+            printf '    h%02d-%02d: { ansible_host: 127.0.0.1, ansible_port: %d }\n' "$host" "$alias" $((PORT + host))
+        done
+    done
+} >"$work/sessions.yaml"
 for ((round = 1; round <= ROUNDS; round++)); do
     for build in before after; do
-        /usr/bin/time -a -o "$work/$build.times" -f '%U %S %e' "$work/$build" df -q \
-            -i "$lab/inventory.yaml" --known-hosts "$lab/known_hosts" >/dev/null ||
-            lab_die "$build df failed"
+        /usr/bin/time -a -o "$work/$build.times" -f '%U %S %e' "$work/$build" ping -q \
+            -i "$work/sessions.yaml" --known-hosts "$lab/known_hosts" >/dev/null ||
+            lab_die "$build ping failed"
     done
 done
 python3 - "$work" <<'PY'
