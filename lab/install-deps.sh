@@ -6,6 +6,9 @@
 #   check);
 # - Debian's prometheus for promtool (the oracle of --metrics-file), bsdutils for script (the
 #   pseudo-terminal of the live-output tests), systemd for systemd-analyze (the examples' units);
+# - for tests/packaging.rs: dpkg-dev, binutils and lintian (packaging/deb.sh and its check), and
+#   packaging/debian-rootfs.sh's two cached Debian 12 root filesystems (a clean one to install
+#   the .deb into, a minbase tarball the image's base is imported from);
 # - the lab's other engines, each a root filesystem built once with mmdebstrap from the Debian
 #   mirror this machine's apt sources already use and cached under $LAB_ENGINE_ROOT with a
 #   version stamp: Docker 26.1 (Debian 13: docker.io, its containerd, runc, CLI and buildx),
@@ -19,7 +22,7 @@ source "$LAB_SRC/lib.sh"
 lab_become_root "$0" "$@"
 
 packages=(docker.io openssh-server openssh-client busybox-static iproute2 util-linux procps mmdebstrap
-    prometheus bsdutils systemd)
+    prometheus bsdutils systemd dpkg-dev binutils lintian)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
@@ -30,7 +33,8 @@ if ((${#missing[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-for command in dockerd containerd runc sshd ssh-keygen busybox unshare nsenter mmdebstrap promtool script systemd-analyze; do
+for command in dockerd containerd runc sshd ssh-keygen busybox unshare nsenter mmdebstrap promtool script systemd-analyze \
+    dpkg-deb dpkg-shlibdeps strip lintian; do
     command -v "$command" >/dev/null || PATH=$PATH:/usr/sbin:/sbin command -v "$command" >/dev/null \
         || { echo "error: $command is still missing after install" >&2; exit 1; }
 done
@@ -47,6 +51,8 @@ if ! command -v ansible-inventory >/dev/null; then
         python3 -m pip install --quiet --break-system-packages 'ansible-core==2.18.*'
 fi
 command -v ansible-inventory >/dev/null || lab_die "ansible-inventory is still missing after install"
+
+bash "$LAB_SRC/../packaging/debian-rootfs.sh" clean slim
 
 # ------------------------------------------------------------ engine root filesystems
 # debian_mirror: the URI of the machine's own Debian archive (not -security), read from apt's

@@ -60,6 +60,7 @@ fn fleetprune_words(line: &str, place: &str) -> Vec<String> {
 fn every_yaml_example_parses() {
     for path in [
         "kubernetes/cronjob.yaml",
+        "kubernetes/indexed-job.yaml",
         "github-actions/fleetprune.yml",
         "ansible/prune-fleet.yml",
     ] {
@@ -72,8 +73,29 @@ fn kubernetes_indexed_job_matches_its_shards_and_mounts_its_secrets() {
     let documents = yaml_documents("kubernetes/cronjob.yaml");
     let config = documents.iter().find(|d| d["kind"] == "ConfigMap").unwrap();
     let cron = documents.iter().find(|d| d["kind"] == "CronJob").unwrap();
-    let job = &cron["spec"]["jobTemplate"]["spec"];
-    assert_eq!(job["completionMode"], "Indexed");
+    let once = yaml_documents("kubernetes/indexed-job.yaml");
+    for (job, place) in [
+        (&cron["spec"]["jobTemplate"]["spec"], "cronjob.yaml"),
+        (&once[0]["spec"], "indexed-job.yaml"),
+    ] {
+        indexed_job_matches_its_shards_and_mounts_its_secrets(job, place);
+    }
+    // The ConfigMap's inventory is one fleetprune reads.
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = write_file(
+        dir.path(),
+        "inventory.yaml",
+        config["data"]["inventory.yaml"].as_str().unwrap(),
+    );
+    let run = fleetprune(&["inventory", "-i", inventory.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(common::stdout(&run).contains("build16.example.com"));
+}
+
+/// An Indexed Job (of the CronJob or the one-off Job) runs one pod per shard, as the image's
+/// non-root user, with the inventory, the ssh Secret and the reports at the image's mount points.
+fn indexed_job_matches_its_shards_and_mounts_its_secrets(job: &Value, place: &str) {
+    assert_eq!(job["completionMode"], "Indexed", "{place}");
     let pod = &job["template"]["spec"];
     let container = &pod["containers"][0];
     let args: Vec<String> = container["args"]
@@ -82,7 +104,7 @@ fn kubernetes_indexed_job_matches_its_shards_and_mounts_its_secrets() {
         .iter()
         .map(|a| a.as_str().unwrap().to_string())
         .collect();
-    accepted(&args, "kubernetes/cronjob.yaml");
+    accepted(&args, place);
     let shards = args
         .iter()
         .find_map(|a| a.strip_prefix("--shard=auto/"))
@@ -98,21 +120,19 @@ fn kubernetes_indexed_job_matches_its_shards_and_mounts_its_secrets() {
     assert_eq!(secret["name"], "ssh");
     for file in ["known_hosts", "id_ed25519"] {
         assert!(
-            args.iter()
-                .any(|a| a.ends_with(&format!("/etc/fleetprune/ssh/{file}"))),
+            args.iter().any(|a| a.ends_with(&format!("=/ssh/{file}"))),
             "{file} from the Secret"
         );
     }
-    // The ConfigMap's inventory is one fleetprune reads.
-    let dir = tempfile::tempdir().unwrap();
-    let inventory = write_file(
-        dir.path(),
-        "inventory.yaml",
-        config["data"]["inventory.yaml"].as_str().unwrap(),
-    );
-    let run = fleetprune(&["inventory", "-i", inventory.to_str().unwrap()]);
-    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
-    assert!(common::stdout(&run).contains("build16.example.com"));
+    assert_eq!(pod["securityContext"]["runAsUser"], 10001, "{place}");
+    assert_eq!(pod["securityContext"]["fsGroup"], 10001, "{place}");
+    let mounts: Vec<&str> = container["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["mountPath"].as_str().unwrap())
+        .collect();
+    assert_eq!(mounts, ["/inventory", "/ssh", "/reports"], "{place}");
 }
 
 #[test]
