@@ -22,8 +22,8 @@ use serde::de::DeserializeOwned;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::api_version::ApiVersion;
-use crate::engine_kind::EngineKind;
 use crate::model::connection::TransportKind;
+use crate::model::engine_kind::EngineKind;
 use crate::model::failure::{Classify, ErrorClass};
 use crate::model::remote_text::bounded_remote_string;
 use crate::transport::tunnel::{DockerStream, RemoteCommandStatus, Tunnel};

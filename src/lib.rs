@@ -16,7 +16,6 @@
 //! - [`engine`]: HTTP to the Engine API over that tunnel, version negotiation;
 //! - [`model`]: the plain-data floor (failure stage and class, host key, transport kind,
 //!   filesystem usage, bounded remote text) every other module may import;
-//! - [`engine_kind`]: Docker or Podman behind the socket;
 //! - [`snapshot`]: a read-only picture of a host's objects, from which [`plan::select`] predicts
 //!   a prune exactly;
 //! - [`commands`]: one module per fleet command (prune, plan, apply, rmi, df, ping), each its
@@ -44,7 +43,6 @@ pub mod busy;
 pub mod cli;
 pub mod commands;
 pub mod engine;
-pub mod engine_kind;
 pub mod executor;
 pub mod fd_limit;
 pub mod filter;

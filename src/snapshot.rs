@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::api_version::ApiVersion;
 use crate::engine::{Engine, EngineError};
-use crate::engine_kind::EngineKind;
+use crate::model::engine_kind::EngineKind;
 use crate::model::filesystem::FilesystemUsage;
 use crate::transport::shell::{FilesystemError, HostShell};
 

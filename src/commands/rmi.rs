@@ -210,7 +210,7 @@ mod tests {
             api_version: ApiVersion::new(1, 41),
             engine_version: (20, 10),
             engine_id: "E".into(),
-            engine: crate::engine_kind::EngineKind::Docker,
+            engine: crate::model::engine_kind::EngineKind::Docker,
             image_store: ImageStore::Graphdriver,
             daemon_now: "2026-06-01T00:00:00Z".parse().unwrap(),
             daemon_offset_seconds: 0,

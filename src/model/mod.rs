@@ -3,6 +3,7 @@
 //! text. The transport, the engine, the outcome and the reports all build on it.
 
 pub mod connection;
+pub mod engine_kind;
 pub mod failure;
 pub mod filesystem;
 pub mod remote_text;

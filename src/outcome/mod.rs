@@ -24,7 +24,7 @@ pub struct ConnectionInfo {
     /// As the engine reported it, cut to [`crate::model::remote_text::REMOTE_STRING_LIMIT`] characters.
     pub engine_version: String,
     /// Docker or Podman.
-    pub engine: crate::engine_kind::EngineKind,
+    pub engine: crate::model::engine_kind::EngineKind,
     pub api_version: ApiVersion,
 }
 

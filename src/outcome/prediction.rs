@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine_kind::EngineKind;
+use crate::model::engine_kind::EngineKind;
 use crate::model::filesystem::FilesystemUsage;
 use crate::plan::select::ObjectPlan;
 use crate::snapshot::ImageStore;

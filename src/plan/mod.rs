@@ -17,8 +17,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::api_version::ApiVersion;
-use crate::engine_kind::EngineKind;
 use crate::filter::FilterSet;
+use crate::model::engine_kind::EngineKind;
 use policy::KeepPolicy;
 
 /// The prune kinds, declared in `docker system prune` order, which is also the order they run in.

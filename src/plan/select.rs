@@ -15,8 +15,8 @@ use jiff::tz::{Offset, TimeZone};
 use serde::{Deserialize, Serialize};
 
 use crate::api_version::ApiVersion;
-use crate::engine_kind::EngineKind;
 use crate::filter::{Filter, FilterSet, UntilKind};
+use crate::model::engine_kind::EngineKind;
 use crate::plan::managed::Orchestrator;
 use crate::plan::policy::{CompiledPolicy, KeepPolicy};
 use crate::plan::{PruneKind, PrunePlan, VolumeScope};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use super::*;
-use crate::engine_kind::EngineKind;
+use crate::model::engine_kind::EngineKind;
 use crate::plan::AllScope;
 use crate::snapshot::{
     ANONYMOUS_VOLUME_LABEL, CacheRecord, ContainerInfo, ImageInfo, NetworkInfo, VolumeInfo,

@@ -25,7 +25,7 @@ fn ok_host(name: &str, payload: PruneReport) -> HostOutcome<PruneReport> {
             transport: TransportKind::StreamLocal,
             found_socket: None,
             engine_version: "26.1.5".into(),
-            engine: crate::engine_kind::EngineKind::Docker,
+            engine: crate::model::engine_kind::EngineKind::Docker,
             api_version: ApiVersion::new(1, 45),
         }),
         payload,

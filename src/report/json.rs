@@ -10,10 +10,10 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::api_version::ApiVersion;
-use crate::engine_kind::EngineKind;
 use crate::host::Host;
 use crate::model::connection::HostKeyCheck;
 use crate::model::connection::TransportKind;
+use crate::model::engine_kind::EngineKind;
 use crate::model::failure::{ErrorClass, HostFailure};
 use crate::outcome::disk_usage::DiskUsage;
 use crate::outcome::prediction::{HostFacts, PlanReport};

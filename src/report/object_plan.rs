@@ -131,7 +131,7 @@ pub fn write_table_report(
 }
 
 fn store_name(facts: &HostFacts) -> String {
-    if facts.engine == crate::engine_kind::EngineKind::Podman {
+    if facts.engine == crate::model::engine_kind::EngineKind::Podman {
         // Podman's containers/storage: neither of Docker's stores.
         return "podman".to_string();
     }
@@ -340,7 +340,7 @@ mod tests {
                     description: "containers".into(),
                     facts: Some(HostFacts {
                         engine_id: "ENGINE".into(),
-                        engine: crate::engine_kind::EngineKind::Docker,
+                        engine: crate::model::engine_kind::EngineKind::Docker,
                         image_store: crate::snapshot::ImageStore::Graphdriver,
                         daemon_time: "2026-06-01T12:00:00Z".parse().unwrap(),
                         docker_root_dir: "/var/lib/docker".into(),

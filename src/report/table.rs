@@ -11,11 +11,11 @@ use tabled::settings::{Padding, Style, Width};
 
 use super::object_plan::bytes_cell;
 use super::{sanitize, seconds};
-use crate::engine_kind::EngineKind;
 use crate::host::Host;
 use crate::human_size::human_size;
 use crate::model::connection::HostKeyCheck;
 use crate::model::connection::TransportKind;
+use crate::model::engine_kind::EngineKind;
 use crate::model::failure::Stage;
 use crate::outcome::disk_usage::{DiskUsage, UsageLine};
 use crate::outcome::reclaim::{KindReport, PruneReport};
