@@ -187,37 +187,13 @@ async fn engine_answer(
 }
 
 fn host(name: &str, kinds: &[PruneKind]) -> Host {
-    Host {
-        name: name.into(),
-        groups: vec![],
-        address: name.into(),
-        port: 22,
-        user: "ops".into(),
-        identity: None,
-        docker_socket: "/var/run/docker.sock".into(),
-        host_key_checking: None,
-        known_hosts: vec![],
-        global_known_hosts: None,
-        hash_known_hosts: false,
-        connect_timeout: None,
-        identities_only: false,
-        identity_agent: None,
-        host_key_alias: None,
-        server_alive: (None, None),
-        algorithms: Default::default(),
-        route: crate::route::Route::Direct,
-        refused: None,
-        busy: Default::default(),
-        ssh_config: None,
-        plan: Some(
-            PrunePlan::new(
-                kinds.iter().copied().collect(),
-                AllScope::default(),
-                FilterSet::parse::<&str>(&[]).unwrap(),
-            )
-            .unwrap(),
-        ),
-    }
+    let plan = PrunePlan::new(
+        kinds.iter().copied().collect(),
+        AllScope::default(),
+        FilterSet::parse::<&str>(&[]).unwrap(),
+    )
+    .unwrap();
+    Host::planned_for_tests(name, plan)
 }
 
 fn options() -> FleetOptions {

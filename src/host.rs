@@ -336,6 +336,38 @@ impl EffectiveSsh {
     }
 }
 
+#[cfg(test)]
+impl Host {
+    /// A host reached directly as `ops@NAME:22` on the default socket, with `plan`: for tests
+    /// that need a resolved host and no inventory.
+    pub(crate) fn planned_for_tests(name: &str, plan: PrunePlan) -> Host {
+        Host {
+            name: name.into(),
+            groups: vec![],
+            address: name.into(),
+            port: 22,
+            user: "ops".into(),
+            identity: None,
+            docker_socket: DEFAULT_DOCKER_SOCKET.into(),
+            host_key_checking: None,
+            known_hosts: vec![],
+            global_known_hosts: None,
+            hash_known_hosts: false,
+            connect_timeout: None,
+            identities_only: false,
+            identity_agent: None,
+            host_key_alias: None,
+            server_alive: (None, None),
+            algorithms: Default::default(),
+            route: Route::Direct,
+            ssh_config: None,
+            refused: None,
+            busy: Default::default(),
+            plan: Some(plan),
+        }
+    }
+}
+
 impl Host {
     /// Resolves one inventory host. Precedence, highest first: command-line flags, then what
     /// Ansible's ssh plugin would pass first (`ssh_args`, then the `ansible_*` variables, then

@@ -100,37 +100,13 @@ mod tests {
             volumes: all,
             build_cache: all,
         };
-        Host {
-            name: name.into(),
-            groups: vec![],
-            address: name.into(),
-            port: 22,
-            user: "ops".into(),
-            identity: None,
-            docker_socket: "/var/run/docker.sock".into(),
-            host_key_checking: None,
-            known_hosts: vec![],
-            global_known_hosts: None,
-            hash_known_hosts: false,
-            connect_timeout: None,
-            identities_only: false,
-            identity_agent: None,
-            host_key_alias: None,
-            server_alive: (None, None),
-            algorithms: Default::default(),
-            route: crate::route::Route::Direct,
-            ssh_config: None,
-            refused: None,
-            busy: Default::default(),
-            plan: Some(
-                PrunePlan::new(
-                    kinds.iter().copied().collect(),
-                    all,
-                    FilterSet::parse(filters).unwrap(),
-                )
-                .unwrap(),
-            ),
-        }
+        let plan = PrunePlan::new(
+            kinds.iter().copied().collect(),
+            all,
+            FilterSet::parse(filters).unwrap(),
+        )
+        .unwrap();
+        Host::planned_for_tests(name, plan)
     }
 
     #[test]
