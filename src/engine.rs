@@ -5,7 +5,7 @@
 //! Every response is capped: headers by [`HEADER_LIMIT`], each whole response (headers and body)
 //! by [`RESPONSE_LIMIT`], counted on the bytes read from the tunnel, so an endless or oversized
 //! answer fails its host with `response_too_large` instead of filling memory. What to ask the
-//! engine is decided by [`crate::prune`] and [`crate::df`].
+//! engine is decided by [`crate::commands::prune`] and [`crate::commands::df`].
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,7 +40,7 @@ const HEAD_TOO_LARGE: &str = "message head is too large";
 pub struct Engine {
     connection: Connection,
     pub api_version: ApiVersion,
-    /// Cut to [`REMOTE_STRING_LIMIT`] characters.
+    /// Cut to [`crate::model::remote_text::REMOTE_STRING_LIMIT`] characters.
     pub engine_version: String,
     /// Docker, or Podman's compatible service.
     pub kind: EngineKind,

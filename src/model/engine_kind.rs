@@ -1,7 +1,7 @@
 //! Which engine answers on a host's socket: Docker, or Podman's Docker-compatible service.
 //!
 //! Plain data shared by every floor: [`crate::engine`] detects it, [`crate::plan`] and
-//! [`crate::prune`] follow docker's semantics on either, and the reports name it. What differs
+//! [`crate::commands::prune`] follow docker's semantics on either, and the reports name it. What differs
 //! between the two is written in docs/engines-semantics.md.
 
 use std::fmt;

@@ -1,7 +1,7 @@
 //! What to prune on one host, as pure data: the kinds, their `all` switches, the filters, and the
 //! exact Engine API requests they become for a given API version.
 //!
-//! Nothing here talks to a daemon; [`crate::prune`] makes the calls. Keeping the decision apart
+//! Nothing here talks to a daemon; [`crate::commands::prune`] makes the calls. Keeping the decision apart
 //! lets `inventory` print effective plans and lets every rule be unit-tested. [`select`] predicts,
 //! from a host snapshot, exactly which objects those requests would delete.
 
