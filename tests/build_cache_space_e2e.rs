@@ -95,8 +95,10 @@ fn build_cache_size_controls_match_docker_builder_prune_on_26_and_28() {
         .as_u64()
         .unwrap();
     assert_eq!(human_size(reclaimed), docker);
-    assert_eq!(cache_count(&lab, "host01"), cache_count(&lab, "host02"));
+    // The same bytes go; which zero-size records BuildKit drops with them varies from daemon to
+    // daemon (seen: 3 records left on one twin, 4 on the other), so the counts only both fall.
     assert!(cache_count(&lab, "host01") < before);
+    assert!(cache_count(&lab, "host02") < before);
 
     // 26: max-used-space needs API 1.48: the host fails at plan, nothing deleted.
     let before_26 = cache_count(&lab, "host03");
