@@ -26,15 +26,13 @@ use crate::inventory::ssh_args::StrictHostKeyChecking;
 use crate::inventory::ssh_config::{SshConfig, SshConfigError};
 use crate::inventory::{Inventory, InventoryError, UnmatchedTerm};
 use crate::model::connection::HostKeyCheck;
-use crate::outcome::FleetRun;
-use crate::outcome::HostOutcome;
 use crate::outcome::prediction::PlanReport;
+use crate::outcome::{FleetRun, HostOutcome, Tally};
 use crate::output::{FileError, Output};
 use crate::plan::file::{PLAN_FILE_VERSION, PlanFile, SavedHost};
-use crate::progress::{LiveFacts, Progress};
+use crate::progress::LiveFacts;
 use crate::prompt;
 use crate::report;
-use crate::report::object_plan;
 use crate::report::render::Render;
 use crate::report::run_info::RunInfo;
 use crate::transport::identity::IdentityStore;
@@ -245,9 +243,9 @@ pub async fn run(
             let job = PruneJob {
                 uses: Arc::clone(&uses),
             };
-            let run = fleet(hosts, job, options, &cancel, &mut output).await?;
+            let run = fleet(hosts, job, options, &cancel, &mut output, |_| false).await?;
             uses.save();
-            Ok(exit_for(&run, &cancel, settings.fail_on_busy))
+            Ok(exit_for(&run.tally, &cancel, settings.fail_on_busy))
         }
         Action::Plan => {
             require_plans(&hosts)?;
@@ -256,19 +254,22 @@ pub async fn run(
             let job = PlanJob {
                 uses: Arc::clone(&uses),
             };
-            let run = fleet(hosts, job, options, &cancel, &mut output).await?;
+            // `--save` keeps what the plan file needs: the hosts that were planned.
+            let saving = settings.save_plan.is_some();
+            let keep = |outcome: &HostOutcome<PlanReport>| saving && outcome.succeeded();
+            let run = fleet(hosts, job, options, &cancel, &mut output, keep).await?;
             uses.save();
             if let Some(path) = &settings.save_plan {
-                save_plan(path, &run)?;
+                save_plan(path, &run.kept.outcomes)?;
             }
-            Ok(exit_for(&run, &cancel, settings.fail_on_busy))
+            Ok(exit_for(&run.tally, &cancel, settings.fail_on_busy))
         }
         Action::Apply => {
             let (path, max_age) = settings.apply.clone().ok_or(AppError::NotConfirmed)?;
             let file = load_plan(&path, max_age)?;
             let hosts = planned_hosts(hosts, &file, &path, settings.limit.is_some())?;
             let options = fleet_options(&settings, &hosts, &hard_stop)?;
-            let warning = object_plan::apply_warning(&file, &hosts);
+            let warning = prompt::apply_warning(&file, &hosts);
             confirm_with(&settings, warning, &cancel).await?;
             let saved = file
                 .hosts
@@ -280,9 +281,9 @@ pub async fn run(
                 hosts: saved,
                 uses: Arc::clone(&uses),
             };
-            let run = fleet(hosts, job, options, &cancel, &mut output).await?;
+            let run = fleet(hosts, job, options, &cancel, &mut output, |_| false).await?;
             uses.save();
-            Ok(exit_for(&run, &cancel, settings.fail_on_busy))
+            Ok(exit_for(&run.tally, &cancel, settings.fail_on_busy))
         }
         Action::Rmi => {
             let (refs, remove_in_use) = settings.rmi.clone().ok_or(AppError::NotConfirmed)?;
@@ -299,9 +300,10 @@ pub async fn run(
                     options.clone(),
                     &cancel,
                     &mut Output::silent(),
+                    |_| true,
                 )
                 .await?;
-                let warning = report::apply::rmi_warning(&refs, &preview);
+                let warning = prompt::rmi_warning(&refs, &preview.kept.outcomes);
                 confirm_with(&settings, warning, &cancel).await?;
             }
             let job = RmiJob {
@@ -309,13 +311,16 @@ pub async fn run(
                 remove_in_use,
                 preview: false,
             };
-            let run = fleet(hosts, job, options, &cancel, &mut output).await?;
-            Ok(exit_for(&run, &cancel, settings.fail_on_busy))
+            let run = fleet(hosts, job, options, &cancel, &mut output, |_| false).await?;
+            Ok(exit_for(&run.tally, &cancel, settings.fail_on_busy))
         }
         Action::Df => {
             let options = fleet_options(&settings, &hosts, &hard_stop)?;
-            let run = fleet(hosts, DiskUsageJob, options, &cancel, &mut output).await?;
-            Ok(exit_for(&run, &cancel, settings.fail_on_busy))
+            let run = fleet(hosts, DiskUsageJob, options, &cancel, &mut output, |_| {
+                false
+            })
+            .await?;
+            Ok(exit_for(&run.tally, &cancel, settings.fail_on_busy))
         }
         Action::Ping if settings.print_host_keys => {
             let options = fleet_options(&settings, &hosts, &hard_stop)?;
@@ -331,8 +336,8 @@ pub async fn run(
         }
         Action::Ping => {
             let options = fleet_options(&settings, &hosts, &hard_stop)?;
-            let run = fleet(hosts, ReachOnly, options, &cancel, &mut output).await?;
-            Ok(exit_for(&run, &cancel, settings.fail_on_busy))
+            let run = fleet(hosts, ReachOnly, options, &cancel, &mut output, |_| false).await?;
+            Ok(exit_for(&run.tally, &cancel, settings.fail_on_busy))
         }
     }
 }
@@ -405,9 +410,8 @@ fn require_plans(hosts: &[Host]) -> Result<(), AppError> {
 }
 
 /// `--save FILE`: the hosts that were planned, with the identities they were planned for.
-fn save_plan(path: &std::path::Path, run: &FleetRun<PlanReport>) -> Result<(), AppError> {
-    let hosts = run
-        .outcomes
+fn save_plan(path: &std::path::Path, planned: &[HostOutcome<PlanReport>]) -> Result<(), AppError> {
+    let hosts = planned
         .iter()
         .filter(|o| o.succeeded())
         .filter_map(|o| {
@@ -548,8 +552,10 @@ async fn confirm_with_plan(
         options.clone(),
         cancel,
         &mut Output::silent(),
+        |_| true,
     )
-    .await?;
+    .await?
+    .kept;
     uses.save();
     if cancel.is_cancelled() {
         return Err(AppError::Interrupted);
@@ -561,7 +567,7 @@ async fn confirm_with_plan(
         .map(|o| (o.name.as_str(), &o.payload.plan))
         .collect();
     let mut warning = prompt::warning(hosts);
-    warning.push_str(&object_plan::plan_warning(&plans));
+    warning.push_str(&prompt::plan_warning(&plans));
     for outcome in preview.outcomes.iter().filter(|o| !o.succeeded()) {
         if let Some(failure) = &outcome.failure {
             warning.push_str(&format!(
@@ -609,40 +615,64 @@ async fn confirm_with(
     }
 }
 
-/// Runs `job` on every host with the live display on stderr (NDJSON streamed as hosts finish),
-/// writes the outputs in the chosen format, `--report` and `--metrics-file`, and returns the run.
+/// A finished fleet run: how its hosts ended, its safety facts, and the outcomes the caller
+/// asked to keep, in the order of the run's hosts.
+struct Finished<T> {
+    tally: Tally,
+    kept: FleetRun<T>,
+}
+
+/// Runs `job` on every host with the live display on stderr, hands each host's outcome to the
+/// outputs as it finishes (NDJSON lines at once), writes the outputs in the chosen format,
+/// `--report` and `--metrics-file`, and keeps the outcomes `keep` picks.
 async fn fleet<J: HostJob>(
     hosts: Vec<Host>,
     job: J,
     options: FleetOptions,
     cancel: &CancellationToken,
     output: &mut Output,
-) -> Result<FleetRun<J::Output>, AppError>
+    keep: impl Fn(&HostOutcome<J::Output>) -> bool,
+) -> Result<Finished<J::Output>, AppError>
 where
     J::Output: Render + LiveFacts,
 {
-    let progress: Progress<J::Output> = output.progress(hosts.len());
-    let run = run_fleet(
+    let (progress, mut collector) = output.start::<J::Output>(hosts.len());
+    let info = &output.info;
+    let mut kept = Vec::new();
+    let safety = run_fleet(
         Arc::new(SshConnector),
         hosts,
         Arc::new(job),
         Arc::new(options),
         cancel.clone(),
         progress,
+        |index, outcome| {
+            collector.add(info, index, &outcome);
+            if keep(&outcome) {
+                kept.push((index, outcome));
+            }
+        },
     )
     .await;
-    output.finish(&run)?;
-    Ok(run)
+    kept.sort_by_key(|(index, _)| *index);
+    let tally = output.finish(collector, &safety)?;
+    Ok(Finished {
+        tally,
+        kept: FleetRun {
+            outcomes: kept.into_iter().map(|(_, outcome)| outcome).collect(),
+            safety,
+        },
+    })
 }
 
 /// The run's exit code; a host skipped as busy counts as done unless `--fail-on-busy`.
-fn exit_for<T>(run: &FleetRun<T>, cancel: &CancellationToken, fail_on_busy: bool) -> Exit {
-    let done = |outcome: &HostOutcome<T>| outcome.succeeded() || (!fail_on_busy && outcome.busy());
+fn exit_for(tally: &Tally, cancel: &CancellationToken, fail_on_busy: bool) -> Exit {
+    let done = tally.succeeded + if fail_on_busy { 0 } else { tally.busy };
     if cancel.is_cancelled() {
         Exit::Interrupted
-    } else if run.outcomes.iter().all(done) {
+    } else if done == tally.hosts {
         Exit::Success
-    } else if !run.outcomes.iter().any(done) {
+    } else if done == 0 {
         Exit::AllFailed
     } else {
         Exit::PartialFailure

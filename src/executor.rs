@@ -27,7 +27,7 @@ use crate::host::{Host, Refusal};
 use crate::inventory::ssh_args::StrictHostKeyChecking;
 use crate::model::connection::HostKeyCheck;
 use crate::model::failure::{ErrorClass, HostFailure, Stage};
-use crate::outcome::{ConnectionInfo, FleetRun, HostOutcome, SafetyReport};
+use crate::outcome::{ConnectionInfo, HostOutcome, SafetyReport};
 use crate::route::Route;
 use crate::transport::known_hosts::{DEFAULT_GLOBAL_KNOWN_HOSTS, KnownHosts, KnownHostsFiles};
 use crate::transport::shell::HostShell;
@@ -300,8 +300,9 @@ impl FleetOptions {
 /// The first pause between connect attempts; doubled each time, with jitter.
 const FIRST_RETRY_PAUSE: Duration = Duration::from_secs(1);
 
-/// Runs `job` on every host reached through `connector` and returns the outcomes in the order
-/// of `hosts`.
+/// Runs `job` on every host reached through `connector`, hands each host's outcome to
+/// `finished` with the host's index in `hosts` as soon as it is known (hosts never started
+/// included), and returns the run's safety facts. Nothing of a finished host is kept here.
 pub async fn run_fleet<J: HostJob, C: Connector>(
     connector: Arc<C>,
     hosts: Vec<Host>,
@@ -309,7 +310,8 @@ pub async fn run_fleet<J: HostJob, C: Connector>(
     options: Arc<FleetOptions>,
     cancel: CancellationToken,
     progress: impl FleetEvents<J::Output>,
-) -> FleetRun<J::Output> {
+    mut finished_host: impl FnMut(usize, HostOutcome<J::Output>),
+) -> SafetyReport {
     let total = hosts.len();
     let batch_size = options
         .serial
@@ -323,7 +325,6 @@ pub async fn run_fleet<J: HostJob, C: Connector>(
         stopped: None,
     };
     let failed = AtomicUsize::new(0);
-    let mut outcomes: Vec<Option<HostOutcome<J::Output>>> = (0..total).map(|_| None).collect();
     let stop_reason = || {
         if cancel.is_cancelled() {
             return Some("interrupted (Ctrl-C or SIGTERM)".to_string());
@@ -340,7 +341,7 @@ pub async fn run_fleet<J: HostJob, C: Connector>(
     while pending.peek().is_some() {
         if let Some(reason) = stop_reason() {
             for (index, host) in pending.by_ref() {
-                outcomes[index] = Some(cancelled(&host, &reason));
+                finished_host(index, cancelled(&host, &reason));
             }
             safety.stopped.get_or_insert(reason);
             break;
@@ -401,7 +402,7 @@ pub async fn run_fleet<J: HostJob, C: Connector>(
                 batch_failed += 1;
                 failed.fetch_add(1, Ordering::SeqCst);
             }
-            outcomes[index] = Some(outcome);
+            finished_host(index, outcome);
         }
         drop(finished);
         if first_batch && batch_failed > 0 && options.serial.is_some() && safety.stopped.is_none() {
@@ -409,16 +410,13 @@ pub async fn run_fleet<J: HostJob, C: Connector>(
                 "the first batch (the canary) had {batch_failed} failed host(s); later batches were not started"
             );
             for (index, host) in pending.by_ref() {
-                outcomes[index] = Some(cancelled(&host, &reason));
+                finished_host(index, cancelled(&host, &reason));
             }
             safety.stopped = Some(reason);
         }
     }
     progress.finished();
-    FleetRun {
-        outcomes: outcomes.into_iter().flatten().collect(),
-        safety,
-    }
+    safety
 }
 
 /// The outcome of a host that was never started.

@@ -19,6 +19,7 @@ use crate::commands::plan::PlanJob;
 use crate::commands::prune::PruneJob;
 use crate::filter::FilterSet;
 use crate::model::connection::TransportKind;
+use crate::outcome::FleetRun;
 use crate::outcome::reclaim::PruneReport;
 use crate::plan::{AllScope, PruneKind, PrunePlan};
 use crate::transport::identity::IdentityStore;
@@ -244,15 +245,40 @@ async fn prune(
     options: FleetOptions,
     cancel: CancellationToken,
 ) -> FleetRun<PruneReport> {
-    run_fleet(
+    whole(
         Arc::clone(fleet),
         hosts,
         prune_job(),
         Arc::new(options),
         cancel,
-        Unwatched,
     )
     .await
+}
+
+/// The run with every outcome kept, in the order of `hosts`.
+async fn whole<J: HostJob, C: Connector>(
+    connector: Arc<C>,
+    hosts: Vec<Host>,
+    job: Arc<J>,
+    options: Arc<FleetOptions>,
+    cancel: CancellationToken,
+) -> FleetRun<J::Output> {
+    let mut outcomes = Vec::new();
+    let safety = run_fleet(
+        connector,
+        hosts,
+        job,
+        options,
+        cancel,
+        Unwatched,
+        |index, outcome| outcomes.push((index, outcome)),
+    )
+    .await;
+    outcomes.sort_by_key(|(index, _)| *index);
+    FleetRun {
+        outcomes: outcomes.into_iter().map(|(_, outcome)| outcome).collect(),
+        safety,
+    }
 }
 
 fn classes<T>(run: &FleetRun<T>) -> Vec<Option<ErrorClass>> {
@@ -288,13 +314,12 @@ async fn a_plan_runs_end_to_end_below_ssh_on_a_snapshot() {
     let job = Arc::new(PlanJob {
         uses: Arc::new(UseLog::default()),
     });
-    let run = run_fleet(
+    let run = whole(
         Arc::clone(&fleet),
         vec![host("a", &[PruneKind::Containers])],
         job,
         Arc::new(options()),
         CancellationToken::new(),
-        Unwatched,
     )
     .await;
     let outcome = &run.outcomes[0];

@@ -1,22 +1,26 @@
 //! Where a run's results go: the report on stdout in the chosen format (NDJSON streamed host by
 //! host as they finish), the live display on stderr, `--report FILE` and `--metrics-file PATH`
-//! (both replaced atomically). A reader that closes stdout early ends nothing: the run goes on,
+//! (both replaced atomically). Each host's outcome reaches every output as the host finishes
+//! ([`Collector`]); what a run keeps of it is what its outputs still need at the end. A reader that closes stdout early ends nothing: the run goes on,
 //! its files are written, and the exit code is the one the hosts earned.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::cli::{OutputFormat, Settings};
 use crate::host::Host;
 use crate::key_scan::ScannedKey;
-use crate::outcome::FleetRun;
+use crate::outcome::{HostOutcome, SafetyReport, Tally};
 use crate::progress::{Live, LiveFacts, Progress};
+use crate::report::csv::CsvDraft;
+use crate::report::json::{DocumentDraft, JsonShape};
+use crate::report::metrics::MetricsDraft;
 use crate::report::render::Render;
 use crate::report::run_info::{Detail, RunInfo};
-use crate::report::table::{self, Layout};
-use crate::report::{csv, json, metrics, quiet_closed_pipe};
+use crate::report::table::{self, Layout, RunEnd, TableDraft, TableShape};
+use crate::report::{csv, json, quiet_closed_pipe};
 
 /// A file fleetprune was asked to write and could not.
 #[derive(Debug, thiserror::Error)]
@@ -33,10 +37,67 @@ pub struct Output {
     report: Option<PathBuf>,
     metrics: Option<PathBuf>,
     pub info: RunInfo,
-    /// Hosts whose NDJSON line was streamed, by index.
-    streamed: Arc<Mutex<Vec<bool>>>,
     /// stdout was closed by its reader: stop writing to it.
     stdout_closed: Arc<AtomicBool>,
+}
+
+/// What the run's outputs keep while the fleet runs, fed each host's outcome as it finishes:
+/// the chosen format's draft of stdout, `--report`'s document, `--metrics-file`'s samples,
+/// the totals and the tally. NDJSON lines go to stdout at once.
+pub struct Collector<T: Render> {
+    stdout: StdoutDraft<T>,
+    report: Option<DocumentDraft>,
+    metrics: Option<MetricsDraft>,
+    totals: <T as JsonShape>::Totals,
+    tally: Tally,
+    /// The first output that failed (the run goes on; the error is reported at the end).
+    error: Option<io::Error>,
+    stdout_closed: Arc<AtomicBool>,
+}
+
+/// stdout's format, as it is being built.
+enum StdoutDraft<T: TableShape> {
+    Table(TableDraft, T::Sums),
+    Json(DocumentDraft),
+    /// Lines went out as hosts finished; the summary comes at the end.
+    Ndjson,
+    Csv(CsvDraft),
+}
+
+impl<T: Render> Collector<T> {
+    /// Adds the host at `index` to every output.
+    pub fn add(&mut self, info: &RunInfo, index: usize, outcome: &HostOutcome<T>) {
+        self.tally.add(outcome);
+        T::add_to_totals(&mut self.totals, outcome);
+        if let Some(metrics) = &mut self.metrics {
+            metrics.add(outcome, info.command, index);
+        }
+        let written = self.write_host(info, index, outcome);
+        if let Err(error) = written {
+            self.error.get_or_insert(error);
+        }
+    }
+
+    fn write_host(
+        &mut self,
+        info: &RunInfo,
+        index: usize,
+        outcome: &HostOutcome<T>,
+    ) -> io::Result<()> {
+        if let Some(report) = &mut self.report {
+            report.add(outcome, info, index)?;
+        }
+        match &mut self.stdout {
+            StdoutDraft::Table(draft, sums) => T::add(draft, sums, outcome, info, index),
+            StdoutDraft::Json(draft) => draft.add(outcome, info, index),
+            StdoutDraft::Csv(draft) => draft.add(outcome, info, index),
+            StdoutDraft::Ndjson => {
+                let mut line = Vec::new();
+                json::write_host_event(&mut line, outcome, info, index)?;
+                write_stdout(&self.stdout_closed, &line)
+            }
+        }
+    }
 }
 
 impl Output {
@@ -58,7 +119,6 @@ impl Output {
             report: settings.report.clone(),
             metrics: settings.metrics_file.clone(),
             info,
-            streamed: Arc::default(),
             stdout_closed: Arc::default(),
         }
     }
@@ -71,79 +131,91 @@ impl Output {
             report: None,
             metrics: None,
             info: RunInfo::starting("plan", Vec::new(), None),
-            streamed: Arc::default(),
             stdout_closed: Arc::default(),
         }
     }
 
-    /// The live display for `total` hosts, called as the fleet starts (`started_at`); with
-    /// `--output ndjson` it also streams each host's line to stdout as the host finishes.
-    pub fn progress<T: Render + LiveFacts>(&mut self, total: usize) -> Progress<T> {
+    /// The live display for `total` hosts and the outputs' collector, called as the fleet
+    /// starts (`started_at`).
+    pub fn start<T: Render + LiveFacts>(&mut self, total: usize) -> (Progress<T>, Collector<T>) {
         self.info.started_at = jiff::Timestamp::now();
-        if self.format != OutputFormat::Ndjson {
-            return Progress::new(total, self.live);
-        }
-        *self.streamed.lock().unwrap_or_else(PoisonError::into_inner) = vec![false; total];
-        let streamed = Arc::clone(&self.streamed);
-        let closed = Arc::clone(&self.stdout_closed);
-        let info = Arc::new(self.info.clone());
-        Progress::on_finished(total, self.live, move |index, outcome| {
-            let mut line = Vec::new();
-            if json::write_host_event(&mut line, outcome, &info, index).is_err() {
-                return;
+        let stdout = match self.format {
+            OutputFormat::Table | OutputFormat::Markdown => {
+                StdoutDraft::Table(TableDraft::default(), Default::default())
             }
-            let mut streamed = streamed.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(slot) = streamed.get_mut(index) {
-                *slot = true;
-            }
-            // A failed write stops streaming; the final write reports the error.
-            let _ = write_stdout(&closed, &line);
-        })
+            OutputFormat::Json => StdoutDraft::Json(DocumentDraft::default()),
+            OutputFormat::Ndjson => StdoutDraft::Ndjson,
+            OutputFormat::Csv => StdoutDraft::Csv(CsvDraft::default()),
+        };
+        let collector = Collector {
+            stdout,
+            report: self.report.as_ref().map(|_| DocumentDraft::default()),
+            metrics: self.metrics.as_ref().map(|_| MetricsDraft::default()),
+            totals: Default::default(),
+            tally: Tally::default(),
+            error: None,
+            stdout_closed: Arc::clone(&self.stdout_closed),
+        };
+        (Progress::new(total, self.live), collector)
     }
 
     /// Writes the finished run: stdout in the chosen format, then `--report` and
     /// `--metrics-file`.
-    pub fn finish<T: Render>(&mut self, run: &FleetRun<T>) -> Result<(), FileError> {
+    pub fn finish<T: Render>(
+        &mut self,
+        collector: Collector<T>,
+        safety: &SafetyReport,
+    ) -> Result<Tally, FileError> {
         self.info.finished_at = jiff::Timestamp::now();
-        let mut text = Vec::new();
-        let written = match self.format {
-            OutputFormat::Table | OutputFormat::Markdown => {
-                T::table(&mut text, run, &self.info, self.layout())
-            }
-            OutputFormat::Json => json::write(&mut text, run, &self.info),
-            OutputFormat::Csv => T::csv(&mut text, run, &self.info),
-            OutputFormat::Ndjson => self.ndjson_rest(&mut text, run),
+        let Collector {
+            stdout,
+            report,
+            metrics,
+            totals,
+            tally,
+            error,
+            stdout_closed: _,
+        } = collector;
+        let to_stdout = |source| FileError {
+            what: "the report to stdout".into(),
+            source,
         };
-        written
-            .and_then(|()| write_stdout(&self.stdout_closed, &text))
-            .map_err(|source| FileError {
-                what: "the report to stdout".into(),
-                source,
-            })?;
-        if let Some(path) = &self.report {
-            let mut document = Vec::new();
-            json::write(&mut document, run, &self.info)
-                .and_then(|()| write_atomically(path, &document))
-                .map_err(|source| file_error("--report", path, source))?;
+        if let Some(error) = error {
+            return Err(to_stdout(error));
         }
-        if let Some(path) = &self.metrics {
+        let end = RunEnd {
+            tally: &tally,
+            safety,
+        };
+        let mut out = io::BufWriter::with_capacity(STDOUT_BUFFER, Stdout(&self.stdout_closed));
+        let layout = self.layout();
+        let written = match stdout {
+            StdoutDraft::Table(draft, sums) => {
+                T::write(&mut out, draft, sums, &end, &self.info, layout)
+            }
+            StdoutDraft::Json(mut draft) => {
+                draft.write(&mut out, &self.info, &tally, &totals, safety)
+            }
+            StdoutDraft::Csv(mut draft) => draft.write::<T>(&mut out),
+            StdoutDraft::Ndjson => {
+                json::write_summary_event(&mut out, &self.info, &tally, &totals, safety)
+            }
+        };
+        written.and_then(|()| out.flush()).map_err(to_stdout)?;
+        drop(out);
+        if let (Some(path), Some(mut draft)) = (&self.report, report) {
+            write_atomically_with(path, |file| {
+                draft.write(file, &self.info, &tally, &totals, safety)
+            })
+            .map_err(|source| file_error("--report", path, source))?;
+        }
+        if let (Some(path), Some(draft)) = (&self.metrics, metrics) {
             let previous = std::fs::read_to_string(path).ok();
-            let text = metrics::render(run, &self.info, previous.as_deref());
+            let text = draft.render(&self.info, &tally, previous.as_deref());
             write_atomically(path, text.as_bytes())
                 .map_err(|source| file_error("--metrics-file", path, source))?;
         }
-        Ok(())
-    }
-
-    /// NDJSON after the fleet: hosts never started (no line streamed), then the summary.
-    fn ndjson_rest<T: Render>(&self, out: &mut dyn Write, run: &FleetRun<T>) -> io::Result<()> {
-        let streamed = self.streamed.lock().unwrap_or_else(PoisonError::into_inner);
-        for (index, outcome) in run.outcomes.iter().enumerate() {
-            if !streamed.get(index).copied().unwrap_or(false) {
-                json::write_host_event(out, outcome, &self.info, index)?;
-            }
-        }
-        json::write_summary_event(out, run, &self.info)
+        Ok(tally)
     }
 
     /// `fleetprune inventory` in the chosen format, and as JSON to `--report` (there are no
@@ -230,9 +302,17 @@ fn file_error(flag: &str, path: &Path, source: io::Error) -> FileError {
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: readers
-/// (node_exporter, a dashboard, the next `fleetprune report`) never see half a file.
+/// Writes `bytes` to `path` atomically (see [`write_atomically_with`]).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomically_with(path, |file| file.write_all(bytes))
+}
+
+/// Writes a temporary file beside `path` with `write`, then renames it over `path`: readers
+/// (node_exporter, a dashboard, the next `fleetprune report`) never see half a file.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
@@ -241,9 +321,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         name.to_string_lossy(),
         std::process::id()
     ));
-    let written = std::fs::File::create(&temporary).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
+    let written = std::fs::File::create(&temporary).and_then(|file| {
+        let mut buffered = io::BufWriter::new(file);
+        write(&mut buffered)?;
+        buffered
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?
+            .sync_all()
     });
     match written.and_then(|()| std::fs::rename(&temporary, path)) {
         Ok(()) => Ok(()),
@@ -251,6 +335,39 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
             let _ = std::fs::remove_file(&temporary);
             Err(error)
         }
+    }
+}
+
+/// How much of the report is written to stdout at a time.
+const STDOUT_BUFFER: usize = 64 * 1024;
+
+/// stdout as a writer: once its reader has gone (a closed pipe) the rest is dropped quietly,
+/// and after any failed write nothing more is written; the run itself goes on.
+struct Stdout<'a>(&'a AtomicBool);
+
+impl Write for Stdout<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if self.0.load(Ordering::SeqCst) {
+            return Ok(bytes.len());
+        }
+        match io::stdout().lock().write(bytes) {
+            Ok(written) => Ok(written),
+            Err(error) => {
+                self.0.store(true, Ordering::SeqCst);
+                quiet_closed_pipe(Err(error)).map(|()| bytes.len())
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.0.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let result = io::stdout().lock().flush();
+        if result.is_err() {
+            self.0.store(true, Ordering::SeqCst);
+        }
+        quiet_closed_pipe(result)
     }
 }
 

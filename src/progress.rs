@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -50,8 +51,6 @@ impl LiveFacts for () {
     }
 }
 
-type OnFinished<T> = Box<dyn Fn(usize, &HostOutcome<T>) + Send + Sync>;
-
 /// Shared by the executor's tasks; cheap to clone.
 pub struct Progress<T> {
     inner: Arc<Inner<T>>,
@@ -69,7 +68,7 @@ struct Inner<T> {
     live: Live,
     bar: Option<ProgressBar>,
     state: Mutex<State>,
-    on_finished: Option<OnFinished<T>>,
+    payload: PhantomData<fn(&T)>,
 }
 
 #[derive(Default)]
@@ -88,20 +87,6 @@ const NAMED_RUNNING: usize = 3;
 impl<T: LiveFacts> Progress<T> {
     /// Progress for `total` hosts, shown as `live` says.
     pub fn new(total: usize, live: Live) -> Progress<T> {
-        Progress::build(total, live, None)
-    }
-
-    /// Also calls `hook` with each host's index and outcome as it finishes (from the host's
-    /// task, so it should be quick).
-    pub fn on_finished(
-        total: usize,
-        live: Live,
-        hook: impl Fn(usize, &HostOutcome<T>) + Send + Sync + 'static,
-    ) -> Progress<T> {
-        Progress::build(total, live, Some(Box::new(hook)))
-    }
-
-    fn build(total: usize, live: Live, on_finished: Option<OnFinished<T>>) -> Progress<T> {
         let bar = (live == Live::Bar).then(|| {
             let bar =
                 ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
@@ -118,7 +103,7 @@ impl<T: LiveFacts> Progress<T> {
                 live,
                 bar,
                 state: Mutex::default(),
-                on_finished,
+                payload: PhantomData,
             }),
         }
     }
@@ -153,10 +138,7 @@ impl<T: LiveFacts + Send + Sync + 'static> FleetEvents<T> for Progress<T> {
     }
 
     /// The host finished; `index` is its place in the run's host list.
-    fn host_finished(&self, index: usize, outcome: &HostOutcome<T>) {
-        if let Some(hook) = &self.inner.on_finished {
-            hook(index, outcome);
-        }
+    fn host_finished(&self, _: usize, outcome: &HostOutcome<T>) {
         let bytes = outcome.payload.live_bytes();
         self.update(|state| {
             state.running.remove(&outcome.name);

@@ -6,7 +6,13 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 
 use crate::host::Host;
+use crate::human_size::human_size;
+use crate::outcome::HostOutcome;
+use crate::outcome::reclaim::PruneReport;
+use crate::plan::select::{Action, ObjectPlan};
 use crate::plan::{PruneKind, PrunePlan};
+use crate::report::sanitize;
+use crate::report::table::bytes_cell;
 
 /// What docker's prune warnings say each kind removes.
 fn removes(plan: &PrunePlan) -> Vec<&'static str> {
@@ -88,6 +94,125 @@ pub fn confirm(warning: &str, input: &mut dyn BufRead, output: &mut dyn Write) -
     ))
 }
 
+/// Above this many objects on a host, the prompt shows counts per kind instead of names.
+pub const PROMPT_OBJECT_LIST_LIMIT: usize = 12;
+
+/// The confirmation text of `apply`: the host count, each host's objects (or a summary per kind
+/// above [`PROMPT_OBJECT_LIST_LIMIT`]) and the predicted total.
+pub fn apply_warning(file: &crate::plan::file::PlanFile, hosts: &[crate::host::Host]) -> String {
+    let plans: Vec<(&str, &ObjectPlan)> = file
+        .hosts
+        .iter()
+        .filter(|saved| hosts.iter().any(|h| h.name == saved.name))
+        .map(|saved| (saved.name.as_str(), &saved.plan))
+        .collect();
+    format!("WARNING! {}", plan_warning(&plans))
+}
+
+/// The part of a prompt listing what each host would lose.
+pub fn plan_warning(plans: &[(&str, &ObjectPlan)]) -> String {
+    let total: u64 = plans
+        .iter()
+        .fold(0u64, |sum, (_, p)| sum.saturating_add(p.bytes()));
+    let exact = plans.iter().all(|(_, p)| p.exact());
+    let objects: usize = plans.iter().map(|(_, p)| p.doomed_count()).sum();
+    let mut text = format!(
+        "This will delete {objects} objects on {} host{}, freeing {}:\n",
+        plans.len(),
+        if plans.len() == 1 { "" } else { "s" },
+        bytes_cell(total, exact)
+    );
+    for (name, plan) in plans {
+        text.push_str(&format!(
+            "  {} ({} objects, {}):\n",
+            sanitize(name),
+            plan.doomed_count(),
+            bytes_cell(plan.bytes(), plan.exact())
+        ));
+        let detailed = plan.doomed_count() <= PROMPT_OBJECT_LIST_LIMIT;
+        for kind in plan.kinds.iter().filter(|k| !k.doomed.is_empty()) {
+            if detailed {
+                for d in &kind.doomed {
+                    let verb = match d.action {
+                        Action::Delete => "delete",
+                        Action::Untag => "untag",
+                    };
+                    text.push_str(&format!(
+                        "    {verb} {} {} ({})\n",
+                        kind.kind,
+                        sanitize(&d.name),
+                        human_size(d.bytes)
+                    ));
+                }
+            } else {
+                text.push_str(&format!(
+                    "    {}: {} ({})\n",
+                    kind.kind,
+                    kind.doomed.len(),
+                    bytes_cell(kind.bytes, kind.exact)
+                ));
+            }
+        }
+    }
+    text
+}
+
+/// The confirmation text of `rmi`: for each reference, the hosts where it exists, whether its
+/// image goes and which container keeps it; hosts that could not be checked.
+pub fn rmi_warning(refs: &[String], preview: &[HostOutcome<PruneReport>]) -> String {
+    let mut text = format!(
+        "WARNING! This will remove {} on {} host{}:\n",
+        refs.join(", "),
+        preview.len(),
+        if preview.len() == 1 { "" } else { "s" }
+    );
+    let (mut images, mut bytes) = (0usize, 0u64);
+    for outcome in preview {
+        let name = sanitize(&outcome.name);
+        if let Some(failure) = &outcome.failure {
+            text.push_str(&format!("  {name}: not checked ({})\n", failure.class));
+            continue;
+        }
+        let Some(kind) = outcome
+            .payload
+            .preview
+            .as_ref()
+            .and_then(|p| p.kinds.first())
+        else {
+            continue;
+        };
+        if kind.doomed.is_empty() && kind.kept.is_empty() {
+            text.push_str(&format!("  {name}: not present\n"));
+        }
+        for doomed in &kind.doomed {
+            images += 1;
+            bytes = bytes.saturating_add(doomed.bytes);
+            let what = match doomed.action {
+                crate::plan::select::Action::Delete => {
+                    format!("image deleted ({})", human_size(doomed.bytes))
+                }
+                crate::plan::select::Action::Untag => "untag only, other references stay".into(),
+            };
+            text.push_str(&format!(
+                "  {name}: {} {what}\n",
+                sanitize(&doomed.untagged.join(", "))
+            ));
+        }
+        for kept in &kind.kept {
+            text.push_str(&format!(
+                "  {name}: {} kept: {}\n",
+                sanitize(&kept.name),
+                sanitize(&kept.reason.to_string())
+            ));
+        }
+    }
+    text.push_str(&format!(
+        "{images} image(s) affected, about {} freed\n",
+        human_size(bytes)
+    ));
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +290,52 @@ mod tests {
                 "W\nAre you sure you want to continue? [y/N] "
             );
         }
+    }
+
+    fn containers(objects: usize) -> ObjectPlan {
+        use crate::plan::select::{Doomed, KindPlan, Reason};
+        let doomed = (0..objects)
+            .map(|i| Doomed {
+                id: format!("c{i}"),
+                name: format!("box-{i}"),
+                action: Action::Delete,
+                reason: Reason::Stopped,
+                bytes: 1000,
+                untagged: Vec::new(),
+                refs: Vec::new(),
+                reported: None,
+            })
+            .collect();
+        ObjectPlan {
+            kinds: vec![KindPlan {
+                kind: PruneKind::Containers,
+                doomed,
+                kept: Vec::new(),
+                freed_layers: Vec::new(),
+                bytes: 1000 * objects as u64,
+                exact: true,
+                notes: Vec::new(),
+                info: Vec::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn prompt_lists_objects_per_host_and_summarises_long_lists() {
+        let short = containers(2);
+        let long = containers(PROMPT_OBJECT_LIST_LIMIT + 1);
+        let text = plan_warning(&[("a", &short), ("b", &long)]);
+        assert!(
+            text.starts_with("This will delete 15 objects on 2 hosts, freeing 15kB:"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  a (2 objects, 2kB):\n    delete containers box-0 (1kB)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  b (13 objects, 13kB):\n    containers: 13 (13kB)\n"),
+            "{text}"
+        );
     }
 }

@@ -70,9 +70,53 @@ pub struct SafetyReport {
     pub stopped: Option<String>,
 }
 
-/// A fleet run: every host's outcome in inventory order, and the run's safety facts.
+/// A fleet run kept whole: every host's outcome in inventory order, and the run's safety facts
+/// (a prompt's preview, a saved plan, tests). A run's outputs take each outcome as it finishes
+/// instead and keep only a [`Tally`].
 #[derive(Debug, Clone)]
 pub struct FleetRun<T> {
     pub outcomes: Vec<HostOutcome<T>>,
     pub safety: SafetyReport,
+}
+
+/// How many hosts ended which way: what the exit code, the totals and the metrics count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub hosts: usize,
+    pub succeeded: usize,
+    /// Skipped by their busy guard (not succeeded, not failed for the exit code).
+    pub busy: usize,
+    /// Never started.
+    pub cancelled: usize,
+    /// A prune request may have deleted objects without the report knowing.
+    pub outcome_unknown: usize,
+}
+
+impl Tally {
+    pub fn add<T>(&mut self, outcome: &HostOutcome<T>) {
+        self.hosts += 1;
+        match &outcome.failure {
+            None => self.succeeded += 1,
+            Some(failure) => match failure.class {
+                ErrorClass::Busy => self.busy += 1,
+                ErrorClass::Cancelled => self.cancelled += 1,
+                ErrorClass::OutcomeUnknown => self.outcome_unknown += 1,
+                _ => {}
+            },
+        }
+    }
+
+    /// Every host that did not succeed (busy, cancelled and unknown ones included).
+    pub fn failed(&self) -> usize {
+        self.hosts - self.succeeded
+    }
+
+    /// The tally of a run kept whole.
+    pub fn of<T>(outcomes: &[HostOutcome<T>]) -> Tally {
+        let mut tally = Tally::default();
+        for outcome in outcomes {
+            tally.add(outcome);
+        }
+        tally
+    }
 }

@@ -7,17 +7,65 @@ use std::io::{self, Write};
 use crate::host::Host;
 use crate::model::connection::HostKeyCheck;
 use crate::model::failure::HostFailure;
+use crate::outcome::HostOutcome;
 use crate::outcome::disk_usage::{DiskUsage, UsageLine};
 use crate::outcome::prediction::PlanReport;
 use crate::outcome::reclaim::PruneReport;
-use crate::outcome::{FleetRun, HostOutcome};
 use crate::plan::PruneKind;
 
 use super::run_info::RunInfo;
 use super::saved::Summary;
+use super::spool::Spool;
 
 fn writer(out: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
     csv::Writer::from_writer(out)
+}
+
+/// A command's CSV: its header, and the rows of one host.
+pub trait CsvShape: Sized {
+    const HEADER: &'static [&'static str];
+    /// The rows of the host at `index` of the run.
+    fn rows(
+        csv: &mut csv::Writer<&mut dyn Write>,
+        outcome: &HostOutcome<Self>,
+        info: &RunInfo,
+        index: usize,
+    ) -> io::Result<()>;
+}
+
+/// `--output csv`, built host by host: each host's rows are rendered as it finishes and
+/// spooled; the header and every row, hosts in inventory order, are written at the end.
+#[derive(Default)]
+pub(crate) struct CsvDraft {
+    rows: Spool,
+}
+
+impl CsvDraft {
+    pub(crate) fn add<T: CsvShape>(
+        &mut self,
+        outcome: &HostOutcome<T>,
+        info: &RunInfo,
+        index: usize,
+    ) -> io::Result<()> {
+        let mut rows = Vec::new();
+        {
+            let mut csv = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(&mut rows as &mut dyn Write);
+            T::rows(&mut csv, outcome, info, index)?;
+            csv.flush()?;
+        }
+        self.rows.put(index, &rows)
+    }
+
+    pub(crate) fn write<T: CsvShape>(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        {
+            let mut csv = writer(out);
+            csv.write_record(T::HEADER).map_err(into_io)?;
+            csv.flush()?;
+        }
+        self.rows.copy_to(out)
+    }
 }
 
 fn into_io(error: csv::Error) -> io::Error {
@@ -61,13 +109,8 @@ fn serde_plain<T: serde::Serialize>(value: &T) -> String {
 /// in_flight, unfinished or not_started; a host that failed before its job started lists its
 /// effective plan's kinds as not_started); a host without a plan has one row with no kind. With
 /// deletes by ID, `planned` and `skipped` count the kind's planned and left-alone objects.
-pub fn write_prune(
-    out: &mut dyn Write,
-    run: &FleetRun<PruneReport>,
-    info: &RunInfo,
-) -> io::Result<()> {
-    let mut csv = writer(out);
-    let header = [
+impl CsvShape for PruneReport {
+    const HEADER: &'static [&'static str] = &[
         "host",
         "address",
         "status",
@@ -82,8 +125,13 @@ pub fn write_prune(
         "planned",
         "skipped",
     ];
-    csv.write_record(header).map_err(into_io)?;
-    for (index, outcome) in run.outcomes.iter().enumerate() {
+
+    fn rows(
+        csv: &mut csv::Writer<&mut dyn Write>,
+        outcome: &HostOutcome<Self>,
+        info: &RunInfo,
+        index: usize,
+    ) -> io::Result<()> {
         let report = &outcome.payload;
         let planned: Vec<PruneKind> = if report.planned.is_empty() {
             info.plan(index)
@@ -147,15 +195,14 @@ pub fn write_prune(
             ])
             .map_err(into_io)?;
         }
+        Ok(())
     }
-    csv.flush()
 }
 
 /// `plan`: a row per host and planned kind with the objects it would lose and the predicted
 /// bytes (`exact` false for an estimate); a host that failed has one row with no kind.
-pub fn write_plan(out: &mut dyn Write, run: &FleetRun<PlanReport>) -> io::Result<()> {
-    let mut csv = writer(out);
-    let header = [
+impl CsvShape for PlanReport {
+    const HEADER: &'static [&'static str] = &[
         "host",
         "address",
         "status",
@@ -168,8 +215,13 @@ pub fn write_plan(out: &mut dyn Write, run: &FleetRun<PlanReport>) -> io::Result
         "error_class",
         "error_message",
     ];
-    csv.write_record(header).map_err(into_io)?;
-    for outcome in &run.outcomes {
+
+    fn rows(
+        csv: &mut csv::Writer<&mut dyn Write>,
+        outcome: &HostOutcome<Self>,
+        _: &RunInfo,
+        _: usize,
+    ) -> io::Result<()> {
         let mut rows: Vec<[String; 4]> = outcome
             .payload
             .plan
@@ -204,15 +256,14 @@ pub fn write_plan(out: &mut dyn Write, run: &FleetRun<PlanReport>) -> io::Result
             ])
             .map_err(into_io)?;
         }
+        Ok(())
     }
-    csv.flush()
 }
 
 /// `df`: a row per host and kind (`images`, `containers`, `volumes`, `build_cache`); a failed
 /// host has one row with no kind.
-pub fn write_df(out: &mut dyn Write, run: &FleetRun<DiskUsage>) -> io::Result<()> {
-    let mut csv = writer(out);
-    csv.write_record([
+impl CsvShape for DiskUsage {
+    const HEADER: &'static [&'static str] = &[
         "host",
         "address",
         "status",
@@ -224,9 +275,14 @@ pub fn write_df(out: &mut dyn Write, run: &FleetRun<DiskUsage>) -> io::Result<()
         "error_stage",
         "error_class",
         "error_message",
-    ])
-    .map_err(into_io)?;
-    for outcome in &run.outcomes {
+    ];
+
+    fn rows(
+        csv: &mut csv::Writer<&mut dyn Write>,
+        outcome: &HostOutcome<Self>,
+        _: &RunInfo,
+        _: usize,
+    ) -> io::Result<()> {
         let usage = &outcome.payload;
         let lines: Vec<(&str, Option<&UsageLine>)> = if outcome.succeeded() {
             vec![
@@ -260,14 +316,13 @@ pub fn write_df(out: &mut dyn Write, run: &FleetRun<DiskUsage>) -> io::Result<()
             ])
             .map_err(into_io)?;
         }
+        Ok(())
     }
-    csv.flush()
 }
 
 /// `ping`: a row per host.
-pub fn write_ping(out: &mut dyn Write, run: &FleetRun<()>) -> io::Result<()> {
-    let mut csv = writer(out);
-    csv.write_record([
+impl CsvShape for () {
+    const HEADER: &'static [&'static str] = &[
         "host",
         "address",
         "status",
@@ -281,9 +336,14 @@ pub fn write_ping(out: &mut dyn Write, run: &FleetRun<()>) -> io::Result<()> {
         "error_stage",
         "error_class",
         "error_message",
-    ])
-    .map_err(into_io)?;
-    for outcome in &run.outcomes {
+    ];
+
+    fn rows(
+        csv: &mut csv::Writer<&mut dyn Write>,
+        outcome: &HostOutcome<Self>,
+        _: &RunInfo,
+        _: usize,
+    ) -> io::Result<()> {
         let (key, fingerprint) = match &outcome.host_key {
             Some(HostKeyCheck::Verified { fingerprint }) => ("verified", fingerprint.as_str()),
             Some(HostKeyCheck::Added { fingerprint }) => ("added", fingerprint.as_str()),
@@ -317,9 +377,8 @@ pub fn write_ping(out: &mut dyn Write, run: &FleetRun<()>) -> io::Result<()> {
             &class,
             &message,
         ])
-        .map_err(into_io)?;
+        .map_err(into_io)
     }
-    csv.flush()
 }
 
 /// `inventory`: a row per resolved host.

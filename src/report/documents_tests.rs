@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::json;
-use super::render::Render;
+use super::render::whole;
 use super::run_info::RunInfo;
 use super::table::Layout;
 use crate::api_version::ApiVersion;
@@ -87,16 +87,9 @@ fn info() -> RunInfo {
     info
 }
 
-fn text(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
-    let mut out = Vec::new();
-    write(&mut out).unwrap();
-    String::from_utf8(out).unwrap()
-}
-
 #[test]
 fn json_document_has_one_host_shape_for_daemon_and_policy_prunes() {
-    let document: serde_json::Value =
-        serde_json::from_str(&text(|out| json::write(out, &run(), &info()))).unwrap();
+    let document: serde_json::Value = serde_json::from_str(&whole::json(&run(), &info())).unwrap();
     let host = |name: &str, payload: serde_json::Value| {
         let mut entry = serde_json::json!({
             "name": name, "address": format!("{name}:22"), "status": "ok",
@@ -163,14 +156,8 @@ fn json_document_has_one_host_shape_for_daemon_and_policy_prunes() {
 #[test]
 fn ndjson_lines_are_the_documents_hosts_then_its_summary() {
     let (run, info) = (run(), info());
-    let document: serde_json::Value =
-        serde_json::from_str(&text(|out| json::write(out, &run, &info))).unwrap();
-    let lines = text(|out| {
-        for (index, outcome) in run.outcomes.iter().enumerate() {
-            json::write_host_event(out, outcome, &info, index)?;
-        }
-        json::write_summary_event(out, &run, &info)
-    });
+    let document: serde_json::Value = serde_json::from_str(&whole::json(&run, &info)).unwrap();
+    let lines = whole::ndjson(&run, &info);
     let lines: Vec<serde_json::Value> = lines
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -189,7 +176,7 @@ fn ndjson_lines_are_the_documents_hosts_then_its_summary() {
 
 #[test]
 fn csv_has_planned_and_skipped_only_where_fleetprune_chose() {
-    let csv = text(|out| PruneReport::csv(out, &run(), &info()));
+    let csv = whole::csv(&run(), &info());
     assert_eq!(
         csv,
         "host,address,status,kind,kind_status,deleted,reclaimed_bytes,duration_ms,error_stage,error_class,error_message,planned,skipped\n\
@@ -200,7 +187,7 @@ fn csv_has_planned_and_skipped_only_where_fleetprune_chose() {
 
 #[test]
 fn table_and_markdown_show_both_hosts_what_was_left_alone_and_the_plan() {
-    let table = text(|out| PruneReport::table(out, &run(), &info(), Layout::default()));
+    let table = whole::table(&run(), &info(), Layout::default());
     assert_eq!(
         table,
         "HOST       STATUS   CONTAINERS   IMAGES   VOLUMES   NETWORKS   BUILD CACHE   RECLAIMED   TIME\n\
@@ -212,17 +199,14 @@ fn table_and_markdown_show_both_hosts_what_was_left_alone_and_the_plan() {
          \n\
          Total reclaimed space: 6kB (planned 9kB)\n"
     );
-    let markdown = text(|out| {
-        PruneReport::table(
-            out,
-            &run(),
-            &info(),
-            Layout {
-                markdown: true,
-                width: None,
-            },
-        )
-    });
+    let markdown = whole::table(
+        &run(),
+        &info(),
+        Layout {
+            markdown: true,
+            width: None,
+        },
+    );
     assert_eq!(
         markdown,
         "| HOST     | STATUS | CONTAINERS | IMAGES | VOLUMES | NETWORKS | BUILD CACHE | RECLAIMED | TIME |\n\
@@ -234,5 +218,62 @@ fn table_and_markdown_show_both_hosts_what_was_left_alone_and_the_plan() {
          Left alone:\n  build-02 images app:2 (sha256:b): kept: in use now (web)\n\
          \n\
          Total reclaimed space: 6kB (planned 9kB)\n"
+    );
+}
+
+#[test]
+fn streamed_json_is_byte_for_byte_the_document_written_at_once() {
+    use super::json::JsonShape;
+    let (run, info) = (run(), info());
+    let hosts: Vec<_> = run
+        .outcomes
+        .iter()
+        .enumerate()
+        .map(|(index, outcome)| PruneReport::host(outcome, &info, index))
+        .collect();
+    let mut totals = <PruneReport as JsonShape>::Totals::default();
+    for outcome in &run.outcomes {
+        PruneReport::add_to_totals(&mut totals, outcome);
+    }
+    let mut at_once = Vec::new();
+    json::write_whole_document(&mut at_once, &info, hosts, &run, &totals).unwrap();
+    assert_eq!(
+        whole::json(&run, &info),
+        String::from_utf8(at_once).unwrap()
+    );
+}
+
+#[test]
+fn metrics_have_every_host_in_inventory_order_and_the_command() {
+    let metrics = whole::metrics(&run(), &info(), None);
+    assert_eq!(
+        metrics,
+        r#"# HELP fleetprune_deleted_objects Objects the daemon reported deleted in the last run, per host and kind.
+# TYPE fleetprune_deleted_objects gauge
+fleetprune_deleted_objects{command="prune",host="build-01",kind="containers"} 1
+fleetprune_deleted_objects{command="prune",host="build-02",kind="images"} 1
+# HELP fleetprune_host_success 1 when the host succeeded in the last run, else 0.
+# TYPE fleetprune_host_success gauge
+fleetprune_host_success{command="prune",host="build-01"} 1
+fleetprune_host_success{command="prune",host="build-02"} 1
+# HELP fleetprune_hosts Hosts in the last run, by status.
+# TYPE fleetprune_hosts gauge
+fleetprune_hosts{command="prune",status="ok"} 2
+fleetprune_hosts{command="prune",status="skipped"} 0
+fleetprune_hosts{command="prune",status="failed"} 0
+# HELP fleetprune_last_run_timestamp_seconds When the last run finished (Unix time).
+# TYPE fleetprune_last_run_timestamp_seconds gauge
+fleetprune_last_run_timestamp_seconds{command="prune"} 1780315201
+# HELP fleetprune_last_success_timestamp_seconds When the last run in which every host succeeded finished (Unix time).
+# TYPE fleetprune_last_success_timestamp_seconds gauge
+fleetprune_last_success_timestamp_seconds{command="prune"} 1780315201
+# HELP fleetprune_reclaimed_bytes Bytes the daemon reported reclaimed in the last run, per host and kind.
+# TYPE fleetprune_reclaimed_bytes gauge
+fleetprune_reclaimed_bytes{command="prune",host="build-01",kind="containers"} 1000
+fleetprune_reclaimed_bytes{command="prune",host="build-02",kind="images"} 5000
+# HELP fleetprune_run_duration_seconds How long the last run took.
+# TYPE fleetprune_run_duration_seconds gauge
+fleetprune_run_duration_seconds{command="prune"} 1
+"#
     );
 }

@@ -4,26 +4,29 @@
 //! writes (saved reports are read back by [`super::saved`]). The schema is documented in
 //! docs/json.md; additive changes keep the version, anything else bumps it.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::api_version::ApiVersion;
 use crate::host::Host;
 use crate::model::connection::HostKeyCheck;
 use crate::model::connection::TransportKind;
 use crate::model::engine_kind::EngineKind;
-use crate::model::failure::{ErrorClass, HostFailure};
+use crate::model::failure::HostFailure;
 use crate::outcome::disk_usage::DiskUsage;
 use crate::outcome::prediction::{HostFacts, PlanReport};
 use crate::outcome::reclaim::{KindReport, PruneReport, Skipped};
-use crate::outcome::{FleetRun, HostOutcome, SafetyReport};
+use crate::outcome::{HostOutcome, SafetyReport, Tally};
 use crate::plan::select::ObjectPlan;
 use crate::plan::{AllScope, PruneKind, PrunePlan, VolumeScope};
 
 use super::run_info::{RunInfo, VERSION};
 use super::saved::{SavedFailure, Summary};
+use super::spool::Spool;
 
 /// Bumped on any change that is not purely additive.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -62,7 +65,7 @@ struct Document<'a, H: Serialize, T: Serialize> {
     command: &'a str,
     #[serde(flatten)]
     run: RunJson<'a>,
-    hosts: Vec<H>,
+    hosts: H,
     totals: T,
     /// The run's safety valves; absent for `inventory`, which contacts nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -138,28 +141,32 @@ pub(crate) struct Counts {
     outcome_unknown: usize,
 }
 
-pub(crate) fn counts<T>(outcomes: &[HostOutcome<T>]) -> Counts {
-    let succeeded = outcomes.iter().filter(|o| o.succeeded()).count();
-    let with_class = |class: ErrorClass| {
-        outcomes
-            .iter()
-            .filter(|o| o.failure.as_ref().is_some_and(|f| f.class == class))
-            .count()
-    };
-    Counts {
-        hosts: outcomes.len(),
-        succeeded,
-        failed: outcomes.len() - succeeded,
-        cancelled: with_class(ErrorClass::Cancelled),
-        outcome_unknown: with_class(ErrorClass::OutcomeUnknown),
+impl From<&Tally> for Counts {
+    fn from(tally: &Tally) -> Counts {
+        Counts {
+            hosts: tally.hosts,
+            succeeded: tally.succeeded,
+            failed: tally.failed(),
+            cancelled: tally.cancelled,
+            outcome_unknown: tally.outcome_unknown,
+        }
     }
+}
+
+/// A document's `totals`: the host counts, then the command's own sums.
+#[derive(Serialize)]
+struct TotalsJson<'a, T: Serialize> {
+    #[serde(flatten)]
+    counts: Counts,
+    #[serde(flatten)]
+    sums: &'a T,
 }
 
 pub(crate) fn write_document<H: Serialize, T: Serialize>(
     out: &mut dyn Write,
     command: &str,
     info: &RunInfo,
-    hosts: Vec<H>,
+    hosts: H,
     totals: T,
     safety: Option<&SafetyReport>,
 ) -> io::Result<()> {
@@ -175,37 +182,108 @@ pub(crate) fn write_document<H: Serialize, T: Serialize>(
     writeln!(out)
 }
 
-/// A command's JSON shapes: one host entry and the totals.
+/// A command's JSON shapes: one host entry, and the sums its totals add up host by host.
 pub trait JsonShape: Sized {
+    /// The command's sums over the hosts (besides the host counts every command has).
+    type Totals: Default + Serialize + Send;
     /// The entry of the host at `index` of the run.
     fn host<'a>(
         outcome: &'a HostOutcome<Self>,
         info: &'a RunInfo,
         index: usize,
     ) -> impl Serialize + 'a;
-    fn totals(outcomes: &[HostOutcome<Self>]) -> impl Serialize;
+    /// Adds a finished host to the sums.
+    fn add_to_totals(totals: &mut Self::Totals, outcome: &HostOutcome<Self>);
 }
 
-/// `--output json` (and `--report`): the whole run as one document.
-pub fn write<T: JsonShape>(
+/// The document with every host entry in memory, as one serialization: what the streamed
+/// document must equal.
+#[cfg(test)]
+pub(crate) fn write_whole_document<H: Serialize, T: Serialize, P>(
     out: &mut dyn Write,
-    run: &FleetRun<T>,
     info: &RunInfo,
+    hosts: Vec<H>,
+    run: &crate::outcome::FleetRun<P>,
+    totals: &T,
 ) -> io::Result<()> {
-    let hosts: Vec<_> = run
-        .outcomes
-        .iter()
-        .enumerate()
-        .map(|(index, outcome)| T::host(outcome, info, index))
-        .collect();
-    write_document(
-        out,
-        info.command,
-        info,
-        hosts,
-        T::totals(&run.outcomes),
-        Some(&run.safety),
-    )
+    let totals = TotalsJson {
+        counts: Counts::from(&Tally::of(&run.outcomes)),
+        sums: totals,
+    };
+    write_document(out, info.command, info, hosts, totals, Some(&run.safety))
+}
+
+/// `--output json` (and `--report`), built host by host: each host's entry is rendered as it
+/// finishes and spooled; the document, hosts in inventory order, is written at the end.
+#[derive(Default)]
+pub(crate) struct DocumentDraft {
+    entries: Spool,
+}
+
+/// How deep a host entry sits in the document (`{ "hosts": [ {...` ): its lines' indent.
+const ENTRY_INDENT: &[u8] = b"    ";
+
+impl DocumentDraft {
+    /// Renders the entry of the host at `index`, as the pretty-printed document will show it.
+    pub(crate) fn add<T: JsonShape>(
+        &mut self,
+        outcome: &HostOutcome<T>,
+        info: &RunInfo,
+        index: usize,
+    ) -> io::Result<()> {
+        let mut entry = Vec::new();
+        serde_json::to_writer_pretty(&mut entry, &T::host(outcome, info, index))?;
+        // JSON text has no raw newline inside a string: every newline starts a line to indent.
+        let mut indented = Vec::with_capacity(entry.len() + entry.len() / 8);
+        for byte in entry {
+            indented.push(byte);
+            if byte == b'\n' {
+                indented.extend_from_slice(ENTRY_INDENT);
+            }
+        }
+        self.entries.put(index, &indented)
+    }
+
+    /// The whole document: the run, every spooled host in inventory order, the totals.
+    pub(crate) fn write<T: Serialize>(
+        &mut self,
+        out: &mut dyn Write,
+        info: &RunInfo,
+        tally: &Tally,
+        totals: &T,
+        safety: &SafetyReport,
+    ) -> io::Result<()> {
+        let totals = TotalsJson {
+            counts: Counts::from(tally),
+            sums: totals,
+        };
+        let hosts = SpooledEntries(RefCell::new(&mut self.entries));
+        write_document(out, info.command, info, hosts, totals, Some(safety))
+    }
+}
+
+/// The spooled host entries as the document's `hosts` array, read back one at a time.
+struct SpooledEntries<'a>(RefCell<&'a mut Spool>);
+
+impl Serialize for SpooledEntries<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut spool = self.0.borrow_mut();
+        let mut hosts = serializer.serialize_seq(Some(spool.len()))?;
+        let mut failed = None;
+        let read = spool.for_each(|piece| {
+            let entry: &RawValue = serde_json::from_slice(piece)?;
+            hosts
+                .serialize_element(entry)
+                .map_err(|error| failed = Some(error))
+                .map_err(|()| io::Error::other("a host entry could not be written"))
+        });
+        if let Some(error) = failed {
+            return Err(error);
+        }
+        read.map_err(S::Error::custom)?;
+        hosts.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -244,18 +322,23 @@ struct SummaryEvent<'a, T: Serialize> {
 }
 
 /// `--output ndjson`: the last line, the document without `hosts`.
-pub fn write_summary_event<T: JsonShape>(
+pub(crate) fn write_summary_event<T: Serialize>(
     out: &mut dyn Write,
-    run: &FleetRun<T>,
     info: &RunInfo,
+    tally: &Tally,
+    totals: &T,
+    safety: &SafetyReport,
 ) -> io::Result<()> {
     let event = SummaryEvent {
         event: "summary",
         schema_version: SCHEMA_VERSION,
         command: info.command,
         run: RunJson::new(info),
-        totals: T::totals(&run.outcomes),
-        safety: &run.safety,
+        totals: TotalsJson {
+            counts: Counts::from(tally),
+            sums: totals,
+        },
+        safety,
     };
     serde_json::to_writer(&mut *out, &event)?;
     writeln!(out)
@@ -329,10 +412,8 @@ struct KindTotalJson {
     reclaimed_bytes: u64,
 }
 
-#[derive(Serialize)]
-struct PruneTotals {
-    #[serde(flatten)]
-    counts: Counts,
+#[derive(Serialize, Default)]
+pub struct PruneTotals {
     reclaimed_bytes: u64,
     kinds: BTreeMap<PruneKind, KindTotalJson>,
     /// Deletes by ID only: objects planned and done, bytes predicted.
@@ -361,6 +442,8 @@ fn kind_json(report: &KindReport) -> KindJson<'_> {
 }
 
 impl JsonShape for PruneReport {
+    type Totals = PruneTotals;
+
     fn host<'a>(
         outcome: &'a HostOutcome<PruneReport>,
         info: &'a RunInfo,
@@ -391,27 +474,23 @@ impl JsonShape for PruneReport {
         )
     }
 
-    fn totals(outcomes: &[HostOutcome<PruneReport>]) -> impl Serialize {
-        let mut kinds: BTreeMap<PruneKind, KindTotalJson> = BTreeMap::new();
-        for report in outcomes.iter().flat_map(|o| &o.payload.kinds) {
-            let total = kinds.entry(report.kind).or_default();
-            total.deleted = total.deleted.saturating_add(report.deleted.len());
-            total.reclaimed_bytes = total.reclaimed_bytes.saturating_add(report.reclaimed_bytes);
+    fn add_to_totals(totals: &mut PruneTotals, outcome: &HostOutcome<PruneReport>) {
+        let report = &outcome.payload;
+        for kind in &report.kinds {
+            let total = totals.kinds.entry(kind.kind).or_default();
+            total.deleted = total.deleted.saturating_add(kind.deleted.len());
+            total.reclaimed_bytes = total.reclaimed_bytes.saturating_add(kind.reclaimed_bytes);
         }
-        let selected = outcomes.iter().any(|o| o.payload.selected());
-        let sum = |figure: fn(&PruneReport) -> u64| {
-            outcomes
-                .iter()
-                .fold(0u64, |total, o| total.saturating_add(figure(&o.payload)))
-        };
-        PruneTotals {
-            counts: counts(outcomes),
-            reclaimed_bytes: sum(PruneReport::reclaimed_bytes),
-            kinds,
-            planned_objects: selected
-                .then(|| outcomes.iter().map(|o| o.payload.planned_objects()).sum()),
-            done_objects: selected.then(|| outcomes.iter().map(|o| o.payload.done_objects()).sum()),
-            planned_bytes: selected.then(|| sum(PruneReport::planned_bytes)),
+        totals.reclaimed_bytes = totals
+            .reclaimed_bytes
+            .saturating_add(report.reclaimed_bytes());
+        if report.selected() {
+            let objects = totals.planned_objects.get_or_insert(0);
+            *objects = objects.saturating_add(report.planned_objects());
+            let done = totals.done_objects.get_or_insert(0);
+            *done = done.saturating_add(report.done_objects());
+            let bytes = totals.planned_bytes.get_or_insert(0);
+            *bytes = bytes.saturating_add(report.planned_bytes());
         }
     }
 }
@@ -442,12 +521,20 @@ struct PlanKindJson<'a> {
 }
 
 #[derive(Serialize)]
-struct PlanTotals {
-    #[serde(flatten)]
-    counts: Counts,
+pub struct PlanTotals {
     objects: usize,
     predicted_bytes: u64,
     exact: bool,
+}
+
+impl Default for PlanTotals {
+    fn default() -> PlanTotals {
+        PlanTotals {
+            objects: 0,
+            predicted_bytes: 0,
+            exact: true,
+        }
+    }
 }
 
 fn plan_kinds_json(plan: &ObjectPlan, kept: bool) -> BTreeMap<PruneKind, PlanKindJson<'_>> {
@@ -471,6 +558,8 @@ fn plan_kinds_json(plan: &ObjectPlan, kept: bool) -> BTreeMap<PruneKind, PlanKin
 }
 
 impl JsonShape for PlanReport {
+    type Totals = PlanTotals;
+
     fn host<'a>(
         outcome: &'a HostOutcome<PlanReport>,
         info: &'a RunInfo,
@@ -489,13 +578,12 @@ impl JsonShape for PlanReport {
         )
     }
 
-    fn totals(outcomes: &[HostOutcome<PlanReport>]) -> impl Serialize {
-        let ok = || outcomes.iter().filter(|o| o.succeeded());
-        PlanTotals {
-            counts: counts(outcomes),
-            objects: ok().map(|o| o.payload.plan.doomed_count()).sum(),
-            predicted_bytes: ok().fold(0u64, |sum, o| sum.saturating_add(o.payload.plan.bytes())),
-            exact: ok().all(|o| o.payload.plan.exact()),
+    fn add_to_totals(totals: &mut PlanTotals, outcome: &HostOutcome<PlanReport>) {
+        if outcome.succeeded() {
+            let plan = &outcome.payload.plan;
+            totals.objects = totals.objects.saturating_add(plan.doomed_count());
+            totals.predicted_bytes = totals.predicted_bytes.saturating_add(plan.bytes());
+            totals.exact &= plan.exact();
         }
     }
 }
@@ -505,14 +593,14 @@ struct DfHostJson<'a> {
     disk_usage: Option<&'a DiskUsage>,
 }
 
-#[derive(Serialize)]
-struct DfTotals {
-    #[serde(flatten)]
-    counts: Counts,
+#[derive(Serialize, Default)]
+pub struct DfTotals {
     disk_usage: DiskUsage,
 }
 
 impl JsonShape for DiskUsage {
+    type Totals = DfTotals;
+
     fn host<'a>(
         outcome: &'a HostOutcome<DiskUsage>,
         _: &'a RunInfo,
@@ -522,29 +610,24 @@ impl JsonShape for DiskUsage {
         host_json(outcome, DfHostJson { disk_usage: usage })
     }
 
-    fn totals(outcomes: &[HostOutcome<DiskUsage>]) -> impl Serialize {
-        let mut total = DiskUsage::default();
-        for outcome in outcomes.iter().filter(|o| o.succeeded()) {
-            total.add(&outcome.payload);
-        }
-        DfTotals {
-            counts: counts(outcomes),
-            disk_usage: total,
+    fn add_to_totals(totals: &mut DfTotals, outcome: &HostOutcome<DiskUsage>) {
+        if outcome.succeeded() {
+            totals.disk_usage.add(&outcome.payload);
         }
     }
 }
 
-#[derive(Serialize)]
-struct Empty {}
+#[derive(Serialize, Default)]
+pub struct Empty {}
 
 impl JsonShape for () {
+    type Totals = Empty;
+
     fn host<'a>(outcome: &'a HostOutcome<()>, _: &'a RunInfo, _: usize) -> impl Serialize + 'a {
         host_json(outcome, Empty {})
     }
 
-    fn totals(outcomes: &[HostOutcome<()>]) -> impl Serialize {
-        counts(outcomes)
-    }
+    fn add_to_totals(_: &mut Empty, _: &HostOutcome<()>) {}
 }
 
 #[derive(Serialize)]

@@ -12,20 +12,24 @@ use std::fmt::Write as _;
 use crate::outcome::disk_usage::{DiskUsage, UsageLine};
 use crate::outcome::prediction::PlanReport;
 use crate::outcome::reclaim::PruneReport;
-use crate::outcome::{FleetRun, HostOutcome};
+use crate::outcome::{HostOutcome, Tally};
 
 use super::run_info::RunInfo;
 
-/// One metric family: help text and samples (labels, value), in insertion order.
+/// One metric family: help text and its samples as text lines, each with the index of the host
+/// it is about (0 for the run's own samples), so a family lists hosts in inventory order
+/// whatever order they finished in.
 struct Family {
     help: &'static str,
-    samples: Vec<(Vec<(&'static str, String)>, String)>,
+    samples: Vec<(usize, String)>,
 }
 
-/// The families of one exposition, by name.
+/// The families of one exposition, by name, filled host by host.
 #[derive(Default)]
 pub struct Families {
     families: BTreeMap<&'static str, Family>,
+    /// The index of the host whose samples are being added.
+    host: usize,
 }
 
 impl Families {
@@ -37,6 +41,11 @@ impl Families {
         labels: Vec<(&'static str, String)>,
         value: impl ToString,
     ) {
+        let labels: Vec<String> = labels
+            .iter()
+            .map(|(key, value)| format!("{key}=\"{}\"", escape(value)))
+            .collect();
+        let line = format!("{name}{{{}}} {}", labels.join(","), value.to_string());
         self.families
             .entry(name)
             .or_insert_with(|| Family {
@@ -44,20 +53,17 @@ impl Families {
                 samples: Vec::new(),
             })
             .samples
-            .push((labels, value.to_string()));
+            .push((self.host, line));
     }
 
-    fn render(&self) -> String {
+    fn render(mut self) -> String {
         let mut text = String::new();
-        for (name, family) in &self.families {
+        for (name, family) in &mut self.families {
+            family.samples.sort_by_key(|(host, _)| *host);
             let _ = writeln!(text, "# HELP {name} {}", family.help);
             let _ = writeln!(text, "# TYPE {name} gauge");
-            for (labels, value) in &family.samples {
-                let labels: Vec<String> = labels
-                    .iter()
-                    .map(|(key, value)| format!("{key}=\"{}\"", escape(value)))
-                    .collect();
-                let _ = writeln!(text, "{name}{{{}}} {value}", labels.join(","));
+            for (_, line) in &family.samples {
+                let _ = writeln!(text, "{line}");
             }
         }
         text
@@ -163,61 +169,26 @@ impl MetricsShape for () {
 
 const LAST_SUCCESS: &str = "fleetprune_last_success_timestamp_seconds";
 
-/// The run as a textfile exposition. `previous` is the file this one replaces: its last success
-/// timestamp for the same command is kept when this run had a failure.
-pub fn render<T: MetricsShape>(
-    run: &FleetRun<T>,
-    info: &RunInfo,
-    previous: Option<&str>,
-) -> String {
-    let command = || vec![("command", info.command.to_string())];
-    let mut families = Families::default();
-    let finished = info.finished_at.as_millisecond() as f64 / 1000.0;
-    families.add(
-        "fleetprune_last_run_timestamp_seconds",
-        "When the last run finished (Unix time).",
-        command(),
-        finished,
-    );
-    let all_ok = run.outcomes.iter().all(HostOutcome::succeeded);
-    let last_success = if all_ok {
-        Some(finished.to_string())
-    } else {
-        previous.and_then(|text| previous_sample(text, LAST_SUCCESS, info.command))
-    };
-    if let Some(value) = last_success {
-        families.add(
-            LAST_SUCCESS,
-            "When the last run in which every host succeeded finished (Unix time).",
-            command(),
-            value,
-        );
-    }
-    families.add(
-        "fleetprune_run_duration_seconds",
-        "How long the last run took.",
-        command(),
-        info.duration_seconds(),
-    );
-    let ok = run.outcomes.iter().filter(|o| o.succeeded()).count();
-    // A host its busy guard skipped is neither done nor failed: `skipped`, as the table says.
-    let skipped = run.outcomes.iter().filter(|o| o.busy()).count();
-    let failed = run.outcomes.len() - ok - skipped;
-    for (status, count) in [("ok", ok), ("skipped", skipped), ("failed", failed)] {
-        let mut labels = command();
-        labels.push(("status", status.to_string()));
-        families.add(
-            "fleetprune_hosts",
-            "Hosts in the last run, by status.",
-            labels,
-            count,
-        );
-    }
-    let mut failures: BTreeMap<(String, &str), usize> = BTreeMap::new();
-    for outcome in &run.outcomes {
-        let mut labels = command();
+/// `--metrics-file`, built host by host: each host's samples are added as it finishes; the
+/// run's own samples and the exposition are made at the end.
+#[derive(Default)]
+pub(crate) struct MetricsDraft {
+    families: Families,
+    /// Failed hosts by stage and class.
+    failures: BTreeMap<(String, &'static str), usize>,
+}
+
+impl MetricsDraft {
+    pub(crate) fn add<T: MetricsShape>(
+        &mut self,
+        outcome: &HostOutcome<T>,
+        command: &str,
+        index: usize,
+    ) {
+        self.families.host = index;
+        let mut labels = vec![("command", command.to_string())];
         labels.push(("host", outcome.name.clone()));
-        families.add(
+        self.families.add(
             "fleetprune_host_success",
             "1 when the host succeeded in the last run, else 0.",
             labels,
@@ -228,22 +199,80 @@ pub fn render<T: MetricsShape>(
                 .ok()
                 .and_then(|v| v.as_str().map(String::from))
                 .unwrap_or_default();
-            *failures.entry((stage, failure.class.as_str())).or_default() += 1;
+            *self
+                .failures
+                .entry((stage, failure.class.as_str()))
+                .or_default() += 1;
         }
-        T::host_samples(outcome, info.command, &mut families);
+        T::host_samples(outcome, command, &mut self.families);
     }
-    for ((stage, class), count) in failures {
-        let mut labels = command();
-        labels.push(("stage", stage));
-        labels.push(("class", class.to_string()));
+
+    /// The run as a textfile exposition. `previous` is the file this one replaces: its last
+    /// success timestamp for the same command is kept when this run had a failure.
+    pub(crate) fn render(
+        mut self,
+        info: &RunInfo,
+        tally: &Tally,
+        previous: Option<&str>,
+    ) -> String {
+        let command = || vec![("command", info.command.to_string())];
+        let families = &mut self.families;
+        families.host = 0;
+        let finished = info.finished_at.as_millisecond() as f64 / 1000.0;
         families.add(
-            "fleetprune_failures",
-            "Hosts that failed in the last run, by stage and class.",
-            labels,
-            count,
+            "fleetprune_last_run_timestamp_seconds",
+            "When the last run finished (Unix time).",
+            command(),
+            finished,
         );
+        let last_success = if tally.succeeded == tally.hosts {
+            Some(finished.to_string())
+        } else {
+            previous.and_then(|text| previous_sample(text, LAST_SUCCESS, info.command))
+        };
+        if let Some(value) = last_success {
+            families.add(
+                LAST_SUCCESS,
+                "When the last run in which every host succeeded finished (Unix time).",
+                command(),
+                value,
+            );
+        }
+        families.add(
+            "fleetprune_run_duration_seconds",
+            "How long the last run took.",
+            command(),
+            info.duration_seconds(),
+        );
+        // A host its busy guard skipped is neither done nor failed: `skipped`, as the table says.
+        let failed = tally.hosts - tally.succeeded - tally.busy;
+        for (status, count) in [
+            ("ok", tally.succeeded),
+            ("skipped", tally.busy),
+            ("failed", failed),
+        ] {
+            let mut labels = command();
+            labels.push(("status", status.to_string()));
+            families.add(
+                "fleetprune_hosts",
+                "Hosts in the last run, by status.",
+                labels,
+                count,
+            );
+        }
+        for ((stage, class), count) in std::mem::take(&mut self.failures) {
+            let mut labels = command();
+            labels.push(("stage", stage));
+            labels.push(("class", class.to_string()));
+            self.families.add(
+                "fleetprune_failures",
+                "Hosts that failed in the last run, by stage and class.",
+                labels,
+                count,
+            );
+        }
+        self.families.render()
     }
-    families.render()
 }
 
 /// The value of `name{command="..."}` in a previous exposition.

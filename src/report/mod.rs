@@ -1,15 +1,15 @@
 //! Outcomes rendered for people (tables, Markdown, host-prefixed object lists) and for programs
-//! (JSON with a `schema_version`, NDJSON, CSV, Prometheus text), written to any `io::Write`; and
-//! saved JSON reports read back and summed. Deciding the exit code is [`crate::app`]'s.
+//! (JSON with a `schema_version`, NDJSON, CSV, Prometheus text), one module per format, each
+//! built host by host as the fleet finishes them and written to any `io::Write`; and saved JSON
+//! reports read back and summed. Deciding the exit code is [`crate::app`]'s.
 
-pub mod apply;
 pub mod csv;
 pub mod json;
 pub mod metrics;
-pub mod object_plan;
 pub mod render;
 pub mod run_info;
 pub mod saved;
+mod spool;
 pub mod table;
 
 #[cfg(test)]

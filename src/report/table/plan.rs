@@ -1,20 +1,18 @@
-//! Predicted prunes (`fleetprune plan`, `prune --dry-run`) for people and programs: per host the
-//! objects and bytes each kind would lose, `≈` where the bytes are an estimate, with `-v` the
-//! objects and why, with `--show-kept` what stays and why.
+//! The table of predicted prunes (`fleetprune plan`, `prune --dry-run`): per host the objects
+//! and bytes each kind would lose, `≈` where the bytes are an estimate, with `-v` the objects
+//! and why, with `--show-kept` what stays and why.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use tabled::builder::Builder;
-
-use super::run_info::Detail;
-use super::table::{Layout, status, write_failures, write_table};
-use super::{sanitize, seconds};
+use super::{Layout, RunEnd, TableDraft, TableShape, bytes_cell, status, total_cells};
 use crate::human_size::human_size;
+use crate::outcome::HostOutcome;
 use crate::outcome::prediction::{HostFacts, PlanReport};
-use crate::outcome::{FleetRun, HostOutcome};
 use crate::plan::PruneKind;
-use crate::plan::select::{Action, KindPlan, ObjectPlan};
+use crate::plan::select::{Action, KindPlan};
+use crate::report::run_info::{Detail, RunInfo};
+use crate::report::{sanitize, seconds};
 
 const COLUMNS: [PruneKind; 5] = [
     PruneKind::Containers,
@@ -24,14 +22,18 @@ const COLUMNS: [PruneKind; 5] = [
     PruneKind::BuildCache,
 ];
 
-/// `16.78MB`, or `≈16.78MB` for an estimate.
-pub fn bytes_cell(bytes: u64, exact: bool) -> String {
-    if exact {
-        human_size(bytes)
-    } else {
-        format!("≈{}", human_size(bytes))
-    }
-}
+const HEADER: [&str; 10] = [
+    "HOST",
+    "STATUS",
+    "STORE",
+    "CONTAINERS",
+    "IMAGES",
+    "VOLUMES",
+    "NETWORKS",
+    "BUILD CACHE",
+    "PREDICTED",
+    "TIME",
+];
 
 fn kind_cell(plan: &KindPlan) -> String {
     let objects = plan.doomed.len();
@@ -41,36 +43,40 @@ fn kind_cell(plan: &KindPlan) -> String {
     }
 }
 
-/// The plan table: one row per host, a total, then object lists when asked.
-pub fn write_table_report(
-    out: &mut dyn Write,
-    run: &FleetRun<PlanReport>,
-    view: Detail,
-    layout: Layout,
-) -> io::Result<()> {
-    let outcomes = run.outcomes.as_slice();
-    if view.objects || view.kept {
-        for outcome in outcomes.iter().filter(|o| o.succeeded()) {
-            write_objects(out, outcome, view)?;
+/// The sums of a plan table: per kind (objects, bytes, exact, planned anywhere), and in all.
+pub struct PlanSums {
+    kinds: BTreeMap<PruneKind, (usize, u64, bool, bool)>,
+    bytes: u64,
+    exact: bool,
+}
+
+impl Default for PlanSums {
+    fn default() -> PlanSums {
+        PlanSums {
+            kinds: BTreeMap::new(),
+            bytes: 0,
+            exact: true,
         }
     }
-    let mut builder = Builder::default();
-    builder.push_record([
-        "HOST",
-        "STATUS",
-        "STORE",
-        "CONTAINERS",
-        "IMAGES",
-        "VOLUMES",
-        "NETWORKS",
-        "BUILD CACHE",
-        "PREDICTED",
-        "TIME",
-    ]);
-    let mut totals: BTreeMap<PruneKind, (usize, u64, bool, bool)> = BTreeMap::new();
-    let mut total_bytes = 0u64;
-    let mut total_exact = true;
-    for outcome in outcomes {
+}
+
+impl TableShape for PlanReport {
+    type Sums = PlanSums;
+
+    /// A row per host in inventory order; with `-v` or `--show-kept` its objects above the table.
+    fn add(
+        draft: &mut TableDraft,
+        totals: &mut PlanSums,
+        outcome: &HostOutcome<PlanReport>,
+        info: &RunInfo,
+        index: usize,
+    ) -> io::Result<()> {
+        let view = info.detail;
+        if (view.objects || view.kept) && outcome.succeeded() {
+            let mut lists = Vec::new();
+            write_objects(&mut lists, outcome, view)?;
+            draft.list(index, &lists)?;
+        }
         let plan = &outcome.payload.plan;
         let store = outcome
             .payload
@@ -81,7 +87,7 @@ pub fn write_table_report(
         for kind in COLUMNS {
             match plan.kind(kind) {
                 Some(k) if outcome.succeeded() => {
-                    let total = totals.entry(kind).or_insert((0, 0, true, false));
+                    let total = totals.kinds.entry(kind).or_insert((0, 0, true, false));
                     total.0 += k.doomed.len();
                     total.1 = total.1.saturating_add(k.bytes);
                     total.2 &= k.exact;
@@ -92,42 +98,50 @@ pub fn write_table_report(
             }
         }
         if outcome.succeeded() {
-            total_bytes = total_bytes.saturating_add(plan.bytes());
-            total_exact &= plan.exact();
+            totals.bytes = totals.bytes.saturating_add(plan.bytes());
+            totals.exact &= plan.exact();
             row.push(bytes_cell(plan.bytes(), plan.exact()));
+            add_notes(draft, outcome, index);
         } else {
             row.push("-".to_string());
         }
         row.push(seconds(outcome.duration));
-        builder.push_record(row);
+        draft.row(0, index, row);
+        draft.failure(index, outcome);
+        Ok(())
     }
-    let ok = outcomes.iter().filter(|o| o.succeeded()).count();
-    let mut total_row = vec![
-        "TOTAL".to_string(),
-        format!("{ok}/{} ok", outcomes.len()),
-        String::new(),
-    ];
-    for kind in COLUMNS {
-        total_row.push(match totals.get(&kind) {
-            Some((objects, bytes, exact, true)) => match kind {
-                PruneKind::Networks => objects.to_string(),
-                _ => format!("{objects} ({})", bytes_cell(*bytes, *exact)),
-            },
-            _ => "-".to_string(),
-        });
+
+    fn write(
+        out: &mut dyn Write,
+        mut draft: TableDraft,
+        totals: PlanSums,
+        end: &RunEnd,
+        _: &RunInfo,
+        layout: Layout,
+    ) -> io::Result<()> {
+        let mut total_row = total_cells(end.tally);
+        total_row.push(String::new());
+        for kind in COLUMNS {
+            total_row.push(match totals.kinds.get(&kind) {
+                Some((objects, bytes, exact, true)) => match kind {
+                    PruneKind::Networks => objects.to_string(),
+                    _ => format!("{objects} ({})", bytes_cell(*bytes, *exact)),
+                },
+                _ => "-".to_string(),
+            });
+        }
+        total_row.push(bytes_cell(totals.bytes, totals.exact));
+        total_row.push(String::new());
+        draft.write_table(out, &HEADER, Some(total_row), layout)?;
+        draft.write_notes(out)?;
+        draft.write_failures(out, end.safety)?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Predicted reclaimable space: {} (nothing was deleted)",
+            bytes_cell(totals.bytes, totals.exact)
+        )
     }
-    total_row.push(bytes_cell(total_bytes, total_exact));
-    total_row.push(String::new());
-    builder.push_record(total_row);
-    write_table(out, builder, layout)?;
-    write_notes(out, outcomes)?;
-    write_failures(out, run)?;
-    writeln!(out)?;
-    writeln!(
-        out,
-        "Predicted reclaimable space: {} (nothing was deleted)",
-        bytes_cell(total_bytes, total_exact)
-    )
 }
 
 fn store_name(facts: &HostFacts) -> String {
@@ -142,34 +156,13 @@ fn store_name(facts: &HostFacts) -> String {
 }
 
 /// Why some figures are estimates (and policy facts), once each with the hosts they apply to.
-fn write_notes(out: &mut dyn Write, outcomes: &[HostOutcome<PlanReport>]) -> io::Result<()> {
-    let mut notes: Vec<(String, Vec<String>)> = Vec::new();
-    for outcome in outcomes.iter().filter(|o| o.succeeded()) {
-        for kind in &outcome.payload.plan.kinds {
-            let estimates = kind.notes.iter().map(|n| format!("≈ {n}"));
-            for note in estimates.chain(kind.info.iter().cloned()) {
-                let text = format!("{}: {note}", kind.kind);
-                match notes.iter_mut().find(|(t, _)| *t == text) {
-                    Some((_, hosts)) => hosts.push(sanitize(&outcome.name)),
-                    None => notes.push((text, vec![sanitize(&outcome.name)])),
-                }
-            }
+fn add_notes(draft: &mut TableDraft, outcome: &HostOutcome<PlanReport>, index: usize) {
+    for kind in &outcome.payload.plan.kinds {
+        let estimates = kind.notes.iter().map(|n| format!("≈ {n}"));
+        for note in estimates.chain(kind.info.iter().cloned()) {
+            draft.note(index, &outcome.name, format!("{}: {note}", kind.kind));
         }
     }
-    if notes.is_empty() {
-        return Ok(());
-    }
-    writeln!(out)?;
-    writeln!(out, "Notes:")?;
-    for (text, hosts) in notes {
-        let shown = if hosts.len() > 4 {
-            format!("{}, ... ({} hosts)", hosts[..4].join(", "), hosts.len())
-        } else {
-            hosts.join(", ")
-        };
-        writeln!(out, "  {shown}: {text}")?;
-    }
-    Ok(())
 }
 
 fn short(id: &str) -> String {
@@ -233,74 +226,11 @@ fn write_objects(
     writeln!(out)
 }
 
-/// Above this many objects on a host, the prompt shows counts per kind instead of names.
-pub const PROMPT_OBJECT_LIST_LIMIT: usize = 12;
-
-/// The confirmation text of `apply`: the host count, each host's objects (or a summary per kind
-/// above [`PROMPT_OBJECT_LIST_LIMIT`]) and the predicted total.
-pub fn apply_warning(file: &crate::plan::file::PlanFile, hosts: &[crate::host::Host]) -> String {
-    let plans: Vec<(&str, &ObjectPlan)> = file
-        .hosts
-        .iter()
-        .filter(|saved| hosts.iter().any(|h| h.name == saved.name))
-        .map(|saved| (saved.name.as_str(), &saved.plan))
-        .collect();
-    format!("WARNING! {}", plan_warning(&plans))
-}
-
-/// The part of a prompt listing what each host would lose.
-pub fn plan_warning(plans: &[(&str, &ObjectPlan)]) -> String {
-    let total: u64 = plans
-        .iter()
-        .fold(0u64, |sum, (_, p)| sum.saturating_add(p.bytes()));
-    let exact = plans.iter().all(|(_, p)| p.exact());
-    let objects: usize = plans.iter().map(|(_, p)| p.doomed_count()).sum();
-    let mut text = format!(
-        "This will delete {objects} objects on {} host{}, freeing {}:\n",
-        plans.len(),
-        if plans.len() == 1 { "" } else { "s" },
-        bytes_cell(total, exact)
-    );
-    for (name, plan) in plans {
-        text.push_str(&format!(
-            "  {} ({} objects, {}):\n",
-            sanitize(name),
-            plan.doomed_count(),
-            bytes_cell(plan.bytes(), plan.exact())
-        ));
-        let detailed = plan.doomed_count() <= PROMPT_OBJECT_LIST_LIMIT;
-        for kind in plan.kinds.iter().filter(|k| !k.doomed.is_empty()) {
-            if detailed {
-                for d in &kind.doomed {
-                    let verb = match d.action {
-                        Action::Delete => "delete",
-                        Action::Untag => "untag",
-                    };
-                    text.push_str(&format!(
-                        "    {verb} {} {} ({})\n",
-                        kind.kind,
-                        sanitize(&d.name),
-                        human_size(d.bytes)
-                    ));
-                }
-            } else {
-                text.push_str(&format!(
-                    "    {}: {} ({})\n",
-                    kind.kind,
-                    kind.doomed.len(),
-                    bytes_cell(kind.bytes, kind.exact)
-                ));
-            }
-        }
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::HostOutcome;
-    use crate::plan::select::{Doomed, KindPlan, Reason};
+    use crate::outcome::FleetRun;
+    use crate::plan::select::{Doomed, ObjectPlan, Reason};
 
     fn plan(objects: usize) -> ObjectPlan {
         let doomed = (0..objects)
@@ -358,10 +288,9 @@ mod tests {
 
     #[test]
     fn plan_json_is_one_whole_document() {
-        let mut out = Vec::new();
         let info = crate::report::run_info::RunInfo::starting("plan", Vec::new(), None);
-        crate::report::json::write(&mut out, &run_of(plan(1)), &info).unwrap();
-        let mut document: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let out = crate::report::render::whole::json(&run_of(plan(1)), &info);
+        let mut document: serde_json::Value = serde_json::from_str(&out).unwrap();
         // The run's times are the run's own; the rest is fixed.
         for key in ["started_at", "finished_at"] {
             assert!(document[key].is_string(), "{key}");
@@ -412,15 +341,9 @@ mod tests {
         let mut estimate = plan(2);
         estimate.kinds[0].exact = false;
         estimate.kinds[0].notes.push("sizes unknown".into());
-        let mut out = Vec::new();
-        write_table_report(
-            &mut out,
-            &run_of(estimate),
-            Detail::default(),
-            Layout::default(),
-        )
-        .unwrap();
-        let table = String::from_utf8(out).unwrap();
+        let info = crate::report::run_info::RunInfo::starting("plan", Vec::new(), None);
+        let table =
+            crate::report::render::whole::table(&run_of(estimate), &info, Layout::default());
         assert!(table.contains("2 (≈2kB)"), "{table}");
         assert!(
             table.contains("build-01: containers: ≈ sizes unknown"),
@@ -429,25 +352,6 @@ mod tests {
         assert!(
             table.ends_with("Predicted reclaimable space: ≈2kB (nothing was deleted)\n"),
             "{table}"
-        );
-    }
-
-    #[test]
-    fn prompt_lists_objects_per_host_and_summarises_long_lists() {
-        let short = plan(2);
-        let long = plan(PROMPT_OBJECT_LIST_LIMIT + 1);
-        let text = plan_warning(&[("a", &short), ("b", &long)]);
-        assert!(
-            text.starts_with("This will delete 15 objects on 2 hosts, freeing 15kB:"),
-            "{text}"
-        );
-        assert!(
-            text.contains("  a (2 objects, 2kB):\n    delete containers box-0 (1kB)\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("  b (13 objects, 13kB):\n    containers: 13 (13kB)\n"),
-            "{text}"
         );
     }
 }
