@@ -204,6 +204,9 @@ pub async fn run(
         ssh_config: load_ssh_config(&settings)?,
     };
     let mut hosts = host::resolve_all(&selection.hosts, &settings.overrides, &defaults)?;
+    // The resolved hosts are all the run needs of the inventory from here on.
+    drop(selection.hosts);
+    drop(inventory);
     let mut info = RunInfo::starting(
         settings.action.command(),
         sources.iter().map(|s| s.display().to_string()).collect(),
