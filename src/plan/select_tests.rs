@@ -36,6 +36,8 @@ fn host(api: (u16, u16), store: ImageStore) -> HostSnapshot {
         build_cache: Vec::new(),
         last_seen: BTreeMap::new(),
         filesystem: None,
+        containerd_filesystems: Vec::new(),
+        containerd_address: None,
         arrivals: Default::default(),
     }
 }
@@ -910,10 +912,12 @@ fn watermarks_take_dangling_images_one_at_a_time_least_recently_used_first() {
 fn filesystem(used: u64) -> crate::model::filesystem::FilesystemUsage {
     crate::model::filesystem::FilesystemUsage {
         path: "/var/lib/docker".into(),
+        also_holds: Vec::new(),
         mount_point: "/var".into(),
         size: 1000,
         used,
         available: 1000 - used,
+        inodes: None,
     }
 }
 
