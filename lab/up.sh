@@ -65,7 +65,9 @@ Usage: lab/up.sh [-n N] [-d DIR] [-p PORT_BASE] [--no-streamlocal NAME[,NAME...]
                        the same for the root of the containerd dockerd runs
                        (DATA-ROOT/containerd, where a containerd-store host
                        keeps its images): a tmpfs of SIZE of its own, inside
-                       the --small-root one if both are given (repeatable)
+                       the --small-root one if both are given; the data root
+                       is made 0711 (dockerd's is 0710) so the host's ssh
+                       user can df it (repeatable)
   --prefix PREFIX      host names are PREFIX01..PREFIXNN (default host)
   --keep-on-failure    do not tear the lab down when a host fails to start
 
@@ -516,6 +518,12 @@ host_up() {
             fi
             tail -n 30 "$hostdir/dockerd.log" || true
             return 1
+        fi
+        # dockerd keeps its data root 0710 root:root, so a non-root login cannot reach
+        # anything under it: with a containerd root of its own, open the data root for
+        # traversal (0711), as an admin lets a monitoring user df such a mount.
+        if [[ -n $small_containerd ]]; then
+            nsenter --mount="/proc/$holder/ns/mnt" -- chmod 0711 "$hostdir/data" || return 1
         fi
         driver=$(lab_docker "$hostdir" info --format '{{.Driver}}')
         printf 'DRIVER=%s\n' "$driver" >>"$hostdir/host.env"
