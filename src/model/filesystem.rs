@@ -89,3 +89,27 @@ impl InodeUsage {
         percent_of(used, self.usable())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fuller_compares_shares_exactly_and_an_empty_total_is_empty() {
+        assert!(fuller(901, 1000, 9, 10));
+        assert!(!fuller(900, 1000, 9, 10), "a tie is not fuller");
+        assert!(!fuller(5, 0, 0, 10));
+        assert!(fuller(1, 10, 5, 0));
+    }
+
+    #[test]
+    fn inode_percent_rounds_up_as_df_shows_it() {
+        let inodes = InodeUsage {
+            total: 3_085_471,
+            used: 846,
+            free: 3_084_625,
+        };
+        assert_eq!(inodes.used_percent(inodes.used), 1);
+        assert_eq!(inodes.used_percent(0), 0);
+    }
+}
