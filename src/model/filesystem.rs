@@ -52,9 +52,11 @@ fn percent_of(part: u64, total: u64) -> u64 {
 /// True when `a_part / a_total` is more than `b_part / b_total` (exactly, no rounding); a
 /// zero total counts as empty.
 pub fn fuller(a_part: u64, a_total: u64, b_part: u64, b_total: u64) -> bool {
-    let share = |part: u64, total: u64| if total == 0 { 0 } else { part };
-    u128::from(share(a_part, a_total)) * u128::from(b_total)
-        > u128::from(share(b_part, b_total)) * u128::from(a_total)
+    match (a_total, b_total) {
+        (0, _) => false,
+        (_, 0) => a_part > 0,
+        _ => u128::from(a_part) * u128::from(b_total) > u128::from(b_part) * u128::from(a_total),
+    }
 }
 
 impl FilesystemUsage {
