@@ -54,7 +54,7 @@ pub struct HostSnapshot {
     #[serde(default)]
     pub last_seen: BTreeMap<String, Timestamp>,
     /// The filesystem holding `docker_root_dir`, as the host's `df` saw it; read only when the
-    /// host's policy has a `threshold` (the Engine API does not report it).
+    /// host's policy has a `threshold` or `inode_threshold` (the Engine API does not report it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filesystem: Option<FilesystemUsage>,
     /// With the containerd image store, the filesystems holding containerd's root (where the
