@@ -15,7 +15,8 @@
 #                  [--engine 20.10|26|28|podman|podman-rootless] [--engine-20.10 L]
 #                  [--engine-26 L] [--engine-28 L] [--engine-podman L] [--engine-podman-rootless L]
 #                  [--image-store overlay2|containerd] [--containerd-store L]
-#                  [--small-root NAME=SIZE] [--prefix PREFIX] [--keep-on-failure]
+#                  [--small-root NAME=SIZE] [--small-containerd-root NAME=SIZE]
+#                  [--prefix PREFIX] [--keep-on-failure]
 set -euo pipefail
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,7 +30,8 @@ Usage: lab/up.sh [-n N] [-d DIR] [-p PORT_BASE] [--no-streamlocal NAME[,NAME...]
                  [--engine 20.10|26|28|podman|podman-rootless] [--engine-20.10 L]
                  [--engine-26 L] [--engine-28 L] [--engine-podman L] [--engine-podman-rootless L]
                  [--image-store overlay2|containerd] [--containerd-store L]
-                 [--small-root NAME=SIZE] [--prefix PREFIX] [--keep-on-failure]
+                 [--small-root NAME=SIZE] [--small-containerd-root NAME=SIZE]
+                 [--prefix PREFIX] [--keep-on-failure]
 
   -n N                 number of hosts, 1..99 (default 4)
   -d DIR               lab directory (default \${FLEETPRUNE_LAB_DIR:-/tmp/fleetprune-lab})
@@ -59,6 +61,13 @@ Usage: lab/up.sh [-n N] [-d DIR] [-p PORT_BASE] [--no-streamlocal NAME[,NAME...]
                        own: a tmpfs of SIZE (e.g. 96m) mounted in the host's
                        private mount namespace, so df there is small and
                        exact; it goes with the namespace (repeatable)
+  --small-containerd-root NAME=SIZE
+                       the same for the root of the containerd dockerd runs
+                       (DATA-ROOT/containerd, where a containerd-store host
+                       keeps its images): a tmpfs of SIZE of its own, inside
+                       the --small-root one if both are given; the data root
+                       is made 0711 (dockerd's is 0710) so the host's ssh
+                       user can df it (repeatable)
   --prefix PREFIX      host names are PREFIX01..PREFIXNN (default host)
   --keep-on-failure    do not tear the lab down when a host fails to start
 
@@ -82,6 +91,7 @@ PODMAN_LIST=()
 ROOTLESS_LIST=()
 CONTAINERD_LIST=()
 SMALL_ROOT_LIST=()
+SMALL_CONTAINERD_LIST=()
 DOCKERD_READY_TIMEOUT=${DOCKERD_READY_TIMEOUT:-60}
 SSHD_READY_TIMEOUT=20
 
@@ -115,6 +125,8 @@ while (($# > 0)); do
         --image-store=*) IMAGE_STORE_ALL=${1#*=}; shift ;;
         --small-root) SMALL_ROOT_LIST+=("${2:?--small-root needs NAME=SIZE}"); shift 2 ;;
         --small-root=*) SMALL_ROOT_LIST+=("${1#*=}"); shift ;;
+        --small-containerd-root) SMALL_CONTAINERD_LIST+=("${2:?--small-containerd-root needs NAME=SIZE}"); shift 2 ;;
+        --small-containerd-root=*) SMALL_CONTAINERD_LIST+=("${1#*=}"); shift ;;
         --prefix) PREFIX=${2:?--prefix needs a value}; shift 2 ;;
         --prefix=*) PREFIX=${1#*=}; shift ;;
         --keep-on-failure) KEEP_ON_FAILURE=1; shift ;;
@@ -192,6 +204,13 @@ for entry in "${SMALL_ROOT_LIST[@]}"; do
     [[ $entry =~ ^([a-z][a-z0-9-]*)=([1-9][0-9]*[kmgKMG])$ ]] ||
         lab_die "--small-root needs NAME=SIZE with SIZE like 96m or 1G, got '$entry'"
     set_hosts --small-root SMALL_ROOT "${BASH_REMATCH[2]}" "${BASH_REMATCH[1]}"
+done
+# --small-containerd-root NAME=SIZE: the tmpfs size of NAME's DATA-ROOT/containerd.
+declare -A SMALL_CONTAINERD=()
+for entry in "${SMALL_CONTAINERD_LIST[@]}"; do
+    [[ $entry =~ ^([a-z][a-z0-9-]*)=([1-9][0-9]*[kmgKMG])$ ]] ||
+        lab_die "--small-containerd-root needs NAME=SIZE with SIZE like 96m or 1G, got '$entry'"
+    set_hosts --small-containerd-root SMALL_CONTAINERD "${BASH_REMATCH[2]}" "${BASH_REMATCH[1]}"
 done
 if [[ $IMAGE_STORE_ALL == containerd && " ${ENGINE[*]} " != *" 26 "* && " ${ENGINE[*]} " != *" 28 "* ]]; then
     lab_die "--image-store containerd needs Docker 26 or 28 hosts (--engine 26|28 or --engine-26/28 L)"
@@ -388,6 +407,7 @@ host_up() {
     local name=${NAMES[idx]} port=${PORTS[idx]} streamlocal=${STREAMLOCAL[${NAMES[idx]}]}
     local engine=${ENGINE[${NAMES[idx]}]} store=${IMAGE_STORE[${NAMES[idx]}]}
     local small_root=${SMALL_ROOT[${NAMES[idx]}]:-}
+    local small_containerd=${SMALL_CONTAINERD[${NAMES[idx]}]:-}
     local hostdir=$DIR/hosts/$name
     local t0 holder pid driver rc i rootfs=""
     t0=$(lab_now)
@@ -416,6 +436,10 @@ host_up() {
         if [[ -n $7 ]]; then
             mount -t tmpfs -o "size=$7,mode=0755" fleetprune-lab-root "$4/data"
         fi
+        if [[ -n $9 ]]; then
+            mkdir -p "$4/data/containerd"
+            mount -t tmpfs -o "size=$9,mode=0711" fleetprune-lab-containerd "$4/data/containerd"
+        fi
         if [[ -n $5 ]]; then
             root=$4/root
             mount -t overlay overlay -o "lowerdir=$5,upperdir=$4/rootfs-upper,workdir=$4/rootfs-work" "$root"
@@ -433,6 +457,9 @@ host_up() {
             if [[ -n $7 ]]; then
                 mount --bind "$4/data" "$root$4/data"
             fi
+            if [[ -n $9 ]]; then
+                mount --bind "$4/data/containerd" "$root$4/data/containerd"
+            fi
         fi
         ip link set lo up
         # only inside this private netns; keeps "docker info" free of the
@@ -442,7 +469,7 @@ host_up() {
         echo "$$" >"$3.tmp" && mv "$3.tmp" "$3"
         exec -a "fleetprune-lab-holder:$4" sleep infinity' \
         holder "$hostdir/run" "$name" "$hostdir/holder.pid" "$hostdir" "$rootfs" "$DIR" "$small_root" \
-        "$engine") \
+        "$engine" "$small_containerd") \
         </dev/null >>"$hostdir/holder.log" 2>&1 &
     for ((i = 0; i < 100; i++)); do
         holder=$(lab_pid_from "$hostdir/holder.pid" "$(lab_needle_holder "$hostdir")") && break
@@ -491,6 +518,12 @@ host_up() {
             fi
             tail -n 30 "$hostdir/dockerd.log" || true
             return 1
+        fi
+        # dockerd keeps its data root 0710 root:root, so a non-root login cannot reach
+        # anything under it: with a containerd root of its own, open the data root for
+        # traversal (0711), as an admin lets a monitoring user df such a mount.
+        if [[ -n $small_containerd ]]; then
+            nsenter --mount="/proc/$holder/ns/mnt" -- chmod 0711 "$hostdir/data" || return 1
         fi
         driver=$(lab_docker "$hostdir" info --format '{{.Driver}}')
         printf 'DRIVER=%s\n' "$driver" >>"$hostdir/host.env"

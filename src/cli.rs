@@ -172,11 +172,15 @@ pub struct PruneArgs {
     /// (50GB, or 50GB:40GB).
     #[arg(long, value_name = "HIGH[:LOW]", value_parser = parse_max_usage)]
     pub max_usage: Option<crate::plan::policy::UsageLimit>,
-    /// Keep policy: leave hosts whose filesystem holding DockerRootDir is used under HIGH alone;
-    /// above it, remove as --max-usage does until LOW (85%, or 85%:70%; read with df on the
-    /// host).
+    /// Keep policy: leave hosts whose filesystem holding DockerRootDir (and containerd's root,
+    /// with the containerd store; the fuller) is used under HIGH alone; above it, remove as
+    /// --max-usage does until LOW (85%, or 85%:70%; read with df on the host).
     #[arg(long, value_name = "HIGH%[:LOW%]", value_parser = parse_threshold)]
     pub threshold: Option<crate::plan::policy::DiskThreshold>,
+    /// Keep policy: the same as --threshold on the filesystems' inodes (90%, or 90%:80%; read
+    /// with df -i on the host).
+    #[arg(long, value_name = "HIGH%[:LOW%]", value_parser = parse_threshold)]
+    pub inode_threshold: Option<crate::plan::policy::DiskThreshold>,
     /// Keep policy: keep stopped containers that exited less than this long ago (from
     /// State.FinishedAt; 1h, 30m).
     #[arg(long, value_name = "DURATION", value_parser = parse_min_age)]
@@ -258,6 +262,7 @@ impl PruneArgs {
             unused_for: self.unused_for,
             max_usage: self.max_usage,
             threshold: self.threshold,
+            inode_threshold: self.inode_threshold,
             exited_for: self.exited_for,
             keep_exited: self.keep_exited,
             include_managed: false,

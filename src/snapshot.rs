@@ -14,7 +14,7 @@ use crate::api_version::ApiVersion;
 use crate::engine::{Engine, EngineError};
 use crate::model::engine_kind::EngineKind;
 use crate::model::filesystem::FilesystemUsage;
-use crate::transport::shell::{FilesystemError, HostShell};
+use crate::transport::shell::{FilesystemError, HostShell, PathKind};
 
 /// Which image store the daemon uses (`/info` `DriverStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,9 +54,18 @@ pub struct HostSnapshot {
     #[serde(default)]
     pub last_seen: BTreeMap<String, Timestamp>,
     /// The filesystem holding `docker_root_dir`, as the host's `df` saw it; read only when the
-    /// host's policy has a `threshold` (the Engine API does not report it).
+    /// host's policy has a `threshold` or `inode_threshold` (the Engine API does not report it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filesystem: Option<FilesystemUsage>,
+    /// With the containerd image store, the filesystems holding containerd's root (where the
+    /// images are) when they are not `filesystem`'s (that one then lists the root in its
+    /// `also_holds`); read with `filesystem`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containerd_filesystems: Vec<FilesystemUsage>,
+    /// `/info` `Containerd.Address` (API 1.46+): the socket of the containerd the daemon
+    /// uses, which tells a containerd of its own from the system's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub containerd_address: Option<String>,
     /// The latest arrival of each image (by ID) the daemon's event log still holds: a pull,
     /// load, import or tag, which `LastTagTime` does not always record (graphdriver loads
     /// and pulls leave it unset). The daemon keeps only its last 256 events.
@@ -201,6 +210,14 @@ struct InfoAnswer {
     system_time: String,
     docker_root_dir: String,
     driver_status: Option<Vec<Vec<String>>>,
+    containerd: Option<ContainerdInfo>,
+}
+
+/// `/info` `Containerd` (API 1.46+).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ContainerdInfo {
+    address: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -528,6 +545,8 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
         build_cache,
         last_seen: BTreeMap::new(),
         filesystem: None,
+        containerd_filesystems: Vec::new(),
+        containerd_address: info.containerd.and_then(|c| c.address),
         arrivals,
     })
 }
@@ -680,6 +699,8 @@ pub async fn take_volumes(engine: &Engine) -> Result<HostSnapshot, SnapshotError
         last_seen: BTreeMap::new(),
         arrivals: BTreeMap::new(),
         filesystem: None,
+        containerd_filesystems: Vec::new(),
+        containerd_address: None,
     })
 }
 
@@ -720,12 +741,79 @@ async fn read_containers(engine: &Engine, list: &str) -> Result<Vec<ContainerInf
     Ok(containers)
 }
 
-/// Adds the filesystem holding DockerRootDir, read with `df` over `shell`.
+/// The system containerd's root (its default `root`).
+const SYSTEM_CONTAINERD_ROOT: &str = "/var/lib/containerd";
+
+impl HostSnapshot {
+    /// Where the images of a containerd-store daemon may live: the root of the containerd the
+    /// daemon runs itself (`DockerRootDir/containerd/daemon`, its socket under dockerd's exec
+    /// root) or the system's (`/var/lib/containerd`, socket `/run/containerd/containerd.sock`).
+    /// Before API 1.46 `/info` does not say which: both (the system's when it exists).
+    /// Empty with the graphdriver store, whose images are under DockerRootDir.
+    pub fn containerd_roots(&self) -> Vec<String> {
+        if self.image_store != ImageStore::Containerd {
+            return Vec::new();
+        }
+        let own = format!(
+            "{}/containerd/daemon",
+            self.docker_root_dir.trim_end_matches('/')
+        );
+        match self.containerd_address.as_deref() {
+            Some("/run/containerd/containerd.sock" | "/var/run/containerd/containerd.sock") => {
+                vec![SYSTEM_CONTAINERD_ROOT.to_string()]
+            }
+            Some(_) => vec![own],
+            None => vec![own, SYSTEM_CONTAINERD_ROOT.to_string()],
+        }
+    }
+
+    /// Every filesystem measured: DockerRootDir's first, then containerd's.
+    pub fn filesystems(&self) -> impl Iterator<Item = &FilesystemUsage> {
+        self.filesystem.iter().chain(&self.containerd_filesystems)
+    }
+}
+
+/// Adds the filesystems holding DockerRootDir and containerd's root (with the containerd
+/// store), read with `df` over `shell`, each once; their inodes too when `inodes`.
 pub async fn add_filesystem(
     snapshot: &mut HostSnapshot,
     shell: &HostShell<'_>,
+    inodes: bool,
 ) -> Result<(), SnapshotError> {
-    snapshot.filesystem = Some(shell.filesystem_usage(&snapshot.docker_root_dir).await?);
+    let measure = async |dir: &str| -> Result<FilesystemUsage, FilesystemError> {
+        let mut usage = shell.filesystem_usage(dir).await?;
+        if inodes {
+            usage.inodes = Some(shell.inode_usage(dir).await?);
+        }
+        Ok(usage)
+    };
+    let mut root = measure(&snapshot.docker_root_dir).await?;
+    let mut others: Vec<FilesystemUsage> = Vec::new();
+    let candidates = snapshot.containerd_roots();
+    let guessing = candidates.len() > 1;
+    for dir in candidates {
+        // Guessing the system's root: only when it is there (test needs no permission on it).
+        if guessing
+            && dir == SYSTEM_CONTAINERD_ROOT
+            && shell.path_kind(&dir).await != Some(PathKind::Directory)
+        {
+            continue;
+        }
+        // The mount table, not df, says where the root is: df needs permission on the path,
+        // and containerd's own root under DockerRootDir is root's alone.
+        let mount = shell.mount_point_of(&dir).await?;
+        if mount == root.mount_point {
+            root.also_holds.push(dir);
+        } else if let Some(known) = others.iter_mut().find(|o| o.mount_point == mount) {
+            known.also_holds.push(dir);
+        } else {
+            let mut usage = measure(&mount).await?;
+            usage.path = dir;
+            others.push(usage);
+        }
+    }
+    snapshot.filesystem = Some(root);
+    snapshot.containerd_filesystems = others;
     Ok(())
 }
 

@@ -53,7 +53,7 @@ impl HostJob for ApplyJob {
                 "the plan file has no plan for this host",
             )
         })?;
-        let mut live = decision_snapshot(engine, shell, &self.uses, false).await?;
+        let mut live = decision_snapshot(engine, shell, &self.uses, None).await?;
         if live.engine_id != saved.engine_id {
             return Err(HostFailure::new(
                 Stage::Plan,

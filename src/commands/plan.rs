@@ -9,8 +9,9 @@ use crate::engine::Engine;
 use crate::executor::HostJob;
 use crate::host::Host;
 use crate::model::failure::{HostFailure, Stage};
+use crate::model::filesystem::DecidingFilesystem;
 use crate::outcome::prediction::{HostFacts, PlanReport};
-use crate::plan::select::select;
+use crate::plan::select::{deciding_filesystems, select};
 use crate::transport::shell::HostShell;
 use crate::use_log::UseLog;
 
@@ -38,10 +39,13 @@ impl HostJob for PlanJob {
         report.description = plan.describe();
         // A busy host is skipped by prune and apply: its plan says so too.
         crate::busy::wait_until_idle(&host.busy, engine, shell, stop, Stage::Plan).await?;
-        let with_filesystem = plan.policy().threshold.is_some();
-        let snapshot =
-            crate::commands::prune::decision_snapshot(engine, shell, &self.uses, with_filesystem)
-                .await?;
+        let snapshot = crate::commands::prune::decision_snapshot(
+            engine,
+            shell,
+            &self.uses,
+            Some(plan.policy()),
+        )
+        .await?;
         report.facts = Some(HostFacts {
             engine_id: snapshot.engine_id.clone(),
             engine: snapshot.engine,
@@ -49,6 +53,15 @@ impl HostJob for PlanJob {
             daemon_time: snapshot.daemon_now,
             docker_root_dir: snapshot.docker_root_dir.clone(),
             filesystem: snapshot.filesystem.clone(),
+            containerd_filesystems: snapshot.containerd_filesystems.clone(),
+            deciding_filesystems: deciding_filesystems(&snapshot, plan.policy())
+                .into_iter()
+                .map(|(policy, fs)| DecidingFilesystem {
+                    policy: policy.to_string(),
+                    path: fs.path.clone(),
+                    mount_point: fs.mount_point.clone(),
+                })
+                .collect(),
         });
         report.plan = select(&snapshot, plan);
         Ok(())

@@ -51,19 +51,21 @@ pub struct PruneJob {
 }
 
 /// The snapshot a decision is taken on: the host's objects, the image use seen so far (updated
-/// with this one's), and the filesystem under DockerRootDir when a threshold needs it.
+/// with this one's), and the filesystems under DockerRootDir and containerd's root when the
+/// watermarks of `policy` need them (none without a policy).
 pub(crate) async fn decision_snapshot(
     engine: &Engine,
     shell: &HostShell<'_>,
     uses: &UseLog,
-    with_filesystem: bool,
+    policy: Option<&crate::plan::policy::KeepPolicy>,
 ) -> Result<HostSnapshot, HostFailure> {
     let mut live = snapshot::take(engine)
         .await
         .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
     uses.remember(&mut live);
-    if with_filesystem {
-        snapshot::add_filesystem(&mut live, shell)
+    if let Some(policy) = policy.filter(|p| p.measures_filesystems()) {
+        let inodes = policy.inode_threshold.is_some();
+        snapshot::add_filesystem(&mut live, shell, inodes)
             .await
             .map_err(|e| HostFailure::from_error(Stage::Plan, &e))?;
     }
@@ -119,8 +121,7 @@ impl HostJob for PruneJob {
             }
             return Ok(());
         }
-        let with_filesystem = plan.policy().threshold.is_some();
-        let mut live = decision_snapshot(engine, shell, &self.uses, with_filesystem).await?;
+        let mut live = decision_snapshot(engine, shell, &self.uses, Some(plan.policy())).await?;
         let objects = select(&live, plan);
         if !orchestrators.is_empty() {
             let names: Vec<String> = orchestrators.iter().map(ToString::to_string).collect();

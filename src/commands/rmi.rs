@@ -222,6 +222,8 @@ mod tests {
             build_cache: Vec::new(),
             last_seen: Default::default(),
             filesystem: None,
+            containerd_filesystems: Vec::new(),
+            containerd_address: None,
             arrivals: Default::default(),
         }
     }

@@ -529,6 +529,37 @@ all:
     }
 
     #[test]
+    fn inode_thresholds_are_read_beside_thresholds_and_refined_per_host() {
+        use crate::plan::policy::{DiskThreshold, Percent};
+        let inventory = load(
+            "all:\n  vars:\n    fleetprune:\n      prune:\n        threshold: 85%\n        inode_threshold: { high: 90%, low: 80% }\n  hosts:\n    a:\n    b:\n      fleetprune:\n        prune:\n          inode_threshold: 95%\n",
+        )
+        .unwrap();
+        let policy = |name| host(&inventory, name).vars.prune.policy();
+        let mark = |high, low| {
+            Some(DiskThreshold {
+                high: Percent::new(high),
+                low: Percent::new(low),
+            })
+        };
+        assert_eq!(policy("a").inode_threshold, mark(90, 80));
+        assert_eq!(policy("b").inode_threshold, mark(95, 95));
+        assert_eq!(policy("b").threshold, mark(85, 85));
+        assert!(policy("a").to_string().ends_with("inode_threshold=90%:80%"));
+        let error = load(
+            "all:\n  hosts:\n    a:\n      fleetprune:\n        prune:\n          inode_threshold: 101%\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.starts_with(
+                "farm.yaml:6:28: all.hosts.a.fleetprune.prune.inode_threshold: invalid percentage \"101%\""
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn bad_thresholds_are_reported_with_file_line_and_key() {
         let at = |threshold: &str| {
             load(&format!(

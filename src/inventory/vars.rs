@@ -59,6 +59,7 @@ pub struct PruneVars {
     pub unused_for: Option<jiff::SignedDuration>,
     pub max_usage: Option<UsageLimit>,
     pub threshold: Option<DiskThreshold>,
+    pub inode_threshold: Option<DiskThreshold>,
     pub exited_for: Option<jiff::SignedDuration>,
     pub keep_exited: Option<usize>,
     pub include_managed: Option<bool>,
@@ -93,6 +94,7 @@ impl PruneVars {
             unused_for: self.unused_for,
             max_usage: self.max_usage,
             threshold: self.threshold,
+            inode_threshold: self.inode_threshold,
             exited_for: self.exited_for,
             keep_exited: self.keep_exited,
             include_managed: self.include_managed.unwrap_or(false),
@@ -147,7 +149,7 @@ fn take<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
 }
 
 const FLEETPRUNE_KEYS: [&str; 2] = ["docker_socket", "prune"];
-const PRUNE_KEYS: [&str; 23] = [
+const PRUNE_KEYS: [&str; 24] = [
     "containers",
     "networks",
     "volumes",
@@ -162,6 +164,7 @@ const PRUNE_KEYS: [&str; 23] = [
     "unused_for",
     "max_usage",
     "threshold",
+    "inode_threshold",
     "exited_for",
     "keep_exited",
     "include_managed",
@@ -208,6 +211,10 @@ impl HostVars {
         take(&mut self.prune.unused_for, &layer.prune.unused_for);
         take(&mut self.prune.max_usage, &layer.prune.max_usage);
         take(&mut self.prune.threshold, &layer.prune.threshold);
+        take(
+            &mut self.prune.inode_threshold,
+            &layer.prune.inode_threshold,
+        );
         take(&mut self.prune.exited_for, &layer.prune.exited_for);
         take(&mut self.prune.keep_exited, &layer.prune.keep_exited);
         take(
@@ -382,12 +389,16 @@ fn parse_prune(node: &Node, path: &str) -> Result<PruneVars, WalkError> {
                 prune.max_usage = Some(limit);
                 continue;
             }
-            "threshold" => {
+            "threshold" | "inode_threshold" => {
                 let text = high_low_text(value, &key_path)?;
                 let threshold = text
                     .parse::<DiskThreshold>()
                     .map_err(|e| WalkError::new(value, &key_path, e))?;
-                prune.threshold = Some(threshold);
+                if name == "threshold" {
+                    prune.threshold = Some(threshold);
+                } else {
+                    prune.inode_threshold = Some(threshold);
+                }
                 continue;
             }
             "reserved_space" | "keep_storage" | "max_used_space" | "min_free_space" => {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::engine_kind::EngineKind;
-use crate::model::filesystem::FilesystemUsage;
+use crate::model::filesystem::{DecidingFilesystem, FilesystemUsage};
 use crate::plan::select::ObjectPlan;
 use crate::snapshot::ImageStore;
 
@@ -23,6 +23,13 @@ pub struct HostFacts {
     /// The filesystem holding it (read with `df` when a `threshold` policy needs it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filesystem: Option<FilesystemUsage>,
+    /// With the containerd store, the filesystems holding containerd's root when they are not
+    /// DockerRootDir's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containerd_filesystems: Vec<FilesystemUsage>,
+    /// The filesystem that decided each of `threshold` and `inode_threshold`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deciding_filesystems: Vec<DecidingFilesystem>,
 }
 
 /// One host's predicted prune.

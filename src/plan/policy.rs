@@ -14,7 +14,11 @@
 //!   high mark lose stopped containers, dangling images, build cache, then least recently used
 //!   images until the prediction reaches the low mark; hosts under it are left alone;
 //! - `threshold: { high: 85%, low: 70% }` (or `85%`): the same stages, measured on the
-//!   filesystem holding DockerRootDir (its `df` on the host) instead of docker's own usage;
+//!   filesystem holding DockerRootDir (its `df` on the host) instead of docker's own usage, or
+//!   on the one holding containerd's root when the containerd image store keeps its images
+//!   there and that one is fuller;
+//! - `inode_threshold: { high: 90%, low: 80% }` (or `90%`): the same on those filesystems'
+//!   inodes (`df -i`), since build hosts can run out of inodes before bytes;
 //! - `exited_for: 1h`: containers that exited (`State.FinishedAt`) less than this ago stay;
 //! - `keep_exited: N`: the N most recently exited containers of each name stem or compose
 //!   service stay (kubelet's `maximum-dead-containers-per-container`);
@@ -40,8 +44,11 @@ pub struct KeepPolicy {
     pub unused_for: Option<SignedDuration>,
     /// A bound on docker's own disk usage: hosts above `high` lose objects until `low`.
     pub max_usage: Option<UsageLimit>,
-    /// A bound on how full the filesystem holding DockerRootDir may be.
+    /// A bound on how full the filesystem holding DockerRootDir (or containerd's root, the
+    /// fuller) may be.
     pub threshold: Option<DiskThreshold>,
+    /// The same bound on those filesystems' inodes.
+    pub inode_threshold: Option<DiskThreshold>,
     /// Stopped containers that finished less than this long ago stay.
     pub exited_for: Option<SignedDuration>,
     /// The N most recently exited containers of each name stem or compose service stay.
@@ -51,7 +58,8 @@ pub struct KeepPolicy {
 }
 
 /// `threshold`: the filesystem holding DockerRootDir, used above `high` percent, is brought
-/// down to `low` percent (used / (used + available), as df's Capacity column).
+/// down to `low` percent (used / (used + available), as df's Capacity column); also
+/// `inode_threshold`, on inodes (used / (used + free), as df's IUse% column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DiskThreshold {
     pub high: Percent,
@@ -230,6 +238,11 @@ pub fn parse_age(text: &str) -> Result<SignedDuration, PolicyError> {
 }
 
 impl KeepPolicy {
+    /// True when a watermark reads the host's filesystems with df.
+    pub fn measures_filesystems(&self) -> bool {
+        self.threshold.is_some() || self.inode_threshold.is_some()
+    }
+
     /// True when no rule needs fleetprune's own object-level decision: `include_managed` alone
     /// only lifts a protection, so the daemon's prune endpoints can do the work.
     pub fn is_empty(&self) -> bool {
@@ -295,6 +308,12 @@ impl fmt::Display for KeepPolicy {
         }
         if let Some(threshold) = self.threshold {
             parts.push(format!("threshold={}:{}", threshold.high, threshold.low));
+        }
+        if let Some(threshold) = self.inode_threshold {
+            parts.push(format!(
+                "inode_threshold={}:{}",
+                threshold.high, threshold.low
+            ));
         }
         if let Some(age) = self.exited_for {
             parts.push(format!("exited_for={age:#}"));

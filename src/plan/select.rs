@@ -31,8 +31,8 @@ use containerd::containerd_images;
 use graphdriver::graphdriver_images;
 pub(crate) use reference::normalised;
 use reference::{Ref, short_id};
-pub use threshold::docker_usage;
 use threshold::{Allow, Watermark, select_under};
+pub use threshold::{deciding_filesystems, docker_usage};
 
 /// What a prune would do on one host.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -36,6 +36,8 @@ fn host(api: (u16, u16), store: ImageStore) -> HostSnapshot {
         build_cache: Vec::new(),
         last_seen: BTreeMap::new(),
         filesystem: None,
+        containerd_filesystems: Vec::new(),
+        containerd_address: None,
         arrivals: Default::default(),
     }
 }
@@ -910,10 +912,12 @@ fn watermarks_take_dangling_images_one_at_a_time_least_recently_used_first() {
 fn filesystem(used: u64) -> crate::model::filesystem::FilesystemUsage {
     crate::model::filesystem::FilesystemUsage {
         path: "/var/lib/docker".into(),
+        also_holds: Vec::new(),
         mount_point: "/var".into(),
         size: 1000,
         used,
         available: 1000 - used,
+        inodes: None,
     }
 }
 
@@ -934,6 +938,179 @@ fn run_watermarks(
             },
         ),
     )
+}
+
+/// A filesystem of 1000 bytes and 100 inodes at `path`, mounted on `mount_point`.
+fn disk(
+    path: &str,
+    mount_point: &str,
+    used: u64,
+    inodes_used: u64,
+) -> crate::model::filesystem::FilesystemUsage {
+    crate::model::filesystem::FilesystemUsage {
+        path: path.into(),
+        mount_point: mount_point.into(),
+        inodes: Some(crate::model::filesystem::InodeUsage {
+            total: 100,
+            used: inodes_used,
+            free: 100 - inodes_used,
+        }),
+        ..filesystem(used)
+    }
+}
+
+/// The watermark host with a containerd image store: DockerRootDir's filesystem, and
+/// containerd's root on its own one when given.
+fn containerd_watermark_host(
+    docker_root: crate::model::filesystem::FilesystemUsage,
+    containerd_root: Option<crate::model::filesystem::FilesystemUsage>,
+) -> HostSnapshot {
+    let mut h = watermark_host();
+    h.filesystem = Some(docker_root);
+    h.containerd_filesystems = containerd_root.into_iter().collect();
+    h
+}
+
+fn run_thresholds(h: &HostSnapshot, threshold: &str, inode_threshold: &str) -> ObjectPlan {
+    select(
+        h,
+        &with_policy(
+            &[PruneKind::Containers, PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                threshold: Some(threshold.parse().unwrap()),
+                inode_threshold: Some(inode_threshold.parse().unwrap()),
+                ..policy()
+            },
+        ),
+    )
+}
+
+#[test]
+fn threshold_acts_on_containerd_root_when_it_is_fuller_than_docker_root() {
+    let h = containerd_watermark_host(
+        disk("/var/lib/docker", "/var", 500, 10),
+        Some(disk("/var/lib/containerd", "/var/lib/containerd", 900, 10)),
+    );
+    // containerd's root is 90% used, low mark 70%: 200 bytes, as on one filesystem.
+    let p = run_thresholds(&h, "85%:70%", "90%");
+    assert_eq!(p.bytes(), 220);
+    assert_eq!(
+        p.kinds[0].info[0],
+        "filesystem of /var/lib/containerd (mounted on /var/lib/containerd) is 90% used (900B of 1kB), over threshold 85%: after this ≈68% (low mark 70%); also measured: /var/lib/docker (mounted on /var) 50% used"
+    );
+    let policy = crate::plan::policy::KeepPolicy {
+        threshold: Some("85%".parse().unwrap()),
+        ..policy()
+    };
+    let decided = deciding_filesystems(&h, &policy);
+    assert_eq!(decided.len(), 1);
+    assert_eq!(
+        (decided[0].0, decided[0].1.path.as_str()),
+        ("threshold", "/var/lib/containerd")
+    );
+    // The other way round, DockerRootDir's filesystem decides.
+    let h = containerd_watermark_host(
+        disk("/var/lib/docker", "/var", 900, 10),
+        Some(disk("/var/lib/containerd", "/var/lib/containerd", 500, 10)),
+    );
+    let p = run_thresholds(&h, "85%:70%", "90%");
+    assert_eq!(p.bytes(), 220);
+    assert!(
+        p.kinds[0].info[0].starts_with("filesystem of /var/lib/docker (mounted on /var) is 90%"),
+        "{:?}",
+        p.kinds[0].info
+    );
+}
+
+#[test]
+fn threshold_measures_one_filesystem_holding_both_roots_once() {
+    let mut root = disk("/var/lib/docker", "/var", 900, 10);
+    root.also_holds = vec!["/var/lib/docker/containerd/daemon".into()];
+    let h = containerd_watermark_host(root, None);
+    let p = run_thresholds(&h, "85%:70%", "90%");
+    assert_eq!(p.bytes(), 220);
+    assert_eq!(
+        p.kinds[0].info,
+        [
+            "filesystem of /var/lib/docker and /var/lib/docker/containerd/daemon (mounted on /var) is 90% used (900B of 1kB), over threshold 85%: after this ≈68% (low mark 70%)",
+            "inodes of the filesystem of /var/lib/docker and /var/lib/docker/containerd/daemon (mounted on /var) are 10% used (10 of 100), under inode_threshold 90%: after this ≈8%",
+        ]
+    );
+}
+
+#[test]
+fn inode_threshold_acts_when_inodes_are_over_while_bytes_are_under() {
+    let h = containerd_watermark_host(
+        disk("/var/lib/docker", "/var", 500, 95),
+        Some(disk("/var/lib/containerd", "/var/lib/containerd", 600, 20)),
+    );
+    // 15 inodes over the low mark, at 500/95 bytes each: about 79 bytes. Both containers
+    // and the dangling image free 70, lru:1 brings it to 170.
+    let p = run_thresholds(&h, "85%:70%", "90%:80%");
+    assert_eq!(p.bytes(), 170);
+    assert_eq!(
+        deleted(p.kind(PruneKind::Images).unwrap()),
+        ["sha256:dangling", "sha256:lru"]
+    );
+    assert_eq!(
+        p.kinds[0].info,
+        [
+            "filesystem of /var/lib/containerd (mounted on /var/lib/containerd) is 60% used (600B of 1kB), under threshold 85%: after this ≈43%; also measured: /var/lib/docker (mounted on /var) 50% used",
+            "inodes of the filesystem of /var/lib/docker (mounted on /var) are 95% used (95 of 100), over inode_threshold 90%: after this ≈63% (low mark 80%); also measured: /var/lib/containerd (mounted on /var/lib/containerd) 20% of inodes used",
+        ]
+    );
+}
+
+#[test]
+fn both_watermarks_under_their_high_marks_leave_the_host_alone() {
+    let h = containerd_watermark_host(
+        disk("/var/lib/docker", "/var", 500, 50),
+        Some(disk("/var/lib/containerd", "/var/lib/containerd", 800, 90)),
+    );
+    let p = run_thresholds(&h, "85%:70%", "90%:80%");
+    assert_eq!(p.doomed_count(), 0);
+    assert_eq!(p.bytes(), 0);
+    let info = &p.kinds[0].info;
+    assert_eq!(info.len(), 2, "{info:?}");
+    assert!(
+        info[0].starts_with(
+            "filesystem of /var/lib/containerd (mounted on /var/lib/containerd) is 80% used"
+        ) && info[0].contains("under threshold 85%: left alone"),
+        "{info:?}"
+    );
+    assert!(
+        info[1].contains("are 90% used (90 of 100), under inode_threshold 90%: left alone"),
+        "{info:?}"
+    );
+}
+
+#[test]
+fn inode_threshold_without_measured_inodes_selects_nothing() {
+    let mut h = watermark_host();
+    h.filesystem = Some(filesystem(900));
+    let p = run_thresholds(&h, "95%", "50%");
+    assert_eq!(p.doomed_count(), 0);
+    assert_eq!(
+        p.kinds[0].info[1],
+        "the filesystem of /var/lib/docker was not measured, so inode_threshold 50% cannot be checked: nothing selected"
+    );
+}
+
+#[test]
+fn containerd_roots_follow_the_containerd_the_daemon_uses() {
+    let mut h = graph();
+    assert!(h.containerd_roots().is_empty(), "graphdriver: none");
+    h.image_store = ImageStore::Containerd;
+    h.containerd_address = Some("/var/run/docker/containerd/containerd.sock".into());
+    assert_eq!(h.containerd_roots(), ["/var/lib/docker/containerd/daemon"]);
+    h.containerd_address = Some("/run/containerd/containerd.sock".into());
+    assert_eq!(h.containerd_roots(), ["/var/lib/containerd"]);
+    h.containerd_address = None;
+    assert_eq!(
+        h.containerd_roots(),
+        ["/var/lib/docker/containerd/daemon", "/var/lib/containerd"]
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Commands on the host itself, in exec channels of the host's SSH session, for what the Engine
 //! API does not report: the size and free space of the filesystem holding DockerRootDir
-//! (`df -P -k`, POSIX output), what a socket path that cannot be reached is (`test`), which
+//! and of containerd's root (`df -P -k`, `df -P -i`, POSIX output; which mount holds a path,
+//! from `/proc/self/mountinfo`), what a socket path that cannot be reached is (`test`), which
 //! engine socket exists (`docker_socket: auto`), and a busy guard's `busy_check` command. Plain
 //! data comes back; the caller decides what it means.
 
@@ -10,7 +11,7 @@ use russh::client::Handle;
 use super::ssh::HostKeyVerifier;
 use super::tunnel::shell_quote;
 use crate::model::failure::{Classify, ErrorClass};
-use crate::model::filesystem::FilesystemUsage;
+use crate::model::filesystem::{FilesystemUsage, InodeUsage};
 use crate::model::remote_text::bounded_remote_string;
 
 /// Keeps at most this much of a command's output.
@@ -120,7 +121,41 @@ impl<'a> HostShell<'a> {
     /// The filesystem holding `dir`, from `df -P -k -- DIR` on the host.
     pub async fn filesystem_usage(&self, dir: &str) -> Result<FilesystemUsage, FilesystemError> {
         let command = format!("df -P -k -- {}", shell_quote(dir));
-        let output = self.run(&command).await.map_err(|error| match error {
+        let output = self.run_for(dir, &command).await?;
+        parse_df(dir, &output).ok_or_else(|| FilesystemError::Unparsable {
+            dir: dir.to_string(),
+            command,
+            output: bounded_remote_string(&output),
+        })
+    }
+
+    /// The inodes of the filesystem holding `dir`, from `df -P -i -- DIR` on the host.
+    pub async fn inode_usage(&self, dir: &str) -> Result<InodeUsage, FilesystemError> {
+        let command = format!("df -P -i -- {}", shell_quote(dir));
+        let output = self.run_for(dir, &command).await?;
+        parse_df_inodes(&output).ok_or_else(|| FilesystemError::Unparsable {
+            dir: dir.to_string(),
+            command,
+            output: bounded_remote_string(&output),
+        })
+    }
+
+    /// The mount point of the filesystem holding `path`, from the host's mount table: the
+    /// longest mount point that is `path` or one of its parents. Unlike df this needs no
+    /// permission on `path` (containerd's root under DockerRootDir is root's alone).
+    pub async fn mount_point_of(&self, path: &str) -> Result<String, FilesystemError> {
+        let command = "cat /proc/self/mountinfo";
+        let output = self.run_for(path, command).await?;
+        mount_point_in(&output, path).ok_or_else(|| FilesystemError::Unparsable {
+            dir: path.to_string(),
+            command: command.to_string(),
+            output: bounded_remote_string(&output),
+        })
+    }
+
+    /// Runs a measuring command about `dir`: its stdout when it exits 0.
+    async fn run_for(&self, dir: &str, command: &str) -> Result<String, FilesystemError> {
+        let output = self.run(command).await.map_err(|error| match error {
             RunError::Channel(source) => FilesystemError::Channel {
                 dir: dir.to_string(),
                 source,
@@ -132,16 +167,12 @@ impl<'a> HostShell<'a> {
         if output.exit_status != Some(0) {
             return Err(FilesystemError::Failed {
                 dir: dir.to_string(),
-                command,
+                command: command.to_string(),
                 exit_status: output.exit_status,
                 stderr: output.stderr,
             });
         }
-        parse_df(dir, &output.stdout).ok_or_else(|| FilesystemError::Unparsable {
-            dir: dir.to_string(),
-            command,
-            output: bounded_remote_string(&output.stdout),
-        })
+        Ok(output.stdout)
     }
 
     /// What `path` is on the host; `None` when the command cannot run or says something else.
@@ -268,19 +299,19 @@ enum RunError {
     Refused,
 }
 
-/// Reads `df -P -k` output: a `Filesystem 1024-blocks Used Available Capacity Mounted on`
-/// header and one line for the filesystem (whose name and mount point may hold spaces).
-fn parse_df(dir: &str, output: &str) -> Option<FilesystemUsage> {
+/// The one filesystem line of POSIX df output under a header whose second word is
+/// `second_header` (`1024-blocks`, `Inodes`), split into words with where each ends (to keep
+/// the spaces of a mount point).
+fn df_line<'a>(output: &'a str, second_header: &str) -> Option<(&'a str, Vec<(&'a str, usize)>)> {
     let mut lines = output.lines().filter(|l| !l.trim().is_empty());
     let header: Vec<&str> = lines.next()?.split_whitespace().collect();
-    if header.first() != Some(&"Filesystem") || header.get(1) != Some(&"1024-blocks") {
+    if header.first() != Some(&"Filesystem") || header.get(1) != Some(&second_header) {
         return None;
     }
     let line = lines.next()?;
     if lines.next().is_some() {
         return None;
     }
-    // Words with where each ends, to keep the spaces of the mount point.
     let mut words = Vec::new();
     let mut rest = line;
     while let Some(start) = rest.find(|c: char| !c.is_whitespace()) {
@@ -290,6 +321,13 @@ fn parse_df(dir: &str, output: &str) -> Option<FilesystemUsage> {
         words.push((&word[..len], end));
         rest = &word[len..];
     }
+    Some((line, words))
+}
+
+/// Reads `df -P -k` output: a `Filesystem 1024-blocks Used Available Capacity Mounted on`
+/// header and one line for the filesystem (whose name and mount point may hold spaces).
+fn parse_df(dir: &str, output: &str) -> Option<FilesystemUsage> {
+    let (line, words) = df_line(output, "1024-blocks")?;
     let blocks = |word: &str| word.parse::<u64>().ok()?.checked_mul(1024);
     // The first run of three numbers and a percentage after the filesystem's name.
     (1..words.len().saturating_sub(3)).find_map(|i| {
@@ -303,12 +341,81 @@ fn parse_df(dir: &str, output: &str) -> Option<FilesystemUsage> {
         let mount_point = line[end..].trim();
         (!mount_point.is_empty()).then(|| FilesystemUsage {
             path: dir.to_string(),
+            also_holds: Vec::new(),
             mount_point: mount_point.to_string(),
             size,
             used,
             available,
+            inodes: None,
         })
     })
+}
+
+/// Reads `df -P -i` output: a `Filesystem Inodes IUsed IFree IUse% Mounted on` header and one
+/// line. A filesystem without fixed inodes (btrfs) shows `-` as its IUse%.
+fn parse_df_inodes(output: &str) -> Option<InodeUsage> {
+    let (line, words) = df_line(output, "Inodes")?;
+    let number = |word: &str| word.parse::<u64>().ok();
+    (1..words.len().saturating_sub(3)).find_map(|i| {
+        let (total, used, free) = (
+            number(words[i].0)?,
+            number(words[i + 1].0)?,
+            number(words[i + 2].0)?,
+        );
+        let (percent, end) = words[i + 3];
+        if percent != "-" {
+            percent.strip_suffix('%')?.parse::<u64>().ok()?;
+        }
+        (!line[end..].trim().is_empty()).then_some(InodeUsage { total, used, free })
+    })
+}
+
+/// The mount point holding `path` in `/proc/self/mountinfo` text (the fifth field, with
+/// spaces and other bytes written as octal escapes such as `\040`).
+fn mount_point_in(mountinfo: &str, path: &str) -> Option<String> {
+    let path = path.trim_end_matches('/');
+    mountinfo
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .map(unescape_octal)
+        .filter(|mount| {
+            let mount = mount.trim_end_matches('/');
+            mount.is_empty()
+                || path == mount
+                || path
+                    .strip_prefix(mount)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+        // The last of the longest: a later mount on the same point hides the earlier one.
+        .fold(None, |best: Option<String>, mount| match best {
+            Some(best) if best.len() > mount.len() => Some(best),
+            _ => Some(mount),
+        })
+}
+
+/// Undoes the kernel's `\ooo` escapes of a mount point.
+fn unescape_octal(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let code = bytes
+            .get(i + 1..i + 4)
+            .filter(|_| bytes[i] == b'\\')
+            .and_then(|digits| std::str::from_utf8(digits).ok())
+            .and_then(|digits| u8::from_str_radix(digits, 8).ok());
+        match code {
+            Some(byte) => {
+                out.push(byte);
+                i += 4;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -335,6 +442,48 @@ mod tests {
         let usage = parse_df("/mnt/docker data/root", output).unwrap();
         assert_eq!(usage.mount_point, "/mnt/docker data");
         assert_eq!((usage.size, usage.used), (102_400, 51_200));
+    }
+
+    #[test]
+    fn posix_df_inode_output_is_read_and_a_dash_percent_accepted() {
+        let output = "Filesystem           Inodes IUsed   IFree IUse% Mounted on\n\
+                      fleetprune-lab-root 3085471   846 3084625    1% /srv/docker data\n";
+        assert_eq!(
+            parse_df_inodes(output),
+            Some(InodeUsage {
+                total: 3_085_471,
+                used: 846,
+                free: 3_084_625
+            })
+        );
+        let btrfs = "Filesystem Inodes IUsed IFree IUse% Mounted on\n/dev/sdb 0 0 0 - /data\n";
+        assert_eq!(
+            parse_df_inodes(btrfs).map(|i| i.used_percent(i.used)),
+            Some(0)
+        );
+        // Bytes are not inodes.
+        let bytes = "Filesystem 1024-blocks Used Available Capacity Mounted on\na 1 1 0 100% /\n";
+        assert_eq!(parse_df_inodes(bytes), None);
+    }
+
+    #[test]
+    fn the_mount_table_names_the_longest_mount_holding_a_path() {
+        let mountinfo = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n\
+                         30 22 0:40 / /var/lib/docker rw - xfs /dev/sdb rw\n\
+                         31 30 0:41 / /var/lib/docker/containerd\\040x rw - tmpfs t rw\n\
+                         32 22 0:42 / /var/lib/dockerish rw - tmpfs t rw\n";
+        let at = |path| mount_point_in(mountinfo, path);
+        assert_eq!(at("/var/lib/docker").as_deref(), Some("/var/lib/docker"));
+        assert_eq!(
+            at("/var/lib/docker/containerd/daemon").as_deref(),
+            Some("/var/lib/docker")
+        );
+        assert_eq!(
+            at("/var/lib/docker/containerd x/daemon").as_deref(),
+            Some("/var/lib/docker/containerd x")
+        );
+        assert_eq!(at("/var/lib/containerd").as_deref(), Some("/"));
+        assert_eq!(mount_point_in("", "/x"), None);
     }
 
     #[test]

@@ -1,13 +1,15 @@
-//! The watermark keep policies, `max_usage` (docker's own usage) and `threshold` (the
-//! filesystem holding DockerRootDir): hosts under every high mark are left alone; above one,
-//! stages of removals, smallest first, until the prediction reaches the low mark.
+//! The watermark keep policies, `max_usage` (docker's own usage), `threshold` (bytes) and
+//! `inode_threshold` (inodes) of the filesystems holding DockerRootDir and, with the
+//! containerd image store, containerd's root: hosts under every high mark are left alone;
+//! above one, stages of removals, smallest first, until the prediction reaches the low mark.
 //!
-//! Both set: each is checked on its own; a host over either high mark loses objects until it
+//! `threshold` and `inode_threshold` each act on the fuller of the filesystems measured.
+//! Several set: each is checked on its own; a host over any high mark loses objects until it
 //! is at or under the low mark of each mark it went over (the larger of their needs).
 
 use super::*;
 use crate::human_size::human_size;
-use crate::model::filesystem::FilesystemUsage;
+use crate::model::filesystem::{FilesystemUsage, InodeUsage, fuller};
 use crate::plan::policy::{DiskThreshold, UsageLimit};
 
 /// A measure of the host with a high and a low mark.
@@ -15,20 +17,65 @@ use crate::plan::policy::{DiskThreshold, UsageLimit};
 pub(super) enum Watermark<'a> {
     /// `max_usage`: docker's own usage ([`docker_usage`]).
     DockerUsage { usage: u64, limit: UsageLimit },
-    /// `threshold`: the filesystem holding DockerRootDir, as the host's df saw it.
+    /// `threshold`: the fuller (in bytes) of the filesystems measured, as the host's df saw it.
     Filesystem {
+        snapshot: &'a HostSnapshot,
         filesystem: &'a FilesystemUsage,
         threshold: DiskThreshold,
     },
-    /// `threshold` on a snapshot without the filesystem: nothing can be decided.
-    FilesystemUnknown {
+    /// `inode_threshold`: the filesystem whose inodes are the fuller.
+    Inodes {
+        snapshot: &'a HostSnapshot,
+        filesystem: &'a FilesystemUsage,
+        inodes: InodeUsage,
+        threshold: DiskThreshold,
+    },
+    /// `threshold` or `inode_threshold` (`key`) on a snapshot without the measurement:
+    /// nothing can be decided.
+    Unmeasured {
         dir: &'a str,
+        key: &'static str,
         threshold: DiskThreshold,
     },
 }
 
+/// The fuller of the snapshot's filesystems by `share` (`(part, total)`), the first on a tie;
+/// `None` when none has that measure.
+fn fullest<T: Copy>(
+    snapshot: &HostSnapshot,
+    share: impl Fn(&FilesystemUsage) -> Option<(T, u64, u64)>,
+) -> Option<(&FilesystemUsage, T)> {
+    snapshot
+        .filesystems()
+        .filter_map(|fs| share(fs).map(|(value, part, total)| (fs, value, part, total)))
+        .reduce(|best, next| {
+            if fuller(next.2, next.3, best.2, best.3) {
+                next
+            } else {
+                best
+            }
+        })
+        .map(|(fs, value, _, _)| (fs, value))
+}
+
+/// The filesystem that decides each filesystem watermark of `policy` on `snapshot` (the
+/// fuller of those measured), for reports: `(policy key, filesystem)`.
+pub fn deciding_filesystems<'a>(
+    snapshot: &'a HostSnapshot,
+    policy: &KeepPolicy,
+) -> Vec<(&'static str, &'a FilesystemUsage)> {
+    Watermark::of(snapshot, policy)
+        .into_iter()
+        .filter_map(|mark| match mark {
+            Watermark::Filesystem { filesystem, .. } => Some(("threshold", filesystem)),
+            Watermark::Inodes { filesystem, .. } => Some(("inode_threshold", filesystem)),
+            Watermark::DockerUsage { .. } | Watermark::Unmeasured { .. } => None,
+        })
+        .collect()
+}
+
 impl Watermark<'_> {
-    /// The host's watermarks under `policy` (empty without `max_usage` and `threshold`).
+    /// The host's watermarks under `policy` (empty without `max_usage` and thresholds).
     pub(super) fn of<'a>(snapshot: &'a HostSnapshot, policy: &KeepPolicy) -> Vec<Watermark<'a>> {
         let mut marks = Vec::new();
         if let Some(limit) = policy.max_usage {
@@ -37,16 +84,32 @@ impl Watermark<'_> {
                 limit,
             });
         }
+        let unmeasured = |key, threshold| Watermark::Unmeasured {
+            dir: &snapshot.docker_root_dir,
+            key,
+            threshold,
+        };
         if let Some(threshold) = policy.threshold {
-            marks.push(match &snapshot.filesystem {
-                Some(filesystem) => Watermark::Filesystem {
+            let bytes = |fs: &FilesystemUsage| Some(((), fs.used, fs.usable()));
+            marks.push(match fullest(snapshot, bytes) {
+                Some((filesystem, ())) => Watermark::Filesystem {
+                    snapshot,
                     filesystem,
                     threshold,
                 },
-                None => Watermark::FilesystemUnknown {
-                    dir: &snapshot.docker_root_dir,
+                None => unmeasured("threshold", threshold),
+            });
+        }
+        if let Some(threshold) = policy.inode_threshold {
+            let inodes = |fs: &FilesystemUsage| fs.inodes.map(|i| (i, i.used, i.usable()));
+            marks.push(match fullest(snapshot, inodes) {
+                Some((filesystem, inodes)) => Watermark::Inodes {
+                    snapshot,
+                    filesystem,
+                    inodes,
                     threshold,
                 },
+                None => unmeasured("inode_threshold", threshold),
             });
         }
         marks
@@ -59,24 +122,82 @@ impl Watermark<'_> {
             Watermark::Filesystem {
                 filesystem,
                 threshold,
+                ..
             } => threshold
                 .high
                 .exceeded_by(filesystem.used, filesystem.usable()),
-            Watermark::FilesystemUnknown { .. } => false,
+            Watermark::Inodes {
+                inodes, threshold, ..
+            } => threshold.high.exceeded_by(inodes.used, inodes.usable()),
+            Watermark::Unmeasured { .. } => false,
         }
     }
 
-    /// Bytes to free to reach the low mark.
+    /// Bytes to free to reach the low mark. For inodes, an estimate: the inodes to free times
+    /// the filesystem's average bytes per used inode (the API does not say how many files an
+    /// object holds).
     fn needed(&self) -> u64 {
         match *self {
             Watermark::DockerUsage { usage, limit } => usage.saturating_sub(limit.low),
             Watermark::Filesystem {
                 filesystem,
                 threshold,
+                ..
             } => filesystem
                 .used
                 .saturating_sub(threshold.low.of(filesystem.usable())),
-            Watermark::FilesystemUnknown { .. } => 0,
+            Watermark::Inodes {
+                filesystem,
+                inodes,
+                threshold,
+                ..
+            } => {
+                let excess = inodes
+                    .used
+                    .saturating_sub(threshold.low.of(inodes.usable()));
+                if inodes.used == 0 {
+                    return 0;
+                }
+                let bytes = (u128::from(excess) * u128::from(filesystem.used))
+                    .div_ceil(u128::from(inodes.used));
+                u64::try_from(bytes).unwrap_or(u64::MAX)
+            }
+            Watermark::Unmeasured { .. } => 0,
+        }
+    }
+
+    /// The other filesystems measured, with their use, after the deciding one's note.
+    fn others(&self) -> String {
+        let (snapshot, decided) = match *self {
+            Watermark::Filesystem {
+                snapshot,
+                filesystem,
+                ..
+            }
+            | Watermark::Inodes {
+                snapshot,
+                filesystem,
+                ..
+            } => (snapshot, filesystem),
+            Watermark::DockerUsage { .. } | Watermark::Unmeasured { .. } => return String::new(),
+        };
+        let inodes = matches!(self, Watermark::Inodes { .. });
+        let others: Vec<String> = snapshot
+            .filesystems()
+            .filter(|fs| !std::ptr::eq(*fs, decided))
+            .map(|fs| {
+                let percent = match (inodes, fs.inodes) {
+                    (false, _) => format!("{}% used", fs.used_percent(fs.used)),
+                    (true, Some(i)) => format!("{}% of inodes used", i.used_percent(i.used)),
+                    (true, None) => "inodes not measured".to_string(),
+                };
+                format!("{} (mounted on {}) {percent}", fs.paths(), fs.mount_point)
+            })
+            .collect();
+        if others.is_empty() {
+            String::new()
+        } else {
+            format!("; also measured: {}", others.join(", "))
         }
     }
 
@@ -94,6 +215,7 @@ impl Watermark<'_> {
                     Watermark::Filesystem {
                         filesystem,
                         threshold,
+                        ..
                     } => (
                         format!(
                             "{}%",
@@ -101,7 +223,28 @@ impl Watermark<'_> {
                         ),
                         threshold.low.to_string(),
                     ),
-                    Watermark::FilesystemUnknown { .. } => (String::new(), String::new()),
+                    Watermark::Inodes {
+                        filesystem,
+                        inodes,
+                        threshold,
+                        ..
+                    } => {
+                        // The same average bytes per inode as `needed`.
+                        let freed_inodes = if filesystem.used == 0 {
+                            0
+                        } else {
+                            (u128::from(freed) * u128::from(inodes.used)
+                                / u128::from(filesystem.used)) as u64
+                        };
+                        (
+                            format!(
+                                "{}%",
+                                inodes.used_percent(inodes.used.saturating_sub(freed_inodes))
+                            ),
+                            threshold.low.to_string(),
+                        )
+                    }
+                    Watermark::Unmeasured { .. } => (String::new(), String::new()),
                 };
                 let unreachable = if over && freed < self.needed() {
                     "; the low mark cannot be reached with this plan"
@@ -116,6 +259,7 @@ impl Watermark<'_> {
             }
         };
         let side = if over { "over" } else { "under" };
+        let others = self.others();
         match *self {
             Watermark::DockerUsage { usage, limit } => format!(
                 "docker uses {}, {side} max_usage {}{after}",
@@ -125,17 +269,36 @@ impl Watermark<'_> {
             Watermark::Filesystem {
                 filesystem,
                 threshold,
+                ..
             } => format!(
-                "filesystem of {} (mounted on {}) is {}% used ({} of {}), {side} threshold {}{after}",
-                filesystem.path,
+                "filesystem of {} (mounted on {}) is {}% used ({} of {}), {side} threshold {}{after}{others}",
+                filesystem.paths(),
                 filesystem.mount_point,
                 filesystem.used_percent(filesystem.used),
                 human_size(filesystem.used),
                 human_size(filesystem.size),
                 threshold.high
             ),
-            Watermark::FilesystemUnknown { dir, threshold } => format!(
-                "the filesystem of {dir} was not measured, so threshold {} cannot be checked: nothing selected",
+            Watermark::Inodes {
+                filesystem,
+                inodes,
+                threshold,
+                ..
+            } => format!(
+                "inodes of the filesystem of {} (mounted on {}) are {}% used ({} of {}), {side} inode_threshold {}{after}{others}",
+                filesystem.paths(),
+                filesystem.mount_point,
+                inodes.used_percent(inodes.used),
+                inodes.used,
+                inodes.usable(),
+                threshold.high
+            ),
+            Watermark::Unmeasured {
+                dir,
+                key,
+                threshold,
+            } => format!(
+                "the filesystem of {dir} was not measured, so {key} {} cannot be checked: nothing selected",
                 threshold.high
             ),
         }
@@ -201,7 +364,7 @@ pub(super) fn select_under(
 ) -> ObjectPlan {
     let unknown = marks
         .iter()
-        .any(|m| matches!(m, Watermark::FilesystemUnknown { .. }));
+        .any(|m| matches!(m, Watermark::Unmeasured { .. }));
     if unknown || !marks.iter().any(Watermark::over_high) {
         let mut left_alone = select_within(snapshot, plan, &Allow::nothing());
         for kind in &mut left_alone.kinds {

@@ -275,6 +275,8 @@ mod tests {
                         daemon_time: "2026-06-01T12:00:00Z".parse().unwrap(),
                         docker_root_dir: "/var/lib/docker".into(),
                         filesystem: None,
+                        containerd_filesystems: Vec::new(),
+                        deciding_filesystems: Vec::new(),
                     }),
                     plan,
                 },
