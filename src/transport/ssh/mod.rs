@@ -26,7 +26,7 @@ use super::known_hosts::{
 use super::proxy_command::{self, CommandStderr};
 use crate::model::connection::{HostKeyCheck, endpoint};
 use crate::model::failure::{Classify, ErrorClass, Stage};
-use crate::ssh_algorithms::Algorithms;
+use crate::openssh::algorithms::Algorithms;
 
 /// How strictly host keys are checked, as OpenSSH's `StrictHostKeyChecking`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -657,11 +657,11 @@ where
 }
 
 /// Key exchange, cipher and MAC lists as the host's ssh options set them, russh's (which
-/// [`crate::ssh_algorithms`] restates) where they do not. The kex list keeps the client's
+/// [`crate::openssh::algorithms`] restates) where they do not. The kex list keeps the client's
 /// extension markers (`ext-info-c`, strict key exchange), as ssh adds them to any list.
 fn configured_algorithms(algorithms: &Algorithms) -> russh::Preferred {
     fn names<N: for<'a> TryFrom<&'a str>>(list: &[&str]) -> Vec<N> {
-        // Every name crate::ssh_algorithms offers is one russh has (a test checks it).
+        // Every name crate::openssh::algorithms offers is one russh has (a test checks it).
         list.iter()
             .filter_map(|name| N::try_from(name).ok())
             .collect()
@@ -951,7 +951,7 @@ mod tests {
 
     #[test]
     fn every_algorithm_fleetprune_offers_is_one_russh_negotiates() {
-        use crate::ssh_algorithms::AlgorithmKind;
+        use crate::openssh::algorithms::AlgorithmKind;
         let kex = AlgorithmKind::Kex.supported_names();
         let ciphers = AlgorithmKind::Ciphers.supported_names();
         let macs = AlgorithmKind::Macs.supported_names();
