@@ -22,10 +22,10 @@ use crate::commands::rmi::RmiJob;
 use crate::executor::{FleetOptions, HostJob, SshConnector, run_fleet};
 use crate::host::{self, Defaults, Host, HostPlanError};
 use crate::inventory::ansible_cfg::{AnsibleConfig, AnsibleConfigError};
-use crate::inventory::ssh_args::StrictHostKeyChecking;
-use crate::inventory::ssh_config::{SshConfig, SshConfigError};
 use crate::inventory::{Inventory, InventoryError, UnmatchedTerm};
 use crate::model::connection::HostKeyCheck;
+use crate::openssh::args::StrictHostKeyChecking;
+use crate::openssh::config::{SshConfig, SshConfigError};
 use crate::outcome::prediction::PlanReport;
 use crate::outcome::{FleetRun, HostOutcome, Tally};
 use crate::output::{FileError, Output};
@@ -450,7 +450,7 @@ fn save_plan(path: &std::path::Path, planned: &[HostOutcome<PlanReport>]) -> Res
 /// The login name used when nothing names one, as ssh finds it: the password database's name for
 /// this uid (else `$USER`, else root).
 fn local_user() -> String {
-    crate::inventory::home::user_name().unwrap_or_else(|| "root".to_string())
+    crate::openssh::home::user_name().unwrap_or_else(|| "root".to_string())
 }
 
 /// Loads keys and known_hosts files once for the whole fleet (the user files, the global ones,
@@ -464,7 +464,7 @@ fn fleet_options(
 ) -> Result<FleetOptions, AppError> {
     let contacted = || hosts.iter().filter(|h| h.refused.is_none());
     let jump_identities = contacted().flat_map(|h| match &h.route {
-        crate::route::Route::Jump { hops } => {
+        crate::openssh::route::Route::Jump { hops } => {
             hops.iter().filter_map(|hop| hop.identity.clone()).collect()
         }
         _ => Vec::new(),
@@ -684,7 +684,7 @@ fn exit_for(tally: &Tally, cancel: &CancellationToken, fail_on_busy: bool) -> Ex
 
 /// `--ssh-config`, or `~/.ssh/config` then `/etc/ssh/ssh_config`, as ssh reads them.
 fn load_ssh_config(settings: &Settings) -> Result<SshConfig, SshConfigError> {
-    let home = crate::inventory::home::home_dir();
+    let home = crate::openssh::home::home_dir();
     let files = match &settings.ssh_config {
         // Given explicitly, it must exist (ssh: "Can't open user config file").
         Some(file) if file.as_os_str() != "none" && !file.exists() => {

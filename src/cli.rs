@@ -699,7 +699,7 @@ impl PruneArgs {
 
 /// `$HOME`, else the password database, as OpenSSH finds `~/.ssh`.
 pub fn home_dir() -> Option<PathBuf> {
-    crate::inventory::home::home_dir()
+    crate::openssh::home::home_dir()
 }
 
 #[cfg(test)]

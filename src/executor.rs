@@ -24,11 +24,11 @@ use tracing::Instrument;
 
 use crate::engine::Engine;
 use crate::host::{Host, Refusal};
-use crate::inventory::ssh_args::StrictHostKeyChecking;
 use crate::model::connection::HostKeyCheck;
 use crate::model::failure::{ErrorClass, HostFailure, Stage};
+use crate::openssh::args::StrictHostKeyChecking;
+use crate::openssh::route::Route;
 use crate::outcome::{ConnectionInfo, HostOutcome, SafetyReport};
-use crate::route::Route;
 use crate::transport::known_hosts::{DEFAULT_GLOBAL_KNOWN_HOSTS, KnownHosts, KnownHostsFiles};
 use crate::transport::shell::HostShell;
 use crate::transport::ssh::{self, HostKeyChecking, SshSession, SshSettings, SshTarget, Via};

@@ -14,16 +14,16 @@ use serde::Serialize;
 
 use crate::filter::FilterSet;
 use crate::inventory::InventoryHost;
-use crate::inventory::home::expand_tilde;
-use crate::inventory::ssh_args::{SshArgs, SshOption, StrictHostKeyChecking};
-use crate::inventory::ssh_config::{HostConfig, SshConfig, SshConfigError};
-use crate::inventory::ssh_url::{SshUrl, SshUrlError};
+use crate::openssh::algorithms::{AlgorithmError, AlgorithmList, Algorithms};
+use crate::openssh::args::{SshArgs, SshOption, StrictHostKeyChecking};
+use crate::openssh::config::{HostConfig, SshConfig, SshConfigError};
+use crate::openssh::home::expand_tilde;
+use crate::openssh::route::{Destination, Proxy, Route, RouteError};
+use crate::openssh::tokens;
+use crate::openssh::url::{SshUrl, SshUrlError};
 use crate::plan::busy::BusyGuard;
 use crate::plan::policy::KeepPolicy;
 use crate::plan::{AllScope, PlanError, PruneKind, PrunePlan};
-use crate::route::{Destination, Proxy, Route, RouteError};
-use crate::ssh_algorithms::{AlgorithmError, AlgorithmList, Algorithms};
-use crate::ssh_tokens;
 
 /// The socket path Docker uses by default.
 pub const DEFAULT_DOCKER_SOCKET: &str = "/var/run/docker.sock";
@@ -197,7 +197,7 @@ impl ConfigFiles {
     /// The configuration in `path`, read on first use; `setting` names where `-F` was given.
     fn get(&mut self, setting: &str, path: &Path) -> Result<&SshConfig, HostError> {
         if !self.read.contains_key(path) {
-            let home = crate::inventory::home::home_dir();
+            let home = crate::openssh::home::home_dir();
             let config = SshConfig::load_given(path, home.as_deref()).map_err(|error| {
                 HostError::ConfigFile(Box::new(ConfigFileError {
                     setting: setting.to_string(),
@@ -458,7 +458,7 @@ impl Host {
         // `%` tokens, then `~`, in file names, as ssh expands them.
         let mut token_error = None;
         let mut file = |option: &'static str, path: &PathBuf| -> PathBuf {
-            match ssh_tokens::expand(option, &path.to_string_lossy(), &destination_tokens) {
+            match tokens::expand(option, &path.to_string_lossy(), &destination_tokens) {
                 Ok(expanded) => expand_tilde(Path::new(&expanded)),
                 Err(error) => {
                     token_error.get_or_insert(error);
@@ -753,7 +753,7 @@ all:
         assert_eq!(
             hosts[0].route,
             Route::Jump {
-                hops: vec![crate::route::JumpHost {
+                hops: vec![crate::openssh::route::JumpHost {
                     name: "bastion".into(),
                     address: "bastion".into(),
                     port: 2200,

@@ -3,15 +3,14 @@
 //! Where things live, in pipeline order:
 //! - [`cli`]: command-line flags, turned into validated [`cli::Settings`];
 //! - [`input_file`]: local input files read with a size cap, regular files only;
-//! - [`inventory`]: Ansible inventories (YAML, INI, directories, vars files, ansible.cfg) and
-//!   OpenSSH's client config -> hosts with merged variables, `--limit`;
-//! - [`ssh_tokens`]: OpenSSH's `%h`-style tokens in proxy commands and file names;
-//! - [`ssh_pattern`]: OpenSSH's `*`/`?` patterns, for ssh config and known_hosts alike;
+//! - [`inventory`]: Ansible inventories (YAML, INI, directories, vars files, ansible.cfg) ->
+//!   hosts with merged variables, `--limit`;
+//! - [`openssh`]: how OpenSSH would reach a host, as plain data: its client config, command-line
+//!   options, `ssh://` URLs, `%` tokens, patterns, algorithm lists, and the route (direct, jump
+//!   hosts, proxy command) they add up to;
 //! - [`human_size`]: byte counts as docker writes them (`16.43MB`), for reports and plan notes;
-//! - [`ssh_algorithms`]: OpenSSH's `KexAlgorithms`/`Ciphers`/`MACs` lists, resolved against what russh offers;
 //! - [`filter`], [`plan`]: docker's filter grammar and what to prune per host (pure data);
 //! - [`host`]: a host's connection settings and effective plan (inventory + command line);
-//! - [`route`]: how a host's sshd is reached: directly, through jump hosts or a proxy command;
 //! - [`transport`]: SSH session (known_hosts, auth) and the tunnel to the Docker socket;
 //! - [`engine`]: HTTP to the Engine API over that tunnel, version negotiation;
 //! - [`model`]: the plain-data floor (failure stage and class, host key, transport kind,
@@ -53,17 +52,14 @@ pub mod inventory;
 pub mod key_scan;
 pub mod model;
 pub mod offline;
+pub mod openssh;
 pub mod outcome;
 pub mod output;
 pub mod plan;
 pub mod progress;
 pub mod prompt;
 pub mod report;
-pub mod route;
 pub mod shard;
 pub mod snapshot;
-pub mod ssh_algorithms;
-pub mod ssh_pattern;
-pub mod ssh_tokens;
 pub mod transport;
 pub mod use_log;

@@ -32,9 +32,7 @@ fn state_file() -> Option<PathBuf> {
                 .filter(|d| !d.is_empty())
                 .map(|d| PathBuf::from(d).join("fleetprune"))
         })
-        .or_else(|| {
-            crate::inventory::home::home_dir().map(|h| h.join(".local/state/fleetprune"))
-        })?;
+        .or_else(|| crate::openssh::home::home_dir().map(|h| h.join(".local/state/fleetprune")))?;
     Some(dir.join("image-use.json"))
 }
 

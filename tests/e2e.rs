@@ -6,6 +6,9 @@
 
 mod common;
 
+use common::twins::{
+    build_cache_count, bytes, docker_builder_prune, docker_total, kind_bytes, prune_json, prune_run,
+};
 use common::{Engine, Lab, json, json_host, keygen, lines, stderr, stdout, write_file};
 use fleetprune::human_size::human_size;
 
@@ -58,36 +61,6 @@ on_each_engine!(
         df_matches_docker_system_df,
     ],
 );
-
-fn bytes(value: &serde_json::Value) -> u64 {
-    value
-        .as_u64()
-        .unwrap_or_else(|| panic!("not a byte count: {value}"))
-}
-
-/// The value of docker's `Total reclaimed space: 16.43MB` line.
-fn docker_total(output: &str) -> String {
-    output
-        .lines()
-        .find_map(|l| l.strip_prefix("Total reclaimed space: "))
-        .unwrap_or_else(|| panic!("no total in docker output:\n{output}"))
-        .trim()
-        .to_string()
-}
-
-/// A JSON report's reclaimed bytes for one kind on one host.
-fn kind_bytes(report: &serde_json::Value, host: &str, kind: &str) -> u64 {
-    bytes(&json_host(report, host)["kinds"][kind]["reclaimed_bytes"])
-}
-
-/// Runs fleetprune on one host with `args` plus `--yes --output json`; asserts exit 0.
-fn prune_json(lab: &Lab, host: &str, args: &[&str]) -> serde_json::Value {
-    let mut all = vec!["prune", "--yes", "--output", "json", "--limit", host];
-    all.extend_from_slice(args);
-    let run = lab.fleetprune(&all);
-    assert_eq!(run.status.code(), Some(0), "{args:?}: {}", stderr(&run));
-    json(&run)
-}
 
 fn system_and_volume_prune_match_docker_on_twin_hosts(engine: Engine) {
     let lab = Lab::start_on(engine, "twins", 3, &[]);
@@ -183,16 +156,6 @@ fn system_and_volume_prune_match_docker_on_twin_hosts(engine: Engine) {
 
 fn build_cache_until_timestamp_matches_docker_builder_prune(engine: Engine) {
     let lab = Lab::start_on(engine, "cache", 2, &[]);
-    let cache_count = |host: &str| {
-        lab.docker(
-            host,
-            &["system", "df", "--format", "{{.Type}} {{.TotalCount}}"],
-        )
-        .lines()
-        .find_map(|l| l.strip_prefix("Build Cache "))
-        .map(|n| n.trim().parse::<usize>().unwrap())
-        .unwrap()
-    };
     // A cutoff after every record's last use, taken from the daemon's own clock.
     let now = lab.docker("host01", &["info", "--format", "{{.SystemTime}}"]);
     let now = now.trim();
@@ -200,17 +163,7 @@ fn build_cache_until_timestamp_matches_docker_builder_prune(engine: Engine) {
 
     if engine == Engine::Docker20 {
         // API 1.41 takes only a duration for build cache; the host fails before deleting.
-        let run = lab.fleetprune(&[
-            "prune",
-            "--build-cache",
-            "--filter",
-            &filter,
-            "--yes",
-            "--output",
-            "json",
-            "--limit",
-            "host01",
-        ]);
+        let run = prune_run(&lab, "host01", &["--build-cache", "--filter", &filter]);
         assert_eq!(run.status.code(), Some(3), "{}", stderr(&run)); // every host failed
         let report = json(&run);
         let error = &json_host(&report, "host01")["error"];
@@ -222,27 +175,34 @@ fn build_cache_until_timestamp_matches_docker_builder_prune(engine: Engine) {
                 .contains("accepts only a duration as until"),
             "{error}"
         );
-        assert_eq!(cache_count("host01"), cache_count("host02"));
+        assert_eq!(
+            build_cache_count(&lab, "host01"),
+            build_cache_count(&lab, "host02")
+        );
         return;
     }
 
-    for (extra, docker_extra) in [(&[][..], &["-f"][..]), (&["-a"][..], &["-af"][..])] {
+    for extra in [&[][..], &["-a"][..]] {
         let mut args = vec!["--build-cache", "--filter", &filter];
         args.extend_from_slice(extra);
         let report = prune_json(&lab, "host01", &args);
-        let mut docker_args = vec!["builder", "prune", "--filter", &filter];
-        docker_args.extend_from_slice(docker_extra);
         // buildx (what `docker builder` runs on 26) takes only a duration for `until`; the
         // CLI's own builder prune sends the timestamp to the daemon, as fleetprune does.
-        let docker_run = lab.docker_env("host02", &[("DOCKER_BUILDKIT", "0")], &docker_args);
+        let mut docker_args = vec!["--filter", &filter];
+        docker_args.extend_from_slice(extra);
+        let docker_run = docker_builder_prune(&lab, "host02", &docker_args);
         assert_eq!(
             human_size(kind_bytes(&report, "host01", "build_cache")),
             docker_total(&docker_run),
             "{args:?}"
         );
-        assert_eq!(cache_count("host01"), cache_count("host02"), "{args:?}");
+        assert_eq!(
+            build_cache_count(&lab, "host01"),
+            build_cache_count(&lab, "host02"),
+            "{args:?}"
+        );
     }
-    assert_eq!(cache_count("host01"), 0);
+    assert_eq!(build_cache_count(&lab, "host01"), 0);
 }
 
 fn df_matches_docker_system_df(engine: Engine) {
@@ -360,22 +320,19 @@ fn label_and_until_filters_protect_what_they_name(engine: Engine) {
     let tags_before = lab.image_tags("host01");
 
     // until: nothing here is older than the year 2000, or older than an hour.
-    let run = lab.fleetprune(&[
-        "prune",
-        "--images",
-        "-a",
-        "--containers",
-        "--networks",
-        "--filter",
-        "until=2000-01-01T00:00:00Z",
-        "--yes",
-        "--output",
-        "json",
-        "--limit",
+    let report = prune_json(
+        &lab,
         "host01",
-    ]);
-    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
-    assert_eq!(json(&run)["totals"]["reclaimed_bytes"], 0);
+        &[
+            "--images",
+            "-a",
+            "--containers",
+            "--networks",
+            "--filter",
+            "until=2000-01-01T00:00:00Z",
+        ],
+    );
+    assert_eq!(report["totals"]["reclaimed_bytes"], 0);
     let run = lab.fleetprune(&[
         "prune",
         "--containers",
@@ -388,20 +345,11 @@ fn label_and_until_filters_protect_what_they_name(engine: Engine) {
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     // Build cache until= is about last use: all of it was used minutes ago.
     let cache_before = lab.df_counts("host01");
-    let run = lab.fleetprune(&[
-        "prune",
-        "--build-cache",
-        "-a",
-        "--filter",
-        "until=1h",
-        "--yes",
-        "--output",
-        "json",
-        "--limit",
+    let report = prune_json(
+        &lab,
         "host01",
-    ]);
-    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
-    let report = json(&run);
+        &["--build-cache", "-a", "--filter", "until=1h"],
+    );
     let cache = &json_host(&report, "host01")["kinds"]["build_cache"];
     assert_eq!(cache["deleted"], serde_json::json!([]), "{report}");
     assert_eq!(lab.df_counts("host01"), cache_before);
@@ -409,23 +357,19 @@ fn label_and_until_filters_protect_what_they_name(engine: Engine) {
     assert_eq!(lab.container_names("host01").len(), 5);
 
     // label!=keep=true: everything unused goes except what carries the label.
-    let run = lab.fleetprune(&[
-        "prune",
-        "--containers",
-        "--networks",
-        "--volumes",
-        "--images",
-        "-a",
-        "--filter",
-        "label!=keep=true",
-        "--yes",
-        "--output",
-        "json",
-        "--limit",
+    let report = prune_json(
+        &lab,
         "host01",
-    ]);
-    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
-    let report = json(&run);
+        &[
+            "--containers",
+            "--networks",
+            "--volumes",
+            "--images",
+            "-a",
+            "--filter",
+            "label!=keep=true",
+        ],
+    );
     let host = json_host(&report, "host01");
     let scope = if engine.keeps_named_volumes() {
         "named_and_anonymous"

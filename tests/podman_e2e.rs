@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::twins::prune_json;
 use common::{Engine, Lab, json, json_host, stderr, stdout};
 
 #[test]
@@ -86,17 +87,7 @@ fn volume_prune_without_all_keeps_named_volumes(engine: Engine) {
         .collect();
     assert_eq!(doomed.len(), 1, "{planned}");
 
-    let run = lab.fleetprune(&[
-        "prune",
-        "--volumes",
-        "--yes",
-        "--output",
-        "json",
-        "--limit",
-        "host01",
-    ]);
-    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
-    let report = json(&run);
+    let report = prune_json(&lab, "host01", &["--volumes"]);
     let host = json_host(&report, "host01");
     assert_eq!(host["engine"], "podman");
     assert_eq!(host["volume_scope"], "anonymous");
@@ -122,18 +113,7 @@ fn volume_prune_without_all_keeps_named_volumes(engine: Engine) {
     );
 
     // With -a, docker's meaning is Podman's: every unused volume, as `podman volume prune`.
-    let run = lab.fleetprune(&[
-        "prune",
-        "--volumes",
-        "-a",
-        "--yes",
-        "--output",
-        "json",
-        "--limit",
-        "host01",
-    ]);
-    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
-    let report = json(&run);
+    let report = prune_json(&lab, "host01", &["--volumes", "-a"]);
     assert_eq!(
         json_host(&report, "host01")["volume_scope"],
         "named_and_anonymous"

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use fleetprune::filter::{Filter, FilterSet};
-use fleetprune::inventory::ssh_config::SshConfig;
 use fleetprune::inventory::{Inventory, Limit};
+use fleetprune::openssh::config::SshConfig;
 use proptest::prelude::*;
 
 /// Lines an inventory is made of, good and bad, to be shuffled into documents.

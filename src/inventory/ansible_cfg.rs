@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::home::{expand_tilde, home_dir};
-use super::ssh_args::{SshArgs, SshArgsError};
+use crate::openssh::args::{SshArgs, SshArgsError};
+use crate::openssh::home::{expand_tilde, home_dir};
 
 /// The settings read, already typed.
 #[derive(Debug, Clone, Default)]

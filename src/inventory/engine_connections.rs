@@ -4,7 +4,7 @@
 //! `$XDG_CONFIG_HOME/containers`, `~/.config/containers` by default) for `-i podman-connections:`.
 //!
 //! Each `ssh://` endpoint becomes a host named after its context or connection, with the URL as
-//! its `ansible_host` (see [`super::ssh_url`]) and Podman's identity as its key; an endpoint that
+//! its `ansible_host` (see [`crate::openssh::url`]) and Podman's identity as its key; an endpoint that
 //! is not `ssh://` (a local `unix://` socket, `tcp://`) is no SSH host and is left out, saying so.
 
 use std::path::{Path, PathBuf};
@@ -122,7 +122,7 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, Connections
 
 /// An endpoint as a host, or `None` (with a note) when it is not reached over SSH.
 fn endpoint(name: String, file: &Path, uri: &str, identity: Option<PathBuf>) -> Option<Endpoint> {
-    if !uri.starts_with(super::ssh_url::SCHEME) {
+    if !uri.starts_with(crate::openssh::url::SCHEME) {
         tracing::info!(
             "{}: {name} ({uri}) is not an ssh:// endpoint; left out of the inventory",
             file.display()

@@ -9,14 +9,10 @@
 pub mod ansible_cfg;
 mod engine_connections;
 mod graph;
-pub mod home;
 mod host_range;
 mod ini;
 mod limit;
 mod sources;
-pub mod ssh_args;
-pub mod ssh_config;
-pub mod ssh_url;
 mod var_files;
 pub(crate) mod vars;
 mod yaml;

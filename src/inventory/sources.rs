@@ -50,7 +50,7 @@ pub(super) fn expand(paths: &[PathBuf]) -> Result<Sources, InventoryError> {
             continue;
         }
         // `host1,host2,` as Ansible takes it, or one docker-style `ssh://` destination.
-        if !path.exists() && (text.contains(',') || text.starts_with(super::ssh_url::SCHEME)) {
+        if !path.exists() && (text.contains(',') || text.starts_with(crate::openssh::url::SCHEME)) {
             expanded.sources.push(Source::HostList(text));
             continue;
         }
@@ -117,13 +117,13 @@ impl Source {
                 Ok(())
             }
             Source::DockerContexts => {
-                let home = super::home::home_dir();
+                let home = crate::openssh::home::home_dir();
                 let found = engine_connections::docker_contexts(home.as_deref())?;
                 add_endpoints(graph, "docker_contexts", found);
                 Ok(())
             }
             Source::PodmanConnections => {
-                let home = super::home::home_dir();
+                let home = crate::openssh::home::home_dir();
                 let found = engine_connections::podman_connections(home.as_deref())?;
                 add_endpoints(graph, "podman_connections", found);
                 Ok(())

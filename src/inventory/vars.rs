@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::WalkError;
-use super::ssh_args::SshArgs;
 use super::yaml::{Node, Value};
 use crate::filter::{Filter, FilterSet, Suggestion};
+use crate::openssh::args::SshArgs;
 use crate::plan::PruneKind;
 use crate::plan::busy::BusyGuard;
 use crate::plan::policy::{DiskThreshold, KeepPolicy, UsageLimit, parse_age};

@@ -20,7 +20,7 @@ use russh::keys::ssh_key::public::KeyData;
 use russh::keys::{Algorithm, Certificate, HashAlg, PublicKey};
 use sha1::Sha1;
 
-use crate::ssh_pattern::{has_wildcard, wildcard_match};
+use crate::openssh::pattern::{has_wildcard, wildcard_match};
 
 /// The global files OpenSSH reads when `GlobalKnownHostsFile` is not set.
 pub const DEFAULT_GLOBAL_KNOWN_HOSTS: [&str; 2] =

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU16, Ordering};
 
+pub mod twins;
+
 /// Port blocks handed to labs of one test process.
 static NEXT_PORT_BLOCK: AtomicU16 = AtomicU16::new(0);
 

@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use crate::ssh_pattern::{has_wildcard, wildcard_match};
+use super::pattern::{has_wildcard, wildcard_match};
 
 /// Which list an option sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

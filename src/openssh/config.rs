@@ -4,15 +4,15 @@
 //! wins per keyword.
 //!
 //! A host's applicable directives become the same typed options as `-o` arguments
-//! ([`super::ssh_args`]), so whatever fleetprune cannot honour (`ProxyJump`, `ProxyCommand`, an
+//! ([`super::args`]), so whatever fleetprune cannot honour (`ProxyJump`, `ProxyCommand`, an
 //! unevaluable `Match exec`, ...) fails that host, naming the file and line, instead of it being
 //! reached some other way. Applying the options with the inventory's precedence is
 //! [`crate::host`]'s job.
 
 use std::path::{Path, PathBuf};
 
-use super::ssh_args::{SshOption, keyword_option};
-use crate::ssh_pattern::{has_wildcard, wildcard_match};
+use super::args::{SshOption, keyword_option};
+use super::pattern::{has_wildcard, wildcard_match};
 
 /// Configuration files larger than this are refused (real ones are a few kB).
 const MAX_FILE_BYTES: u64 = 1 << 20;
@@ -467,7 +467,7 @@ fn include_paths(pattern: &str, base: &Path, home: &Option<PathBuf>) -> Vec<Path
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::ssh_args::StrictHostKeyChecking;
+    use crate::openssh::args::StrictHostKeyChecking;
 
     fn config(text: &str) -> SshConfig {
         let mut config = SshConfig::default();
@@ -527,7 +527,7 @@ mod tests {
             found.options,
             [(
                 "cfg:2".to_string(),
-                SshOption::ProxyJump(Some(vec![crate::inventory::ssh_args::JumpSpec {
+                SshOption::ProxyJump(Some(vec![crate::openssh::args::JumpSpec {
                     user: None,
                     host: "bastion".into(),
                     port: None

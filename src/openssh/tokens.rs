@@ -41,7 +41,7 @@ pub fn expand(
             Some('r') => expanded.push_str(destination.user),
             Some('n') => expanded.push_str(destination.name),
             Some('u') => expanded.push_str(destination.local_user),
-            Some('d') => match crate::inventory::home::home_dir() {
+            Some('d') => match super::home::home_dir() {
                 Some(home) => expanded.push_str(&home.to_string_lossy()),
                 None => return Err(TokenError { option, token: 'd' }),
             },

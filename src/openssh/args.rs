@@ -11,7 +11,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::ssh_algorithms::{AlgorithmError, AlgorithmKind, AlgorithmList};
+use super::algorithms::{AlgorithmError, AlgorithmKind, AlgorithmList};
 
 /// OpenSSH's `StrictHostKeyChecking`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,11 +10,11 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::inventory::home::expand_tilde;
-use crate::inventory::ssh_args::{JumpSpec, SshOption};
-use crate::inventory::ssh_config::SshConfig;
-pub use crate::ssh_tokens::Destination;
-use crate::ssh_tokens::{self, TokenError};
+use super::args::{JumpSpec, SshOption};
+use super::config::SshConfig;
+use super::home::expand_tilde;
+pub use super::tokens::Destination;
+use super::tokens::{self, TokenError};
 
 /// How deep jump hosts may chain through their own `ProxyJump`s (a guard against loops).
 const MAX_JUMP_DEPTH: usize = 8;
@@ -90,7 +90,7 @@ impl Proxy {
         match self {
             Proxy::Disabled => Ok(Route::Direct),
             Proxy::Command(command) => Ok(Route::Command {
-                command: ssh_tokens::expand("ProxyCommand", command, destination)?,
+                command: tokens::expand("ProxyCommand", command, destination)?,
             }),
             Proxy::Jump(specs) => Ok(Route::Jump {
                 hops: resolve_hops(specs, config, destination.local_user, 0)?,

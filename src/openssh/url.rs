@@ -7,7 +7,7 @@
 //! which ssh does not accept and docker reads as the engine's socket, becomes the host's socket.
 //! Applying them is [`crate::host`]'s job.
 
-use super::ssh_args::{JumpSpec, SshArgsError};
+use super::args::{JumpSpec, SshArgsError};
 
 /// The scheme prefix that marks a destination as a URL.
 pub const SCHEME: &str = "ssh://";
