@@ -466,6 +466,9 @@ fn doomed_ids(plan: &serde_json::Value) -> Vec<String> {
 fn a_just_loaded_old_image_is_young_for_min_age_and_unused_for(engine: Engine) {
     let lab = Lab::start_on(engine, "arrived", 1, &[]);
     let archive = old_image_archive(&lab, "lab/busybox:latest", "lab/arrived:2020");
+    // fleetprune's first look at the host, before the image arrives: the plans after the load
+    // are the first to see it, later than the daemon's load event or LastTagTime.
+    run_json(&lab, &["plan", "--images", "--output", "json"], 0);
     lab.docker(HOST, &["load", "-i", archive.to_str().unwrap()]);
     let id = lab
         .docker(
@@ -503,7 +506,9 @@ fn a_just_loaded_old_image_is_young_for_min_age_and_unused_for(engine: Engine) {
     assert!(!doomed_ids(&with_age).contains(&id));
     let reason = kept_reason(&with_age, &id).expect("kept with a reason");
     assert!(
-        reason.contains("within min_age") && reason.contains("Created 2020-01-01"),
+        reason.contains("first seen by fleetprune")
+            && reason.contains("within min_age")
+            && reason.contains("Created 2020-01-01"),
         "{reason}"
     );
     let with_use = plan_args(&["--unused-for", "14d"]);
