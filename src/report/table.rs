@@ -97,10 +97,15 @@ pub(crate) fn prune_cell(kind: PruneKind, objects: usize, bytes: u64) -> String 
     }
 }
 
-/// Failures below a table: `host (address): [class] failed at <stage>: <reason>`, then why the
-/// run stopped early, if it did.
+/// Failures below a table: `host (address): [class] failed at <stage>: <reason>`; hosts a busy
+/// guard skipped under their own heading, `host (address): skipped (busy): <reason>`; then why
+/// the run stopped early, if it did.
 pub(crate) fn write_failures<T>(out: &mut dyn Write, run: &FleetRun<T>) -> io::Result<()> {
-    let failed: Vec<&HostOutcome<T>> = run.outcomes.iter().filter(|o| !o.succeeded()).collect();
+    let (busy, failed): (Vec<&HostOutcome<T>>, Vec<&HostOutcome<T>>) = run
+        .outcomes
+        .iter()
+        .filter(|o| !o.succeeded())
+        .partition(|o| o.busy());
     if !failed.is_empty() {
         writeln!(out)?;
         writeln!(out, "Failed hosts:")?;
@@ -119,6 +124,21 @@ pub(crate) fn write_failures<T>(out: &mut dyn Write, run: &FleetRun<T>) -> io::R
                     failure.class, failure.stage
                 )?;
             }
+        }
+    }
+    if !busy.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Skipped hosts:")?;
+    }
+    for outcome in busy {
+        if let Some(failure) = &outcome.failure {
+            writeln!(
+                out,
+                "  {} ({}): skipped (busy): {}",
+                sanitize(&outcome.name),
+                sanitize(&outcome.address),
+                sanitize(&failure.message)
+            )?;
         }
     }
     write_safety(out, &run.safety)
