@@ -234,15 +234,9 @@ pub async fn run(
             require_plans(&hosts)?;
             let options = fleet_options(&settings, &hosts, &hard_stop)?;
             confirm_with_plan(&settings, &hosts, &options, &cancel).await?;
-            // Only a keep policy reads (and so updates) the image-use history.
-            let with_policy = hosts
-                .iter()
-                .any(|h| h.plan.as_ref().is_some_and(|p| !p.policy().is_empty()));
-            let uses = Arc::new(if with_policy {
-                UseLog::load()
-            } else {
-                UseLog::default()
-            });
+            // Every host pruned object by object (a keep policy, an orchestrator seen) takes a
+            // snapshot, which reads and updates the image history; the others leave it as it is.
+            let uses = Arc::new(UseLog::load());
             let job = PruneJob {
                 uses: Arc::clone(&uses),
             };

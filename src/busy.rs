@@ -75,12 +75,30 @@ pub async fn wait_until_idle(
     if guard.is_empty() {
         return Ok(());
     }
-    let deadline = guard
-        .wait_idle
-        .map(|wait| tokio::time::Instant::now() + wait);
+    let ask = move || busy_reason(guard, engine, shell, stage);
+    match poll_until_idle(guard.wait_idle, stop, ask).await? {
+        None => Ok(()),
+        Some(reason) => Err(HostFailure::new(stage, ErrorClass::Busy, reason)),
+    }
+}
+
+/// The `--wait-idle` loop, whatever asks the host: `busy` is asked until it answers idle
+/// (`Ok(None)`), every [`IDLE_POLL`] while `wait_idle` lasts (once without it). Returns the
+/// last reason when the host is still busy at the deadline or once `stop` is triggered; an
+/// error from `busy` ends the wait at once.
+async fn poll_until_idle<F, Fut, E>(
+    wait_idle: Option<Duration>,
+    stop: &CancellationToken,
+    mut busy: F,
+) -> Result<Option<String>, E>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<String>, E>>,
+{
+    let deadline = wait_idle.map(|wait| tokio::time::Instant::now() + wait);
     loop {
-        let Some(reason) = busy_reason(guard, engine, shell, stage).await? else {
-            return Ok(());
+        let Some(reason) = busy().await? else {
+            return Ok(None);
         };
         let now = tokio::time::Instant::now();
         match deadline {
@@ -91,7 +109,93 @@ pub async fn wait_until_idle(
                     () = stop.cancelled() => {}
                 }
             }
-            _ => return Err(HostFailure::new(stage, ErrorClass::Busy, reason)),
+            _ => return Ok(Some(reason)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::convert::Infallible;
+
+    use tokio::time::Instant;
+
+    use super::*;
+
+    /// A busy check that gives `answers` in turn (the last one for ever) and records when
+    /// (since the start of the test) it was asked.
+    fn scripted<'a>(
+        answers: &[Option<&str>],
+        asked: &'a RefCell<Vec<Duration>>,
+    ) -> impl FnMut() -> std::future::Ready<Result<Option<String>, Infallible>> + 'a {
+        let start = Instant::now();
+        let mut answers: Vec<Option<String>> = answers
+            .iter()
+            .rev()
+            .map(|a| a.map(str::to_string))
+            .collect();
+        move || {
+            asked.borrow_mut().push(start.elapsed());
+            let answer = if answers.len() > 1 {
+                answers.pop().flatten()
+            } else {
+                answers.last().cloned().flatten()
+            };
+            std::future::ready(Ok(answer))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_idle_proceeds_once_a_busy_host_becomes_idle() {
+        let asked = RefCell::new(Vec::new());
+        let busy = scripted(&[Some("build 1"), Some("build 1"), None], &asked);
+        let stop = CancellationToken::new();
+        let outcome = poll_until_idle(Some(Duration::from_secs(60)), &stop, busy).await;
+        assert_eq!(outcome, Ok(None));
+        assert_eq!(
+            *asked.borrow(),
+            [0, 5, 10].map(Duration::from_secs),
+            "asked at once, then every 5 s"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_host_busy_past_wait_idle_is_skipped_busy_at_the_deadline() {
+        let asked = RefCell::new(Vec::new());
+        let busy = scripted(&[Some("pipeline 42 running")], &asked);
+        let stop = CancellationToken::new();
+        let outcome = poll_until_idle(Some(Duration::from_secs(12)), &stop, busy).await;
+        assert_eq!(outcome, Ok(Some("pipeline 42 running".to_string())));
+        assert_eq!(
+            *asked.borrow(),
+            [0, 5, 10, 12].map(Duration::from_secs),
+            "the last ask is at the deadline, not after it"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_wait_idle_a_busy_host_is_asked_once() {
+        let asked = RefCell::new(Vec::new());
+        let busy = scripted(&[Some("busy"), None], &asked);
+        let stop = CancellationToken::new();
+        let outcome = poll_until_idle(None, &stop, busy).await;
+        assert_eq!(outcome, Ok(Some("busy".to_string())));
+        assert_eq!(asked.borrow().len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stop_ends_the_wait_with_the_host_still_busy() {
+        let asked = RefCell::new(Vec::new());
+        let busy = scripted(&[Some("busy")], &asked);
+        let stop = CancellationToken::new();
+        let trigger = stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(7)).await;
+            trigger.cancel();
+        });
+        let outcome = poll_until_idle(Some(Duration::from_secs(600)), &stop, busy).await;
+        assert_eq!(outcome, Ok(Some("busy".to_string())));
+        assert_eq!(*asked.borrow(), [0, 5, 7].map(Duration::from_secs));
     }
 }

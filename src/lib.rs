@@ -24,7 +24,8 @@
 //! - [`executor`]: the fleet, with bounded concurrency, timeouts and cancellation; it emits
 //!   events and knows no screen;
 //! - [`fd_limit`]: the open-files limit raised for thousands of connections;
-//! - [`use_log`]: when fleetprune last saw each image in use (for `unused_for`);
+//! - [`use_log`]: when fleetprune last saw each image in use and first saw it (for
+//!   `unused_for`, `min_age`);
 //! - [`shard`]: `--shard I/N`, a stable slice of the selected hosts;
 //! - [`progress`]: the live display on stderr while hosts run;
 //! - [`outcome`]: per-host results and each command's payload, as plain data;

@@ -53,6 +53,11 @@ pub struct HostSnapshot {
     /// (controller-side state, see [`crate::use_log`]); empty when unknown.
     #[serde(default)]
     pub last_seen: BTreeMap<String, Timestamp>,
+    /// When fleetprune first saw each image (by ID) on this engine, for the images that
+    /// arrived after its first look at the engine (controller-side state, see
+    /// [`crate::use_log`]); an arrival like a pull or load. Empty when unknown.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub first_seen: BTreeMap<String, Timestamp>,
     /// The filesystem holding `docker_root_dir`, as the host's `df` saw it; read only when the
     /// host's policy has a `threshold` or `inode_threshold` (the Engine API does not report it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -544,6 +549,7 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
         networks,
         build_cache,
         last_seen: BTreeMap::new(),
+        first_seen: BTreeMap::new(),
         filesystem: None,
         containerd_filesystems: Vec::new(),
         containerd_address: info.containerd.and_then(|c| c.address),
@@ -697,6 +703,7 @@ pub async fn take_volumes(engine: &Engine) -> Result<HostSnapshot, SnapshotError
         networks: Vec::new(),
         build_cache: Vec::new(),
         last_seen: BTreeMap::new(),
+        first_seen: BTreeMap::new(),
         arrivals: BTreeMap::new(),
         filesystem: None,
         containerd_filesystems: Vec::new(),

@@ -12,44 +12,11 @@ use common::twins::{
 use common::{Engine, Lab, json, json_host, keygen, lines, stderr, stdout, write_file};
 use fleetprune::human_size::human_size;
 
-/// Runs each named `fn(Engine)` as one test per lab engine: `docker_20_10::NAME`,
-/// `docker_26::NAME`, `docker_26_containerd::NAME`, `docker_28::NAME`, `docker_28_containerd::NAME`,
-/// and for the tests that hold on every engine also `podman::NAME`, `podman_rootless::NAME`.
-/// The Docker-only ones compare with docker's own CLI where Podman has no equivalent (no build
-/// cache; `podman volume prune` removes named volumes); Podman's prunes are proven against
-/// Podman's own CLI in `tests/podman_e2e.rs`.
-macro_rules! on_each_engine {
-    (docker only: [$($docker:ident),* $(,)?], every engine: [$($every:ident),* $(,)?] $(,)?) => {
-        mod docker_20_10 {
-            $(#[test] fn $docker() { super::$docker(crate::common::Engine::Docker20) })*
-            $(#[test] fn $every() { super::$every(crate::common::Engine::Docker20) })*
-        }
-        mod docker_26 {
-            $(#[test] fn $docker() { super::$docker(crate::common::Engine::Docker26) })*
-            $(#[test] fn $every() { super::$every(crate::common::Engine::Docker26) })*
-        }
-        mod docker_26_containerd {
-            $(#[test] fn $docker() { super::$docker(crate::common::Engine::Docker26Containerd) })*
-            $(#[test] fn $every() { super::$every(crate::common::Engine::Docker26Containerd) })*
-        }
-        mod docker_28 {
-            $(#[test] fn $docker() { super::$docker(crate::common::Engine::Docker28) })*
-            $(#[test] fn $every() { super::$every(crate::common::Engine::Docker28) })*
-        }
-        mod docker_28_containerd {
-            $(#[test] fn $docker() { super::$docker(crate::common::Engine::Docker28Containerd) })*
-            $(#[test] fn $every() { super::$every(crate::common::Engine::Docker28Containerd) })*
-        }
-        mod podman {
-            $(#[test] fn $every() { super::$every(crate::common::Engine::Podman) })*
-        }
-        mod podman_rootless {
-            $(#[test] fn $every() { super::$every(crate::common::Engine::PodmanRootless) })*
-        }
-    };
-}
-
-on_each_engine!(
+// One test per lab engine (`docker_20_10::NAME` ... `podman_rootless::NAME`, see
+// `common::on_each_engine!`). The Docker-only ones compare with docker's own CLI where Podman has
+// no equivalent (no build cache; `podman volume prune` removes named volumes); Podman's prunes are
+// proven against Podman's own CLI in `tests/podman_e2e.rs`.
+common::on_each_engine!(
     docker only: [
         system_and_volume_prune_match_docker_on_twin_hosts,
         build_cache_until_timestamp_matches_docker_builder_prune,

@@ -10,31 +10,11 @@ use std::collections::BTreeSet;
 
 use common::{Engine, Lab, json, json_host, stderr, stdout};
 
-/// Runs each named `fn(Engine)` as one test per Docker engine of the lab. Podman's plans are
-/// proven in `tests/podman_e2e.rs` (volumes); its image prune is not predicted (it names fewer
-/// images, and its SpaceReclaimed counts shared layers once per image), nor is its engine ID stable
-/// between requests, which `apply` checks.
-macro_rules! on_each_engine {
-    ($($test:ident),* $(,)?) => {
-        mod docker_20_10 {
-            $(#[test] fn $test() { super::$test(crate::common::Engine::Docker20) })*
-        }
-        mod docker_26 {
-            $(#[test] fn $test() { super::$test(crate::common::Engine::Docker26) })*
-        }
-        mod docker_26_containerd {
-            $(#[test] fn $test() { super::$test(crate::common::Engine::Docker26Containerd) })*
-        }
-        mod docker_28 {
-            $(#[test] fn $test() { super::$test(crate::common::Engine::Docker28) })*
-        }
-        mod docker_28_containerd {
-            $(#[test] fn $test() { super::$test(crate::common::Engine::Docker28Containerd) })*
-        }
-    };
-}
-
-on_each_engine!(
+// One test per Docker engine of the lab (`common::on_each_engine!`). Podman's plans are proven
+// in `tests/podman_e2e.rs` (volumes); its image prune is not predicted (it names fewer images,
+// and its SpaceReclaimed counts shared layers once per image), nor is its engine ID stable
+// between requests, which `apply` checks.
+common::on_each_engine!(
     plan_predicts_what_prune_deletes_kind_by_kind_and_filter_by_filter,
     apply_deletes_only_what_is_still_as_planned,
     keep_last_and_protect_decide_what_prune_deletes,

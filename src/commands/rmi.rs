@@ -221,6 +221,7 @@ mod tests {
             networks: Vec::new(),
             build_cache: Vec::new(),
             last_seen: Default::default(),
+            first_seen: Default::default(),
             filesystem: None,
             containerd_filesystems: Vec::new(),
             containerd_address: None,

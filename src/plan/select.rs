@@ -543,12 +543,14 @@ fn pinned_images(snapshot: &HostSnapshot, filters: &Filters) -> BTreeMap<String,
             && filters.now.duration_since(used.at) < unused_for
         {
             match used.source {
-                TimeSource::LastTagTime | TimeSource::Event => Some(KeptReason::Arrived(format!(
-                    "{} {} within unused_for{}",
-                    source_text(snapshot, image, used.source),
-                    used.at,
-                    created_text(image)
-                ))),
+                TimeSource::LastTagTime | TimeSource::Event | TimeSource::FirstSeen => {
+                    Some(KeptReason::Arrived(format!(
+                        "{} {} within unused_for{}",
+                        source_text(snapshot, image, used.source),
+                        used.at,
+                        created_text(image)
+                    )))
+                }
                 _ => Some(KeptReason::RecentlyUsed),
             }
         } else {
@@ -588,6 +590,8 @@ enum TimeSource {
     LastTagTime,
     /// A pull, load, import or tag in the daemon's event log.
     Event,
+    /// The first time fleetprune saw the image on the host.
+    FirstSeen,
     /// A container's create, start or finish time.
     Container,
     /// When fleetprune last saw a container use it.
@@ -600,6 +604,7 @@ impl std::fmt::Display for TimeSource {
             TimeSource::Created => "Created",
             TimeSource::LastTagTime => "LastTagTime",
             TimeSource::Event => "image event",
+            TimeSource::FirstSeen => "first seen by fleetprune",
             TimeSource::Container => "container",
             TimeSource::SeenInUse => "seen in use",
         })
@@ -622,9 +627,9 @@ fn latest(times: impl Iterator<Item = Dated>) -> Option<Dated> {
 }
 
 /// When an image arrived on the host: the latest of its `Created`, the daemon's
-/// `LastTagTime` (tag, build; pull and load on the containerd store) and the pull, load,
-/// import or tag events the daemon still holds. An image created in 2020 and loaded a minute
-/// ago arrived a minute ago.
+/// `LastTagTime` (tag, build; pull and load on the containerd store), the pull, load, import
+/// or tag events the daemon still holds, and the first time fleetprune saw it there. An image
+/// created in 2020 and loaded a minute ago arrived a minute ago.
 fn arrival(snapshot: &HostSnapshot, image: &ImageInfo) -> Option<Dated> {
     let dated = |at: Option<Timestamp>, source| at.map(|at| Dated { at, source });
     latest(
@@ -634,6 +639,10 @@ fn arrival(snapshot: &HostSnapshot, image: &ImageInfo) -> Option<Dated> {
             dated(
                 snapshot.arrivals.get(&image.id).map(|a| a.at),
                 TimeSource::Event,
+            ),
+            dated(
+                snapshot.first_seen.get(&image.id).copied(),
+                TimeSource::FirstSeen,
             ),
         ]
         .into_iter()

@@ -35,6 +35,7 @@ fn host(api: (u16, u16), store: ImageStore) -> HostSnapshot {
         networks: Vec::new(),
         build_cache: Vec::new(),
         last_seen: BTreeMap::new(),
+        first_seen: BTreeMap::new(),
         filesystem: None,
         containerd_filesystems: Vec::new(),
         containerd_address: None,
@@ -1564,5 +1565,107 @@ fn a_load_event_makes_an_image_young_when_last_tag_time_is_unset() {
             .unwrap()
             .to_string(),
         "arrived recently: load event 2026-06-01T11:55:00Z within min_age, Created 2020-01-01T00:00:00Z"
+    );
+}
+
+/// An image built a year ago, with no `LastTagTime` and no event left in the daemon's log
+/// (a graphdriver pull that rolled out of the last 256 events), that fleetprune first saw on
+/// the host at `first_seen`.
+fn old_image_first_seen(first_seen: &str) -> HostSnapshot {
+    let mut h = graph();
+    let mut old = image("old", &["lab/old:2025"], None, &[("o", 5)]);
+    old.created = Some(ts("2025-06-01T12:00:00Z"));
+    h.images = vec![old];
+    h.first_seen.insert("sha256:old".into(), ts(first_seen));
+    h
+}
+
+#[test]
+fn an_image_fleetprune_first_saw_five_minutes_ago_is_young_for_min_age() {
+    let h = old_image_first_seen("2026-06-01T11:55:00Z");
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                min_age: Some(jiff::SignedDuration::from_hours(1)),
+                ..policy()
+            },
+        ),
+    );
+    let images = p.kind(PruneKind::Images).unwrap();
+    assert!(images.doomed.is_empty());
+    assert_eq!(
+        kept_reason(images, "sha256:old").unwrap().to_string(),
+        "arrived recently: first seen by fleetprune 2026-06-01T11:55:00Z within min_age, Created 2025-06-01T12:00:00Z"
+    );
+}
+
+#[test]
+fn the_first_sighting_counts_as_a_use_for_unused_for() {
+    let h = old_image_first_seen("2026-05-30T12:00:00Z");
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                unused_for: Some(jiff::SignedDuration::from_hours(24 * 14)),
+                ..policy()
+            },
+        ),
+    );
+    assert_eq!(
+        kept_reason(p.kind(PruneKind::Images).unwrap(), "sha256:old")
+            .unwrap()
+            .to_string(),
+        "arrived recently: first seen by fleetprune 2026-05-30T12:00:00Z within unused_for, Created 2025-06-01T12:00:00Z"
+    );
+}
+
+#[test]
+fn an_image_first_seen_before_min_age_goes() {
+    let h = old_image_first_seen("2026-05-30T12:00:00Z");
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                min_age: Some(jiff::SignedDuration::from_hours(1)),
+                ..policy()
+            },
+        ),
+    );
+    assert_eq!(deleted(p.kind(PruneKind::Images).unwrap()), ["sha256:old"]);
+}
+
+#[test]
+fn a_later_load_event_decides_over_an_earlier_first_sighting() {
+    let mut h = old_image_first_seen("2026-06-01T10:00:00Z");
+    h.arrivals.insert(
+        "sha256:old".into(),
+        crate::snapshot::Arrival {
+            at: ts("2026-06-01T11:58:00Z"),
+            action: "load".into(),
+        },
+    );
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                min_age: Some(jiff::SignedDuration::from_hours(1)),
+                ..policy()
+            },
+        ),
+    );
+    assert_eq!(
+        kept_reason(p.kind(PruneKind::Images).unwrap(), "sha256:old")
+            .unwrap()
+            .to_string(),
+        "arrived recently: load event 2026-06-01T11:58:00Z within min_age, Created 2025-06-01T12:00:00Z"
     );
 }

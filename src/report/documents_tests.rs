@@ -1,6 +1,7 @@
 //! Whole documents of every format for successful hosts: a plain prune (the daemon chose) and
 //! a keep-policy prune (deleted by ID, one object left alone) side by side, so the one reclaim
-//! shape is pinned in JSON, NDJSON, CSV, the table and Markdown.
+//! shape is pinned in JSON, NDJSON, CSV, the table and Markdown; and the table and Markdown of
+//! a run where one host was skipped busy and one failed.
 
 use std::time::Duration;
 
@@ -275,5 +276,76 @@ fleetprune_reclaimed_bytes{command="prune",host="build-02",kind="images"} 5000
 # TYPE fleetprune_run_duration_seconds gauge
 fleetprune_run_duration_seconds{command="prune"} 1
 "#
+    );
+}
+
+/// build-01 pruned, build-02 skipped by its busy guard, build-03 unreachable.
+fn run_with_a_busy_host() -> FleetRun<PruneReport> {
+    use crate::model::failure::{ErrorClass, HostFailure, Stage};
+    let mut outcomes = run().outcomes;
+    outcomes.truncate(1);
+    let mut busy = ok_host("build-02", PruneReport::default());
+    busy.failure = Some(HostFailure::new(
+        Stage::Prune,
+        ErrorClass::Busy,
+        "running container ci-build-7 matches busy_if_running label=ci.job=build",
+    ));
+    let mut down = ok_host("build-03", PruneReport::default());
+    down.connection = None;
+    down.failure = Some(HostFailure::new(
+        Stage::Connect,
+        ErrorClass::ConnectRefused,
+        "cannot connect to build-03:22: Connection refused",
+    ));
+    outcomes.extend([busy, down]);
+    FleetRun {
+        outcomes,
+        safety: SafetyReport::default(),
+    }
+}
+
+#[test]
+fn a_busy_host_reads_as_skipped_with_its_reason_not_as_a_failure() {
+    let table = whole::table(&run_with_a_busy_host(), &info(), Layout::default());
+    assert_eq!(
+        table,
+        "HOST       STATUS             CONTAINERS   IMAGES   VOLUMES   NETWORKS   BUILD CACHE   RECLAIMED   TIME\n\
+         build-01   ok                 1 (1kB)      -        -         -          -             1kB         0.4s\n\
+         build-02   skipped (busy)     -            -        -         -          -             0B          0.4s\n\
+         build-03   FAILED (refused)   -            -        -         -          -             0B          0.4s\n\
+         TOTAL      1/3 ok             1 (1kB)      -        -         -          -             1kB\n\
+         \n\
+         Failed hosts:\n  \
+         build-03 (build-03:22): [connect_refused] failed at connect: cannot connect to build-03:22: Connection refused\n\
+         \n\
+         Skipped hosts:\n  \
+         build-02 (build-02:22): skipped (busy): running container ci-build-7 matches busy_if_running label=ci.job=build\n\
+         \n\
+         Total reclaimed space: 1kB\n"
+    );
+    let markdown = whole::table(
+        &run_with_a_busy_host(),
+        &info(),
+        Layout {
+            markdown: true,
+            width: None,
+        },
+    );
+    assert_eq!(
+        markdown,
+        "| HOST     | STATUS           | CONTAINERS | IMAGES | VOLUMES | NETWORKS | BUILD CACHE | RECLAIMED | TIME |\n\
+         |----------|------------------|------------|--------|---------|----------|-------------|-----------|------|\n\
+         | build-01 | ok               | 1 (1kB)    | -      | -       | -        | -           | 1kB       | 0.4s |\n\
+         | build-02 | skipped (busy)   | -          | -      | -       | -        | -           | 0B        | 0.4s |\n\
+         | build-03 | FAILED (refused) | -          | -      | -       | -        | -           | 0B        | 0.4s |\n\
+         | TOTAL    | 1/3 ok           | 1 (1kB)    | -      | -       | -        | -           | 1kB       |      |\n\
+         \n\
+         Failed hosts:\n  \
+         build-03 (build-03:22): [connect_refused] failed at connect: cannot connect to build-03:22: Connection refused\n\
+         \n\
+         Skipped hosts:\n  \
+         build-02 (build-02:22): skipped (busy): running container ci-build-7 matches busy_if_running label=ci.job=build\n\
+         \n\
+         Total reclaimed space: 1kB\n"
     );
 }

@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU16, Ordering};
 
+mod per_engine;
 pub mod twins;
+#[allow(unused_imports)] // only the per-engine test files run tests on each engine
+pub(crate) use per_engine::on_each_engine;
 
 /// Port blocks handed to labs of one test process.
 static NEXT_PORT_BLOCK: AtomicU16 = AtomicU16::new(0);

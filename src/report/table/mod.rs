@@ -69,6 +69,8 @@ pub struct TableDraft {
     left_alone: Spool,
     /// Failure lines by host index.
     failures: Vec<(usize, String)>,
+    /// Lines of hosts a busy guard skipped, by host index.
+    skipped: Vec<(usize, String)>,
 }
 
 impl TableDraft {
@@ -92,10 +94,14 @@ impl TableDraft {
         self.left_alone.put(index, text)
     }
 
-    /// Remembers the host's failure line, when it failed.
+    /// Remembers the host's failure line, when it failed or its busy guard skipped it.
     pub fn failure<T>(&mut self, index: usize, outcome: &HostOutcome<T>) {
         if let Some(line) = failure_line(outcome) {
-            self.failures.push((index, line));
+            if outcome.busy() {
+                self.skipped.push((index, line));
+            } else {
+                self.failures.push((index, line));
+            }
         }
     }
 
@@ -131,15 +137,21 @@ impl TableDraft {
         Ok(())
     }
 
-    /// The failed hosts, then the run's safety valves.
+    /// The failed hosts, the hosts a busy guard skipped, then the run's safety valves.
     pub fn write_failures(&mut self, out: &mut dyn Write, safety: &SafetyReport) -> io::Result<()> {
-        if !self.failures.is_empty() {
+        for (heading, lines) in [
+            ("Failed hosts:", &mut self.failures),
+            ("Skipped hosts:", &mut self.skipped),
+        ] {
+            if lines.is_empty() {
+                continue;
+            }
             writeln!(out)?;
-            writeln!(out, "Failed hosts:")?;
-        }
-        self.failures.sort_by_key(|(index, _)| *index);
-        for (_, line) in &self.failures {
-            writeln!(out, "{line}")?;
+            writeln!(out, "{heading}")?;
+            lines.sort_by_key(|(index, _)| *index);
+            for (_, line) in lines.iter() {
+                writeln!(out, "{line}")?;
+            }
         }
         write_safety(out, safety)
     }
@@ -291,13 +303,15 @@ fn total_cells(tally: &Tally) -> Vec<String> {
 }
 
 /// A failed host's line below a table: `host (address): [class] failed at <stage>: <reason>`;
-/// a host its busy guard skipped says so, with the reason.
+/// a host its busy guard skipped: `host (address): skipped (busy): <reason>`.
 fn failure_line<T>(outcome: &HostOutcome<T>) -> Option<String> {
     let failure = outcome.failure.as_ref()?;
     let name = sanitize(&outcome.name);
     let address = sanitize(&outcome.address);
     let message = sanitize(&failure.message);
-    Some(if failure.stage == Stage::Queued {
+    Some(if outcome.busy() {
+        format!("  {name} ({address}): skipped (busy): {message}")
+    } else if failure.stage == Stage::Queued {
         format!("  {name} ({address}): [{}] {message}", failure.class)
     } else {
         format!(
