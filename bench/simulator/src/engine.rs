@@ -142,6 +142,15 @@ async fn respond(
             tokio::time::sleep(latency.call).await;
             json_response(StatusCode::OK, &version())
         }
+        // fleetprune's look for orchestrators' objects before a prune: none on a simulated host.
+        (&Method::GET, "/containers/json" | "/images/json" | "/networks") => {
+            tokio::time::sleep(latency.call).await;
+            json_response(StatusCode::OK, &json!([]))
+        }
+        (&Method::GET, "/volumes") => {
+            tokio::time::sleep(latency.call).await;
+            json_response(StatusCode::OK, &json!({"Volumes": [], "Warnings": null}))
+        }
         (&Method::POST, prune) if prune.ends_with("/prune") => {
             let delay = if state.fault == Fault::Slow {
                 latency.slow_prune
