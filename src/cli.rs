@@ -225,7 +225,8 @@ impl BusyArgs {
             self.wait_idle,
         )
         .map_err(SettingsError::Busy)?;
-        overrides.busy_if_running = self.busy_if_running.clone();
+        overrides.busy_if_running =
+            (!self.busy_if_running.is_empty()).then(|| self.busy_if_running.clone());
         overrides.busy_check = self.busy_check.clone();
         overrides.wait_idle = self.wait_idle;
         Ok(())
@@ -784,7 +785,10 @@ mod tests {
         .unwrap();
         assert!(s.fail_on_busy);
         assert!(s.overrides.include_managed);
-        assert_eq!(s.overrides.busy_if_running, ["label=ci.job=build"]);
+        assert_eq!(
+            s.overrides.busy_if_running,
+            Some(vec!["label=ci.job=build".to_string()])
+        );
         assert_eq!(s.overrides.wait_idle, Some(Duration::from_secs(300)));
         let policy = s.overrides.policy.unwrap();
         assert_eq!(policy.keep_exited, Some(2));

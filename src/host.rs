@@ -130,7 +130,7 @@ pub struct Overrides {
     /// `--include-managed`: added to whichever policy applies.
     pub include_managed: bool,
     /// `--busy-if-running` values; when given they replace the inventory's.
-    pub busy_if_running: Vec<String>,
+    pub busy_if_running: Option<Vec<String>>,
     /// `--busy-check`; replaces the inventory's.
     pub busy_check: Option<String>,
     /// `--wait-idle`.
@@ -610,16 +610,12 @@ fn resolve_plan(
             build_cache: true,
         };
     }
-    let filters = overrides
-        .filters
-        .clone()
-        .or_else(|| vars.filters.clone())
-        .unwrap_or_default();
-    let mut policy = overrides.policy.clone().unwrap_or_else(|| vars.policy());
+    let filters = flag_replaces_key(&overrides.filters, || {
+        vars.filters.clone().unwrap_or_default()
+    });
+    let mut policy = flag_replaces_key(&overrides.policy, || vars.policy());
     policy.include_managed |= overrides.include_managed;
-    let space = overrides
-        .build_cache_space
-        .unwrap_or_else(|| vars.build_cache_space());
+    let space = flag_replaces_key(&overrides.build_cache_space, || vars.build_cache_space());
     PrunePlan::new(kinds, all, filters)?
         .with_build_cache_space(space)
         .map(|plan| Some(plan.with_policy(policy)))
@@ -631,16 +627,19 @@ fn resolve_busy(
     overrides: &Overrides,
 ) -> Result<BusyGuard, PlanError> {
     let vars = &inventory_host.vars.prune;
-    let if_running = if overrides.busy_if_running.is_empty() {
+    let if_running = flag_replaces_key(&overrides.busy_if_running, || {
         vars.busy_if_running.clone().unwrap_or_default()
-    } else {
-        overrides.busy_if_running.clone()
-    };
-    let check = overrides
-        .busy_check
-        .clone()
-        .or_else(|| vars.busy_check.clone());
+    });
+    let check = flag_replaces_key(&overrides.busy_check, || vars.busy_check.clone());
     Ok(BusyGuard::new(&if_running, check, overrides.wait_idle)?)
+}
+
+/// A setting as the command line gives it, else as the inventory's keys do: a flag replaces the
+/// keys of its setting as a whole (a keep policy, the build-cache sizes, the filters, each busy
+/// guard key), never merged with them one by one. `K` is the flag's type, or an `Option` of it
+/// where the inventory may leave the setting unset.
+fn flag_replaces_key<T: Clone, K: From<T>>(flag: &Option<T>, key: impl FnOnce() -> K) -> K {
+    flag.clone().map(K::from).unwrap_or_else(key)
 }
 
 /// Resolves every selected host, or reports the first plan or `-F` file error with its place.
@@ -1041,7 +1040,7 @@ all:
             "busy_if_running=ancestor=runner, busy_check=\"test ! -e /run/ci.lock\""
         );
         let overrides = Overrides {
-            busy_if_running: vec!["label=other".into()],
+            busy_if_running: Some(vec!["label=other".into()]),
             include_managed: true,
             ..Overrides::default()
         };
