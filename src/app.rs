@@ -222,7 +222,7 @@ pub async fn run(
         }
         info.shard = Some(shard.to_string());
     }
-    info.plans = hosts.iter().map(|h| h.plan.clone()).collect();
+    info.set_plans(hosts.iter().map(|h| h.plan.as_ref()));
     let mut output = Output::new(&settings, info);
 
     match settings.action {
