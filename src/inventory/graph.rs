@@ -144,7 +144,9 @@ impl Graph {
     /// Adds a `host_vars/` file's variables to a host, if the host exists.
     pub fn add_host_file_vars(&mut self, host: &str, vars: HostVars) {
         if let Some(&index) = self.host_index.get(host) {
-            self.hosts[index].file_vars.push(vars);
+            let layers = &mut self.hosts[index].file_vars;
+            layers.reserve_exact(1);
+            layers.push(vars);
         }
     }
 
@@ -170,7 +172,12 @@ impl Graph {
         if !decl.groups.contains(&group_index) {
             decl.groups.push(group_index);
         }
-        decl.vars.extend(vars);
+        if let Some(vars) = vars {
+            // Most hosts have one layer: room for exactly it, not the four a first push
+            // reserves (4 x 640 bytes on each of 10,000 hosts is 25 MB).
+            decl.vars.reserve_exact(1);
+            decl.vars.push(vars);
+        }
     }
 
     /// Every group name, `all` and `ungrouped` first, then in declaration order.
@@ -200,7 +207,8 @@ impl Graph {
         };
         let mut merged = Vec::with_capacity(self.hosts.len());
         let mut member = vec![false; self.groups.len()];
-        for host in &self.hosts {
+        // Each declaration goes as its host is merged: the two never all live at once.
+        for host in std::mem::take(&mut self.hosts) {
             member.fill(false);
             for &group in &host.groups {
                 for &ancestor in &ancestors[group] {
@@ -233,8 +241,8 @@ impl Graph {
                 vars.apply(layer);
             }
             merged.push(InventoryHost {
-                name: host.name.clone(),
-                place: host.place.clone(),
+                name: host.name,
+                place: host.place,
                 groups: groups
                     .iter()
                     .map(|&g| self.groups[g].name.clone())
