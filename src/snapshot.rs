@@ -90,6 +90,11 @@ pub struct ContainerInfo {
     pub size_rw: Option<u64>,
     /// Names of the volumes it mounts.
     pub volumes: Vec<String>,
+    /// The sources of its image mounts (`--mount type=image,source=NAME`, API 1.48+ / Docker
+    /// 28) as the API shows them (`Mounts[].Name`): a reference or an image ID. The daemon
+    /// resolved each to an image ID when the container was created, and does not show it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_mounts: Vec<String>,
     /// `State.StartedAt` and `State.FinishedAt`, when set.
     #[serde(default)]
     pub started: Option<Timestamp>,
@@ -710,8 +715,14 @@ async fn read_containers(engine: &Engine, list: &str) -> Result<Vec<ContainerInf
             size_rw: item.size_rw.and_then(positive),
             volumes: item
                 .mounts
-                .into_iter()
+                .iter()
                 .filter(|m| m.kind == "volume")
+                .filter_map(|m| m.name.clone())
+                .collect(),
+            image_mounts: item
+                .mounts
+                .into_iter()
+                .filter(|m| m.kind == "image")
                 .filter_map(|m| m.name)
                 .collect(),
             id: item.id,

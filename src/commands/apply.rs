@@ -21,7 +21,7 @@ use crate::outcome::reclaim::{KindReport, PruneReport, SkipReason, Skipped};
 use crate::plan::PruneKind;
 use crate::plan::busy::BusyGuard;
 use crate::plan::file::SavedHost;
-use crate::plan::select::{Action, Doomed, ObjectPlan};
+use crate::plan::select::{Action, Doomed, ObjectPlan, mounting_container};
 use crate::snapshot::{HostSnapshot, ImageStore};
 use crate::transport::shell::HostShell;
 use crate::use_log::UseLog;
@@ -382,6 +382,16 @@ async fn apply_image(
         && object.action == Action::Delete
     {
         skip(kind, object, SkipReason::InUseNow(user.name.clone()));
+        return;
+    }
+    if object.action == Action::Delete
+        && let Some(user) = mounting_container(live, &object.id)
+    {
+        skip(
+            kind,
+            object,
+            SkipReason::InUseNow(format!("{} mounts it", user.name)),
+        );
         return;
     }
     // The graphdriver store keeps an image with children (the containerd store has no parents).
