@@ -740,6 +740,16 @@ pub async fn add_filesystem(
     Ok(())
 }
 
+/// An image ID with its `sha256:` prefix: Podman leaves it out of `Parent` (and of its prune
+/// answers).
+pub fn prefixed_id(id: &str) -> String {
+    if id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        format!("sha256:{id}")
+    } else {
+        id.to_string()
+    }
+}
+
 /// `<none>:<none>` and `<none>@<none>` are API < 1.43's way of saying "no references".
 fn real_refs(refs: Option<Vec<String>>) -> Vec<String> {
     refs.unwrap_or_default()
@@ -775,7 +785,9 @@ fn image_info(inspect: ImageInspect, history: &[HistoryItem]) -> Result<ImageInf
     }
     Ok(ImageInfo {
         id: inspect.id,
-        parent: Some(inspect.parent).filter(|p| !p.is_empty()),
+        parent: Some(inspect.parent)
+            .filter(|p| !p.is_empty())
+            .map(|p| prefixed_id(&p)),
         repo_tags: real_refs(inspect.repo_tags),
         repo_digests: real_refs(inspect.repo_digests),
         created: optional_time("image Created", inspect.created.as_deref())?,

@@ -505,7 +505,8 @@ fn record_image_answer(
             kind.untagged.push(untagged.clone());
         }
         if let Some(deleted) = &item.deleted {
-            image_deleted |= *deleted == object.id;
+            // Podman names the deleted image by bare ID.
+            image_deleted |= crate::snapshot::prefixed_id(deleted) == object.id;
             bytes = bytes.saturating_add(sizes.get(deleted.as_str()).copied().unwrap_or(0));
         }
     }

@@ -24,11 +24,13 @@ use crate::snapshot::{ContainerInfo, HostSnapshot, ImageInfo, ImageStore};
 
 mod containerd;
 mod graphdriver;
+mod podman;
 mod reference;
 mod threshold;
 
 use containerd::containerd_images;
 use graphdriver::graphdriver_images;
+use podman::podman_images;
 pub(crate) use reference::normalised;
 use reference::{Ref, short_id};
 pub use threshold::docker_usage;
@@ -234,6 +236,9 @@ pub enum KeptReason {
     Tagged,
     /// An untagged image with children (an intermediate image).
     Intermediate,
+    /// Podman: an untagged image without children, which its `-a` prune leaves (it takes the
+    /// images that are *not* dangling); a prune without `-a` takes it.
+    DanglingUnderAll,
     /// Has children that stay.
     HasChildren,
     /// The image config has no creation time (kept by `until` from Docker 25).
@@ -285,6 +290,9 @@ impl std::fmt::Display for KeptReason {
             KeptReason::Label => f.write_str("label filter"),
             KeptReason::Tagged => f.write_str("tagged"),
             KeptReason::Intermediate => f.write_str("intermediate"),
+            KeptReason::DanglingUnderAll => {
+                f.write_str("dangling: Podman's -a leaves it (prune without -a takes it)")
+            }
             KeptReason::HasChildren => f.write_str("has children"),
             KeptReason::NoCreatedTime => f.write_str("no creation time"),
             KeptReason::Predefined => f.write_str("predefined"),
@@ -341,6 +349,12 @@ fn select_within(snapshot: &HostSnapshot, plan: &PrunePlan, allow: &Allow) -> Ob
                 &world,
                 &filters,
                 plan.volume_scope(snapshot.api_version, snapshot.engine),
+            ),
+            PruneKind::Images if snapshot.engine == EngineKind::Podman => podman_images(
+                snapshot,
+                &world,
+                &filters,
+                !plan.all().images || allow.dangling_only,
             ),
             PruneKind::Images => match snapshot.image_store {
                 ImageStore::Graphdriver => graphdriver_images(

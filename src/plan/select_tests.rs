@@ -350,6 +350,77 @@ fn containerd_base_of_a_buildkit_build_keeps_its_content_while_the_cache_holds_i
     assert_eq!(base.reason, Reason::HeldByBuildCache);
 }
 
+// ------------------------------------------------------------------------------ Podman images
+
+fn podman() -> HostSnapshot {
+    let mut h = host((1, 44), ImageStore::Graphdriver);
+    h.engine = EngineKind::Podman;
+    h.engine_version = (5, 8);
+    h
+}
+
+/// A `podman build` chain: busybox, an untagged step, a tagged app on it; an unused tagged
+/// image; an in-use image on its own untagged step; a dangling rebuild.
+fn podman_chain() -> HostSnapshot {
+    let mut h = podman();
+    h.images = vec![
+        image(
+            "base",
+            &["localhost/lab/busybox:latest"],
+            None,
+            &[("b", 10)],
+        ),
+        image("step", &[], Some("base"), &[("b", 10), ("s", 20)]),
+        image(
+            "app",
+            &["localhost/lab/app:1", "localhost/lab/app:latest"],
+            Some("step"),
+            &[("b", 10), ("s", 20), ("a", 30)],
+        ),
+        image("ustep", &[], Some("base"), &[("b", 10), ("u", 40)]),
+        image(
+            "used",
+            &["localhost/lab/used:1"],
+            Some("ustep"),
+            &[("b", 10), ("u", 40), ("x", 50)],
+        ),
+        image("old", &[], Some("base"), &[("b", 10), ("o", 60)]),
+    ];
+    h.containers = vec![container("c", "used", false)];
+    h
+}
+
+#[test]
+fn podman_prune_takes_dangling_images_and_reports_each_whole_size() {
+    let p = images_plan(&podman_chain(), false, &[]);
+    assert_eq!(deleted(&p), ["sha256:old"]);
+    assert!(
+        untagged(&p).is_empty(),
+        "Podman's answer names no references"
+    );
+    // The whole image, its base layer included.
+    assert_eq!(p.bytes, 70);
+    assert!(p.exact);
+}
+
+#[test]
+fn podman_all_takes_named_and_parent_images_without_containers_but_not_dangling_ones() {
+    let p = images_plan(&podman_chain(), true, &[]);
+    // Every image with a name or children and no container: busybox (whose layer stays under
+    // the others), app, its step, the in-use image's step (a record only); the dangling
+    // rebuild stays.
+    assert_eq!(
+        deleted(&p),
+        ["sha256:app", "sha256:base", "sha256:step", "sha256:ustep"]
+    );
+    // Each whole size: base 10, step 30, app 60, ustep 50.
+    assert_eq!(p.bytes, 150);
+    let kept: BTreeMap<&str, &KeptReason> =
+        p.kept.iter().map(|k| (k.id.as_str(), &k.reason)).collect();
+    assert_eq!(kept["sha256:old"], &KeptReason::DanglingUnderAll);
+    assert_eq!(kept["sha256:used"], &KeptReason::InUse("c".into()));
+}
+
 // ------------------------------------------------------------------------ containerd images
 
 fn containerd() -> HostSnapshot {
