@@ -11,9 +11,8 @@ use std::collections::BTreeSet;
 use common::{Engine, Lab, json, json_host, stderr, stdout};
 
 /// Runs each named `fn(Engine)` as one test per Docker engine of the lab. Podman's plans are
-/// proven in `tests/podman_e2e.rs` (volumes); its image prune is not predicted (it names fewer
-/// images, and its SpaceReclaimed counts shared layers once per image), nor is its engine ID stable
-/// between requests, which `apply` checks.
+/// proven in `tests/podman_e2e.rs` (volumes, images) against its own CLI; its engine ID is not
+/// stable between requests, which `apply` checks.
 macro_rules! on_each_engine {
     ($($test:ident),* $(,)?) => {
         mod docker_20_10 {

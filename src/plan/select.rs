@@ -243,7 +243,7 @@ pub enum KeptReason {
     HasChildren,
     /// The image config has no creation time (kept by `until` from Docker 25).
     NoCreatedTime,
-    /// `bridge`, `host`, `none`, `default`.
+    /// `bridge`, `host`, `none`, `default`; Podman's `podman`.
     Predefined,
     /// A running container is attached.
     HasEndpoints,
@@ -914,7 +914,10 @@ const PREDEFINED_NETWORKS: [&str; 4] = ["bridge", "host", "none", "default"];
 fn networks(snapshot: &HostSnapshot, filters: &Filters) -> KindPlan {
     let mut plan = KindPlan::new(PruneKind::Networks);
     for network in &snapshot.networks {
-        let kept = if PREDEFINED_NETWORKS.contains(&network.name.as_str()) {
+        // Podman's prune never removes its default network (`podman`, unless containers.conf
+        // names another, which the API does not show).
+        let podman_default = snapshot.engine == EngineKind::Podman && network.name == "podman";
+        let kept = if PREDEFINED_NETWORKS.contains(&network.name.as_str()) || podman_default {
             Some(KeptReason::Predefined)
         } else if network.config_only || network.scope == "swarm" {
             Some(KeptReason::NotLocal)

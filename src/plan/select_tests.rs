@@ -391,6 +391,25 @@ fn podman_chain() -> HostSnapshot {
 }
 
 #[test]
+fn podman_keeps_its_default_network() {
+    let mut h = podman();
+    let net = |name: &str| NetworkInfo {
+        id: format!("id-{name}"),
+        name: name.into(),
+        created: ts("2026-01-01T00:00:00Z"),
+        labels: BTreeMap::new(),
+        scope: "local".into(),
+        config_only: false,
+        endpoints: 0,
+    };
+    h.networks = vec![net("podman"), net("lab-net-a")];
+    let p = select(&h, &plan(&[PruneKind::Networks], false, &[]));
+    let p = p.kind(PruneKind::Networks).unwrap();
+    assert_eq!(deleted(p), ["lab-net-a"]);
+    assert_eq!(p.kept[0].reason, KeptReason::Predefined);
+}
+
+#[test]
 fn podman_prune_takes_dangling_images_and_reports_each_whole_size() {
     let p = images_plan(&podman_chain(), false, &[]);
     assert_eq!(deleted(&p), ["sha256:old"]);
