@@ -32,7 +32,8 @@ pub struct HostSnapshot {
     pub api_version: ApiVersion,
     /// `major.minor` of the engine (`26.1`), for rules that changed within one API version.
     pub engine_version: (u16, u16),
-    /// `/info` `ID`: which daemon this is.
+    /// Which daemon this is: `/info` `ID` on Docker; on Podman, whose `ID` is new on every
+    /// request, its host name and storage roots ([`podman_identity`]).
     pub engine_id: String,
     /// Docker or Podman: where their compatible endpoints differ, the prediction follows the
     /// engine at hand.
@@ -516,7 +517,7 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
     Ok(HostSnapshot {
         api_version: engine.api_version,
         engine_version: major_minor(&engine.engine_version),
-        engine_id: info.id,
+        engine_id: engine_identity(engine, info.id).await?,
         engine: engine.kind,
         image_store: if containerd {
             ImageStore::Containerd
@@ -535,6 +536,48 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
         filesystem: None,
         arrivals,
     })
+}
+
+/// libpod's `/info`, as far as the engine's identity needs it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LibpodInfo {
+    host: LibpodHost,
+    store: LibpodStore,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LibpodHost {
+    hostname: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct LibpodStore {
+    graph_root: String,
+    run_root: String,
+}
+
+/// The daemon's identity: Docker's `/info` `ID` (kept in its data root), or on Podman, whose
+/// compatible `ID` is a new UUID on every request, [`podman_identity`].
+async fn engine_identity(engine: &Engine, info_id: String) -> Result<String, SnapshotError> {
+    if engine.kind != EngineKind::Podman {
+        return Ok(info_id);
+    }
+    let info: LibpodInfo = engine.get_libpod_json("/info").await?;
+    Ok(podman_identity(
+        &info.host.hostname,
+        &info.store.graph_root,
+        &info.store.run_root,
+    ))
+}
+
+/// A Podman engine's stable identity: its host name and the storage it serves (libpod `/info`
+/// `host.hostname`, `store.graphRoot`, `store.runRoot`; a rootless user's are under their home
+/// and runtime directories). It does not change between requests or restarts of the service.
+pub fn podman_identity(hostname: &str, graph_root: &str, run_root: &str) -> String {
+    format!("podman:{hostname}:{graph_root}:{run_root}")
 }
 
 /// Each image's latest pull, load, import or tag event the daemon still holds. A pull's
@@ -671,7 +714,7 @@ pub async fn take_volumes(engine: &Engine) -> Result<HostSnapshot, SnapshotError
     Ok(HostSnapshot {
         api_version: engine.api_version,
         engine_version: major_minor(&engine.engine_version),
-        engine_id: info.id,
+        engine_id: engine_identity(engine, info.id).await?,
         engine: engine.kind,
         image_store: ImageStore::Graphdriver,
         daemon_offset_seconds: offset_of(&info.system_time),

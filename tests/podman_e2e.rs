@@ -248,3 +248,61 @@ fn plan_predicts_image_prune(engine: Engine) {
             .contains(&"lab/inuse-running:1".to_string())
     );
 }
+
+/// `apply` on Podman: the saved plan's engine identity (host name and storage roots from libpod's
+/// `/info`; Podman's compatible `ID` changes on every request) matches the same engine again and
+/// no other; the plan's images go by ID, multi-named ones tag by tag, and the host ends as the
+/// twin pruned by Podman's own CLI.
+#[test]
+fn podman_apply_matches_its_engine_and_deletes_the_saved_plan() {
+    let lab = Lab::start_on(Engine::Podman, "podman-apply", 2, &[]);
+    let saved = lab.dir.join("plan.json");
+    let saved = saved.to_str().unwrap();
+    let plan = lab.fleetprune(&[
+        "plan", "--images", "-a", "--save", saved, "--limit", "host01",
+    ]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    let text = std::fs::read_to_string(saved).unwrap();
+    let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let engine_id = file["hosts"][0]["engine_id"].as_str().unwrap().to_string();
+    assert!(engine_id.starts_with("podman:host01:"), "{engine_id}");
+    let planned: BTreeSet<String> = file["hosts"][0]["plan"]["kinds"][0]["doomed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(planned.len() > 5, "{planned:?}");
+
+    // The same plan pointed at host02 (another Podman engine) is refused there.
+    let mut forged: serde_json::Value = serde_json::from_str(&text).unwrap();
+    forged["hosts"][0]["name"] = "host02".into();
+    forged["hosts"][0]["host_key_fingerprint"] = serde_json::Value::Null;
+    let forged_path = lab.dir.join("forged.json");
+    std::fs::write(&forged_path, forged.to_string()).unwrap();
+    let run = lab.fleetprune(&[
+        "apply",
+        forged_path.to_str().unwrap(),
+        "--yes",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(run.status.code(), Some(3), "{}", stderr(&run));
+    assert_eq!(
+        json_host(&json(&run), "host02")["error"]["class"],
+        "plan_mismatch"
+    );
+
+    let run = lab.fleetprune(&["apply", saved, "--yes", "-o", "json"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let report = json(&run);
+    let images = &json_host(&report, "host01")["kinds"]["images"];
+    assert_eq!(images["skipped"], serde_json::json!([]), "{images}");
+    assert_eq!(id_set(&images["deleted"]), planned, "{images}");
+    // What is left is what Podman's own -a prune leaves on the twin.
+    lab.docker(
+        "host02",
+        &["image", "prune", "-f", "--filter", "dangling=false"],
+    );
+    assert_eq!(podman_images(&lab, "host01"), podman_images(&lab, "host02"));
+}
