@@ -252,10 +252,11 @@ fn plan_predicts_image_prune(engine: Engine) {
 /// `apply` on Podman: the saved plan's engine identity (host name and storage roots from libpod's
 /// `/info`; Podman's compatible `ID` changes on every request) matches the same engine again and
 /// no other; the plan's images go by ID, multi-named ones tag by tag, and the host ends as the
-/// twin pruned by Podman's own CLI.
+/// twin pruned by Podman's own CLI. A keep-policy prune (the same delete by ID) keeps what it
+/// protects.
 #[test]
 fn podman_apply_matches_its_engine_and_deletes_the_saved_plan() {
-    let lab = Lab::start_on(Engine::Podman, "podman-apply", 2, &[]);
+    let lab = Lab::start_on(Engine::Podman, "podman-apply", 3, &[]);
     let saved = lab.dir.join("plan.json");
     let saved = saved.to_str().unwrap();
     let plan = lab.fleetprune(&[
@@ -305,4 +306,31 @@ fn podman_apply_matches_its_engine_and_deletes_the_saved_plan() {
         &["image", "prune", "-f", "--filter", "dangling=false"],
     );
     assert_eq!(podman_images(&lab, "host01"), podman_images(&lab, "host02"));
+
+    // host03: a keep-policy prune deletes by ID the same way; protected images stay.
+    let run = lab.fleetprune(&[
+        "prune",
+        "--images",
+        "-a",
+        "--protect",
+        "*/lab/app*",
+        "--yes",
+        "-o",
+        "json",
+        "--limit",
+        "host03",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let totals = &json(&run)["totals"];
+    assert_eq!(
+        totals["planned_objects"], totals["done_objects"],
+        "{totals}"
+    );
+    let tags = lab.image_tags("host03");
+    for kept in ["lab/app:1", "lab/app-alias:1", "lab/inuse-running:1"] {
+        assert!(tags.contains(&kept.to_string()), "{kept}: {tags:?}");
+    }
+    for gone in ["lab/ci:1", "lab/keep:1", "lab/busybox:latest"] {
+        assert!(!tags.contains(&gone.to_string()), "{gone}: {tags:?}");
+    }
 }
