@@ -13,7 +13,8 @@
 # that fails a scenario (Podman's 404 on /build/prune fails --build-cache today) adds no row for
 # it, and the run's failures are listed after the table.
 #
-# Usage: bench/plan-agreement.sh [-n HOSTS_PER_ENGINE] [-d DIR] [-p PORT_BASE]
+# Usage: bench/plan-agreement.sh [-n HOSTS_PER_ENGINE] [-e ENGINE[,ENGINE...]] [-d DIR] [-p PORT_BASE]
+#   -e   only these engines (labels 20.10 26 26c 28 28c podman podman-rootless; default all)
 # Needs root (or sudo) for the lab; builds fleetprune (release) with cargo unless FLEETPRUNE_BIN
 # names a binary.
 set -euo pipefail
@@ -23,12 +24,14 @@ REPO=$(cd "$BENCH_SRC/.." && pwd)
 N=1
 DIR=/tmp/fleetprune-plan-agreement
 PORT_BASE=26600
+ONLY=()
 while (($#)); do
     case $1 in
         -n) N=$2; shift 2 ;;
         -d) DIR=$2; shift 2 ;;
         -p) PORT_BASE=$2; shift 2 ;;
-        -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+        -e) IFS=, read -r -a ONLY <<<"$2"; shift 2 ;;
+        -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -45,6 +48,12 @@ fi
 
 # Hosts come in blocks of N per engine; ENGINE_OF maps each host to its lab engine's label.
 ENGINES=(20.10 26 26c 28 28c podman podman-rootless)
+if ((${#ONLY[@]})); then
+    for engine in "${ONLY[@]}"; do
+        [[ " ${ENGINES[*]} " == *" $engine "* ]] || { echo "unknown engine $engine" >&2; exit 2; }
+    done
+    ENGINES=("${ONLY[@]}")
+fi
 flags=()
 ENGINE_OF={}
 for ((e = 0; e < ${#ENGINES[@]}; e++)); do

@@ -32,7 +32,8 @@ pub struct HostSnapshot {
     pub api_version: ApiVersion,
     /// `major.minor` of the engine (`26.1`), for rules that changed within one API version.
     pub engine_version: (u16, u16),
-    /// `/info` `ID`: which daemon this is.
+    /// Which daemon this is: `/info` `ID` on Docker; on Podman, whose `ID` is new on every
+    /// request, its host name and storage roots ([`podman_identity`]).
     pub engine_id: String,
     /// Docker or Podman: where their compatible endpoints differ, the prediction follows the
     /// engine at hand.
@@ -104,6 +105,11 @@ pub struct ContainerInfo {
     pub size_rw: Option<u64>,
     /// Names of the volumes it mounts.
     pub volumes: Vec<String>,
+    /// The sources of its image mounts (`--mount type=image,source=NAME`, API 1.48+ / Docker
+    /// 28) as the API shows them (`Mounts[].Name`): a reference or an image ID. The daemon
+    /// resolved each to an image ID when the container was created, and does not show it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_mounts: Vec<String>,
     /// `State.StartedAt` and `State.FinishedAt`, when set.
     #[serde(default)]
     pub started: Option<Timestamp>,
@@ -533,7 +539,7 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
     Ok(HostSnapshot {
         api_version: engine.api_version,
         engine_version: major_minor(&engine.engine_version),
-        engine_id: info.id,
+        engine_id: engine_identity(engine, info.id).await?,
         engine: engine.kind,
         image_store: if containerd {
             ImageStore::Containerd
@@ -555,6 +561,48 @@ pub async fn take(engine: &Engine) -> Result<HostSnapshot, SnapshotError> {
         containerd_address: info.containerd.and_then(|c| c.address),
         arrivals,
     })
+}
+
+/// libpod's `/info`, as far as the engine's identity needs it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LibpodInfo {
+    host: LibpodHost,
+    store: LibpodStore,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LibpodHost {
+    hostname: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct LibpodStore {
+    graph_root: String,
+    run_root: String,
+}
+
+/// The daemon's identity: Docker's `/info` `ID` (kept in its data root), or on Podman, whose
+/// compatible `ID` is a new UUID on every request, [`podman_identity`].
+async fn engine_identity(engine: &Engine, info_id: String) -> Result<String, SnapshotError> {
+    if engine.kind != EngineKind::Podman {
+        return Ok(info_id);
+    }
+    let info: LibpodInfo = engine.get_libpod_json("/info").await?;
+    Ok(podman_identity(
+        &info.host.hostname,
+        &info.store.graph_root,
+        &info.store.run_root,
+    ))
+}
+
+/// A Podman engine's stable identity: its host name and the storage it serves (libpod `/info`
+/// `host.hostname`, `store.graphRoot`, `store.runRoot`; a rootless user's are under their home
+/// and runtime directories). It does not change between requests or restarts of the service.
+pub fn podman_identity(hostname: &str, graph_root: &str, run_root: &str) -> String {
+    format!("podman:{hostname}:{graph_root}:{run_root}")
 }
 
 /// Each image's latest pull, load, import or tag event the daemon still holds. A pull's
@@ -691,7 +739,7 @@ pub async fn take_volumes(engine: &Engine) -> Result<HostSnapshot, SnapshotError
     Ok(HostSnapshot {
         api_version: engine.api_version,
         engine_version: major_minor(&engine.engine_version),
-        engine_id: info.id,
+        engine_id: engine_identity(engine, info.id).await?,
         engine: engine.kind,
         image_store: ImageStore::Graphdriver,
         daemon_offset_seconds: offset_of(&info.system_time),
@@ -738,8 +786,14 @@ async fn read_containers(engine: &Engine, list: &str) -> Result<Vec<ContainerInf
             size_rw: item.size_rw.and_then(positive),
             volumes: item
                 .mounts
-                .into_iter()
+                .iter()
                 .filter(|m| m.kind == "volume")
+                .filter_map(|m| m.name.clone())
+                .collect(),
+            image_mounts: item
+                .mounts
+                .into_iter()
+                .filter(|m| m.kind == "image")
                 .filter_map(|m| m.name)
                 .collect(),
             id: item.id,
@@ -824,6 +878,16 @@ pub async fn add_filesystem(
     Ok(())
 }
 
+/// An image ID with its `sha256:` prefix: Podman leaves it out of `Parent` (and of its prune
+/// answers).
+pub fn prefixed_id(id: &str) -> String {
+    if id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        format!("sha256:{id}")
+    } else {
+        id.to_string()
+    }
+}
+
 /// `<none>:<none>` and `<none>@<none>` are API < 1.43's way of saying "no references".
 fn real_refs(refs: Option<Vec<String>>) -> Vec<String> {
     refs.unwrap_or_default()
@@ -859,7 +923,9 @@ fn image_info(inspect: ImageInspect, history: &[HistoryItem]) -> Result<ImageInf
     }
     Ok(ImageInfo {
         id: inspect.id,
-        parent: Some(inspect.parent).filter(|p| !p.is_empty()),
+        parent: Some(inspect.parent)
+            .filter(|p| !p.is_empty())
+            .map(|p| prefixed_id(&p)),
         repo_tags: real_refs(inspect.repo_tags),
         repo_digests: real_refs(inspect.repo_digests),
         created: optional_time("image Created", inspect.created.as_deref())?,

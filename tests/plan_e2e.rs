@@ -11,9 +11,7 @@ use std::collections::BTreeSet;
 use common::{Engine, Lab, json, json_host, stderr, stdout};
 
 // One test per Docker engine of the lab (`common::on_each_engine!`). Podman's plans are proven
-// in `tests/podman_e2e.rs` (volumes); its image prune is not predicted (it names fewer images,
-// and its SpaceReclaimed counts shared layers once per image), nor is its engine ID stable
-// between requests, which `apply` checks.
+// in `tests/podman_e2e.rs` (volumes, images) against its own CLI, and its `apply` there.
 common::on_each_engine!(
     plan_predicts_what_prune_deletes_kind_by_kind_and_filter_by_filter,
     apply_deletes_only_what_is_still_as_planned,

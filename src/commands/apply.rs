@@ -16,12 +16,13 @@ use crate::commands::prune::decision_snapshot;
 use crate::engine::{Engine, EngineError};
 use crate::executor::HostJob;
 use crate::host::Host;
+use crate::model::engine_kind::EngineKind;
 use crate::model::failure::{ErrorClass, HostFailure, Stage};
 use crate::outcome::reclaim::{KindReport, PruneReport, SkipReason, Skipped};
 use crate::plan::PruneKind;
 use crate::plan::busy::BusyGuard;
 use crate::plan::file::SavedHost;
-use crate::plan::select::{Action, Doomed, ObjectPlan};
+use crate::plan::select::{Action, Doomed, ObjectPlan, mounting_container};
 use crate::snapshot::{HostSnapshot, ImageStore};
 use crate::transport::shell::HostShell;
 use crate::use_log::UseLog;
@@ -384,9 +385,21 @@ async fn apply_image(
         skip(kind, object, SkipReason::InUseNow(user.name.clone()));
         return;
     }
-    // The graphdriver store keeps an image with children (the containerd store has no parents).
+    if object.action == Action::Delete
+        && let Some(user) = mounting_container(live, &object.id)
+    {
+        skip(
+            kind,
+            object,
+            SkipReason::InUseNow(format!("{} mounts it", user.name)),
+        );
+        return;
+    }
+    // Docker's graphdriver store keeps an image with children (the containerd store has no
+    // parents; Podman deletes the record, the children keep the layers).
     if object.action == Action::Delete
         && live.image_store == ImageStore::Graphdriver
+        && live.engine == EngineKind::Docker
         && let Some(child) = live
             .images
             .iter()
@@ -414,7 +427,16 @@ async fn apply_image(
         return;
     }
     let current: BTreeSet<&String> = image.refs().collect();
-    for reference in &object.untagged {
+    // Podman's plans name no references (its prune answer has none), and Podman refuses to
+    // delete by ID an image with several names: its tags go one by one, the last with the image.
+    let podman_tags: Vec<String>;
+    let untag = if live.engine == EngineKind::Podman && object.action == Action::Delete {
+        podman_tags = image.repo_tags.clone();
+        &podman_tags
+    } else {
+        &object.untagged
+    };
+    for reference in untag {
         if reference.starts_with("sha256:") || !current.contains(reference) {
             continue;
         }
@@ -458,15 +480,26 @@ async fn apply_image(
     {
         Ok(body) => {
             if !record_image_answer(live, kind, object, &body) {
-                // Deleted without saying so: count it, with the plan's figure.
-                kind.reclaimed_bytes = kind.reclaimed_bytes.saturating_add(object.bytes);
-                kind.reclaimed_exact = false;
-                kind.deleted.push(object.id.clone());
-                live.images.retain(|i| i.id != object.id);
+                deleted_unsaid(live, kind, object);
             }
+        }
+        // Podman deletes an image with children when its last name goes, without saying so
+        // (its answer lists only images deleted with no children left).
+        Err(EngineError::Status { status: 404, .. })
+            if live.engine == EngineKind::Podman && !untag.is_empty() =>
+        {
+            deleted_unsaid(live, kind, object);
         }
         Err(error) => skip(kind, object, refused(&error)),
     }
+}
+
+/// Counts an image the engine deleted without listing it, with the plan's figure.
+fn deleted_unsaid(live: &mut HostSnapshot, kind: &mut KindReport, object: &Doomed) {
+    kind.reclaimed_bytes = kind.reclaimed_bytes.saturating_add(object.bytes);
+    kind.reclaimed_exact = false;
+    kind.deleted.push(object.id.clone());
+    live.images.retain(|i| i.id != object.id);
 }
 
 /// Records an image delete answer (`Untagged` / `Deleted` items); true when it says the image
@@ -495,15 +528,17 @@ fn record_image_answer(
             kind.untagged.push(untagged.clone());
         }
         if let Some(deleted) = &item.deleted {
-            image_deleted |= *deleted == object.id;
+            // Podman names the deleted image by bare ID.
+            image_deleted |= crate::snapshot::prefixed_id(deleted) == object.id;
             bytes = bytes.saturating_add(sizes.get(deleted.as_str()).copied().unwrap_or(0));
         }
     }
     if !image_deleted {
         return false;
     }
-    if live.image_store == ImageStore::Containerd {
-        // The answer lists blobs whose sizes the API does not give: the plan's figure.
+    if live.image_store == ImageStore::Containerd || live.engine == EngineKind::Podman {
+        // The answer lists blobs whose sizes the API does not give (containerd), or only the
+        // image (Podman): the plan's figure.
         bytes = object.bytes;
         kind.reclaimed_exact = false;
     }

@@ -529,7 +529,8 @@ impl PruneAnswer {
         let mut deleted = Vec::new();
         for item in self.images_deleted.unwrap_or_default() {
             untagged.extend(item.untagged);
-            deleted.extend(item.deleted);
+            // Podman names deleted images by bare ID.
+            deleted.extend(item.deleted.as_deref().map(snapshot::prefixed_id));
         }
         for list in [
             self.containers_deleted,

@@ -241,6 +241,7 @@ mod tests {
             labels: Default::default(),
             size_rw: None,
             volumes: Vec::new(),
+            image_mounts: Vec::new(),
             started: None,
             finished: None,
         }

@@ -24,11 +24,13 @@ use crate::snapshot::{ContainerInfo, HostSnapshot, ImageInfo, ImageStore};
 
 mod containerd;
 mod graphdriver;
+mod podman;
 mod reference;
 mod threshold;
 
 use containerd::containerd_images;
 use graphdriver::graphdriver_images;
+use podman::podman_images;
 pub(crate) use reference::normalised;
 use reference::{Ref, short_id};
 use threshold::{Allow, Watermark, select_under};
@@ -234,11 +236,14 @@ pub enum KeptReason {
     Tagged,
     /// An untagged image with children (an intermediate image).
     Intermediate,
+    /// Podman: an untagged image without children, which its `-a` prune leaves (it takes the
+    /// images that are *not* dangling); a prune without `-a` takes it.
+    DanglingUnderAll,
     /// Has children that stay.
     HasChildren,
     /// The image config has no creation time (kept by `until` from Docker 25).
     NoCreatedTime,
-    /// `bridge`, `host`, `none`, `default`.
+    /// `bridge`, `host`, `none`, `default`; Podman's `podman`.
     Predefined,
     /// A running container is attached.
     HasEndpoints,
@@ -285,6 +290,9 @@ impl std::fmt::Display for KeptReason {
             KeptReason::Label => f.write_str("label filter"),
             KeptReason::Tagged => f.write_str("tagged"),
             KeptReason::Intermediate => f.write_str("intermediate"),
+            KeptReason::DanglingUnderAll => {
+                f.write_str("dangling: Podman's -a leaves it (prune without -a takes it)")
+            }
             KeptReason::HasChildren => f.write_str("has children"),
             KeptReason::NoCreatedTime => f.write_str("no creation time"),
             KeptReason::Predefined => f.write_str("predefined"),
@@ -328,7 +336,9 @@ fn select_within(snapshot: &HostSnapshot, plan: &PrunePlan, allow: &Allow) -> Ob
     filters.allow = allow.clone();
     let mut world = World {
         containers: snapshot.containers.iter().collect(),
+        mounted: mounted_images(snapshot),
     };
+    filters.by_object = !plan.policy().is_empty();
     let mut kinds = Vec::new();
     for kind in plan.kinds() {
         let kind_plan = match kind {
@@ -339,6 +349,12 @@ fn select_within(snapshot: &HostSnapshot, plan: &PrunePlan, allow: &Allow) -> Ob
                 &world,
                 &filters,
                 plan.volume_scope(snapshot.api_version, snapshot.engine),
+            ),
+            PruneKind::Images if snapshot.engine == EngineKind::Podman => podman_images(
+                snapshot,
+                &world,
+                &filters,
+                !plan.all().images || allow.dangling_only,
             ),
             PruneKind::Images => match snapshot.image_store {
                 ImageStore::Graphdriver => graphdriver_images(
@@ -398,6 +414,8 @@ fn note_managed(plan: &mut KindPlan) {
 /// The containers that still exist as the kinds run.
 struct World<'a> {
     containers: Vec<&'a ContainerInfo>,
+    /// The images each container (by ID) mounts (`--mount type=image`), resolved.
+    mounted: BTreeMap<&'a str, Vec<String>>,
 }
 
 impl World<'_> {
@@ -407,6 +425,65 @@ impl World<'_> {
             .copied()
             .find(|c| c.image_id == image_id)
     }
+
+    /// A container that mounts the image (`--mount type=image`).
+    fn mounting_image(&self, image_id: &str) -> Option<&ContainerInfo> {
+        self.containers.iter().copied().find(|c| {
+            self.mounted
+                .get(c.id.as_str())
+                .is_some_and(|images| images.iter().any(|i| i == image_id))
+        })
+    }
+}
+
+/// Each container's image mounts resolved to image IDs, as the daemon resolved their sources
+/// when it created the container (a full or short ID, or a reference). A source that names no
+/// image now (its tag moved or went) cannot be resolved: the image it named is not known.
+fn mounted_images(snapshot: &HostSnapshot) -> BTreeMap<&str, Vec<String>> {
+    let mut mounted = BTreeMap::new();
+    for container in &snapshot.containers {
+        let images: Vec<String> = container
+            .image_mounts
+            .iter()
+            .filter_map(|source| image_named(snapshot, source))
+            .map(|image| image.id.clone())
+            .collect();
+        if !images.is_empty() {
+            mounted.insert(container.id.as_str(), images);
+        }
+    }
+    mounted
+}
+
+/// A container of `snapshot` that mounts the image `image_id` (`--mount type=image`).
+pub(crate) fn mounting_container<'a>(
+    snapshot: &'a HostSnapshot,
+    image_id: &str,
+) -> Option<&'a ContainerInfo> {
+    snapshot.containers.iter().find(|c| {
+        c.image_mounts
+            .iter()
+            .any(|source| image_named(snapshot, source).is_some_and(|i| i.id == image_id))
+    })
+}
+
+/// The image `source` names: a full or short image ID (with or without `sha256:`), or a
+/// reference in any form (`alpine`, `docker.io/library/alpine:latest`).
+fn image_named<'a>(snapshot: &'a HostSnapshot, source: &str) -> Option<&'a ImageInfo> {
+    let wanted = normalised(source);
+    let hex = source.strip_prefix("sha256:").unwrap_or(source);
+    let by_id = !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    // As the daemon's GetImage: a reference first, then an ID prefix.
+    snapshot
+        .images
+        .iter()
+        .find(|image| image.refs().any(|r| normalised(r) == wanted))
+        .or_else(|| {
+            snapshot
+                .images
+                .iter()
+                .find(|image| by_id && image.id.trim_start_matches("sha256:").starts_with(hex))
+        })
 }
 
 /// The plan's filters, resolved against the daemon's clock, and its keep policy.
@@ -422,6 +499,9 @@ struct Filters {
     exited: BTreeMap<String, KeptReason>,
     /// A watermark stage's restriction (`max_usage`, `threshold`).
     allow: Allow,
+    /// fleetprune deletes the objects itself, by ID (a keep policy), rather than the daemon's
+    /// prune endpoints: then an image a container mounts is never deleted.
+    by_object: bool,
 }
 
 impl Filters {
@@ -444,6 +524,7 @@ impl Filters {
             pinned: BTreeMap::new(),
             exited: BTreeMap::new(),
             allow: Allow::default(),
+            by_object: false,
         }
     }
 
@@ -842,7 +923,10 @@ const PREDEFINED_NETWORKS: [&str; 4] = ["bridge", "host", "none", "default"];
 fn networks(snapshot: &HostSnapshot, filters: &Filters) -> KindPlan {
     let mut plan = KindPlan::new(PruneKind::Networks);
     for network in &snapshot.networks {
-        let kept = if PREDEFINED_NETWORKS.contains(&network.name.as_str()) {
+        // Podman's prune never removes its default network (`podman`, unless containers.conf
+        // names another, which the API does not show).
+        let podman_default = snapshot.engine == EngineKind::Podman && network.name == "podman";
+        let kept = if PREDEFINED_NETWORKS.contains(&network.name.as_str()) || podman_default {
             Some(KeptReason::Predefined)
         } else if network.config_only || network.scope == "swarm" {
             Some(KeptReason::NotLocal)

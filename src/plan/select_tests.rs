@@ -92,6 +92,7 @@ fn container(name: &str, image_id: &str, running: bool) -> ContainerInfo {
         labels: BTreeMap::new(),
         size_rw: Some(100),
         volumes: Vec::new(),
+        image_mounts: Vec::new(),
         started: None,
         finished: None,
     }
@@ -352,6 +353,96 @@ fn containerd_base_of_a_buildkit_build_keeps_its_content_while_the_cache_holds_i
     assert_eq!(base.reason, Reason::HeldByBuildCache);
 }
 
+// ------------------------------------------------------------------------------ Podman images
+
+fn podman() -> HostSnapshot {
+    let mut h = host((1, 44), ImageStore::Graphdriver);
+    h.engine = EngineKind::Podman;
+    h.engine_version = (5, 8);
+    h
+}
+
+/// A `podman build` chain: busybox, an untagged step, a tagged app on it; an unused tagged
+/// image; an in-use image on its own untagged step; a dangling rebuild.
+fn podman_chain() -> HostSnapshot {
+    let mut h = podman();
+    h.images = vec![
+        image(
+            "base",
+            &["localhost/lab/busybox:latest"],
+            None,
+            &[("b", 10)],
+        ),
+        image("step", &[], Some("base"), &[("b", 10), ("s", 20)]),
+        image(
+            "app",
+            &["localhost/lab/app:1", "localhost/lab/app:latest"],
+            Some("step"),
+            &[("b", 10), ("s", 20), ("a", 30)],
+        ),
+        image("ustep", &[], Some("base"), &[("b", 10), ("u", 40)]),
+        image(
+            "used",
+            &["localhost/lab/used:1"],
+            Some("ustep"),
+            &[("b", 10), ("u", 40), ("x", 50)],
+        ),
+        image("old", &[], Some("base"), &[("b", 10), ("o", 60)]),
+    ];
+    h.containers = vec![container("c", "used", false)];
+    h
+}
+
+#[test]
+fn podman_keeps_its_default_network() {
+    let mut h = podman();
+    let net = |name: &str| NetworkInfo {
+        id: format!("id-{name}"),
+        name: name.into(),
+        created: ts("2026-01-01T00:00:00Z"),
+        labels: BTreeMap::new(),
+        scope: "local".into(),
+        config_only: false,
+        endpoints: 0,
+    };
+    h.networks = vec![net("podman"), net("lab-net-a")];
+    let p = select(&h, &plan(&[PruneKind::Networks], false, &[]));
+    let p = p.kind(PruneKind::Networks).unwrap();
+    assert_eq!(deleted(p), ["lab-net-a"]);
+    assert_eq!(p.kept[0].reason, KeptReason::Predefined);
+}
+
+#[test]
+fn podman_prune_takes_dangling_images_and_reports_each_whole_size() {
+    let p = images_plan(&podman_chain(), false, &[]);
+    assert_eq!(deleted(&p), ["sha256:old"]);
+    assert!(
+        untagged(&p).is_empty(),
+        "Podman's answer names no references"
+    );
+    // The whole image, its base layer included.
+    assert_eq!(p.bytes, 70);
+    assert!(p.exact);
+}
+
+#[test]
+fn podman_all_takes_named_and_parent_images_without_containers_but_not_dangling_ones() {
+    let p = images_plan(&podman_chain(), true, &[]);
+    // Every image with a name or children and no container: busybox (whose layer stays under
+    // the others), app, its step, the in-use image's step (a record only); the dangling
+    // rebuild stays.
+    assert_eq!(
+        deleted(&p),
+        ["sha256:app", "sha256:base", "sha256:step", "sha256:ustep"]
+    );
+    // Each whole size: base 10, step 30, app 60, ustep 50.
+    assert_eq!(p.bytes, 150);
+    let kept: BTreeMap<&str, &KeptReason> =
+        p.kept.iter().map(|k| (k.id.as_str(), &k.reason)).collect();
+    assert_eq!(kept["sha256:old"], &KeptReason::DanglingUnderAll);
+    assert_eq!(kept["sha256:used"], &KeptReason::InUse("c".into()));
+}
+
 // ------------------------------------------------------------------------ containerd images
 
 fn containerd() -> HostSnapshot {
@@ -388,6 +479,153 @@ fn containerd_protects_only_the_name_a_container_was_created_from() {
     // A container created by bare name protects `:latest`.
     h.containers[0].config_image = "lab/app".into();
     assert_eq!(untagged(&images_plan(&h, true, &[])), ["lab/app:1"]);
+}
+
+#[test]
+fn containerd_27_3_keeps_the_last_name_of_an_image_used_by_id_with_or_without_a_policy() {
+    let mut h = containerd();
+    h.engine_version = (28, 5);
+    h.images = vec![image(
+        "1a9e",
+        &["other/multi:1", "lab/multi:b", "lab/multi:a"],
+        None,
+        &[("a", 1)],
+    )];
+    // Created by ID (`docker create sha256:img`): no name of it is protected by name.
+    h.containers = vec![container("c", "1a9e", false)];
+    let p = images_plan(&h, true, &[]);
+    // Names sorted fully normalised: docker.io/lab/multi:a, :b, docker.io/other/multi:1.
+    assert_eq!(untagged(&p), ["lab/multi:a", "lab/multi:b"]);
+    assert_eq!(p.doomed[0].action, Action::Untag);
+    assert!(deleted(&p).is_empty());
+    let with = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                protect: vec!["nothing-matches/*".into()],
+                ..policy()
+            },
+        ),
+    );
+    assert_eq!(with.kind(PruneKind::Images).unwrap().doomed, p.doomed);
+    // Before 27.3 every name went and a dangling record kept the content.
+    h.engine_version = (26, 1);
+    let p = images_plan(&h, true, &[]);
+    assert_eq!(
+        untagged(&p),
+        ["lab/multi:a", "lab/multi:b", "other/multi:1"]
+    );
+    assert_eq!(p.doomed[0].action, Action::Untag);
+}
+
+fn mounting(name: &str, image_id: &str, sources: &[&str]) -> ContainerInfo {
+    let mut c = container(name, image_id, false);
+    c.image_mounts = sources.iter().map(|s| s.to_string()).collect();
+    c
+}
+
+#[test]
+fn graphdriver_image_mounts_are_use_for_references_not_for_untagged_images() {
+    let mut h = host((1, 51), ImageStore::Graphdriver);
+    h.engine_version = (28, 5);
+    h.images = vec![
+        image("base", &["lab/bb:1"], None, &[("b", 10)]),
+        image("mnt", &["lab/mnt:1"], None, &[("m", 20)]),
+        image(
+            "multi",
+            &["lab/multi:1", "other/multi:1"],
+            None,
+            &[("u", 30)],
+        ),
+        image("100e", &[], None, &[("l", 40)]),
+        image("other", &["lab/other:1"], None, &[("o", 50)]),
+    ];
+    h.containers = vec![
+        mounting("c-mnt", "base", &["lab/mnt:1"]),
+        // Sources as typed: a bare name (`:latest` is not it), a short ID.
+        mounting("c-more", "base", &["docker.io/lab/multi:1", "100e"]),
+    ];
+    h.containers[1].image_mounts[1] = "sha256:100".into();
+    let p = images_plan(&h, true, &[]);
+    // The mounted tagged image stays; the multi-tagged one keeps its last single reference
+    // set (as moby#36295); the untagged one loses its record, its layer stays (0 bytes); an
+    // unused image goes.
+    assert_eq!(deleted(&p), ["sha256:100e", "sha256:other"]);
+    assert_eq!(untagged(&p), ["lab/multi:1", "lab/other:1"]);
+    assert_eq!(p.bytes, 50);
+    assert_eq!(p.freed_layers, ["sha256:o"]);
+    let mnt = p.kept.iter().find(|k| k.id == "sha256:mnt").unwrap();
+    assert_eq!(mnt.reason, KeptReason::InUse("c-mnt".into()));
+    let multi = p.doomed.iter().find(|d| d.id == "sha256:multi").unwrap();
+    assert_eq!(
+        (multi.action, &multi.reason),
+        (Action::Untag, &Reason::InUseMultiTag)
+    );
+    // A keep policy (fleetprune deletes by ID) never deletes or untags a mounted image.
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                protect: vec!["nothing-matches/*".into()],
+                ..policy()
+            },
+        ),
+    );
+    let p = p.kind(PruneKind::Images).unwrap();
+    assert_eq!(deleted(p), ["sha256:other"]);
+    assert_eq!(untagged(p), ["lab/other:1"]);
+    // A container that goes first (container prune) no longer holds its mounted image.
+    let mut h2 = h.clone();
+    h2.containers.truncate(1);
+    let p = select(
+        &h2,
+        &plan(&[PruneKind::Containers, PruneKind::Images], true, &[]),
+    );
+    assert!(
+        p.kind(PruneKind::Images)
+            .unwrap()
+            .deleted()
+            .contains("sha256:mnt")
+    );
+}
+
+#[test]
+fn containerd_prune_takes_mounted_images_with_a_note_a_policy_keeps_them() {
+    let mut h = containerd();
+    h.engine_version = (28, 5);
+    h.images = vec![
+        image("base", &["lab/bb:1"], None, &[("b", 10)]),
+        image("mnt", &["lab/mnt:1"], None, &[("m", 20)]),
+    ];
+    let mut c = mounting("c-mnt", "base", &["lab/mnt:1"]);
+    c.config_image = "lab/bb:1".into();
+    h.containers = vec![c];
+    let p = images_plan(&h, true, &[]);
+    assert_eq!(deleted(&p), ["sha256:mnt"]);
+    assert!(
+        p.info[0].contains("mounted by container c-mnt (type=image)"),
+        "{:?}",
+        p.info
+    );
+    let p = select(
+        &h,
+        &with_policy(
+            &[PruneKind::Images],
+            true,
+            crate::plan::policy::KeepPolicy {
+                protect: vec!["nothing-matches/*".into()],
+                ..policy()
+            },
+        ),
+    );
+    let p = p.kind(PruneKind::Images).unwrap();
+    assert!(p.doomed.is_empty(), "{:?}", p.doomed);
+    let mnt = p.kept.iter().find(|k| k.id == "sha256:mnt").unwrap();
+    assert_eq!(mnt.reason, KeptReason::InUse("c-mnt".into()));
 }
 
 #[test]

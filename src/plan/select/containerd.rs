@@ -64,6 +64,10 @@ pub(super) fn containerd_images(
             Some(reason.clone())
         } else if !Allow::allows(&filters.allow.images, &record.image.id) {
             Some(KeptReason::NotNeeded)
+        } else if filters.by_object
+            && let Some(container) = world.mounting_image(&record.image.id)
+        {
+            Some(KeptReason::InUse(container.name.clone()))
         } else if dangling_only && !record.dangling {
             Some(KeptReason::Tagged)
         } else if let Some(cutoff) = filters.cutoff
@@ -205,6 +209,14 @@ pub(super) fn containerd_images(
         match untagged.get(id) {
             Some(names) => {
                 let deleted = gone.contains(id);
+                if let Some(container) = world.mounting_image(id) {
+                    // Checked live on 28.5: the prune takes it; the container keeps (and can
+                    // still start from) its own snapshot of the mounted image.
+                    plan.info.push(format!(
+                        "{name} is mounted by container {} (type=image): the containerd store's image prune does not check image mounts",
+                        container.name
+                    ));
+                }
                 let mut bytes = 0u64;
                 if deleted {
                     for ((chain, size), buildkit) in image

@@ -41,7 +41,8 @@ pub(super) fn graphdriver_images(
             deleted: false,
             untagged: Vec::new(),
             reason: None,
-            pinned: filters.pinned.contains_key(&info.id),
+            pinned: filters.pinned.contains_key(&info.id)
+                || (filters.by_object && world.mounting_image(&info.id).is_some()),
         })
         .collect();
     for i in 0..images.len() {
@@ -61,6 +62,12 @@ pub(super) fn graphdriver_images(
         }
         if !Allow::allows(&filters.allow.images, &image.info.id) {
             kept.insert(i, KeptReason::NotNeeded);
+            continue;
+        }
+        if filters.by_object
+            && let Some(container) = world.mounting_image(&image.info.id)
+        {
+            kept.insert(i, KeptReason::InUse(container.name.clone()));
             continue;
         }
         if dangling_only && has_children {
@@ -105,7 +112,12 @@ pub(super) fn graphdriver_images(
     }
 
     // §1.3: each candidate, against the state the earlier ones left.
-    let used = |image: &GImage<'_>| world.using_image(&image.info.id).is_some();
+    // moby's `ImageDelete` by reference counts image mounts (28+) as use; its delete by ID,
+    // and the quiet delete after the last reference goes, look at `ImageID` only.
+    let used = |image: &GImage<'_>| {
+        world.using_image(&image.info.id).is_some()
+            || world.mounting_image(&image.info.id).is_some()
+    };
     for &i in &candidates {
         if images[i].deleted {
             continue;
@@ -163,10 +175,11 @@ pub(super) fn graphdriver_images(
         }
     }
 
-    // §1.5: layers whose last user goes.
+    // §1.5: layers whose last user goes. An image mount holds its image's layers (its own
+    // layer is made on them) even when the image record goes.
     let remaining: BTreeSet<&str> = images
         .iter()
-        .filter(|image| !image.deleted)
+        .filter(|image| !image.deleted || world.mounting_image(&image.info.id).is_some())
         .flat_map(|image| image.info.chain.iter().map(String::as_str))
         .collect();
     let cache_holds = !snapshot.build_cache.is_empty();
@@ -235,7 +248,10 @@ pub(super) fn graphdriver_images(
             });
         } else {
             let reason = kept.get(&i).cloned().unwrap_or_else(|| {
-                if let Some(container) = world.using_image(&image.info.id) {
+                if let Some(container) = world
+                    .using_image(&image.info.id)
+                    .or_else(|| world.mounting_image(&image.info.id))
+                {
                     KeptReason::InUse(container.name.clone())
                 } else if !image.children.is_empty() {
                     KeptReason::HasChildren
