@@ -203,10 +203,12 @@ pub async fn run(
         local_user: local_user(),
         ssh_config: load_ssh_config(&settings)?,
     };
-    let mut hosts = host::resolve_all(&selection.hosts, &settings.overrides, &defaults)?;
-    // The resolved hosts are all the run needs of the inventory from here on.
+    // The resolved hosts are all the run needs of the inventory: each inventory host is dropped
+    // once resolved, so the two never all live at once.
+    let picked = inventory.picked(&selection.hosts);
     drop(selection.hosts);
-    drop(inventory);
+    let picked = inventory.into_picked(picked);
+    let mut hosts = host::resolve_all(picked, &settings.overrides, &defaults)?;
     let mut info = RunInfo::starting(
         settings.action.command(),
         sources.iter().map(|s| s.display().to_string()).collect(),

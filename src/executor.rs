@@ -337,10 +337,9 @@ pub async fn run_fleet<J: HostJob, C: Connector>(
                 format!("--max-fail-percentage {p} exceeded: {failed} of {total} hosts failed")
             })
     };
-    // Each host boxed, so that a finished host's memory goes back at once (a `Vec<Host>` being
-    // drained keeps every slot until the end); started in order, one batch at a time.
-    let boxed: Vec<Box<Host>> = hosts.into_iter().map(Box::new).collect();
-    let mut pending = boxed.into_iter().enumerate().peekable();
+    // Started in order, one batch at a time, taken from `hosts` as they start: a finished host's
+    // memory goes back when it finishes.
+    let mut pending = hosts.into_iter().enumerate().peekable();
     while pending.peek().is_some() {
         if let Some(reason) = stop_reason() {
             for (index, host) in pending.by_ref() {
@@ -371,7 +370,7 @@ pub async fn run_fleet<J: HostJob, C: Connector>(
                     let task = tokio::spawn(
                         async move {
                             let job = job.as_ref();
-                            run_host(connector.as_ref(), *host, job, &options, cancel, stages).await
+                            run_host(connector.as_ref(), host, job, &options, cancel, stages).await
                         }
                         .instrument(span),
                     );

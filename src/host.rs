@@ -5,6 +5,7 @@
 //! configuration named by a host's `-F FILE` that cannot be read, is an input error with the
 //! host's place in the inventory.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -643,24 +644,27 @@ fn flag_replaces_key<T: Clone, K: From<T>>(flag: &Option<T>, key: impl FnOnce() 
 }
 
 /// Resolves every selected host, or reports the first plan or `-F` file error with its place.
-pub fn resolve_all(
-    selected: &[&InventoryHost],
+/// Each inventory host is dropped as soon as it is resolved when `selected` hands them over.
+pub fn resolve_all<H: Borrow<InventoryHost>>(
+    selected: impl ExactSizeIterator<Item = H>,
     overrides: &Overrides,
     defaults: &Defaults,
 ) -> Result<Vec<Host>, HostPlanError> {
     let mut config_files = ConfigFiles::default();
-    selected
-        .iter()
-        .map(|inventory_host| {
-            Host::resolve(inventory_host, overrides, defaults, &mut config_files).map_err(|error| {
-                HostPlanError {
-                    place: inventory_host.place.to_string(),
-                    host: inventory_host.name.clone(),
-                    error,
-                }
-            })
-        })
-        .collect()
+    // Room for exactly the selected hosts: a doubling vector would hold up to twice that.
+    let mut hosts = Vec::with_capacity(selected.len());
+    for inventory_host in selected {
+        let inventory_host = inventory_host.borrow();
+        let host = Host::resolve(inventory_host, overrides, defaults, &mut config_files).map_err(
+            |error| HostPlanError {
+                place: inventory_host.place.to_string(),
+                host: inventory_host.name.clone(),
+                error,
+            },
+        )?;
+        hosts.push(host);
+    }
+    Ok(hosts)
 }
 
 #[cfg(test)]
@@ -700,7 +704,7 @@ all:
     fn resolve_text(text: &str, defaults: &Defaults) -> Vec<Host> {
         let inventory = Inventory::from_text(Path::new("farm.yaml"), text).unwrap();
         resolve_all(
-            &inventory.select(None).hosts,
+            inventory.select(None).hosts.into_iter(),
             &Overrides::default(),
             defaults,
         )
@@ -709,7 +713,12 @@ all:
 
     fn hosts(overrides: &Overrides) -> Vec<Host> {
         let inventory = Inventory::from_text(Path::new("farm.yaml"), FARM).unwrap();
-        resolve_all(&inventory.select(None).hosts, overrides, &defaults()).unwrap()
+        resolve_all(
+            inventory.select(None).hosts.into_iter(),
+            overrides,
+            &defaults(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -838,7 +847,7 @@ all:
         )
         .unwrap();
         let error = resolve_all(
-            &inventory.select(None).hosts,
+            inventory.select(None).hosts.into_iter(),
             &Overrides::default(),
             &defaults(),
         )
@@ -859,7 +868,7 @@ all:
         )
         .unwrap();
         let error = resolve_all(
-            &inventory.select(None).hosts,
+            inventory.select(None).hosts.into_iter(),
             &Overrides::default(),
             &defaults(),
         )
@@ -911,7 +920,7 @@ all:
         )
         .unwrap();
         let error = resolve_all(
-            &inventory.select(None).hosts,
+            inventory.select(None).hosts.into_iter(),
             &Overrides::default(),
             &defaults,
         )
@@ -1045,7 +1054,12 @@ all:
             ..Overrides::default()
         };
         let inventory = Inventory::from_text(Path::new("farm.yaml"), text).unwrap();
-        let hosts = resolve_all(&inventory.select(None).hosts, &overrides, &defaults()).unwrap();
+        let hosts = resolve_all(
+            inventory.select(None).hosts.into_iter(),
+            &overrides,
+            &defaults(),
+        )
+        .unwrap();
         assert_eq!(
             hosts[1].busy.if_running,
             ["label=other"
@@ -1091,7 +1105,12 @@ all:
         let text = "all:\n  vars:\n    fleetprune:\n      prune:\n        build_cache: true\n        keep_storage: 10GB\n        max_used_space: 20000000000\n  hosts:\n    ci-01:\n      fleetprune: { prune: { min_free_space: 5GB } }\n";
         let inventory = Inventory::from_text(Path::new("ci.yaml"), text).unwrap();
         let resolve = |overrides: &Overrides| {
-            resolve_all(&inventory.select(None).hosts, overrides, &defaults()).unwrap()[0]
+            resolve_all(
+                inventory.select(None).hosts.into_iter(),
+                overrides,
+                &defaults(),
+            )
+            .unwrap()[0]
                 .plan
                 .clone()
                 .unwrap()
@@ -1118,8 +1137,12 @@ all:
             kinds: [PruneKind::Volumes].into(),
             ..Overrides::default()
         };
-        let error =
-            resolve_all(&inventory.select(None).hosts, &overrides, &defaults()).unwrap_err();
+        let error = resolve_all(
+            inventory.select(None).hosts.into_iter(),
+            &overrides,
+            &defaults(),
+        )
+        .unwrap_err();
         assert_eq!(
             error.to_string(),
             "farm.yaml:10:5: host build-01: the until filter does not apply to volumes (docker has none for volumes); prune volumes in a separate run"

@@ -186,6 +186,25 @@ impl Inventory {
         &self.hosts
     }
 
+    /// Which of this inventory's hosts a selection of it picked (given in inventory order, as
+    /// [`Inventory::select`] gives them), one flag per host.
+    pub fn picked(&self, selected: &[&InventoryHost]) -> Vec<bool> {
+        let mut selected = selected.iter().peekable();
+        self.hosts
+            .iter()
+            .map(|host| selected.next_if(|s| std::ptr::eq(**s, host)).is_some())
+            .collect()
+    }
+
+    /// Hands over the hosts flagged in `picked` one at a time; the others are dropped.
+    pub fn into_picked(self, picked: Vec<bool>) -> Picked {
+        let remaining = picked.iter().filter(|p| **p).count();
+        Picked {
+            hosts: self.hosts.into_iter().zip(picked),
+            remaining,
+        }
+    }
+
     /// The hosts `limit` selects, in inventory order, and the terms that matched nothing.
     pub fn select(&self, limit: Option<&Limit>) -> LimitSelection<'_> {
         match limit {
@@ -197,6 +216,28 @@ impl Inventory {
         }
     }
 }
+
+/// The picked hosts of an inventory, taken one at a time ([`Inventory::into_picked`]).
+pub struct Picked {
+    hosts: std::iter::Zip<std::vec::IntoIter<InventoryHost>, std::vec::IntoIter<bool>>,
+    remaining: usize,
+}
+
+impl Iterator for Picked {
+    type Item = InventoryHost;
+
+    fn next(&mut self) -> Option<InventoryHost> {
+        let (host, _) = self.hosts.by_ref().find(|(_, keep)| *keep)?;
+        self.remaining -= 1;
+        Some(host)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl ExactSizeIterator for Picked {}
 
 fn display_paths(paths: &[PathBuf]) -> String {
     paths
@@ -322,6 +363,19 @@ all:
             .iter()
             .map(|h| h.name.as_str())
             .collect();
+        assert_eq!(names, ["build-03", "build-04", "gpu-box"]);
+    }
+
+    #[test]
+    fn the_picked_hosts_are_handed_over_in_inventory_order_and_counted() {
+        let inventory = load(FARM).unwrap();
+        let limit = Limit::parse("builders,!build-01,!build-02").unwrap();
+        let selection = inventory.select(Some(&limit));
+        let picked = inventory.picked(&selection.hosts);
+        drop(selection);
+        let picked = inventory.into_picked(picked);
+        assert_eq!(picked.len(), 3);
+        let names: Vec<String> = picked.map(|h| h.name).collect();
         assert_eq!(names, ["build-03", "build-04", "gpu-box"]);
     }
 
