@@ -313,7 +313,7 @@ if len(ns) >= 2:
         d_cpu = 1000 * (cpu(rb) - cpu(ra)) / (b - a)
         d_wall = 1000 * (med(rb, "wall_s") - med(ra, "wall_s")) / (b - a)
         print(f"  {a:>5} -> {b:>5}: rss +{d_rss:.1f} kB/host, cpu +{d_cpu:.2f} ms/host, wall +{d_wall:.2f} ms/host")
-print("TARGETS (issue 10):")
+print("TARGETS (issues 10 and 16):")
 def verdict(ok): return "MET" if ok else "NOT MET"
 if (1000, 1000) in clean:
     rs = clean[(1000, 1000)]
@@ -323,6 +323,10 @@ if (10000, 10000) in clean:
     rs = clean[(10000, 10000)]
     complete = med(rs, "ok") == 10000
     print(f"  10000 hosts complete, <= 40 kB per host in flight         -> {med(rs, 'ok'):.0f} ok, {med(rs, 'max_rss_kb') / 10000:.1f} kB/host  {verdict(complete and med(rs, 'max_rss_kb') / 10000 <= 40)}")
+if (10000, default_forks) in clean:
+    rs = clean[(10000, default_forks)]
+    rss = med(rs, "max_rss_kb") / 1024
+    print(f"  10000 hosts, default --forks {default_forks}: peak RSS <= 40 MB (issue 16)  -> {rss:.1f} MB (98.1 MB before outcomes streamed)  {verdict(rss <= 40 and med(rs, 'ok') == 10000)}")
 worst = max(((1000 * statistics.median(float(r['user_s']) + float(r['sys_s']) for r in rs) / n), n, f) for (n, f), rs in clean.items())
 print(f"  controller CPU <= 2 ms per host (worst point)            -> {worst[0]:.2f} ms at N={worst[1]} forks={worst[2]}  {verdict(worst[0] <= 2)}")
 if inventory:
