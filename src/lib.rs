@@ -29,9 +29,10 @@
 //! - [`shard`]: `--shard I/N`, a stable slice of the selected hosts;
 //! - [`progress`]: the live display on stderr while hosts run;
 //! - [`outcome`]: per-host results and each command's payload, as plain data;
-//! - [`report`]: table / Markdown / JSON / NDJSON / CSV / Prometheus rendering, and saved
-//!   reports read back;
-//! - [`output`]: where a run's results go (stdout, `--report`, `--metrics-file`);
+//! - [`report`]: table / Markdown / JSON / NDJSON / CSV / Prometheus rendering, one module per
+//!   format, each built host by host as hosts finish; and saved reports read back;
+//! - [`output`]: where a run's results go (stdout, `--report`, `--metrics-file`), each host's
+//!   outcome handed to every output as it finishes;
 //! - [`offline`]: `report`, `completions`, `man`, which contact no host;
 //! - [`prompt`]: docker's confirmation prompt before anything is deleted;
 //! - [`api_version`]: Engine API versions as negotiated;

@@ -292,38 +292,10 @@ mod tests {
         }
     }
 
-    fn containers(objects: usize) -> ObjectPlan {
-        use crate::plan::select::{Doomed, KindPlan, Reason};
-        let doomed = (0..objects)
-            .map(|i| Doomed {
-                id: format!("c{i}"),
-                name: format!("box-{i}"),
-                action: Action::Delete,
-                reason: Reason::Stopped,
-                bytes: 1000,
-                untagged: Vec::new(),
-                refs: Vec::new(),
-                reported: None,
-            })
-            .collect();
-        ObjectPlan {
-            kinds: vec![KindPlan {
-                kind: PruneKind::Containers,
-                doomed,
-                kept: Vec::new(),
-                freed_layers: Vec::new(),
-                bytes: 1000 * objects as u64,
-                exact: true,
-                notes: Vec::new(),
-                info: Vec::new(),
-            }],
-        }
-    }
-
     #[test]
     fn prompt_lists_objects_per_host_and_summarises_long_lists() {
-        let short = containers(2);
-        let long = containers(PROMPT_OBJECT_LIST_LIMIT + 1);
+        let short = ObjectPlan::stopped_containers_for_tests(2);
+        let long = ObjectPlan::stopped_containers_for_tests(PROMPT_OBJECT_LIST_LIMIT + 1);
         let text = plan_warning(&[("a", &short), ("b", &long)]);
         assert!(
             text.starts_with("This will delete 15 objects on 2 hosts, freeing 15kB:"),

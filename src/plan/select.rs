@@ -43,6 +43,37 @@ pub struct ObjectPlan {
     pub kinds: Vec<KindPlan>,
 }
 
+#[cfg(test)]
+impl ObjectPlan {
+    /// A plan that deletes `objects` stopped containers of 1000 bytes each (`c0`/`box-0`, ...).
+    pub(crate) fn stopped_containers_for_tests(objects: usize) -> ObjectPlan {
+        let doomed = (0..objects)
+            .map(|i| Doomed {
+                id: format!("c{i}"),
+                name: format!("box-{i}"),
+                action: Action::Delete,
+                reason: Reason::Stopped,
+                bytes: 1000,
+                untagged: Vec::new(),
+                refs: Vec::new(),
+                reported: None,
+            })
+            .collect();
+        ObjectPlan {
+            kinds: vec![KindPlan {
+                kind: PruneKind::Containers,
+                doomed,
+                kept: Vec::new(),
+                freed_layers: Vec::new(),
+                bytes: 1000 * objects as u64,
+                exact: true,
+                notes: Vec::new(),
+                info: Vec::new(),
+            }],
+        }
+    }
+}
+
 impl ObjectPlan {
     pub fn kind(&self, kind: PruneKind) -> Option<&KindPlan> {
         self.kinds.iter().find(|k| k.kind == kind)

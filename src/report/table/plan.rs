@@ -230,33 +230,10 @@ fn write_objects(
 mod tests {
     use super::*;
     use crate::outcome::FleetRun;
-    use crate::plan::select::{Doomed, ObjectPlan, Reason};
+    use crate::plan::select::ObjectPlan;
 
     fn plan(objects: usize) -> ObjectPlan {
-        let doomed = (0..objects)
-            .map(|i| Doomed {
-                id: format!("c{i}"),
-                name: format!("box-{i}"),
-                action: Action::Delete,
-                reason: Reason::Stopped,
-                bytes: 1000,
-                untagged: Vec::new(),
-                refs: Vec::new(),
-                reported: None,
-            })
-            .collect();
-        ObjectPlan {
-            kinds: vec![KindPlan {
-                kind: PruneKind::Containers,
-                doomed,
-                kept: Vec::new(),
-                freed_layers: Vec::new(),
-                bytes: 1000 * objects as u64,
-                exact: true,
-                notes: Vec::new(),
-                info: Vec::new(),
-            }],
-        }
+        ObjectPlan::stopped_containers_for_tests(objects)
     }
 
     fn run_of(plan: ObjectPlan) -> FleetRun<PlanReport> {
