@@ -224,7 +224,7 @@ pub async fn run(
         }
         info.shard = Some(shard.to_string());
     }
-    info.set_plans(hosts.iter().map(|h| h.plan.as_ref()));
+    info.set_plans(hosts.iter().map(|h| h.plan.clone()));
     let mut output = Output::new(&settings, info);
 
     match settings.action {

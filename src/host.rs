@@ -9,6 +9,7 @@ use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -71,7 +72,7 @@ pub struct Host {
     pub refused: Option<Refusal>,
     /// `None` when neither the inventory nor the command line asks for a prune.
     #[serde(skip)]
-    pub plan: Option<PrunePlan>,
+    pub plan: Option<Arc<PrunePlan>>,
     /// When the host is too busy to prune (inventory `busy_*` keys and flags); empty when
     /// no guard is set. Kept apart from the plan: `apply` has no plan but checks it too.
     #[serde(skip)]
@@ -364,7 +365,7 @@ impl Host {
             ssh_config: None,
             refused: None,
             busy: Default::default(),
-            plan: Some(plan),
+            plan: Some(Arc::new(plan)),
         }
     }
 }
@@ -557,7 +558,7 @@ impl Host {
             route: route.unwrap_or_default(),
             ssh_config: config_path,
             refused,
-            plan: resolve_plan(inventory_host, overrides)?,
+            plan: resolve_plan(inventory_host, overrides)?.map(Arc::new),
             busy: resolve_busy(inventory_host, overrides)?,
         })
     }
@@ -653,15 +654,27 @@ pub fn resolve_all<H: Borrow<InventoryHost>>(
     let mut config_files = ConfigFiles::default();
     // Room for exactly the selected hosts: a doubling vector would hold up to twice that.
     let mut hosts = Vec::with_capacity(selected.len());
+    // Hosts share a few plans (a group's): each distinct plan is kept once, by its description.
+    let mut plans: HashMap<String, Vec<Arc<PrunePlan>>> = HashMap::new();
     for inventory_host in selected {
         let inventory_host = inventory_host.borrow();
-        let host = Host::resolve(inventory_host, overrides, defaults, &mut config_files).map_err(
-            |error| HostPlanError {
+        let mut host = Host::resolve(inventory_host, overrides, defaults, &mut config_files)
+            .map_err(|error| HostPlanError {
                 place: inventory_host.place.to_string(),
                 host: inventory_host.name.clone(),
                 error,
-            },
-        )?;
+            })?;
+        if let Some(plan) = host.plan.take() {
+            let same = plans.entry(plan.describe()).or_default();
+            let shared = match same.iter().find(|known| **known == plan) {
+                Some(known) => Arc::clone(known),
+                None => {
+                    same.push(Arc::clone(&plan));
+                    plan
+                }
+            };
+            host.plan = Some(shared);
+        }
         hosts.push(host);
     }
     Ok(hosts)

@@ -42,12 +42,12 @@ pub fn warning(hosts: &[Host]) -> String {
     for host in hosts {
         let key = host
             .plan
-            .as_ref()
+            .as_deref()
             .map(PrunePlan::describe)
             .unwrap_or_default();
         let entry = by_plan
             .entry(key)
-            .or_insert((host.plan.as_ref(), Vec::new()));
+            .or_insert((host.plan.as_deref(), Vec::new()));
         entry.1.push(&host.name);
     }
     let count = |n: usize| {

@@ -662,7 +662,7 @@ fn plan_json(plan: &PrunePlan) -> PlanJson {
 fn inventory_host(host: &Host) -> InventoryHostJson<'_> {
     InventoryHostJson {
         host,
-        plan: host.plan.as_ref().map(plan_json),
+        plan: host.plan.as_deref().map(plan_json),
     }
 }
 

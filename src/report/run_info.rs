@@ -2,7 +2,7 @@
 //! fleetprune, which inventory and `--limit`, the shard, each host's effective plan, and how much
 //! detail the outputs show.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
@@ -20,19 +20,10 @@ pub struct RunInfo {
     pub limit: Option<String>,
     /// `--shard` as resolved, `2/4`.
     pub shard: Option<String>,
-    /// Each host's effective prune plan, in the order of the run's hosts (prune only).
-    plans: HostPlans,
+    /// Each host's effective prune plan, in the order of the run's hosts (prune only); hosts
+    /// share a few plans, so a host costs a pointer here.
+    plans: Vec<Option<Arc<PrunePlan>>>,
     pub detail: Detail,
-}
-
-/// Each host's plan, interned: a fleet's hosts share a few plans (a group's), so 10,000 hosts
-/// cost a slot each, not a plan each.
-#[derive(Debug, Clone, Default)]
-struct HostPlans {
-    /// The distinct plans, in the order first seen.
-    distinct: Vec<PrunePlan>,
-    /// Per host, its plan's place in `distinct`.
-    hosts: Vec<Option<usize>>,
 }
 
 /// How much the outputs show besides the figures.
@@ -59,38 +50,19 @@ impl RunInfo {
             inventory,
             limit,
             shard: None,
-            plans: HostPlans::default(),
+            plans: Vec::new(),
             detail: Detail::default(),
         }
     }
 
-    /// Records each host's effective plan, in the order of the run's hosts.
-    pub fn set_plans<'a>(&mut self, plans: impl IntoIterator<Item = Option<&'a PrunePlan>>) {
-        let mut interned = HostPlans::default();
-        // Plans by their description, which equal plans share: a lookup per host, not a scan.
-        let mut by_description: HashMap<String, Vec<usize>> = HashMap::new();
-        for plan in plans {
-            let slot = plan.map(|plan| {
-                let candidates = by_description.entry(plan.describe()).or_default();
-                let known = candidates
-                    .iter()
-                    .copied()
-                    .find(|slot| &interned.distinct[*slot] == plan);
-                known.unwrap_or_else(|| {
-                    interned.distinct.push(plan.clone());
-                    candidates.push(interned.distinct.len() - 1);
-                    interned.distinct.len() - 1
-                })
-            });
-            interned.hosts.push(slot);
-        }
-        self.plans = interned;
+    /// Records each host's effective plan, in the order of the run's hosts (shared with them).
+    pub fn set_plans(&mut self, plans: impl IntoIterator<Item = Option<Arc<PrunePlan>>>) {
+        self.plans = plans.into_iter().collect();
     }
 
     /// The plan of the host at `index`, when the run has plans.
     pub fn plan(&self, index: usize) -> Option<&PrunePlan> {
-        let slot = (*self.plans.hosts.get(index)?)?;
-        self.plans.distinct.get(slot)
+        self.plans.get(index)?.as_deref()
     }
 
     /// Seconds from start to finish.
