@@ -24,6 +24,7 @@
 //! - [`executor`]: the fleet, with bounded concurrency, timeouts and cancellation; it emits
 //!   events and knows no screen;
 //! - [`fd_limit`]: the open-files limit raised for thousands of connections;
+//! - [`malloc_arenas`]: glibc's allocator held to two arenas, so memory stays flat;
 //! - [`use_log`]: when fleetprune last saw each image in use and first saw it (for
 //!   `unused_for`, `min_age`);
 //! - [`shard`]: `--shard I/N`, a stable slice of the selected hosts;
@@ -52,6 +53,7 @@ pub mod human_size;
 pub mod input_file;
 pub mod inventory;
 pub mod key_scan;
+pub mod malloc_arenas;
 pub mod model;
 pub mod offline;
 pub mod openssh;

@@ -43,6 +43,7 @@ fn main() -> ExitCode {
             return Exit::Usage.into();
         }
     };
+    fleetprune::malloc_arenas::limit();
     match fleetprune::fd_limit::raise_to_hard_limit() {
         Some(room) if (settings.forks.get() as u64) > room => tracing::warn!(
             "--forks {} is more than the {room} connections the open-files limit allows at once; hosts beyond it will fail to connect (raise the hard limit: ulimit -Hn)",

@@ -210,9 +210,9 @@ impl Output {
             .map_err(|source| file_error("--report", path, source))?;
         }
         if let (Some(path), Some(draft)) = (&self.metrics, metrics) {
-            let previous = std::fs::read_to_string(path).ok();
-            let text = draft.render(&self.info, &tally, previous.as_deref());
-            write_atomically(path, text.as_bytes())
+            let mut previous = std::fs::File::open(path).ok().map(io::BufReader::new);
+            let previous = previous.as_mut().map(|file| file as &mut dyn io::BufRead);
+            write_atomically_with(path, |file| draft.write(file, &self.info, &tally, previous))
                 .map_err(|source| file_error("--metrics-file", path, source))?;
         }
         Ok(tally)

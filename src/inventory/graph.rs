@@ -247,7 +247,7 @@ impl Graph {
                     .iter()
                     .map(|&g| self.groups[g].name.clone())
                     .collect(),
-                vars,
+                vars: Box::new(vars),
             });
         }
         merged

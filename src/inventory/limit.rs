@@ -465,7 +465,7 @@ mod tests {
             name: name.to_string(),
             place: super::super::Place::new("t", super::super::Position::default()),
             groups: groups.iter().map(|g| g.to_string()).collect(),
-            vars: super::super::HostVars::default(),
+            vars: Box::default(),
         }
     }
 

@@ -68,8 +68,9 @@ pub struct InventoryHost {
     /// Every group the host belongs to, `all` and ancestors included, in the order their
     /// variables apply (least specific first).
     pub groups: Vec<String>,
-    /// Variables merged with Ansible's precedence.
-    pub vars: HostVars,
+    /// Variables merged with Ansible's precedence (boxed: a host's entry in a list of 10,000
+    /// stays small, and its variables come and go with it).
+    pub vars: Box<HostVars>,
 }
 
 /// A mistake in the inventory, with its place.

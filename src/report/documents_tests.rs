@@ -246,7 +246,7 @@ fn streamed_json_is_byte_for_byte_the_document_written_at_once() {
 
 #[test]
 fn metrics_have_every_host_in_inventory_order_and_the_command() {
-    let metrics = whole::metrics(&run(), &info(), None);
+    let metrics = whole::metrics(&run(), &info());
     assert_eq!(
         metrics,
         r#"# HELP fleetprune_deleted_objects Objects the daemon reported deleted in the last run, per host and kind.

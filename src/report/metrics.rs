@@ -7,7 +7,7 @@
 //! file when this run had failures).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::io;
 
 use crate::outcome::disk_usage::{DiskUsage, UsageLine};
 use crate::outcome::prediction::PlanReport;
@@ -56,17 +56,16 @@ impl Families {
             .push((self.host, line));
     }
 
-    fn render(mut self) -> String {
-        let mut text = String::new();
+    fn write(mut self, out: &mut dyn io::Write) -> io::Result<()> {
         for (name, family) in &mut self.families {
             family.samples.sort_by_key(|(host, _)| *host);
-            let _ = writeln!(text, "# HELP {name} {}", family.help);
-            let _ = writeln!(text, "# TYPE {name} gauge");
+            writeln!(out, "# HELP {name} {}", family.help)?;
+            writeln!(out, "# TYPE {name} gauge")?;
             for (_, line) in &family.samples {
-                let _ = writeln!(text, "{line}");
+                writeln!(out, "{line}")?;
             }
         }
-        text
+        Ok(())
     }
 }
 
@@ -207,14 +206,15 @@ impl MetricsDraft {
         T::host_samples(outcome, command, &mut self.families);
     }
 
-    /// The run as a textfile exposition. `previous` is the file this one replaces: its last
-    /// success timestamp for the same command is kept when this run had a failure.
-    pub(crate) fn render(
+    /// Writes the run as a textfile exposition. `previous` is the file this one replaces: its
+    /// last success timestamp for the same command is kept when this run had a failure.
+    pub(crate) fn write(
         mut self,
+        out: &mut dyn io::Write,
         info: &RunInfo,
         tally: &Tally,
-        previous: Option<&str>,
-    ) -> String {
+        previous: Option<&mut dyn io::BufRead>,
+    ) -> io::Result<()> {
         let command = || vec![("command", info.command.to_string())];
         let families = &mut self.families;
         families.host = 0;
@@ -228,7 +228,7 @@ impl MetricsDraft {
         let last_success = if tally.succeeded == tally.hosts {
             Some(finished.to_string())
         } else {
-            previous.and_then(|text| previous_sample(text, LAST_SUCCESS, info.command))
+            previous.and_then(|file| previous_sample(file, LAST_SUCCESS, info.command))
         };
         if let Some(value) = last_success {
             families.add(
@@ -271,16 +271,16 @@ impl MetricsDraft {
                 count,
             );
         }
-        self.families.render()
+        self.families.write(out)
     }
 }
 
 /// The value of `name{command="..."}` in a previous exposition.
-fn previous_sample(text: &str, name: &str, command: &str) -> Option<String> {
+fn previous_sample(file: &mut dyn io::BufRead, name: &str, command: &str) -> Option<String> {
     let prefix = format!("{name}{{command=\"{}\"}} ", escape(command));
-    text.lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .map(|value| value.trim().to_string())
+    io::BufRead::lines(file)
+        .map_while(Result::ok)
+        .find_map(|line| line.strip_prefix(&prefix).map(|value| value.trim().to_string()))
 }
 
 #[cfg(test)]
@@ -296,9 +296,9 @@ mod tests {
     fn previous_last_success_is_found_per_command() {
         let text = "fleetprune_last_success_timestamp_seconds{command=\"df\"} 5\nfleetprune_last_success_timestamp_seconds{command=\"prune\"} 7.5\n";
         assert_eq!(
-            previous_sample(text, LAST_SUCCESS, "prune").as_deref(),
+            previous_sample(&mut text.as_bytes(), LAST_SUCCESS, "prune").as_deref(),
             Some("7.5")
         );
-        assert_eq!(previous_sample(text, LAST_SUCCESS, "ping"), None);
+        assert_eq!(previous_sample(&mut text.as_bytes(), LAST_SUCCESS, "ping"), None);
     }
 }

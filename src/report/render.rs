@@ -93,15 +93,15 @@ pub(crate) mod whole {
         text(out)
     }
 
-    pub(crate) fn metrics<T: Render>(
-        run: &FleetRun<T>,
-        info: &RunInfo,
-        previous: Option<&str>,
-    ) -> String {
+    pub(crate) fn metrics<T: Render>(run: &FleetRun<T>, info: &RunInfo) -> String {
         let mut draft = MetricsDraft::default();
         for (index, outcome) in finishing_order(run) {
             draft.add(outcome, info.command, index);
         }
-        draft.render(info, &Tally::of(&run.outcomes), previous)
+        let mut out = Vec::new();
+        draft
+            .write(&mut out, info, &Tally::of(&run.outcomes), None)
+            .unwrap();
+        text(out)
     }
 }
