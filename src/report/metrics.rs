@@ -280,7 +280,10 @@ fn previous_sample(file: &mut dyn io::BufRead, name: &str, command: &str) -> Opt
     let prefix = format!("{name}{{command=\"{}\"}} ", escape(command));
     io::BufRead::lines(file)
         .map_while(Result::ok)
-        .find_map(|line| line.strip_prefix(&prefix).map(|value| value.trim().to_string()))
+        .find_map(|line| {
+            line.strip_prefix(&prefix)
+                .map(|value| value.trim().to_string())
+        })
 }
 
 #[cfg(test)]
@@ -299,6 +302,9 @@ mod tests {
             previous_sample(&mut text.as_bytes(), LAST_SUCCESS, "prune").as_deref(),
             Some("7.5")
         );
-        assert_eq!(previous_sample(&mut text.as_bytes(), LAST_SUCCESS, "ping"), None);
+        assert_eq!(
+            previous_sample(&mut text.as_bytes(), LAST_SUCCESS, "ping"),
+            None
+        );
     }
 }
