@@ -95,7 +95,8 @@ impl KnownHosts {
     }
 
     fn parse(path: &Path, text: &str) -> KnownHosts {
-        let mut entries = Vec::new();
+        // Room for every line: a file of 10,000 hosts would otherwise grow to room for 16,384.
+        let mut entries = Vec::with_capacity(text.lines().count());
         for (index, line) in text.lines().enumerate() {
             let content = line.split('#').next().unwrap_or_default().trim();
             if content.is_empty() {
@@ -112,7 +113,8 @@ impl KnownHosts {
                 ),
             }
         }
-        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        entries.shrink_to_fit();
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::with_capacity(entries.len());
         let (mut scanned, mut revoked, mut authorities) = (Vec::new(), Vec::new(), Vec::new());
         for (index, (_, entry)) in entries.iter().enumerate() {
             match (entry.marker(), entry.host_patterns()) {

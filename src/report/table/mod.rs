@@ -80,7 +80,9 @@ impl TableDraft {
     }
 
     /// A row of the host at `index`; `group` 0 rows come before group 1 rows.
-    pub fn row(&mut self, group: u8, index: usize, cells: Vec<String>) {
+    pub fn row(&mut self, group: u8, index: usize, mut cells: Vec<String>) {
+        // Kept until the end for every host: no spare room.
+        cells.shrink_to_fit();
         self.rows.push((group, index, cells));
     }
 
