@@ -57,13 +57,18 @@ pub struct RunEnd<'a> {
     pub safety: &'a SafetyReport,
 }
 
+/// Between a kept row's cells: the unit separator, which no cell shows (remote text is
+/// sanitised of control characters; a stray one in a cell becomes a space).
+const CELL_SEPARATOR: char = '\u{1f}';
+
 /// A table report being built host by host.
 #[derive(Default)]
 pub struct TableDraft {
     /// Text above the table (`-v` object lists), per host.
     lists: Spool,
-    /// Rows with their place: (group, host index, cells); group 0 comes first.
-    rows: Vec<(u8, usize, Vec<String>)>,
+    /// Rows with their place: (group, host index, cells joined by [`CELL_SEPARATOR`]); group 0
+    /// comes first. One string a row: kept for every host until the end, it is kept small.
+    rows: Vec<(u8, usize, Box<str>)>,
     notes: Notes,
     /// "Left alone" lines, per host.
     left_alone: Spool,
@@ -80,10 +85,18 @@ impl TableDraft {
     }
 
     /// A row of the host at `index`; `group` 0 rows come before group 1 rows.
-    pub fn row(&mut self, group: u8, index: usize, mut cells: Vec<String>) {
-        // Kept until the end for every host: no spare room.
-        cells.shrink_to_fit();
-        self.rows.push((group, index, cells));
+    pub fn row(&mut self, group: u8, index: usize, cells: Vec<String>) {
+        let mut joined = String::new();
+        for (place, cell) in cells.iter().enumerate() {
+            if place > 0 {
+                joined.push(CELL_SEPARATOR);
+            }
+            joined.extend(
+                cell.chars()
+                    .map(|c| if c == CELL_SEPARATOR { ' ' } else { c }),
+            );
+        }
+        self.rows.push((group, index, joined.into_boxed_str()));
     }
 
     /// A note (already safe to show) about the host at `index`.
@@ -120,7 +133,7 @@ impl TableDraft {
         builder.push_record(header.iter().copied());
         self.rows.sort_by_key(|(group, index, _)| (*group, *index));
         for (_, _, cells) in std::mem::take(&mut self.rows) {
-            builder.push_record(cells);
+            builder.push_record(cells.split(CELL_SEPARATOR));
         }
         if let Some(row) = total_row {
             builder.push_record(row);
