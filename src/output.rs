@@ -284,15 +284,8 @@ impl Output {
 /// Writes `bytes` to stdout at once. Once the reader has gone (a closed pipe: quietly `Ok`) or a
 /// write failed, nothing more is written; the run itself goes on.
 fn write_stdout(closed: &AtomicBool, bytes: &[u8]) -> io::Result<()> {
-    if closed.load(Ordering::SeqCst) {
-        return Ok(());
-    }
-    let mut stdout = io::stdout().lock();
-    let result = stdout.write_all(bytes).and_then(|()| stdout.flush());
-    if result.is_err() {
-        closed.store(true, Ordering::SeqCst);
-    }
-    quiet_closed_pipe(result)
+    let mut stdout = Stdout(closed);
+    stdout.write_all(bytes).and_then(|()| stdout.flush())
 }
 
 fn file_error(flag: &str, path: &Path, source: io::Error) -> FileError {

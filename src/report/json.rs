@@ -162,6 +162,15 @@ struct TotalsJson<'a, T: Serialize> {
     sums: &'a T,
 }
 
+impl<'a, T: Serialize> TotalsJson<'a, T> {
+    fn new(tally: &Tally, sums: &'a T) -> TotalsJson<'a, T> {
+        TotalsJson {
+            counts: Counts::from(tally),
+            sums,
+        }
+    }
+}
+
 pub(crate) fn write_document<H: Serialize, T: Serialize>(
     out: &mut dyn Write,
     command: &str,
@@ -206,10 +215,7 @@ pub(crate) fn write_whole_document<H: Serialize, T: Serialize, P>(
     run: &crate::outcome::FleetRun<P>,
     totals: &T,
 ) -> io::Result<()> {
-    let totals = TotalsJson {
-        counts: Counts::from(&Tally::of(&run.outcomes)),
-        sums: totals,
-    };
+    let totals = TotalsJson::new(&Tally::of(&run.outcomes), totals);
     write_document(out, info.command, info, hosts, totals, Some(&run.safety))
 }
 
@@ -253,10 +259,7 @@ impl DocumentDraft {
         totals: &T,
         safety: &SafetyReport,
     ) -> io::Result<()> {
-        let totals = TotalsJson {
-            counts: Counts::from(tally),
-            sums: totals,
-        };
+        let totals = TotalsJson::new(tally, totals);
         let hosts = SpooledEntries(RefCell::new(&mut self.entries));
         write_document(out, info.command, info, hosts, totals, Some(safety))
     }
@@ -334,10 +337,7 @@ pub(crate) fn write_summary_event<T: Serialize>(
         schema_version: SCHEMA_VERSION,
         command: info.command,
         run: RunJson::new(info),
-        totals: TotalsJson {
-            counts: Counts::from(tally),
-            sums: totals,
-        },
+        totals: TotalsJson::new(tally, totals),
         safety,
     };
     serde_json::to_writer(&mut *out, &event)?;
